@@ -1,0 +1,819 @@
+//! Entries: everything an agency records about a child (a contact, a visit, an injury, a
+//! meeting, a decision), with its provenance. Entries are immutable; a correction is a new entry
+//! that supersedes the old one.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::household::{EvidenceStrength, RelationshipKind};
+use crate::{Address, AgencyId, FieldError, OccurredAt, PersonRecord};
+
+/// Where an entry came from: the sending system and its identifier for the entry. With the
+/// agency, this identifies the entry: re-sending it changes nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SourceRef {
+    /// The agency's system (`niche`, `emis`, `liquidlogic`).
+    pub system: String,
+    /// That system's identifier for the entry.
+    pub id: String,
+}
+
+/// Who recorded the entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Author {
+    /// The professional's name.
+    pub name: String,
+    /// Their role (`Social worker`, `Health visitor`, `Detective constable`).
+    pub role: String,
+}
+
+/// The part a person plays in an entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum ParticipantRole {
+    /// The child the entry is about.
+    SubjectChild,
+    /// Another child involved (a sibling, say).
+    OtherChild,
+    /// A parent.
+    Parent,
+    /// A carer who is not a parent.
+    Carer,
+    /// Another adult present or involved (a partner, a visitor, a relative).
+    OtherAdultPresent,
+    /// A professional (a clinician, an officer) named in the entry.
+    Professional,
+    /// The person who reported the concern.
+    Reporter,
+}
+
+impl ParticipantRole {
+    /// The stored name of the role.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ParticipantRole::SubjectChild => "subject_child",
+            ParticipantRole::OtherChild => "other_child",
+            ParticipantRole::Parent => "parent",
+            ParticipantRole::Carer => "carer",
+            ParticipantRole::OtherAdultPresent => "other_adult_present",
+            ParticipantRole::Professional => "professional",
+            ParticipantRole::Reporter => "reporter",
+        }
+    }
+}
+
+/// A person named in an entry, with the agency's record of them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Participant {
+    /// Their part in the entry.
+    pub role: ParticipantRole,
+    /// The agency's record of them.
+    pub record: PersonRecord,
+}
+
+/// A statement, carried by an entry, that someone lived at an address over a period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ResidenceStatement {
+    /// `local_id` of a participant of this entry.
+    pub person: String,
+    /// The address.
+    pub address: Address,
+    /// First day known; when absent, the day the entry occurred.
+    #[serde(default)]
+    pub from: Option<NaiveDate>,
+    /// Last day known; absent while it holds.
+    #[serde(default)]
+    pub to: Option<NaiveDate>,
+    /// How well it is known.
+    pub strength: EvidenceStrength,
+}
+
+/// A statement, carried by an entry, that one person stands in a relationship to another:
+/// `person` is the `kind` of `other` (the mother of, the partner of).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RelationshipStatement {
+    /// `local_id` of a participant of this entry.
+    pub person: String,
+    /// The relationship `person` has to `other`.
+    pub kind: RelationshipKind,
+    /// `local_id` of another participant of this entry.
+    pub other: String,
+    /// First day known; when absent, the day the entry occurred.
+    #[serde(default)]
+    pub from: Option<NaiveDate>,
+    /// Last day known; absent while it holds.
+    #[serde(default)]
+    pub to: Option<NaiveDate>,
+    /// How well it is known.
+    pub strength: EvidenceStrength,
+}
+
+/// One agency's record of one event, with its provenance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Entry {
+    /// The recording agency.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "north-police"))]
+    pub agency: AgencyId,
+    /// The sending system and its identifier for this entry.
+    pub source: SourceRef,
+    /// Who recorded it.
+    pub author: Author,
+    /// When it happened, in UK local time, to the precision known.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "2006-12-11T14:30"))]
+    pub occurred_at: OccurredAt,
+    /// When the agency recorded it.
+    pub recorded_at: DateTime<Utc>,
+    /// The people named, each with their part.
+    pub persons: Vec<Participant>,
+    /// What happened, in the author's words.
+    pub summary: String,
+    /// The typed content of the entry.
+    pub details: EntryDetails,
+    /// Residences this entry states.
+    #[serde(default)]
+    pub residences: Vec<ResidenceStatement>,
+    /// Relationships this entry states.
+    #[serde(default)]
+    pub relationships: Vec<RelationshipStatement>,
+    /// The source id (same agency and system) of an entry this one corrects.
+    #[serde(default)]
+    pub supersedes: Option<String>,
+}
+
+/// How far after it was recorded an event may be said to happen (a meeting booked for tomorrow
+/// is recorded today; anything later is a plan, not an entry).
+const MAX_DAYS_RECORDED_BEFORE_OCCURRING: i64 = 1;
+
+impl Entry {
+    /// The entry's kind, as stored and filtered on.
+    pub fn kind(&self) -> EntryKind {
+        self.details.kind()
+    }
+
+    /// Checks what the field types cannot: references between the entry's parts resolve, texts
+    /// are not blank, the event is not recorded before it happened.
+    pub fn validate(&self) -> Result<(), FieldError> {
+        for (field, value) in [
+            ("source.system", &self.source.system),
+            ("source.id", &self.source.id),
+            ("author.name", &self.author.name),
+            ("author.role", &self.author.role),
+        ] {
+            if value.trim().is_empty() {
+                return Err(FieldError::new(field, "is blank"));
+            }
+        }
+        if self.persons.is_empty() {
+            return Err(FieldError::new(
+                "persons",
+                "an entry must name at least one person",
+            ));
+        }
+        let mut local_ids = HashSet::new();
+        for (i, p) in self.persons.iter().enumerate() {
+            let field = format!("persons[{i}].record");
+            p.record.validate(&field)?;
+            if !local_ids.insert(p.record.local_id.as_str()) {
+                return Err(FieldError::new(
+                    format!("{field}.local_id"),
+                    "names the same person twice in one entry",
+                ));
+            }
+        }
+        let known = |field: String, id: &str| {
+            if local_ids.contains(id) {
+                Ok(())
+            } else {
+                Err(FieldError::new(
+                    field,
+                    format!("{id:?} is not the local_id of a person in this entry"),
+                ))
+            }
+        };
+        for (i, r) in self.residences.iter().enumerate() {
+            known(format!("residences[{i}].person"), &r.person)?;
+            check_interval(&format!("residences[{i}]"), r.from, r.to)?;
+        }
+        for (i, r) in self.relationships.iter().enumerate() {
+            known(format!("relationships[{i}].person"), &r.person)?;
+            known(format!("relationships[{i}].other"), &r.other)?;
+            if r.person == r.other {
+                return Err(FieldError::new(
+                    format!("relationships[{i}].other"),
+                    "a person cannot be related to themselves",
+                ));
+            }
+            check_interval(&format!("relationships[{i}]"), r.from, r.to)?;
+        }
+        match &self.details {
+            EntryDetails::Claim(c) => {
+                known("details.claimant".into(), &c.claimant)?;
+                known("details.about".into(), &c.about)?;
+            }
+            EntryDetails::BackgroundCheck(b) => known("details.subject".into(), &b.subject)?,
+            _ => {}
+        }
+        let latest_allowed = self.recorded_at.date_naive()
+            + chrono::Duration::days(MAX_DAYS_RECORDED_BEFORE_OCCURRING);
+        if self.occurred_at.date() > latest_allowed {
+            return Err(FieldError::new(
+                "occurred_at",
+                "is after recorded_at: an entry records something that has happened",
+            ));
+        }
+        if self.supersedes.as_deref() == Some(self.source.id.as_str()) {
+            return Err(FieldError::new(
+                "supersedes",
+                "an entry cannot supersede itself",
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn check_interval(
+    field: &str,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<(), FieldError> {
+    match (from, to) {
+        (Some(f), Some(t)) if t < f => {
+            Err(FieldError::new(format!("{field}.to"), "is before from"))
+        }
+        _ => Ok(()),
+    }
+}
+
+macro_rules! entry_kinds {
+    ($($variant:ident($details:ty) = $name:literal, $label:literal;)*) => {
+        /// The kind of an entry, without its content.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        pub enum EntryKind {
+            $(
+                #[doc = $label]
+                $variant,
+            )*
+        }
+
+        impl EntryKind {
+            /// Every kind.
+            pub const ALL: &'static [EntryKind] = &[$(EntryKind::$variant),*];
+
+            /// The stored and exchanged name.
+            pub fn as_str(self) -> &'static str {
+                match self { $(EntryKind::$variant => $name,)* }
+            }
+
+            /// A label for people (`Home visit`).
+            pub fn label(self) -> &'static str {
+                match self { $(EntryKind::$variant => $label,)* }
+            }
+
+            /// The kind with this stored name.
+            pub fn parse(text: &str) -> Option<Self> {
+                match text { $($name => Some(EntryKind::$variant),)* _ => None }
+            }
+        }
+
+        /// The typed content of an entry; `kind` says which.
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(tag = "kind", rename_all = "snake_case")]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        pub enum EntryDetails {
+            $(
+                #[doc = $label]
+                $variant($details),
+            )*
+        }
+
+        impl EntryDetails {
+            /// The kind of this content.
+            pub fn kind(&self) -> EntryKind {
+                match self { $(EntryDetails::$variant(_) => EntryKind::$variant,)* }
+            }
+        }
+    };
+}
+
+entry_kinds! {
+    Contact(Contact) = "contact", "Contact";
+    Referral(Referral) = "referral", "Referral";
+    HomeVisit(HomeVisit) = "home_visit", "Home visit";
+    HospitalAttendance(HospitalAttendance) = "hospital_attendance", "Hospital attendance";
+    GpAppointment(GpAppointment) = "gp_appointment", "GP appointment";
+    InjuryObserved(InjuryObserved) = "injury_observed", "Injury observed";
+    PoliceCallOut(PoliceCallOut) = "police_call_out", "Police call-out";
+    BackgroundCheck(BackgroundCheck) = "background_check", "Background check";
+    StrategyDiscussion(StrategyDiscussion) = "strategy_discussion", "Strategy discussion";
+    Section47Enquiry(Section47Enquiry) = "section47_enquiry", "Section 47 enquiry";
+    Conference(Conference) = "conference", "Child protection conference";
+    PlanStart(PlanStart) = "plan_start", "Child protection plan started";
+    PlanEnd(PlanEnd) = "plan_end", "Child protection plan ended";
+    LegalPlanningMeeting(LegalPlanningMeeting) = "legal_planning_meeting", "Legal planning meeting";
+    CourtApplication(CourtApplication) = "court_application", "Court application";
+    Placement(Placement) = "placement", "Placement";
+    Claim(Claim) = "claim", "Claim";
+    CaseNote(CaseNote) = "case_note", "Case note";
+}
+
+/// A contact to children's social care (a call, an email, a visit to the front door).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Contact {
+    /// How the contact came (`telephone`, `email`, `in person`).
+    #[serde(default)]
+    pub channel: Option<String>,
+}
+
+/// A referral: a request for children's social care to act.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Referral {
+    /// Why the referral was made.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// DfE CIN census referral source code (`6` police, `3A` GP, `3E` A&E).
+    #[serde(default)]
+    pub source_code: Option<String>,
+    /// The decision on the type of response, once made.
+    #[serde(default)]
+    pub decision: Option<String>,
+}
+
+/// A visit to the child's home.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HomeVisit {
+    /// Whether the child was seen.
+    pub child_seen: bool,
+    /// Whether the child was seen alone, away from carers.
+    pub child_seen_alone: bool,
+    /// Whether the family knew the visit was coming.
+    #[serde(default)]
+    pub announced: Option<bool>,
+}
+
+/// An attendance at a hospital (emergency department, clinic, ward).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HospitalAttendance {
+    /// Department (`emergency`, `paediatric clinic`).
+    pub department: String,
+    /// Why the child was brought.
+    #[serde(default)]
+    pub presenting_complaint: Option<String>,
+}
+
+/// A GP appointment, attended or not ("was not brought").
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GpAppointment {
+    /// Whether the child was brought.
+    pub attended: bool,
+    /// Why the appointment was made.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Kinds of injury (NICE CG89 groups).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum InjuryType {
+    /// Bruise.
+    Bruise,
+    /// Burn or scald.
+    Burn,
+    /// Fracture.
+    Fracture,
+    /// Head injury.
+    HeadInjury,
+    /// Cut, graze or laceration.
+    Laceration,
+    /// Bite mark.
+    Bite,
+    /// Scratch.
+    Scratch,
+    /// Anything else.
+    Other,
+}
+
+/// A clinician's view of whether the explanation fits the injury.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum MedicalOpinion {
+    /// Consistent with the explanation given.
+    Consistent,
+    /// Not consistent with the explanation given.
+    Inconsistent,
+    /// No view could be formed.
+    Unclear,
+}
+
+/// An injury seen by a professional.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InjuryObserved {
+    /// Where on the body (`face`, `left ear`, `buttocks`).
+    pub body_site: String,
+    /// What kind of injury.
+    pub injury_type: InjuryType,
+    /// How many, when several alike.
+    #[serde(default)]
+    pub count: Option<u32>,
+    /// The explanation given, and by whom, in their words.
+    #[serde(default)]
+    pub explanation_given: Option<String>,
+    /// Whether a clinician found the explanation consistent.
+    #[serde(default)]
+    pub medical_opinion: Option<MedicalOpinion>,
+}
+
+/// A police attendance or action.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PoliceCallOut {
+    /// Why police were called.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Whether anyone was arrested.
+    #[serde(default)]
+    pub arrest_made: bool,
+    /// What followed (`released on bail`, `no further action`).
+    #[serde(default)]
+    pub outcome: Option<String>,
+}
+
+/// Whether a check has been asked for or has come back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum CheckStatus {
+    /// Asked for.
+    Requested,
+    /// Come back.
+    Completed,
+}
+
+/// A background check on an adult (police national computer, previous local authority).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BackgroundCheck {
+    /// `local_id` of the participant checked.
+    pub subject: String,
+    /// Asked for or come back.
+    pub status: CheckStatus,
+    /// What it found.
+    #[serde(default)]
+    pub result: Option<String>,
+}
+
+/// A strategy discussion (Working Together 2023, ch. 3).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StrategyDiscussion {
+    /// Whether it decided to start a section 47 enquiry.
+    pub section47_decided: bool,
+}
+
+/// Start or end of a stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum StageEvent {
+    /// Started.
+    Started,
+    /// Completed.
+    Completed,
+}
+
+/// A section 47 enquiry (Children Act 1989 s47).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Section47Enquiry {
+    /// Started or completed.
+    pub stage: StageEvent,
+    /// The outcome, when completed.
+    #[serde(default)]
+    pub outcome: Option<String>,
+}
+
+/// Which child protection conference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum ConferenceType {
+    /// Initial child protection conference.
+    Initial,
+    /// Review conference.
+    Review,
+}
+
+/// Categories of abuse on a plan (DfE).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum AbuseCategory {
+    /// Neglect.
+    Neglect,
+    /// Physical abuse.
+    PhysicalAbuse,
+    /// Sexual abuse.
+    SexualAbuse,
+    /// Emotional abuse.
+    EmotionalAbuse,
+    /// More than one category.
+    Multiple,
+}
+
+/// A child protection conference.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Conference {
+    /// Initial or review.
+    pub conference_type: ConferenceType,
+    /// Whether the child is (or remains) subject to a plan.
+    pub plan_decided: bool,
+    /// Category of abuse, when a plan is decided.
+    #[serde(default)]
+    pub category: Option<AbuseCategory>,
+}
+
+/// A child protection plan starting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PlanStart {
+    /// Category of abuse.
+    pub category: AbuseCategory,
+}
+
+/// A child protection plan ending.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PlanEnd {
+    /// Why it ended.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Requested or held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum MeetingStage {
+    /// Asked for.
+    Requested,
+    /// Took place.
+    Held,
+}
+
+/// How experienced an attendee is in their role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum Seniority {
+    /// Newly qualified or junior.
+    Junior,
+    /// Qualified and experienced.
+    Qualified,
+    /// Senior (team manager, senior lawyer).
+    Senior,
+}
+
+/// Someone at a meeting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Attendee {
+    /// Their role (`lawyer`, `team manager`, `social worker`).
+    pub role: String,
+    /// Their seniority.
+    pub seniority: Seniority,
+}
+
+/// Evidence a decision can rest on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum EvidenceKind {
+    /// A paediatrician's or other medical report.
+    MedicalReport,
+    /// A police report.
+    PoliceReport,
+    /// A social work assessment.
+    Assessment,
+    /// A multi-agency chronology.
+    Chronology,
+}
+
+/// A legal planning (gateway) meeting: is the threshold for proceedings met?
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LegalPlanningMeeting {
+    /// Requested or held.
+    pub stage: MeetingStage,
+    /// Who attended (when held).
+    #[serde(default)]
+    pub attendees: Vec<Attendee>,
+    /// Evidence before the meeting.
+    #[serde(default)]
+    pub evidence_present: Vec<EvidenceKind>,
+    /// Whether the threshold for proceedings was judged met.
+    #[serde(default)]
+    pub threshold_met: Option<bool>,
+}
+
+/// An application to court.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CourtApplication {
+    /// The order sought (`care order`, `emergency protection order`).
+    pub order: String,
+}
+
+/// A child placed away from home.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Placement {
+    /// Kind of placement (`foster care`, `kinship care`).
+    pub placement_type: String,
+}
+
+/// What a claim asserts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum ClaimAssertion {
+    /// `about` lives in the household.
+    LivesHere,
+    /// `about` does not live in the household.
+    DoesNotLiveHere,
+    /// `about` is only a friend, not a partner.
+    IsOnlyAFriend,
+    /// `about` is never alone with the child.
+    NeverAloneWithChild,
+    /// An injury was caused as described.
+    InjuryCausedBy {
+        /// The cause given.
+        cause: String,
+    },
+    /// Anything else, in the claimant's words.
+    Other {
+        /// The claim.
+        text: String,
+    },
+}
+
+/// A statement someone made about residence, relationship, presence or an injury, which
+/// observations from any agency can later confirm or contradict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Claim {
+    /// `local_id` of the participant who said it.
+    pub claimant: String,
+    /// `local_id` of the participant it is about.
+    pub about: String,
+    /// What was asserted.
+    pub assertion: ClaimAssertion,
+}
+
+/// A case note: anything recorded that has no kind of its own.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CaseNote {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hospital_entry() -> serde_json::Value {
+        serde_json::json!({
+            "agency": "north-hospital",
+            "source": {"system": "pas", "id": "ED-1"},
+            "author": {"name": "Dr Example", "role": "Emergency doctor"},
+            "occurred_at": "2006-12-11T14:30",
+            "recorded_at": "2006-12-11T15:00:00Z",
+            "persons": [
+                {"role": "subject_child", "record": {"local_id": "H1", "name": {"given": ["Sam"], "family": "Example"}, "date_of_birth": "2006-06"}},
+                {"role": "other_adult_present", "record": {"local_id": "H2", "name": {"given": ["Daniel"]}}}
+            ],
+            "summary": "Brought with bruising to the face.",
+            "details": {"kind": "injury_observed", "body_site": "face", "injury_type": "bruise",
+                        "medical_opinion": "inconsistent"},
+            "relationships": [{"person": "H2", "kind": "friend", "other": "H1", "strength": "claimed"}]
+        })
+    }
+
+    fn parse(v: serde_json::Value) -> Entry {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn a_typed_entry_round_trips_through_json() {
+        let entry = parse(hospital_entry());
+        assert_eq!(entry.kind(), EntryKind::InjuryObserved);
+        assert!(entry.validate().is_ok());
+        let again: Entry = serde_json::from_str(&serde_json::to_string(&entry).unwrap()).unwrap();
+        assert_eq!(again, entry);
+    }
+
+    #[test]
+    fn an_unknown_field_inside_the_details_is_refused() {
+        let mut v = hospital_entry();
+        v["details"]["bodysite"] = "arm".into();
+        let err = serde_json::from_value::<Entry>(v).unwrap_err().to_string();
+        assert!(err.contains("bodysite"), "{err}");
+    }
+
+    #[test]
+    fn every_kind_round_trips_through_its_name() {
+        for kind in EntryKind::ALL {
+            assert_eq!(EntryKind::parse(kind.as_str()), Some(*kind));
+            assert_eq!(
+                serde_json::to_value(kind).unwrap(),
+                serde_json::Value::from(kind.as_str())
+            );
+        }
+    }
+
+    #[test]
+    fn a_relationship_to_someone_not_in_the_entry_names_the_field() {
+        let mut v = hospital_entry();
+        v["relationships"][0]["other"] = "H9".into();
+        let err = parse(v).validate().unwrap_err();
+        assert_eq!(err.field, "relationships[0].other");
+    }
+
+    #[test]
+    fn the_same_person_twice_is_refused() {
+        let mut v = hospital_entry();
+        v["persons"][1]["record"]["local_id"] = "H1".into();
+        let err = parse(v).validate().unwrap_err();
+        assert_eq!(err.field, "persons[1].record.local_id");
+    }
+
+    #[test]
+    fn an_event_recorded_before_it_happened_is_refused() {
+        let mut v = hospital_entry();
+        v["occurred_at"] = "2006-12-13".into();
+        assert_eq!(
+            parse(v.clone()).validate().unwrap_err().field,
+            "occurred_at"
+        );
+        v["occurred_at"] = "2006-12-12".into();
+        assert!(parse(v).validate().is_ok(), "the next day is allowed");
+    }
+
+    #[test]
+    fn an_entry_naming_nobody_is_refused() {
+        let mut v = hospital_entry();
+        v["persons"] = serde_json::json!([]);
+        v["relationships"] = serde_json::json!([]);
+        assert_eq!(parse(v).validate().unwrap_err().field, "persons");
+    }
+
+    #[test]
+    fn a_claim_must_be_about_a_participant() {
+        let mut v = hospital_entry();
+        v["relationships"] = serde_json::json!([]);
+        v["details"] = serde_json::json!({"kind": "claim", "claimant": "H1", "about": "X",
+            "assertion": {"type": "is_only_a_friend"}});
+        assert_eq!(parse(v).validate().unwrap_err().field, "details.about");
+    }
+}
