@@ -1,1 +1,392 @@
-//! placeholder
+//! Safeguard's storage: one interface, [`Store`], over two engines, SQLite (the embedded default)
+//! and PostgreSQL. The logic (append, chronology, household, search) is written once against a
+//! small SQL surface; each engine only connects, runs statements and manages transactions.
+//!
+//! Entries are appended, never updated. Appending is one transaction per call, idempotent on
+//! (agency, source system, source id), and writes an audit row for every entry it stores.
+
+mod append;
+mod migrate;
+mod postgres;
+mod read;
+pub mod sql;
+mod sqlite;
+pub mod temp_postgres;
+
+use std::collections::HashSet;
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::{Arc, RwLock};
+
+use chrono::NaiveDate;
+use safeguard_core::{
+    Agency, AgencyId, AgencyKind, Entry, EntryId, FieldError, Household, Person, PersonId,
+};
+
+pub use append::{Appended, Outcome};
+pub use read::{ChronologyPage, ChronologyQuery, Cursor, MAX_PAGE};
+
+use crate::postgres::PostgresEngine;
+use crate::sql::{Sql, SqlExt};
+use crate::sqlite::SqliteEngine;
+
+/// What can go wrong in the store.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The input is wrong; nothing was written. `index` is the entry's place in its batch.
+    #[error("{}{error}", index.map(|i| format!("entry {i}: ")).unwrap_or_default())]
+    Invalid {
+        /// Position of the offending entry in the batch, if the input was a batch.
+        index: Option<usize>,
+        /// The field and the reason.
+        error: FieldError,
+    },
+    /// The database could not be opened or reached.
+    #[error("cannot open the database: {0}")]
+    Open(String),
+    /// A migration failed or an applied one was changed.
+    #[error("migration failed: {0}")]
+    Migration(String),
+    /// The database refused a statement.
+    #[error("database error: {0}")]
+    Database(String),
+    /// Stored data could not be read back as written.
+    #[error("stored data is not as written: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    fn invalid(index: Option<usize>, field: &str, reason: impl Into<String>) -> Self {
+        StoreError::Invalid {
+            index,
+            error: FieldError::new(field, reason),
+        }
+    }
+}
+
+/// Where the data lives: `sqlite:PATH` or `postgres://user@host/db`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// An SQLite file (created if absent).
+    Sqlite(PathBuf),
+    /// A PostgreSQL connection string.
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    /// The embedded database in the working directory.
+    pub fn default_embedded() -> Self {
+        DatabaseUrl::Sqlite(PathBuf::from("safeguard-data/safeguard.db"))
+    }
+}
+
+impl FromStr for DatabaseUrl {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if let Some(path) = s
+            .strip_prefix("sqlite://")
+            .or_else(|| s.strip_prefix("sqlite:"))
+        {
+            if path.is_empty() {
+                return Err("sqlite: needs a file path, e.g. sqlite:safeguard.db".into());
+            }
+            Ok(DatabaseUrl::Sqlite(PathBuf::from(path)))
+        } else if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            Ok(DatabaseUrl::Postgres(s.to_owned()))
+        } else {
+            Err(format!(
+                "unknown database URL {s:?}: use sqlite:PATH or postgres://user@host/database"
+            ))
+        }
+    }
+}
+
+/// Shown without a PostgreSQL password.
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DatabaseUrl::Sqlite(p) => write!(f, "sqlite:{}", p.display()),
+            DatabaseUrl::Postgres(url) => match (url.find("://"), url.rfind('@')) {
+                (Some(scheme), Some(at)) if url[scheme + 3..at].contains(':') => {
+                    let user_end = scheme + 3 + url[scheme + 3..at].find(':').unwrap_or(0);
+                    write!(f, "{}:***{}", &url[..user_end], &url[at..])
+                }
+                _ => f.write_str(url),
+            },
+        }
+    }
+}
+
+/// Who is writing: recorded in the audit log with every write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor(String);
+
+impl Actor {
+    /// A process acting for itself (`demo-seed`, `import`).
+    pub fn system(name: &str) -> Self {
+        Actor(format!("system:{name}"))
+    }
+
+    /// An agency's system writing through the API.
+    pub fn agency_system(agency: &AgencyId) -> Self {
+        Actor(format!("agency:{agency}"))
+    }
+
+    /// The actor as recorded.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+enum Engine {
+    Sqlite(SqliteEngine),
+    Postgres(PostgresEngine),
+}
+
+struct Inner {
+    engine: Engine,
+    /// Agencies known to exist; a miss is checked against the database.
+    agencies: RwLock<HashSet<AgencyId>>,
+}
+
+/// The multi-agency record. Cheap to clone; all clones share the engine.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database and applies pending migrations.
+    pub fn open(url: &DatabaseUrl) -> Result<Self, StoreError> {
+        let (engine, migrations) = match url {
+            DatabaseUrl::Sqlite(path) => {
+                (Engine::Sqlite(SqliteEngine::open(path)?), migrate::SQLITE)
+            }
+            DatabaseUrl::Postgres(url) => (
+                Engine::Postgres(PostgresEngine::open(url)?),
+                migrate::POSTGRES,
+            ),
+        };
+        let store = Store {
+            inner: Arc::new(Inner {
+                engine,
+                agencies: RwLock::new(HashSet::new()),
+            }),
+        };
+        store.write(|sql| migrate::migrate(sql, migrations))?;
+        Ok(store)
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn engine_name(&self) -> &'static str {
+        match self.inner.engine {
+            Engine::Sqlite(_) => "sqlite",
+            Engine::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Runs `f` in one write transaction: committed if it returns `Ok`, rolled back otherwise.
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&mut dyn Sql) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        match &self.inner.engine {
+            Engine::Sqlite(e) => e.write(f),
+            Engine::Postgres(e) => e.write(f),
+        }
+    }
+
+    /// Runs `f` on one consistent snapshot.
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&mut dyn Sql) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        match &self.inner.engine {
+            Engine::Sqlite(e) => e.read(f),
+            Engine::Postgres(e) => e.read(f),
+        }
+    }
+
+    /// Raw SQL in one write transaction, bypassing the store's logic: for benchmark baselines
+    /// and tools only. Statements use `$1`-style parameters on both engines.
+    pub fn bare_write<T>(
+        &self,
+        f: impl FnOnce(&mut dyn Sql) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.write(f)
+    }
+
+    /// Raw SQL on one snapshot, bypassing the store's logic: for benchmark baselines only.
+    pub fn bare_read<T>(
+        &self,
+        f: impl FnOnce(&mut dyn Sql) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.read(f)
+    }
+
+    /// Registers an agency, or updates its name and kind.
+    pub fn put_agency(&self, agency: &Agency) -> Result<(), StoreError> {
+        self.write(|sql| {
+            sql.execute(
+                "INSERT INTO agencies (id, name, kind) VALUES ($1, $2, $3)
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind",
+                &[
+                    agency.id.as_str().into(),
+                    agency.name.as_str().into(),
+                    agency.kind.as_str().into(),
+                ],
+            )
+        })?;
+        self.known_agencies().insert(agency.id.clone());
+        Ok(())
+    }
+
+    fn known_agencies(&self) -> std::sync::RwLockWriteGuard<'_, HashSet<AgencyId>> {
+        self.inner
+            .agencies
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Every registered agency, by identifier.
+    pub fn agencies(&self) -> Result<Vec<Agency>, StoreError> {
+        self.read(|sql| {
+            sql.query("SELECT id, name, kind FROM agencies ORDER BY id", &[])?
+                .iter()
+                .map(|r| {
+                    Ok(Agency {
+                        id: AgencyId::parse(r.text(0)?)
+                            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                        name: r.text(1)?.to_owned(),
+                        kind: AgencyKind::parse(r.text(2)?).ok_or_else(|| {
+                            StoreError::Corrupt(format!("unknown agency kind {:?}", r.text(2)))
+                        })?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// Appends entries in one transaction: all are stored, or (on any invalid entry) none.
+    /// Re-sending an entry already stored changes nothing and is reported, not refused.
+    pub fn append(&self, actor: &Actor, entries: &[Entry]) -> Result<Vec<Appended>, StoreError> {
+        for (i, e) in entries.iter().enumerate() {
+            e.validate().map_err(|error| StoreError::Invalid {
+                index: Some(i),
+                error,
+            })?;
+        }
+        self.check_agencies(entries)?;
+        self.write(|sql| append::append(sql, actor, entries))
+    }
+
+    fn check_agencies(&self, entries: &[Entry]) -> Result<(), StoreError> {
+        let missing: Vec<(usize, &AgencyId)> = {
+            let known = self
+                .inner
+                .agencies
+                .read()
+                .unwrap_or_else(|e| e.into_inner());
+            entries
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| !known.contains(&e.agency))
+                .map(|(i, e)| (i, &e.agency))
+                .collect()
+        };
+        for (i, agency) in missing {
+            let exists = self.read(|sql| {
+                sql.query_opt(
+                    "SELECT 1 FROM agencies WHERE id = $1",
+                    &[agency.as_str().into()],
+                )
+            })?;
+            if exists.is_none() {
+                return Err(StoreError::invalid(
+                    Some(i),
+                    "agency",
+                    format!("{agency:?} is not a registered agency"),
+                ));
+            }
+            self.known_agencies().insert(agency.clone());
+        }
+        Ok(())
+    }
+
+    /// A person with all their linked records, or `None` if there is no such person.
+    pub fn person(&self, id: PersonId) -> Result<Option<Person>, StoreError> {
+        self.read(|sql| read::person(sql, id))
+    }
+
+    /// A page of a person's chronology: every entry naming any of their records, in time order.
+    pub fn chronology(
+        &self,
+        id: PersonId,
+        query: &ChronologyQuery,
+    ) -> Result<ChronologyPage, StoreError> {
+        self.read(|sql| read::chronology(sql, id, query))
+    }
+
+    /// Who lived with a person on a date, derived from the residences and relationships stated.
+    pub fn household(&self, id: PersonId, date: NaiveDate) -> Result<Household, StoreError> {
+        self.read(|sql| read::household(sql, id, date))
+    }
+
+    /// Persons whose records match every term of `query`: name parts, a date of birth, an NHS
+    /// number or a postcode. At most `limit` persons.
+    pub fn search_persons(&self, query: &str, limit: usize) -> Result<Vec<Person>, StoreError> {
+        self.read(|sql| read::search_persons(sql, query, limit))
+    }
+
+    /// How many entries are stored.
+    pub fn entry_count(&self) -> Result<i64, StoreError> {
+        self.read(|sql| {
+            sql.query_opt("SELECT COUNT(*) FROM entries", &[])?
+                .map_or(Ok(0), |r| r.int(0))
+        })
+    }
+
+    /// Looks up an entry's identifier by its provenance.
+    pub fn entry_id(
+        &self,
+        agency: &AgencyId,
+        system: &str,
+        source_id: &str,
+    ) -> Result<Option<EntryId>, StoreError> {
+        self.read(|sql| append::find_entry(sql, agency, system, source_id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls_name_their_engine() {
+        assert_eq!(
+            "sqlite:data/x.db".parse::<DatabaseUrl>().unwrap(),
+            DatabaseUrl::Sqlite("data/x.db".into())
+        );
+        assert_eq!(
+            "sqlite:///tmp/x.db".parse::<DatabaseUrl>().unwrap(),
+            DatabaseUrl::Sqlite("/tmp/x.db".into())
+        );
+        assert!(matches!(
+            "postgres://u@h/db".parse::<DatabaseUrl>().unwrap(),
+            DatabaseUrl::Postgres(_)
+        ));
+        assert!("mysql://x".parse::<DatabaseUrl>().is_err());
+        assert!("sqlite:".parse::<DatabaseUrl>().is_err());
+    }
+
+    #[test]
+    fn a_postgres_password_is_never_shown() {
+        let url: DatabaseUrl = "postgres://sam:secret@db.example/safeguard"
+            .parse()
+            .unwrap();
+        let shown = url.to_string();
+        assert!(!shown.contains("secret"), "{shown}");
+        assert_eq!(shown, "postgres://sam:***@db.example/safeguard");
+    }
+}

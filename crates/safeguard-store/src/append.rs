@@ -1,0 +1,377 @@
+//! The write path: appending entries, resolving the person records they name, storing what
+//! they state, and auditing each write, all in the caller's transaction.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use safeguard_core::{AgencyId, Entry, EntryId, PersonId, PersonRecord, RecordId};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::migrate::hex;
+use crate::sql::{Sql, SqlExt};
+use crate::{Actor, StoreError};
+
+/// What happened to one entry of an append.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Stored now.
+    Created,
+    /// Already stored with the same content: nothing written.
+    AlreadyRecorded,
+    /// Already stored with different content: nothing written. A correction must name the
+    /// entry it supersedes.
+    AlreadyRecordedDifferently,
+}
+
+/// The result for one entry of an append, in batch order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Appended {
+    /// The stored entry (the earlier one, if this was a re-send).
+    pub id: EntryId,
+    /// Whether it was stored now.
+    pub outcome: Outcome,
+}
+
+/// Record identifiers already resolved in this transaction, by provenance.
+type RecordCache = HashMap<(String, String, String), ResolvedRecord>;
+
+#[derive(Clone)]
+struct ResolvedRecord {
+    id: RecordId,
+    person: PersonId,
+    as_of: i64,
+    json: String,
+}
+
+pub(crate) fn append(
+    sql: &mut dyn Sql,
+    actor: &Actor,
+    entries: &[Entry],
+) -> Result<Vec<Appended>, StoreError> {
+    let now = Utc::now().timestamp_micros();
+    let mut records = RecordCache::new();
+    entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| append_one(sql, actor, e, i, now, &mut records))
+        .collect()
+}
+
+fn append_one(
+    sql: &mut dyn Sql,
+    actor: &Actor,
+    entry: &Entry,
+    index: usize,
+    now: i64,
+    records: &mut RecordCache,
+) -> Result<Appended, StoreError> {
+    let body = serde_json::to_string(entry).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let content_hash = hex(&Sha256::digest(body.as_bytes()));
+    let supersedes = match &entry.supersedes {
+        None => None,
+        Some(source_id) => Some(
+            find_entry(sql, &entry.agency, &entry.source.system, source_id)?.ok_or_else(|| {
+                StoreError::invalid(
+                    Some(index),
+                    "supersedes",
+                    format!("no entry {source_id:?} from this agency and system to supersede"),
+                )
+            })?,
+        ),
+    };
+
+    let id = EntryId(Uuid::now_v7());
+    let inserted = sql.query_opt(
+        "INSERT INTO entries (id, agency_id, source_system, source_id, kind, occurred_at,
+             occurred_precision, recorded_at, received_at, supersedes, content_hash, body)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         ON CONFLICT (agency_id, source_system, source_id) DO NOTHING
+         RETURNING id",
+        &[
+            id.to_string().into(),
+            entry.agency.as_str().into(),
+            entry.source.system.as_str().into(),
+            entry.source.id.as_str().into(),
+            entry.kind().as_str().into(),
+            entry.occurred_at.sort_key().into(),
+            entry.occurred_at.precision().as_str().into(),
+            entry.recorded_at.timestamp_micros().into(),
+            now.into(),
+            supersedes.map(|s| s.to_string()).into(),
+            content_hash.as_str().into(),
+            body.into(),
+        ],
+    )?;
+    if inserted.is_none() {
+        let row = sql
+            .query_opt(
+                "SELECT id, content_hash FROM entries
+                 WHERE agency_id = $1 AND source_system = $2 AND source_id = $3",
+                &[
+                    entry.agency.as_str().into(),
+                    entry.source.system.as_str().into(),
+                    entry.source.id.as_str().into(),
+                ],
+            )?
+            .ok_or_else(|| StoreError::Corrupt("conflicting entry vanished".into()))?;
+        let outcome = if row.text(1)? == content_hash {
+            Outcome::AlreadyRecorded
+        } else {
+            Outcome::AlreadyRecordedDifferently
+        };
+        return Ok(Appended {
+            id: parse_id(row.text(0)?).map(EntryId)?,
+            outcome,
+        });
+    }
+
+    let as_of = entry.recorded_at.timestamp_micros();
+    let mut by_local_id = HashMap::new();
+    for (position, p) in entry.persons.iter().enumerate() {
+        let record = resolve_record(sql, entry, &p.record, as_of, records)?;
+        by_local_id.insert(p.record.local_id.as_str(), record.id);
+        sql.execute(
+            "INSERT INTO entry_persons (entry_id, position, record_id, role) VALUES ($1, $2, $3, $4)",
+            &[
+                id.to_string().into(),
+                (position as i64).into(),
+                record.id.to_string().into(),
+                p.role.as_str().into(),
+            ],
+        )?;
+    }
+    // validate() has checked that every local id below names a participant.
+    let record_of = |local_id: &str| by_local_id[local_id].to_string();
+    let default_from = entry.occurred_at.date();
+    for (position, r) in entry.residences.iter().enumerate() {
+        let address =
+            serde_json::to_string(&r.address).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        sql.execute(
+            "INSERT INTO residences (entry_id, position, record_id, address_key, address,
+                 valid_from, valid_to, strength)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            &[
+                id.to_string().into(),
+                (position as i64).into(),
+                record_of(&r.person).into(),
+                r.address.key().into(),
+                address.into(),
+                r.from.unwrap_or(default_from).to_string().into(),
+                r.to.map(|d| d.to_string()).into(),
+                r.strength.as_str().into(),
+            ],
+        )?;
+    }
+    for (position, r) in entry.relationships.iter().enumerate() {
+        sql.execute(
+            "INSERT INTO relationships (entry_id, position, record_id, kind, other_record_id,
+                 valid_from, valid_to, strength)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            &[
+                id.to_string().into(),
+                (position as i64).into(),
+                record_of(&r.person).into(),
+                r.kind.as_str().into(),
+                record_of(&r.other).into(),
+                r.from.unwrap_or(default_from).to_string().into(),
+                r.to.map(|d| d.to_string()).into(),
+                r.strength.as_str().into(),
+            ],
+        )?;
+    }
+    sql.execute(
+        "INSERT INTO audit_log (at, actor, action, subject) VALUES ($1, $2, $3, $4)",
+        &[
+            now.into(),
+            actor.as_str().into(),
+            "append_entry".into(),
+            id.to_string().into(),
+        ],
+    )?;
+    Ok(Appended {
+        id,
+        outcome: Outcome::Created,
+    })
+}
+
+/// Finds the record for an agency's person, creating it (and a new person) if it is new, and
+/// keeping the demographics of the most recently recorded entry.
+fn resolve_record(
+    sql: &mut dyn Sql,
+    entry: &Entry,
+    record: &PersonRecord,
+    as_of: i64,
+    cache: &mut RecordCache,
+) -> Result<ResolvedRecord, StoreError> {
+    let key = (
+        entry.agency.as_str().to_owned(),
+        entry.source.system.clone(),
+        record.local_id.clone(),
+    );
+    let json = serde_json::to_string(record).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let existing = match cache.get(&key) {
+        Some(r) => Some(r.clone()),
+        None => sql
+            .query_opt(
+                "SELECT id, person_id, as_of, record FROM person_records
+                 WHERE agency_id = $1 AND source_system = $2 AND local_id = $3",
+                &[
+                    key.0.as_str().into(),
+                    key.1.as_str().into(),
+                    key.2.as_str().into(),
+                ],
+            )?
+            .map(|row| -> Result<ResolvedRecord, StoreError> {
+                Ok(ResolvedRecord {
+                    id: RecordId(parse_id(row.text(0)?)?),
+                    person: PersonId(parse_id(row.text(1)?)?),
+                    as_of: row.int(2)?,
+                    json: row.text(3)?.to_owned(),
+                })
+            })
+            .transpose()?,
+    };
+    let keys = SearchKeys::of(record);
+    let resolved = match existing {
+        Some(mut r) => {
+            if as_of >= r.as_of && json != r.json {
+                sql.execute(
+                    "UPDATE person_records SET as_of = $2, search_names = $3,
+                         date_of_birth = $4, nhs_number = $5, postcode = $6, record = $7
+                     WHERE id = $1",
+                    &[
+                        r.id.to_string().into(),
+                        as_of.into(),
+                        keys.search_names.into(),
+                        keys.date_of_birth.into(),
+                        keys.nhs_number.into(),
+                        keys.postcode.into(),
+                        json.as_str().into(),
+                    ],
+                )?;
+                r.as_of = as_of;
+                r.json = json;
+            }
+            r
+        }
+        None => {
+            let r = ResolvedRecord {
+                id: RecordId(Uuid::now_v7()),
+                person: PersonId(Uuid::now_v7()),
+                as_of,
+                json,
+            };
+            sql.execute(
+                "INSERT INTO persons (id, created_at) VALUES ($1, $2)",
+                &[r.person.to_string().into(), as_of.into()],
+            )?;
+            sql.execute(
+                "INSERT INTO person_records (id, person_id, agency_id, source_system, local_id,
+                     as_of, first_seen_at, search_names, date_of_birth, nhs_number, postcode, record)
+                 VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9, $10, $11)",
+                &[
+                    r.id.to_string().into(),
+                    r.person.to_string().into(),
+                    key.0.as_str().into(),
+                    key.1.as_str().into(),
+                    key.2.as_str().into(),
+                    as_of.into(),
+                    keys.search_names.into(),
+                    keys.date_of_birth.into(),
+                    keys.nhs_number.into(),
+                    keys.postcode.into(),
+                    r.json.as_str().into(),
+                ],
+            )?;
+            r
+        }
+    };
+    cache.insert(key, resolved.clone());
+    Ok(resolved)
+}
+
+/// The columns person search uses, derived from a record.
+pub(crate) struct SearchKeys {
+    /// Every name part, normalised, each with a space either side (`" sam example "`), so that
+    /// `LIKE '% sam%'` finds a name part starting with `sam`.
+    search_names: String,
+    date_of_birth: Option<String>,
+    nhs_number: Option<String>,
+    postcode: Option<String>,
+}
+
+impl SearchKeys {
+    fn of(record: &PersonRecord) -> Self {
+        let mut parts: Vec<String> = Vec::new();
+        for name in std::iter::once(&record.name).chain(&record.other_names) {
+            for part in name.given.iter().chain(&name.family) {
+                parts.extend(name_parts(part));
+            }
+        }
+        Self {
+            search_names: format!(" {} ", parts.join(" ")),
+            date_of_birth: record.date_of_birth.map(|d| d.to_string()),
+            nhs_number: record.nhs_number.as_ref().map(|n| n.as_str().to_owned()),
+            postcode: record.current_postcode().map(|p| p.as_str().to_owned()),
+        }
+    }
+}
+
+/// The normalised parts of a name as written: `Harker-Jones` is `harker` and `jones`.
+pub(crate) fn name_parts(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| c.is_whitespace() || c == '-')
+        .map(normalise)
+        .filter(|p| !p.is_empty())
+}
+
+/// A name part as search compares it: lower case, letters and digits only (`O'Brien` → `obrien`).
+pub(crate) fn normalise(part: &str) -> String {
+    part.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+pub(crate) fn parse_id(text: &str) -> Result<Uuid, StoreError> {
+    Uuid::parse_str(text).map_err(|e| StoreError::Corrupt(format!("identifier {text:?}: {e}")))
+}
+
+pub(crate) fn find_entry(
+    sql: &mut dyn Sql,
+    agency: &AgencyId,
+    system: &str,
+    source_id: &str,
+) -> Result<Option<EntryId>, StoreError> {
+    sql.query_opt(
+        "SELECT id FROM entries WHERE agency_id = $1 AND source_system = $2 AND source_id = $3",
+        &[agency.as_str().into(), system.into(), source_id.into()],
+    )?
+    .map(|r| parse_id(r.text(0)?).map(EntryId))
+    .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_normalised_for_search() {
+        assert_eq!(normalise("O'Brien"), "obrien");
+        assert_eq!(normalise("Anne-Marie"), "annemarie");
+    }
+
+    #[test]
+    fn search_names_hold_every_part_of_every_name() {
+        let mut r = PersonRecord::named(
+            "1",
+            safeguard_core::PersonName::new("Daniel", "Harker-Jones"),
+        );
+        r.other_names
+            .push(safeguard_core::PersonName::new("Danny", "H"));
+        let keys = SearchKeys::of(&r);
+        assert_eq!(keys.search_names, " daniel harker jones danny h ");
+    }
+}

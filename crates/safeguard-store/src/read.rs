@@ -1,0 +1,493 @@
+//! The read path: persons, chronologies, households and search.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Datelike, NaiveDate};
+use safeguard_core::household::{
+    EvidenceStrength, Relationship, RelationshipKind, Residence, Validity, household_at,
+};
+use safeguard_core::{
+    AgencyId, ChronologyEntry, EntryId, EntryKind, Household, LinkedRecord, NhsNumber, OccurredAt,
+    PartialDate, Person, PersonId, Postcode, RecordId,
+};
+
+use crate::StoreError;
+use crate::append::{name_parts, parse_id};
+use crate::sql::{Row, Sql, Value, placeholders};
+
+/// The most entries one chronology page returns.
+pub const MAX_PAGE: usize = 1000;
+
+/// Which part of a chronology to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChronologyQuery {
+    /// Only entries from these agencies (all when empty).
+    pub agencies: Vec<AgencyId>,
+    /// Only entries of these kinds (all when empty).
+    pub kinds: Vec<EntryKind>,
+    /// Only entries that occurred on or after this day.
+    pub from: Option<NaiveDate>,
+    /// Only entries that occurred on or before this day.
+    pub to: Option<NaiveDate>,
+    /// Continue after this position (from the previous page's `next`).
+    pub after: Option<Cursor>,
+    /// Page size, at most [`MAX_PAGE`].
+    pub limit: usize,
+    /// Include entries that a later entry corrects.
+    pub include_superseded: bool,
+}
+
+impl Default for ChronologyQuery {
+    fn default() -> Self {
+        Self {
+            agencies: Vec::new(),
+            kinds: Vec::new(),
+            from: None,
+            to: None,
+            after: None,
+            limit: 100,
+            include_superseded: false,
+        }
+    }
+}
+
+/// A position in a chronology: the occurrence key and identifier of the last entry read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    occurred_at: i64,
+    id: EntryId,
+}
+
+impl fmt::Display for Cursor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.occurred_at, self.id)
+    }
+}
+
+impl FromStr for Cursor {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("{s:?} is not a page cursor from a previous response");
+        let (at, id) = s.split_once('.').ok_or_else(bad)?;
+        Ok(Cursor {
+            occurred_at: at.parse().map_err(|_| bad())?,
+            id: id.parse().map_err(|_| bad())?,
+        })
+    }
+}
+
+/// One page of a chronology.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChronologyPage {
+    /// The entries, oldest first.
+    pub entries: Vec<ChronologyEntry>,
+    /// Where the next page starts, if there is one.
+    pub next: Option<Cursor>,
+}
+
+pub(crate) fn person(sql: &mut dyn Sql, id: PersonId) -> Result<Option<Person>, StoreError> {
+    Ok(persons(sql, &[id])?.pop())
+}
+
+/// Persons with their records, in the order of `ids`; unknown ids are skipped.
+fn persons(sql: &mut dyn Sql, ids: &[PersonId]) -> Result<Vec<Person>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = sql.query(
+        &format!(
+            "SELECT person_id, id, agency_id, source_system, record FROM person_records
+             WHERE person_id IN ({}) ORDER BY first_seen_at, id",
+            placeholders(0, ids.len())
+        ),
+        &ids.iter()
+            .map(|p| p.to_string().into())
+            .collect::<Vec<Value>>(),
+    )?;
+    let mut by_person: HashMap<PersonId, Vec<LinkedRecord>> = HashMap::new();
+    for row in rows {
+        by_person
+            .entry(PersonId(parse_id(row.text(0)?)?))
+            .or_default()
+            .push(LinkedRecord {
+                id: RecordId(parse_id(row.text(1)?)?),
+                agency: AgencyId::parse(row.text(2)?)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                source_system: row.text(3)?.to_owned(),
+                record: json(row.text(4)?)?,
+            });
+    }
+    Ok(ids
+        .iter()
+        .filter_map(|id| {
+            by_person
+                .remove(id)
+                .map(|records| Person { id: *id, records })
+        })
+        .collect())
+}
+
+fn json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn day_start(date: NaiveDate) -> i64 {
+    OccurredAt::on(date).sort_key()
+}
+
+pub(crate) fn chronology(
+    sql: &mut dyn Sql,
+    person: PersonId,
+    query: &ChronologyQuery,
+) -> Result<ChronologyPage, StoreError> {
+    let limit = query.limit.clamp(1, MAX_PAGE);
+    let mut params: Vec<Value> = vec![person.to_string().into()];
+    let mut conditions = vec![
+        "e.id IN (SELECT ep.entry_id FROM entry_persons ep
+                  JOIN person_records r ON r.id = ep.record_id WHERE r.person_id = $1)"
+            .to_owned(),
+    ];
+    if !query.include_superseded {
+        conditions.push("NOT EXISTS (SELECT 1 FROM entries s WHERE s.supersedes = e.id)".into());
+    }
+    if !query.agencies.is_empty() {
+        conditions.push(format!(
+            "e.agency_id IN ({})",
+            placeholders(params.len(), query.agencies.len())
+        ));
+        params.extend(query.agencies.iter().map(|a| a.as_str().into()));
+    }
+    if !query.kinds.is_empty() {
+        conditions.push(format!(
+            "e.kind IN ({})",
+            placeholders(params.len(), query.kinds.len())
+        ));
+        params.extend(query.kinds.iter().map(|k| k.as_str().into()));
+    }
+    if let Some(from) = query.from {
+        params.push(day_start(from).into());
+        conditions.push(format!("e.occurred_at >= ${}", params.len()));
+    }
+    if let Some(to) = query.to {
+        params.push(day_start(to + chrono::Duration::days(1)).into());
+        conditions.push(format!("e.occurred_at < ${}", params.len()));
+    }
+    if let Some(after) = query.after {
+        params.push(after.occurred_at.into());
+        params.push(after.id.to_string().into());
+        let (at, id) = (params.len() - 1, params.len());
+        conditions.push(format!(
+            "(e.occurred_at > ${at} OR (e.occurred_at = ${at} AND e.id > ${id}))"
+        ));
+    }
+    // One more than the page, to know whether another page follows.
+    params.push(((limit + 1) as i64).into());
+    let page_sql = format!(
+        "SELECT e.id, e.occurred_at, e.received_at, e.body,
+                (SELECT MAX(s.id) FROM entries s WHERE s.supersedes = e.id) AS superseded_by
+         FROM entries e WHERE {}
+         ORDER BY e.occurred_at, e.id LIMIT ${}",
+        conditions.join(" AND "),
+        params.len()
+    );
+    let sql_text = format!(
+        "SELECT p.id, p.occurred_at, p.received_at, p.body, p.superseded_by, ep.position, r.person_id
+         FROM ({page_sql}) p
+         JOIN entry_persons ep ON ep.entry_id = p.id
+         JOIN person_records r ON r.id = ep.record_id
+         ORDER BY p.occurred_at, p.id, ep.position"
+    );
+    let rows = sql.query(&sql_text, &params)?;
+
+    let mut entries: Vec<ChronologyEntry> = Vec::new();
+    let mut last: Option<Cursor> = None;
+    for row in &rows {
+        let id = EntryId(parse_id(row.text(0)?)?);
+        if last.is_none_or(|c| c.id != id) {
+            entries.push(chronology_entry(row, id)?);
+            last = Some(Cursor {
+                occurred_at: row.int(1)?,
+                id,
+            });
+        }
+        let person = PersonId(parse_id(row.text(6)?)?);
+        entries
+            .last_mut()
+            .expect("pushed above")
+            .person_ids
+            .push(person);
+    }
+    let next = if entries.len() > limit {
+        entries.truncate(limit);
+        entries.last().map(|e| Cursor {
+            occurred_at: e.entry.occurred_at.sort_key(),
+            id: e.id,
+        })
+    } else {
+        None
+    };
+    Ok(ChronologyPage { entries, next })
+}
+
+fn chronology_entry(row: &Row, id: EntryId) -> Result<ChronologyEntry, StoreError> {
+    let received = row.int(2)?;
+    Ok(ChronologyEntry {
+        id,
+        received_at: DateTime::from_timestamp_micros(received)
+            .ok_or_else(|| StoreError::Corrupt(format!("received_at {received}")))?,
+        person_ids: Vec::new(),
+        superseded_by: row
+            .opt_text(4)?
+            .map(|s| parse_id(s).map(EntryId))
+            .transpose()?,
+        entry: json(row.text(3)?)?,
+    })
+}
+
+pub(crate) fn household(
+    sql: &mut dyn Sql,
+    subject: PersonId,
+    date: NaiveDate,
+) -> Result<Household, StoreError> {
+    const NOT_SUPERSEDED: &str =
+        "NOT EXISTS (SELECT 1 FROM entries s WHERE s.supersedes = x.entry_id)";
+    // Every residence at any address the subject was ever stated to live at: the pure
+    // derivation picks what was in force on the date.
+    let rows = sql.query(
+        &format!(
+            "SELECT p.person_id, x.address, x.valid_from, x.valid_to, x.strength, x.entry_id
+             FROM residences x JOIN person_records p ON p.id = x.record_id
+             WHERE {NOT_SUPERSEDED} AND x.address_key IN (
+                 SELECT r2.address_key FROM residences r2
+                 JOIN person_records p2 ON p2.id = r2.record_id WHERE p2.person_id = $1)"
+        ),
+        &[subject.to_string().into()],
+    )?;
+    let residences = rows
+        .iter()
+        .map(|row| {
+            Ok(Residence {
+                person: PersonId(parse_id(row.text(0)?)?),
+                address: json(row.text(1)?)?,
+                validity: validity(row, 2)?,
+                strength: strength(row.text(4)?)?,
+                entry: EntryId(parse_id(row.text(5)?)?),
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+
+    let mut people: BTreeSet<PersonId> = residences.iter().map(|r| r.person).collect();
+    people.insert(subject);
+    let ids: Vec<Value> = people.iter().map(|p| p.to_string().into()).collect();
+    let list = placeholders(0, ids.len());
+    let rows = sql.query(
+        &format!(
+            "SELECT a.person_id, x.kind, b.person_id, x.valid_from, x.valid_to, x.strength, x.entry_id
+             FROM relationships x
+             JOIN person_records a ON a.id = x.record_id
+             JOIN person_records b ON b.id = x.other_record_id
+             WHERE {NOT_SUPERSEDED} AND (a.person_id IN ({list}) OR b.person_id IN ({list}))"
+        ),
+        &ids,
+    )?;
+    let relationships = rows
+        .iter()
+        .map(|row| {
+            Ok(Relationship {
+                person: PersonId(parse_id(row.text(0)?)?),
+                kind: RelationshipKind::parse(row.text(1)?).ok_or_else(|| {
+                    StoreError::Corrupt(format!("relationship {:?}", row.text(1)))
+                })?,
+                other: PersonId(parse_id(row.text(2)?)?),
+                validity: validity(row, 3)?,
+                strength: strength(row.text(5)?)?,
+                entry: EntryId(parse_id(row.text(6)?)?),
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(household_at(subject, date, &residences, &relationships))
+}
+
+fn validity(row: &Row, from_column: usize) -> Result<Validity, StoreError> {
+    let date = |t: &str| {
+        NaiveDate::parse_from_str(t, "%Y-%m-%d")
+            .map_err(|e| StoreError::Corrupt(format!("date {t:?}: {e}")))
+    };
+    Ok(Validity {
+        from: date(row.text(from_column)?)?,
+        to: row.opt_text(from_column + 1)?.map(date).transpose()?,
+    })
+}
+
+fn strength(text: &str) -> Result<EvidenceStrength, StoreError> {
+    EvidenceStrength::parse(text)
+        .ok_or_else(|| StoreError::Corrupt(format!("evidence strength {text:?}")))
+}
+
+/// What a search query asks for, term by term.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct SearchTerms {
+    names: Vec<String>,
+    dates_of_birth: Vec<PartialDate>,
+    nhs_number: Option<NhsNumber>,
+    postcode: Option<Postcode>,
+}
+
+impl SearchTerms {
+    /// Reads a free-text query: an NHS number, a postcode (with or without its space), dates
+    /// (`2006-06-14`, `14/06/2006`, `2006`) and name parts, in any order.
+    fn parse(query: &str) -> Self {
+        let mut terms = SearchTerms::default();
+        if let Ok(n) = NhsNumber::parse(query) {
+            terms.nhs_number = Some(n);
+            return terms;
+        }
+        let words: Vec<&str> = query
+            .split(|c: char| c.is_whitespace() || c == ',')
+            .filter(|w| !w.is_empty())
+            .collect();
+        let mut used = vec![false; words.len()];
+        // A postcode is one word (N176AA) or two (N17 6AA).
+        for i in 0..words.len() {
+            let two = words.get(i + 1).map(|next| format!("{} {next}", words[i]));
+            if let Some(p) = two.as_deref().and_then(|t| Postcode::parse(t).ok()) {
+                terms.postcode = Some(p);
+                used[i] = true;
+                used[i + 1] = true;
+                break;
+            }
+            if let Ok(p) = Postcode::parse(words[i]) {
+                terms.postcode = Some(p);
+                used[i] = true;
+                break;
+            }
+        }
+        for (w, _) in words.iter().zip(&used).filter(|(_, used)| !**used) {
+            if let Some(d) = parse_search_date(w) {
+                terms.dates_of_birth.push(d);
+            } else {
+                terms.names.extend(name_parts(w));
+            }
+        }
+        terms
+    }
+
+    fn is_empty(&self) -> bool {
+        self == &SearchTerms::default()
+    }
+}
+
+fn parse_search_date(word: &str) -> Option<PartialDate> {
+    if let Ok(d) = PartialDate::parse(word) {
+        return Some(d);
+    }
+    NaiveDate::parse_from_str(word, "%d/%m/%Y")
+        .ok()
+        .map(PartialDate::Day)
+}
+
+pub(crate) fn search_persons(
+    sql: &mut dyn Sql,
+    query: &str,
+    limit: usize,
+) -> Result<Vec<Person>, StoreError> {
+    let terms = SearchTerms::parse(query);
+    if terms.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut params: Vec<Value> = Vec::new();
+    let mut conditions: Vec<String> = Vec::new();
+    if let Some(n) = &terms.nhs_number {
+        params.push(n.as_str().into());
+        conditions.push(format!("nhs_number = ${}", params.len()));
+    }
+    if let Some(p) = &terms.postcode {
+        params.push(p.as_str().into());
+        conditions.push(format!("postcode = ${}", params.len()));
+    }
+    for d in &terms.dates_of_birth {
+        // A record known only to the month or year matches any day it could be.
+        let candidates = match d {
+            PartialDate::Day(day) => vec![
+                d.to_string(),
+                PartialDate::Month(day.year(), day.month()).to_string(),
+                PartialDate::Year(d.year()).to_string(),
+            ],
+            PartialDate::Month(y, _) => vec![d.to_string(), PartialDate::Year(*y).to_string()],
+            PartialDate::Year(_) => vec![d.to_string()],
+        };
+        let mut alternatives = vec![format!(
+            "date_of_birth IN ({})",
+            placeholders(params.len(), candidates.len())
+        )];
+        params.extend(candidates.into_iter().map(Value::from));
+        if !matches!(d, PartialDate::Day(_)) {
+            // Searching a month or year finds every day in it.
+            params.push(format!("{d}-%").into());
+            alternatives.push(format!("date_of_birth LIKE ${}", params.len()));
+        }
+        conditions.push(format!("({})", alternatives.join(" OR ")));
+    }
+    for name in &terms.names {
+        params.push(format!("% {name}%").into());
+        conditions.push(format!("search_names LIKE ${}", params.len()));
+    }
+    params.push((limit as i64).into());
+    let rows = sql.query(
+        &format!(
+            "SELECT person_id FROM person_records WHERE {} GROUP BY person_id
+             ORDER BY MIN(search_names), person_id LIMIT ${}",
+            conditions.join(" AND "),
+            params.len()
+        ),
+        &params,
+    )?;
+    let ids = rows
+        .iter()
+        .map(|r| parse_id(r.text(0)?).map(PersonId))
+        .collect::<Result<Vec<_>, _>>()?;
+    persons(sql, &ids)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_search_reads_names_dates_and_postcodes_in_any_order() {
+        let t = SearchTerms::parse("Harker n17 6aa 14/03/1982");
+        assert_eq!(t.names, vec!["harker"]);
+        assert_eq!(t.postcode.unwrap().as_str(), "N17 6AA");
+        assert_eq!(
+            t.dates_of_birth,
+            vec![PartialDate::parse("1982-03-14").unwrap()]
+        );
+    }
+
+    #[test]
+    fn an_nhs_number_with_spaces_is_one_term() {
+        let t = SearchTerms::parse("943 476 5919");
+        assert_eq!(t.nhs_number.unwrap().as_str(), "9434765919");
+        assert!(t.names.is_empty());
+    }
+
+    #[test]
+    fn a_compact_postcode_is_found_among_names() {
+        let t = SearchTerms::parse("sam N176AA");
+        assert_eq!(t.postcode.unwrap().as_str(), "N17 6AA");
+        assert_eq!(t.names, vec!["sam"]);
+    }
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_refused() {
+        let c = Cursor {
+            occurred_at: 1_165_847_400,
+            id: EntryId(uuid::Uuid::from_u128(7)),
+        };
+        assert_eq!(c.to_string().parse::<Cursor>().unwrap(), c);
+        assert!("12".parse::<Cursor>().is_err());
+        assert!("x.y".parse::<Cursor>().is_err());
+    }
+}

@@ -1,0 +1,455 @@
+//! The store's behaviour, engine by engine (see `main.rs`).
+
+use chrono::NaiveDate;
+use safeguard_core::{Entry, EntryKind, EvidenceStrength, PersonId};
+use safeguard_store::{Actor, ChronologyQuery, Outcome, StoreError};
+use serde_json::{Value, json};
+
+use crate::harness::TestStore;
+
+fn actor() -> Actor {
+    Actor::system("test")
+}
+
+/// An entry from `agency` about the child `C1` (and their mother `M1`), as that agency records
+/// them. `details` defaults to a case note.
+fn entry(agency: &str, source_id: &str, occurred: &str) -> Value {
+    json!({
+        "agency": agency,
+        "source": {"system": "sys", "id": source_id},
+        "author": {"name": "A Professional", "role": "Practitioner"},
+        "occurred_at": occurred,
+        "recorded_at": "2007-12-31T12:00:00Z",
+        "persons": [
+            {"role": "subject_child", "record": {
+                "local_id": "C1", "name": {"given": ["Sam"], "family": "Example"},
+                "date_of_birth": "2006-06-14", "nhs_number": "9434765919",
+                "addresses": [{"lines": ["1 Example Road"], "postcode": "N17 6AA"}]}},
+            {"role": "parent", "record": {
+                "local_id": "M1", "name": {"given": ["Alex"], "family": "Example"},
+                "date_of_birth": "1985"}}
+        ],
+        "summary": format!("entry {source_id}"),
+        "details": {"kind": "case_note"}
+    })
+}
+
+fn parse(v: Value) -> Entry {
+    serde_json::from_value(v).expect("test entry parses")
+}
+
+fn append(store: &TestStore, entries: Vec<Value>) -> Vec<safeguard_store::Appended> {
+    let entries: Vec<Entry> = entries.into_iter().map(parse).collect();
+    store.append(&actor(), &entries).expect("append")
+}
+
+/// The person holding `local_id` for `agency`, found through search on the child's surname.
+fn person_of(store: &TestStore, agency: &str, local_id: &str) -> PersonId {
+    store
+        .search_persons("example", 50)
+        .unwrap()
+        .into_iter()
+        .find(|p| {
+            p.records
+                .iter()
+                .any(|r| r.agency.as_str() == agency && r.record.local_id == local_id)
+        })
+        .map(|p| p.id)
+        .unwrap_or_else(|| panic!("no person for {agency}/{local_id}"))
+}
+
+fn all(store: &TestStore, person: PersonId) -> Vec<String> {
+    store
+        .chronology(person, &ChronologyQuery::default())
+        .unwrap()
+        .entries
+        .into_iter()
+        .map(|e| e.entry.source.id)
+        .collect()
+}
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+pub fn a_chronology_lists_every_entry_naming_the_person_in_time_order(store: &TestStore) {
+    // Arrange: sent out of order, at three precisions.
+    append(
+        store,
+        vec![
+            entry("north-police", "e3", "2007-03-01T09:15"),
+            entry("north-police", "e1", "2006-12"),
+            entry("north-police", "e2", "2006-12-11"),
+        ],
+    );
+    let child = person_of(store, "north-police", "C1");
+    let mother = person_of(store, "north-police", "M1");
+
+    // Act
+    let page = store
+        .chronology(child, &ChronologyQuery::default())
+        .unwrap();
+
+    // Assert
+    let ids: Vec<&str> = page
+        .entries
+        .iter()
+        .map(|e| e.entry.source.id.as_str())
+        .collect();
+    assert_eq!(ids, ["e1", "e2", "e3"]);
+    assert_eq!(page.next, None);
+    assert_eq!(page.entries[0].person_ids, vec![child, mother]);
+    assert_eq!(
+        page.entries[2].entry.occurred_at.to_string(),
+        "2007-03-01T09:15"
+    );
+    assert_eq!(
+        all(store, mother),
+        ["e1", "e2", "e3"],
+        "the mother's chronology too"
+    );
+}
+
+pub fn re_sending_an_entry_changes_nothing_and_says_so(store: &TestStore) {
+    let first = append(store, vec![entry("north-police", "e1", "2006-12-11")]);
+    assert_eq!(first[0].outcome, Outcome::Created);
+
+    let again = append(store, vec![entry("north-police", "e1", "2006-12-11")]);
+    assert_eq!(again[0].outcome, Outcome::AlreadyRecorded);
+    assert_eq!(again[0].id, first[0].id);
+
+    let mut changed = entry("north-police", "e1", "2006-12-11");
+    changed["summary"] = "something else".into();
+    let differs = append(store, vec![changed]);
+    assert_eq!(differs[0].outcome, Outcome::AlreadyRecordedDifferently);
+    assert_eq!(differs[0].id, first[0].id);
+
+    assert_eq!(store.entry_count().unwrap(), 1);
+    let child = person_of(store, "north-police", "C1");
+    let page = store
+        .chronology(child, &ChronologyQuery::default())
+        .unwrap();
+    assert_eq!(
+        page.entries[0].entry.summary, "entry e1",
+        "the first version stands"
+    );
+}
+
+pub fn a_batch_with_one_bad_entry_writes_nothing(store: &TestStore) {
+    let mut bad = entry("north-police", "e2", "2006-12-12");
+    bad["relationships"] =
+        json!([{"person": "M1", "kind": "mother", "other": "X9", "strength": "claimed"}]);
+    let entries = vec![parse(entry("north-police", "e1", "2006-12-11")), parse(bad)];
+
+    let err = store.append(&actor(), &entries).unwrap_err();
+
+    match err {
+        StoreError::Invalid { index, error } => {
+            assert_eq!(index, Some(1));
+            assert_eq!(error.field, "relationships[0].other");
+        }
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+    assert_eq!(store.entry_count().unwrap(), 0);
+    assert!(store.search_persons("example", 10).unwrap().is_empty());
+}
+
+pub fn an_unknown_agency_is_named_and_nothing_is_written(store: &TestStore) {
+    let entries = vec![
+        parse(entry("north-police", "e1", "2006-12-11")),
+        parse(entry("south-police", "e2", "2006-12-11")),
+    ];
+    let err = store.append(&actor(), &entries).unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Invalid { index: Some(1), error } if error.field == "agency"),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("south-police"));
+    assert_eq!(store.entry_count().unwrap(), 0);
+}
+
+pub fn a_chronology_filters_by_agency_kind_and_date_range(store: &TestStore) {
+    let mut visit = entry("north-childrens-services", "v1", "2007-02-10");
+    visit["details"] = json!({"kind": "home_visit", "child_seen": true, "child_seen_alone": false});
+    append(
+        store,
+        vec![
+            entry("north-police", "p1", "2007-01-05"),
+            entry("north-police", "p2", "2007-03-05"),
+            visit,
+        ],
+    );
+    // The same child, recorded by social care under its own id, is another person for now.
+    let child = person_of(store, "north-police", "C1");
+    let police_only = ChronologyQuery {
+        agencies: vec![safeguard_core::AgencyId::parse("north-police").unwrap()],
+        ..ChronologyQuery::default()
+    };
+    let ids = |q: &ChronologyQuery, p: PersonId| -> Vec<String> {
+        store
+            .chronology(p, q)
+            .unwrap()
+            .entries
+            .into_iter()
+            .map(|e| e.entry.source.id)
+            .collect()
+    };
+    assert_eq!(ids(&police_only, child), ["p1", "p2"]);
+
+    let sc_child = person_of(store, "north-childrens-services", "C1");
+    let visits = ChronologyQuery {
+        kinds: vec![EntryKind::HomeVisit],
+        ..ChronologyQuery::default()
+    };
+    assert_eq!(ids(&visits, sc_child), ["v1"]);
+    assert!(ids(&visits, child).is_empty());
+
+    let january = ChronologyQuery {
+        from: Some(day(2007, 1, 5)),
+        to: Some(day(2007, 1, 5)),
+        ..ChronologyQuery::default()
+    };
+    assert_eq!(
+        ids(&january, child),
+        ["p1"],
+        "both ends of the range are included"
+    );
+    let none = ChronologyQuery {
+        from: Some(day(2007, 1, 6)),
+        to: Some(day(2007, 3, 4)),
+        ..ChronologyQuery::default()
+    };
+    assert!(ids(&none, child).is_empty());
+}
+
+pub fn pages_cover_the_chronology_exactly_once(store: &TestStore) {
+    // Several entries share an occurrence time, so the cursor must break ties.
+    let entries: Vec<Value> = (0..23)
+        .map(|i| {
+            entry(
+                "north-police",
+                &format!("e{i:02}"),
+                &format!("2007-01-{:02}", 1 + i / 3),
+            )
+        })
+        .collect();
+    append(store, entries);
+    let child = person_of(store, "north-police", "C1");
+
+    let mut seen = Vec::new();
+    let mut query = ChronologyQuery {
+        limit: 5,
+        ..ChronologyQuery::default()
+    };
+    let mut pages = 0;
+    loop {
+        let page = store.chronology(child, &query).unwrap();
+        assert!(page.entries.len() <= 5);
+        seen.extend(page.entries.into_iter().map(|e| e.entry.source.id));
+        pages += 1;
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 5);
+    let expected: Vec<String> = (0..23).map(|i| format!("e{i:02}")).collect();
+    let mut sorted = seen.clone();
+    sorted.sort();
+    assert_eq!(sorted, expected, "every entry exactly once");
+    assert_eq!(seen.len(), 23);
+}
+
+pub fn a_correction_hides_the_entry_it_supersedes(store: &TestStore) {
+    let first = append(store, vec![entry("north-police", "e1", "2006-12-11")]);
+    let mut correction = entry("north-police", "e1-corrected", "2006-12-11");
+    correction["supersedes"] = "e1".into();
+    correction["summary"] = "corrected".into();
+    let second = append(store, vec![correction]);
+    let child = person_of(store, "north-police", "C1");
+
+    assert_eq!(all(store, child), ["e1-corrected"]);
+    let everything = store
+        .chronology(
+            child,
+            &ChronologyQuery {
+                include_superseded: true,
+                ..ChronologyQuery::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(everything.entries.len(), 2);
+    let original = everything
+        .entries
+        .iter()
+        .find(|e| e.id == first[0].id)
+        .unwrap();
+    assert_eq!(original.superseded_by, Some(second[0].id));
+    assert_eq!(
+        original.entry.summary, "entry e1",
+        "the original is kept, not updated"
+    );
+}
+
+pub fn superseding_an_unknown_entry_is_refused(store: &TestStore) {
+    let mut correction = entry("north-police", "e2", "2006-12-11");
+    correction["supersedes"] = "nope".into();
+    let err = store.append(&actor(), &[parse(correction)]).unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Invalid { index: Some(0), error } if error.field == "supersedes"),
+        "{err:?}"
+    );
+    assert_eq!(store.entry_count().unwrap(), 0);
+}
+
+pub fn the_household_at_a_date_comes_from_stored_residences(store: &TestStore) {
+    let mut visit = entry("north-childrens-services", "v1", "2007-06-04");
+    visit["persons"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"role": "other_adult_present",
+        "record": {"local_id": "H1", "name": {"given": ["Daniel"]}}}));
+    visit["residences"] = json!([
+        {"person": "C1", "address": {"lines": ["1 Example Road"], "postcode": "N17 6AA"},
+         "from": "2006-06-14", "strength": "verified"},
+        {"person": "M1", "address": {"lines": ["1 example road"], "postcode": "n176aa"},
+         "from": "2006-06-14", "strength": "verified"},
+        {"person": "H1", "address": {"lines": ["1 Example Road"], "postcode": "N17 6AA"},
+         "strength": "observed"}
+    ]);
+    visit["relationships"] = json!([
+        {"person": "M1", "kind": "mother", "other": "C1", "from": "2006-06-14", "strength": "verified"},
+        {"person": "H1", "kind": "partner", "other": "M1", "strength": "claimed"}
+    ]);
+    append(store, vec![visit]);
+    let child = person_of(store, "north-childrens-services", "C1");
+    let mother = person_of(store, "north-childrens-services", "M1");
+
+    let before = store.household(child, day(2007, 6, 3)).unwrap();
+    assert_eq!(
+        before.members.iter().map(|m| m.person).collect::<Vec<_>>(),
+        vec![mother]
+    );
+    assert_eq!(
+        before.members[0].relationships_to_subject,
+        vec![safeguard_core::household::RelationshipKind::Mother]
+    );
+
+    let after = store.household(child, day(2007, 6, 4)).unwrap();
+    assert_eq!(
+        after.members.len(),
+        2,
+        "the adult observed from the visit onwards"
+    );
+    let adult = after.members.iter().find(|m| m.person != mother).unwrap();
+    assert_eq!(adult.strength, EvidenceStrength::Observed);
+    assert!(
+        after
+            .relationships
+            .iter()
+            .any(|r| r.kind == safeguard_core::household::RelationshipKind::Partner)
+    );
+    assert_eq!(after.addresses.len(), 1);
+    assert_eq!(after.addresses[0].strength, EvidenceStrength::Verified);
+}
+
+pub fn persons_are_found_by_name_date_of_birth_nhs_number_and_postcode(store: &TestStore) {
+    append(store, vec![entry("north-hospital", "h1", "2006-12-11")]);
+    let child = person_of(store, "north-hospital", "C1");
+    let mother = person_of(store, "north-hospital", "M1");
+    let found = |q: &str| -> Vec<PersonId> {
+        store
+            .search_persons(q, 10)
+            .unwrap()
+            .into_iter()
+            .map(|p| p.id)
+            .collect()
+    };
+    assert_eq!(found("sam"), vec![child], "a given-name prefix");
+    assert_eq!(found("SAM EXAMPLE"), vec![child]);
+    assert_eq!(found("943 476 5919"), vec![child]);
+    assert_eq!(found("n176aa"), vec![child]);
+    assert_eq!(found("example 14/06/2006"), vec![child]);
+    assert_eq!(
+        found("example 2006-06"),
+        vec![child],
+        "a month finds the days in it"
+    );
+    assert_eq!(
+        found("example 1985-03-02"),
+        vec![mother],
+        "a day finds a record known to the year"
+    );
+    assert!(found("sam 1985").is_empty());
+    assert!(found("nobody").is_empty());
+    assert!(found("").is_empty());
+}
+
+pub fn a_record_keeps_the_demographics_of_its_latest_entry(store: &TestStore) {
+    let mut newer = entry("north-police", "e2", "2007-01-10");
+    newer["recorded_at"] = "2007-01-10T10:00:00Z".into();
+    newer["persons"][0]["record"]["name"]["given"] = json!(["Samuel"]);
+    let mut older = entry("north-police", "e1", "2006-12-11");
+    older["recorded_at"] = "2006-12-11T10:00:00Z".into();
+    // The newer entry arrives first; the older one must not overwrite it.
+    append(store, vec![newer]);
+    append(store, vec![older]);
+
+    let child = person_of(store, "north-police", "C1");
+    let person = store.person(child).unwrap().unwrap();
+    assert_eq!(person.records.len(), 1);
+    assert_eq!(person.records[0].record.name.given, vec!["Samuel"]);
+    assert_eq!(
+        all(store, child),
+        ["e1", "e2"],
+        "both entries still name the child"
+    );
+}
+
+pub fn each_agency_record_is_a_person_until_linked(store: &TestStore) {
+    append(
+        store,
+        vec![
+            entry("north-police", "p1", "2007-01-01"),
+            entry("north-hospital", "h1", "2007-01-02"),
+        ],
+    );
+    let police_child = person_of(store, "north-police", "C1");
+    let hospital_child = person_of(store, "north-hospital", "C1");
+    assert_ne!(police_child, hospital_child);
+    assert_eq!(all(store, police_child), ["p1"]);
+    assert_eq!(all(store, hospital_child), ["h1"]);
+    assert!(store.person(PersonId(uuid::Uuid::nil())).unwrap().is_none());
+}
+
+pub fn data_survives_reopening_the_store(store: &TestStore) {
+    append(store, vec![entry("north-police", "e1", "2006-12-11")]);
+    let reopened = store.reopen();
+    assert_eq!(reopened.entry_count().unwrap(), 1);
+    assert_eq!(
+        reopened.agencies().unwrap().len(),
+        crate::harness::AGENCIES.len()
+    );
+}
+
+pub fn every_stored_entry_is_audited(store: &TestStore) {
+    let appended = append(
+        store,
+        vec![
+            entry("north-police", "e1", "2006-12-11"),
+            entry("north-police", "e1", "2006-12-11"),
+        ],
+    );
+    let audited = store
+        .bare_read(|sql| {
+            sql.query(
+                "SELECT actor, action, subject FROM audit_log ORDER BY seq",
+                &[],
+            )
+        })
+        .unwrap();
+    assert_eq!(audited.len(), 1, "the duplicate in the batch wrote nothing");
+    assert_eq!(audited[0].text(0).unwrap(), "system:test");
+    assert_eq!(audited[0].text(1).unwrap(), "append_entry");
+    assert_eq!(audited[0].text(2).unwrap(), appended[0].id.to_string());
+}

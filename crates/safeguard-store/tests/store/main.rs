@@ -1,0 +1,33 @@
+//! Store tests: every case runs against SQLite and against a real PostgreSQL server started
+//! from the system's binaries. Cases live in `cases.rs`; `harness.rs` makes the stores.
+
+mod cases;
+mod harness;
+
+macro_rules! on_both_engines {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[test] fn $case() { crate::cases::$case(&crate::harness::sqlite()) })*
+        }
+        mod postgres {
+            $(#[test] fn $case() { crate::cases::$case(&crate::harness::postgres()) })*
+        }
+    };
+}
+
+on_both_engines!(
+    a_chronology_lists_every_entry_naming_the_person_in_time_order,
+    re_sending_an_entry_changes_nothing_and_says_so,
+    a_batch_with_one_bad_entry_writes_nothing,
+    an_unknown_agency_is_named_and_nothing_is_written,
+    a_chronology_filters_by_agency_kind_and_date_range,
+    pages_cover_the_chronology_exactly_once,
+    a_correction_hides_the_entry_it_supersedes,
+    superseding_an_unknown_entry_is_refused,
+    the_household_at_a_date_comes_from_stored_residences,
+    persons_are_found_by_name_date_of_birth_nhs_number_and_postcode,
+    a_record_keeps_the_demographics_of_its_latest_entry,
+    each_agency_record_is_a_person_until_linked,
+    data_survives_reopening_the_store,
+    every_stored_entry_is_audited,
+);
