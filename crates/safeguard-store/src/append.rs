@@ -16,6 +16,7 @@ use crate::{Actor, StoreError};
 /// What happened to one entry of an append.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Outcome {
     /// Stored now.
     Created,
@@ -28,6 +29,7 @@ pub enum Outcome {
 
 /// The result for one entry of an append, in batch order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Appended {
     /// The stored entry (the earlier one, if this was a re-send).
     pub id: EntryId,

@@ -128,11 +128,6 @@ impl Actor {
         Actor(format!("system:{name}"))
     }
 
-    /// An agency's system writing through the API.
-    pub fn agency_system(agency: &AgencyId) -> Self {
-        Actor(format!("agency:{agency}"))
-    }
-
     /// The actor as recorded.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -1,0 +1,177 @@
+//! `POST /api/v1/entries`: agencies send one entry or a batch. A batch is atomic: every entry
+//! is stored or, if any is invalid, none, and the response names each invalid field.
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::{Json, Router};
+use safeguard_core::{Entry, FieldError};
+use safeguard_store::{Actor, Appended, Outcome, StoreError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::{AppState, Error, ErrorBody};
+
+/// Largest request body accepted for entries (a batch of a few thousand entries).
+const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/entries", post(create_entries))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+}
+
+/// One entry, or a batch.
+#[derive(serde::Deserialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)] // documents the body's shape; the handler parses by hand to name every bad field
+pub(crate) enum EntriesBody {
+    /// One entry.
+    One(Entry),
+    /// A batch, stored atomically.
+    Many(Vec<Entry>),
+}
+
+/// What happened to each entry, in the order sent.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct AppendResponse {
+    results: Vec<Appended>,
+}
+
+/// Records entries. Re-sending an entry already stored (same agency, source system and
+/// source id) stores nothing and reports `already_recorded`.
+#[utoipa::path(post, path = "/api/v1/entries", tag = "entries",
+    request_body(content = EntriesBody, description = "An entry or an array of entries"),
+    responses(
+        (status = 201, description = "At least one entry was stored", body = AppendResponse),
+        (status = 200, description = "Every entry was already stored", body = AppendResponse),
+        (status = 400, description = "The body is not JSON", body = ErrorBody),
+        (status = 413, description = "The body is too large"),
+        (status = 422, description = "An entry is invalid; nothing was stored", body = ErrorBody),
+    ))]
+pub(crate) async fn create_entries(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<AppendResponse>), Error> {
+    let (entries, batch) = parse_entries(&body)?;
+    // Sign-in and API tokens arrive with access control; until then the writer is the API.
+    let actor = Actor::system("api");
+    let results = state
+        .blocking(move |store| match store.append(&actor, &entries) {
+            // A single entry's errors are not prefixed with its place in a batch.
+            Err(StoreError::Invalid { error, .. }) if !batch => {
+                Err(StoreError::Invalid { index: None, error })
+            }
+            other => other,
+        })
+        .await?;
+    let status = if results.iter().any(|r| r.outcome == Outcome::Created) {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(AppendResponse { results })))
+}
+
+/// Reads one entry or an array of entries (then `true`), collecting every invalid field of
+/// every entry.
+fn parse_entries(body: &[u8]) -> Result<(Vec<Entry>, bool), Error> {
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| Error::BadRequest(vec![FieldError::new("", format!("not JSON: {e}"))]))?;
+    let (items, batch) = match value {
+        serde_json::Value::Array(items) => (items, true),
+        one @ serde_json::Value::Object(_) => (vec![one], false),
+        _ => {
+            return Err(Error::Invalid(vec![FieldError::new(
+                "",
+                "expected an entry (an object) or an array of entries",
+            )]));
+        }
+    };
+    if items.is_empty() {
+        return Err(Error::Invalid(vec![FieldError::new(
+            "",
+            "the batch is empty",
+        )]));
+    }
+    let mut entries = Vec::with_capacity(items.len());
+    let mut errors = Vec::new();
+    for (i, item) in items.into_iter().enumerate() {
+        let parsed = serde_path_to_error::deserialize::<_, Entry>(item)
+            .map_err(field_error)
+            .and_then(|e| e.validate().map(|()| e));
+        match parsed {
+            Ok(e) => entries.push(e),
+            Err(e) if batch => errors.push(e.within(&format!("[{i}]"))),
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok((entries, batch))
+    } else {
+        Err(Error::Invalid(errors))
+    }
+}
+
+/// Turns a deserialisation error into the path of the field and the reason. serde reports a
+/// missing field at the path of the object that lacks it; the field's name is added.
+fn field_error(e: serde_path_to_error::Error<serde_json::Error>) -> FieldError {
+    let path = e.path().to_string();
+    let path = if path == "." { String::new() } else { path };
+    let reason = e.inner().to_string();
+    let reason = reason
+        .split(" at line ")
+        .next()
+        .unwrap_or(&reason)
+        .to_owned();
+    let missing = reason
+        .strip_prefix("missing field `")
+        .and_then(|r| r.strip_suffix('`'));
+    let field = match missing {
+        Some(name) if path.is_empty() => name.to_owned(),
+        Some(name) => format!("{path}.{name}"),
+        None => path,
+    };
+    FieldError::new(field, reason)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_field_is_named_with_its_path() {
+        let err = parse_entries(br#"[{"agency": "x-y"}]"#).unwrap_err();
+        let Error::Invalid(fields) = err else {
+            panic!()
+        };
+        assert_eq!(fields[0].field, "[0].source");
+        assert_eq!(fields[0].reason, "missing field `source`");
+    }
+
+    #[test]
+    fn a_bad_value_deep_in_an_entry_is_named_with_its_path() {
+        let body = br#"{"agency": "x-y", "source": {"system": "s", "id": "1"},
+            "author": {"name": "a", "role": "b"}, "occurred_at": "2007-01-01",
+            "recorded_at": "2007-01-01T00:00:00Z",
+            "persons": [{"role": "parent", "record": {"local_id": "1", "nhs_number": "9434765918"}}],
+            "summary": "s", "details": {"kind": "case_note"}}"#;
+        let Error::Invalid(fields) = parse_entries(body).unwrap_err() else {
+            panic!()
+        };
+        assert_eq!(fields[0].field, "persons[0].record.nhs_number");
+        assert!(
+            fields[0].reason.contains("check digit"),
+            "{}",
+            fields[0].reason
+        );
+    }
+
+    #[test]
+    fn non_json_is_a_bad_request() {
+        assert!(matches!(parse_entries(b"{nope"), Err(Error::BadRequest(_))));
+        assert!(matches!(parse_entries(b"42"), Err(Error::Invalid(_))));
+        assert!(matches!(parse_entries(b"[]"), Err(Error::Invalid(_))));
+    }
+}

@@ -1,0 +1,106 @@
+//! The one error type of the HTTP edge and the JSON shape every error response has.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use safeguard_core::FieldError;
+use safeguard_store::StoreError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Why a request failed.
+#[derive(Debug)]
+pub enum Error {
+    /// 400: the request cannot be read (not JSON, a bad parameter).
+    BadRequest(Vec<FieldError>),
+    /// 422: the request was read but its content is invalid; nothing was written.
+    Invalid(Vec<FieldError>),
+    /// 404: no such resource.
+    NotFound(String),
+    /// 500: logged, never sent.
+    Internal(String),
+}
+
+/// Every error response: a code, a sentence, and the fields at fault.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// `bad_request`, `invalid`, `not_found` or `internal`.
+    pub error: &'static str,
+    /// What went wrong, for people.
+    pub message: String,
+    /// Each field at fault and why.
+    pub fields: Vec<FieldErrorBody>,
+}
+
+/// A field at fault.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldErrorBody {
+    /// Path of the field (`[2].persons[0].record.nhs_number`; empty for the whole body).
+    pub field: String,
+    /// Why it was refused.
+    pub reason: String,
+}
+
+impl Error {
+    /// A bad query or path parameter.
+    pub fn bad_parameter(name: &str, reason: impl Into<String>) -> Self {
+        Error::BadRequest(vec![FieldError::new(name, reason)])
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Invalid { index, error } => Error::Invalid(vec![match index {
+                Some(i) => error.within(&format!("[{i}]")),
+                None => error,
+            }]),
+            other => Error::Internal(other.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let (status, code, message, fields) = match self {
+            Error::BadRequest(fields) => (
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "the request could not be read".to_owned(),
+                fields,
+            ),
+            Error::Invalid(fields) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                "the request is invalid; nothing was written".to_owned(),
+                fields,
+            ),
+            Error::NotFound(what) => (StatusCode::NOT_FOUND, "not_found", what, Vec::new()),
+            Error::Internal(detail) => {
+                tracing::error!(%detail, "request failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "something went wrong on our side; it has been logged".to_owned(),
+                    Vec::new(),
+                )
+            }
+        };
+        let fields = fields
+            .into_iter()
+            .map(|f| FieldErrorBody {
+                field: f.field,
+                reason: f.reason,
+            })
+            .collect();
+        (
+            status,
+            Json(ErrorBody {
+                error: code,
+                message,
+                fields,
+            }),
+        )
+            .into_response()
+    }
+}

@@ -1,0 +1,292 @@
+//! HTML pages: person search and a child's chronology. Plain, fast, accessible, in the manner
+//! of the GOV.UK Design System; the full interface has its own issue.
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use maud::{DOCTYPE, Markup, html};
+use safeguard_core::{ChronologyEntry, EntryKind, OccurredAt, Person, Precision};
+use safeguard_store::ChronologyPage;
+
+use crate::persons::{ChronologyParams, SEARCH_LIMIT, SearchParams, load_person, parse_person_id};
+use crate::{AppState, Error};
+
+const STYLESHEET: &str = include_str!("assets/app.css");
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(search_page))
+        .route("/persons/{id}", get(person_page))
+        .route("/assets/app.css", get(stylesheet))
+}
+
+async fn stylesheet() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        STYLESHEET,
+    )
+        .into_response()
+}
+
+fn layout(title: &str, body: Markup) -> Html<String> {
+    Html(
+        html! {
+            (DOCTYPE)
+            html lang="en" {
+                head {
+                    meta charset="utf-8";
+                    meta name="viewport" content="width=device-width, initial-scale=1";
+                    title { (title) " – Safeguard" }
+                    link rel="stylesheet" href="/assets/app.css";
+                }
+                body {
+                    a class="skip-link" href="#main" { "Skip to main content" }
+                    header class="header" {
+                        div class="width-container" {
+                            a class="header-name" href="/" { "Safeguard" }
+                        }
+                    }
+                    div class="width-container" {
+                        main id="main" { (body) }
+                    }
+                }
+            }
+        }
+        .into_string(),
+    )
+}
+
+async fn search_page(
+    State(state): State<AppState>,
+    Query(params): Query<SearchParams>,
+) -> Result<Html<String>, Error> {
+    let q = params.q.clone().unwrap_or_default();
+    let query = q.clone();
+    let persons = if q.trim().is_empty() {
+        Vec::new()
+    } else {
+        state
+            .blocking(move |store| store.search_persons(&query, SEARCH_LIMIT))
+            .await?
+    };
+    Ok(layout(
+        "Find a person",
+        html! {
+            h1 { "Find a person" }
+            form method="get" action="/" role="search" {
+                label class="label" for="q" { "Name, date of birth, NHS number or postcode" }
+                input class="input" id="q" name="q" type="search" value=(q);
+                button class="button" type="submit" { "Search" }
+            }
+            @if !q.trim().is_empty() {
+                h2 { (persons.len()) " " (if persons.len() == 1 { "person" } else { "persons" }) " found" }
+                @if persons.is_empty() {
+                    p { "Check the spelling, or search by date of birth, NHS number or postcode." }
+                } @else {
+                    table class="table" {
+                        thead { tr { th scope="col" { "Name" } th scope="col" { "Date of birth" } th scope="col" { "Postcode" } th scope="col" { "Records" } } }
+                        tbody {
+                            @for p in &persons {
+                                tr {
+                                    td { a href={ "/persons/" (p.id) } { (p.display_name()) } }
+                                    td { (first(p, |r| r.record.date_of_birth.map(|d| d.to_string()))) }
+                                    td { (first(p, |r| r.record.current_postcode().map(|c| c.to_string()))) }
+                                    td { (p.records.len()) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    ))
+}
+
+fn first(person: &Person, f: impl Fn(&safeguard_core::LinkedRecord) -> Option<String>) -> String {
+    person
+        .records
+        .iter()
+        .find_map(f)
+        .unwrap_or_else(|| "Not recorded".to_owned())
+}
+
+fn when(at: &OccurredAt) -> String {
+    let format = match at.precision() {
+        Precision::Month => "%B %Y",
+        Precision::Day => "%-d %b %Y",
+        Precision::Minute | Precision::Second => "%-d %b %Y %H:%M",
+    };
+    at.start().format(format).to_string()
+}
+
+async fn person_page(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(params): Query<ChronologyParams>,
+) -> Result<Html<String>, Error> {
+    let id = parse_person_id(&id)?;
+    let query = params.to_query()?;
+    let person = load_person(&state, id).await?;
+    let (page, agencies) = state
+        .blocking(move |store| Ok((store.chronology(id, &query)?, store.agencies()?)))
+        .await?;
+    let agency_names: HashMap<String, String> = agencies
+        .iter()
+        .map(|a| (a.id.as_str().to_owned(), a.name.clone()))
+        .collect();
+    let name = person.display_name();
+    Ok(layout(
+        &name,
+        html! {
+            span class="caption" { "Person" }
+            h1 { (name) }
+            h2 { "Records" }
+            table class="table" {
+                caption class="visually-hidden" { "Records held by each agency" }
+                thead { tr { th scope="col" { "Agency" } th scope="col" { "Name as recorded" } th scope="col" { "Date of birth" } th scope="col" { "NHS number" } th scope="col" { "Address" } } }
+                tbody {
+                    @for r in &person.records {
+                        tr {
+                            td { (agency_names.get(r.agency.as_str()).map_or(r.agency.as_str(), String::as_str)) }
+                            td { (r.record.name.display()) }
+                            td { (r.record.date_of_birth.map_or("Not recorded".to_owned(), |d| d.to_string())) }
+                            td { (r.record.nhs_number.as_ref().map_or("Not recorded".to_owned(), |n| n.to_string())) }
+                            td { (r.record.addresses.first().map_or("Not recorded".to_owned(), |a| a.display())) }
+                        }
+                    }
+                }
+            }
+            h2 id="chronology" { "Chronology" }
+            (filters(&params, &agencies))
+            (chronology_table(&page, &agency_names, id))
+            @if let Some(next) = page.next {
+                a class="link" href={ "/persons/" (id) "?" (next_query(&params, &next.to_string())) "#chronology" } { "Next page" }
+            }
+        },
+    ))
+}
+
+fn filters(params: &ChronologyParams, agencies: &[safeguard_core::Agency]) -> Markup {
+    let selected = |v: &Option<String>, x: &str| v.as_deref() == Some(x);
+    html! {
+        form method="get" class="filters" action="#chronology" {
+            div class="field" {
+                label class="label" for="agency" { "Agency" }
+                select class="select" id="agency" name="agency" {
+                    option value="" { "All agencies" }
+                    @for a in agencies {
+                        option value=(a.id) selected[selected(&params.agency, a.id.as_str())] { (a.name) }
+                    }
+                }
+            }
+            div class="field" {
+                label class="label" for="kind" { "Kind" }
+                select class="select" id="kind" name="kind" {
+                    option value="" { "All kinds" }
+                    @for k in EntryKind::ALL {
+                        option value=(k.as_str()) selected[selected(&params.kind, k.as_str())] { (k.label()) }
+                    }
+                }
+            }
+            div class="field" {
+                label class="label" for="from" { "From" }
+                input class="input" id="from" name="from" type="date" value=(params.from.clone().unwrap_or_default());
+            }
+            div class="field" {
+                label class="label" for="to" { "To" }
+                input class="input" id="to" name="to" type="date" value=(params.to.clone().unwrap_or_default());
+            }
+            button class="button" type="submit" { "Filter" }
+        }
+    }
+}
+
+fn next_query(params: &ChronologyParams, after: &str) -> String {
+    let mut pairs: Vec<(&str, &str)> = vec![("after", after)];
+    for (name, value) in [
+        ("agency", &params.agency),
+        ("kind", &params.kind),
+        ("from", &params.from),
+        ("to", &params.to),
+    ] {
+        if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
+            pairs.push((name, v));
+        }
+    }
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", percent_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn percent_encode(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn chronology_table(
+    page: &ChronologyPage,
+    agency_names: &HashMap<String, String>,
+    subject: safeguard_core::PersonId,
+) -> Markup {
+    html! {
+        @if page.entries.is_empty() {
+            p { "No entries match." }
+        } @else {
+            table class="table chronology" {
+                caption class="visually-hidden" { "Every entry from every agency, oldest first" }
+                thead { tr { th scope="col" { "When" } th scope="col" { "Agency" } th scope="col" { "What" } th scope="col" { "Summary" } th scope="col" { "People" } } }
+                tbody {
+                    @for e in &page.entries {
+                        (chronology_row(e, agency_names, subject))
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn chronology_row(
+    e: &ChronologyEntry,
+    agency_names: &HashMap<String, String>,
+    subject: safeguard_core::PersonId,
+) -> Markup {
+    let agency = e.entry.agency.as_str();
+    html! {
+        tr id={ "entry-" (e.id) } {
+            td class="nowrap" { time datetime=(e.entry.occurred_at) { (when(&e.entry.occurred_at)) } }
+            td { (agency_names.get(agency).map_or(agency, String::as_str)) }
+            td { (e.entry.kind().label()) }
+            td {
+                (e.entry.summary)
+                br;
+                span class="hint" { (e.entry.author.role) ", " (e.entry.author.name) }
+            }
+            td {
+                ul class="list" {
+                    @for (p, person) in e.entry.persons.iter().zip(&e.person_ids) {
+                        li {
+                            @if *person == subject {
+                                (p.record.name.display())
+                            } @else {
+                                a href={ "/persons/" (person) } { (p.record.name.display()) }
+                            }
+                            " (" (p.role.as_str().replace('_', " ")) ")"
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,256 @@
+//! Persons: search, a person with their records, their chronology and their household.
+
+use std::str::FromStr;
+
+use axum::extract::{Path, Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::NaiveDate;
+use safeguard_core::{AgencyId, ChronologyEntry, EntryKind, Household, Person, PersonId};
+use safeguard_store::{ChronologyPage, ChronologyQuery, MAX_PAGE};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::{AppState, Error, ErrorBody};
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/persons", get(search_persons))
+        .route("/api/v1/persons/{id}", get(get_person))
+        .route("/api/v1/persons/{id}/chronology", get(get_chronology))
+        .route("/api/v1/persons/{id}/household", get(get_household))
+}
+
+/// The most persons a search returns.
+pub(crate) const SEARCH_LIMIT: usize = 50;
+
+/// Search terms.
+#[derive(Deserialize, IntoParams)]
+pub(crate) struct SearchParams {
+    /// Name parts, a date of birth (`2006-06-14`, `14/06/2006`, `2006-06`, `2006`), an NHS
+    /// number or a postcode, in any combination.
+    pub q: Option<String>,
+}
+
+/// Persons found.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct SearchResponse {
+    persons: Vec<Person>,
+}
+
+/// Finds persons whose records match every search term.
+#[utoipa::path(get, path = "/api/v1/persons", tag = "persons", params(SearchParams),
+    responses((status = 200, description = "Matching persons, at most 50", body = SearchResponse)))]
+pub(crate) async fn search_persons(
+    State(state): State<AppState>,
+    Query(params): Query<SearchParams>,
+) -> Result<Json<SearchResponse>, Error> {
+    let q = params.q.unwrap_or_default();
+    let persons = state
+        .blocking(move |store| store.search_persons(&q, SEARCH_LIMIT))
+        .await?;
+    Ok(Json(SearchResponse { persons }))
+}
+
+pub(crate) fn parse_person_id(id: &str) -> Result<PersonId, Error> {
+    PersonId::from_str(id)
+        .map_err(|_| Error::bad_parameter("id", "not a person identifier (a UUID)"))
+}
+
+pub(crate) async fn load_person(state: &AppState, id: PersonId) -> Result<Person, Error> {
+    state
+        .blocking(move |store| store.person(id))
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("no person {id}")))
+}
+
+/// A person and every agency record linked to them.
+#[utoipa::path(get, path = "/api/v1/persons/{id}", tag = "persons",
+    params(("id" = String, Path, description = "Person identifier")),
+    responses(
+        (status = 200, description = "The person", body = Person),
+        (status = 400, description = "Not a person identifier", body = ErrorBody),
+        (status = 404, description = "No such person", body = ErrorBody),
+    ))]
+pub(crate) async fn get_person(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Person>, Error> {
+    let id = parse_person_id(&id)?;
+    Ok(Json(load_person(&state, id).await?))
+}
+
+/// Chronology filters and paging, as query parameters.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+pub(crate) struct ChronologyParams {
+    /// Agency identifiers, comma-separated.
+    pub agency: Option<String>,
+    /// Entry kinds, comma-separated (`home_visit,injury_observed`).
+    pub kind: Option<String>,
+    /// Entries on or after this day (`YYYY-MM-DD`).
+    pub from: Option<String>,
+    /// Entries on or before this day (`YYYY-MM-DD`).
+    pub to: Option<String>,
+    /// The `next` cursor of the previous page.
+    pub after: Option<String>,
+    /// Page size, 1 to 1000 (default 100).
+    pub limit: Option<String>,
+    /// `true` to include entries that a correction supersedes.
+    pub include_superseded: Option<String>,
+}
+
+impl ChronologyParams {
+    /// Parses every parameter, naming the first that is wrong.
+    pub(crate) fn to_query(&self) -> Result<ChronologyQuery, Error> {
+        let list = |v: &Option<String>| -> Vec<String> {
+            v.iter()
+                .flat_map(|s| s.split(','))
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        let agencies = list(&self.agency)
+            .iter()
+            .map(|a| AgencyId::parse(a).map_err(|e| Error::bad_parameter("agency", e.to_string())))
+            .collect::<Result<_, _>>()?;
+        let kinds = list(&self.kind)
+            .iter()
+            .map(|k| {
+                EntryKind::parse(k).ok_or_else(|| {
+                    Error::bad_parameter("kind", format!("{k:?} is not an entry kind"))
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        let date = |name: &str, v: &Option<String>| -> Result<Option<NaiveDate>, Error> {
+            v.as_deref()
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
+                        Error::bad_parameter(name, format!("{s:?} is not a date (YYYY-MM-DD)"))
+                    })
+                })
+                .transpose()
+        };
+        let from = date("from", &self.from)?;
+        let to = date("to", &self.to)?;
+        if let (Some(f), Some(t)) = (from, to)
+            && t < f
+        {
+            return Err(Error::bad_parameter("to", "is before from"));
+        }
+        let after = self
+            .after
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse()
+                    .map_err(|e: String| Error::bad_parameter("after", e))
+            })
+            .transpose()?;
+        let limit = match self.limit.as_deref().filter(|s| !s.is_empty()) {
+            None => ChronologyQuery::default().limit,
+            Some(s) => match s.parse::<usize>() {
+                Ok(n) if (1..=MAX_PAGE).contains(&n) => n,
+                _ => {
+                    return Err(Error::bad_parameter(
+                        "limit",
+                        format!("must be a whole number from 1 to {MAX_PAGE}"),
+                    ));
+                }
+            },
+        };
+        let include_superseded = match self.include_superseded.as_deref() {
+            None | Some("") | Some("false") => false,
+            Some("true") => true,
+            Some(_) => {
+                return Err(Error::bad_parameter(
+                    "include_superseded",
+                    "must be true or false",
+                ));
+            }
+        };
+        Ok(ChronologyQuery {
+            agencies,
+            kinds,
+            from,
+            to,
+            after,
+            limit,
+            include_superseded,
+        })
+    }
+}
+
+/// A page of a chronology.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ChronologyResponse {
+    /// Entries, oldest first.
+    entries: Vec<ChronologyEntry>,
+    /// Pass as `after` for the next page; absent on the last page.
+    next: Option<String>,
+}
+
+impl From<ChronologyPage> for ChronologyResponse {
+    fn from(page: ChronologyPage) -> Self {
+        Self {
+            entries: page.entries,
+            next: page.next.map(|c| c.to_string()),
+        }
+    }
+}
+
+/// Every entry from every agency naming any of the person's records, in time order.
+#[utoipa::path(get, path = "/api/v1/persons/{id}/chronology", tag = "persons",
+    params(("id" = String, Path, description = "Person identifier"), ChronologyParams),
+    responses(
+        (status = 200, description = "A page of the chronology", body = ChronologyResponse),
+        (status = 400, description = "A bad parameter", body = ErrorBody),
+        (status = 404, description = "No such person", body = ErrorBody),
+    ))]
+pub(crate) async fn get_chronology(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(params): Query<ChronologyParams>,
+) -> Result<Json<ChronologyResponse>, Error> {
+    let id = parse_person_id(&id)?;
+    let query = params.to_query()?;
+    load_person(&state, id).await?;
+    let page = state
+        .blocking(move |store| store.chronology(id, &query))
+        .await?;
+    Ok(Json(page.into()))
+}
+
+/// The date of a household.
+#[derive(Deserialize, IntoParams)]
+pub(crate) struct HouseholdParams {
+    /// The day (`YYYY-MM-DD`); today when absent.
+    at: Option<String>,
+}
+
+/// Who lived with the person on a date, with the evidence for each.
+#[utoipa::path(get, path = "/api/v1/persons/{id}/household", tag = "persons",
+    params(("id" = String, Path, description = "Person identifier"), HouseholdParams),
+    responses(
+        (status = 200, description = "The household on the date", body = Household),
+        (status = 400, description = "A bad parameter", body = ErrorBody),
+        (status = 404, description = "No such person", body = ErrorBody),
+    ))]
+pub(crate) async fn get_household(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(params): Query<HouseholdParams>,
+) -> Result<Json<Household>, Error> {
+    let id = parse_person_id(&id)?;
+    let date = match params.at.as_deref().filter(|s| !s.is_empty()) {
+        None => chrono::Local::now().date_naive(),
+        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map_err(|_| Error::bad_parameter("at", format!("{s:?} is not a date (YYYY-MM-DD)")))?,
+    };
+    load_person(&state, id).await?;
+    let household = state
+        .blocking(move |store| store.household(id, date))
+        .await?;
+    Ok(Json(household))
+}

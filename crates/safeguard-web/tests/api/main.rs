@@ -1,0 +1,7 @@
+//! API tests through the real router, with no socket: one module per resource.
+
+mod entries;
+mod helpers;
+mod openapi;
+mod pages;
+mod persons;

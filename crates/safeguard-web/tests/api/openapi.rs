@@ -1,0 +1,45 @@
+//! The OpenAPI document: served, and covering every API route.
+
+use axum::http::StatusCode;
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn the_document_describes_every_api_route() {
+    let app = spawn_app();
+    let r = app.get("/api/openapi.json").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let doc = r.json();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let mut paths: Vec<&str> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        [
+            "/api/v1/entries",
+            "/api/v1/persons",
+            "/api/v1/persons/{id}",
+            "/api/v1/persons/{id}/chronology",
+            "/api/v1/persons/{id}/household",
+            "/healthz",
+        ]
+    );
+    for schema in [
+        "Entry",
+        "EntryDetails",
+        "Person",
+        "Household",
+        "ErrorBody",
+        "ChronologyResponse",
+    ] {
+        assert!(
+            doc["components"]["schemas"][schema].is_object(),
+            "schema {schema} is missing"
+        );
+    }
+}
