@@ -199,8 +199,12 @@ fn append_one(
     })
 }
 
-/// Finds the record for an agency's person, creating it (and a new person) if it is new, and
-/// keeping the demographics of the most recently recorded entry.
+/// Finds the record for an agency's person, creating it if it is new, and keeping the
+/// demographics of the most recently recorded entry.
+///
+/// A new record joins the person of any record with the same (check-digit valid) NHS number,
+/// the one identifier that the NHS verifies; otherwise it starts a person of its own.
+/// Probabilistic identity resolution, with its review queue, is the linkage engine's work.
 fn resolve_record(
     sql: &mut dyn Sql,
     entry: &Entry,
@@ -260,16 +264,28 @@ fn resolve_record(
             r
         }
         None => {
+            let same_nhs_number = match &keys.nhs_number {
+                Some(n) => sql
+                    .query_opt(
+                        "SELECT person_id FROM person_records WHERE nhs_number = $1 LIMIT 1",
+                        &[n.as_str().into()],
+                    )?
+                    .map(|row| parse_id(row.text(0)?).map(PersonId))
+                    .transpose()?,
+                None => None,
+            };
             let r = ResolvedRecord {
                 id: RecordId(Uuid::now_v7()),
-                person: PersonId(Uuid::now_v7()),
+                person: same_nhs_number.unwrap_or_else(|| PersonId(Uuid::now_v7())),
                 as_of,
                 json,
             };
-            sql.execute(
-                "INSERT INTO persons (id, created_at) VALUES ($1, $2)",
-                &[r.person.to_string().into(), as_of.into()],
-            )?;
+            if same_nhs_number.is_none() {
+                sql.execute(
+                    "INSERT INTO persons (id, created_at) VALUES ($1, $2)",
+                    &[r.person.to_string().into(), as_of.into()],
+                )?;
+            }
             sql.execute(
                 "INSERT INTO person_records (id, person_id, agency_id, source_system, local_id,
                      as_of, first_seen_at, search_names, date_of_birth, nhs_number, postcode, record)

@@ -27,7 +27,7 @@ on_both_engines!(
     the_household_at_a_date_comes_from_stored_residences,
     persons_are_found_by_name_date_of_birth_nhs_number_and_postcode,
     a_record_keeps_the_demographics_of_its_latest_entry,
-    each_agency_record_is_a_person_until_linked,
+    records_sharing_an_nhs_number_are_one_person_others_stay_apart,
     data_survives_reopening_the_store,
     every_stored_entry_is_audited,
 );
