@@ -16,7 +16,7 @@ pub use agency::{Agency, AgencyId, AgencyIdError, AgencyKind};
 pub use dates::{DateError, OccurredAt, PartialDate, Precision};
 pub use entry::*;
 pub use household::{EvidenceStrength, Household};
-pub use nhs_number::{NhsNumber, NhsNumberError};
+pub use nhs_number::{NhsNumber, NhsNumberError, check_digit};
 pub use person::{
     Address, EntryId, FieldError, PersonId, PersonName, PersonRecord, Phone, PhoneError, RecordId,
     Sex,

@@ -1,1 +1,124 @@
-fn main() {}
+//! `safeguard`: the command line. Parses, opens the store (migrating it), and runs the demo,
+//! the server or a benchmark.
+
+mod bench;
+mod demo;
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use safeguard_store::{DatabaseUrl, Store};
+use safeguard_web::AppState;
+
+/// Safeguard: one multi-agency record per child.
+#[derive(Parser)]
+#[command(name = "safeguard", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where the data lives.
+#[derive(Args, Clone)]
+struct DatabaseArgs {
+    /// `sqlite:PATH` (created if absent) or `postgres://user@host/database`.
+    #[arg(long, env = "SAFEGUARD_DATABASE", default_value = "sqlite:safeguard-data/safeguard.db")]
+    database: DatabaseUrl,
+}
+
+impl DatabaseArgs {
+    fn open(&self) -> anyhow::Result<Store> {
+        Store::open(&self.database).with_context(|| format!("failed to open {}", self.database))
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Seed a database with the demo case and a synthetic population, then serve it.
+    Demo {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// Address to serve on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Seed, print the demo child's address, and exit without serving.
+        #[arg(long)]
+        seed_only: bool,
+        /// Families in the synthetic background population.
+        #[arg(long, default_value_t = demo::Population::default().families)]
+        families: usize,
+    },
+    /// Serve an existing database.
+    Serve {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// Address to serve on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+    },
+    /// Measure the store against a bare-SQL baseline in the same run, on both engines.
+    Bench {
+        #[command(subcommand)]
+        which: bench::Which,
+        #[command(flatten)]
+        options: bench::Options,
+    },
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SAFEGUARD_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    if let Err(e) = run(Cli::parse()) {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Demo { db, listen, seed_only, families } => {
+            let store = db.open()?;
+            let population = demo::Population { families, ..demo::Population::default() };
+            let child = demo::seed(&store, &population)?;
+            println!(
+                "Seeded {} with the demo case and {families} background families ({} entries in all).",
+                db.database,
+                store.entry_count()?
+            );
+            if seed_only {
+                println!("Demo child: http://{listen}/persons/{child}");
+                return Ok(());
+            }
+            serve(store, listen, Some(child))
+        }
+        Command::Serve { db, listen } => serve(db.open()?, listen, None),
+        Command::Bench { which, options } => bench::run(which, &options),
+    }
+}
+
+fn serve(store: Store, listen: SocketAddr, demo_child: Option<safeguard_core::PersonId>) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("failed to start the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("failed to listen on {listen}"))?;
+        let address = listener.local_addr()?;
+        println!("Serving on http://{address}/");
+        if let Some(child) = demo_child {
+            println!("Demo child: http://{address}/persons/{child}");
+        }
+        safeguard_web::serve(AppState { store }, listener)
+            .await
+            .context("the server stopped")
+    })
+}

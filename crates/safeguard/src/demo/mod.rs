@@ -1,0 +1,98 @@
+//! The demo: a synthetic case modelled on the pattern the published Serious Case Reviews
+//! describe, and a deterministic synthetic background population. Nothing here is real: names
+//! are invented, postcodes use the non-existent `NB` area, NHS numbers are in the 999 range
+//! that the NHS never issues.
+
+mod case;
+mod population;
+
+use safeguard_core::{Agency, AgencyId, AgencyKind, NhsNumber, PersonId};
+use safeguard_store::{Actor, Store};
+
+pub use case::{CHILD_NHS_NUMBER, case_entries};
+pub use population::{Population, population_entries};
+
+/// The agencies of the demo area.
+pub fn agencies() -> Vec<Agency> {
+    [
+        ("northbury-childrens-services", "Northbury Children's Services", AgencyKind::SocialCare),
+        ("northbury-police", "Northbury Police Child Abuse Investigation Team", AgencyKind::Police),
+        ("elm-road-surgery", "Elm Road Surgery", AgencyKind::Gp),
+        ("north-general-hospital", "North General Hospital", AgencyKind::Hospital),
+        ("st-annes-hospital", "St Anne's Hospital", AgencyKind::Hospital),
+        ("northbury-health-visiting", "Northbury Health Visiting Service", AgencyKind::HealthVisiting),
+        ("family-support-project", "Northbury Family Support Project", AgencyKind::Voluntary),
+        ("northbury-legal", "Northbury Council Legal Services", AgencyKind::Legal),
+        ("northbury-schools", "Northbury Schools", AgencyKind::Education),
+    ]
+    .into_iter()
+    .map(|(id, name, kind)| Agency {
+        id: AgencyId::parse(id).expect("demo agency ids are valid"),
+        name: name.to_owned(),
+        kind,
+    })
+    .collect()
+}
+
+/// An NHS number from the 999 range (never issued to a patient): `999` then six digits taken
+/// from `seed`, then the check digit. Seeds whose number would have no check digit move on.
+pub fn synthetic_nhs_number(seed: u64) -> NhsNumber {
+    (0..11)
+        .find_map(|step| {
+            let stem = format!("999{:06}", (seed + step) % 1_000_000);
+            let digits: Vec<u8> = stem.bytes().map(|b| b - b'0').collect();
+            let check = safeguard_core::check_digit(&digits)?;
+            NhsNumber::parse(&format!("{stem}{check}")).ok()
+        })
+        .expect("of any two consecutive stems, at least one has a check digit")
+}
+
+/// Seeds the store with the demo agencies, the case and the background population, showing
+/// progress. Safe to run again: every entry is re-sent with the same provenance, so nothing is
+/// duplicated. Returns the demo child's person id.
+pub fn seed(store: &Store, population: &Population) -> anyhow::Result<PersonId> {
+    use anyhow::Context;
+    for agency in agencies() {
+        store.put_agency(&agency).context("failed to register the demo agencies")?;
+    }
+    let actor = Actor::system("demo-seed");
+    store
+        .append(&actor, &case_entries())
+        .context("failed to store the demo case")?;
+    let entries = population_entries(population);
+    let bar = indicatif::ProgressBar::new(entries.len() as u64).with_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg:>24} [{bar:40}] {pos}/{len} entries ({per_sec}, {eta} left)",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    bar.set_message("background population");
+    for batch in entries.chunks(500) {
+        store
+            .append(&actor, batch)
+            .context("failed to store the background population")?;
+        bar.inc(batch.len() as u64);
+    }
+    bar.finish_and_clear();
+    demo_child(store)?.context("the demo child is missing after seeding")
+}
+
+/// The demo child's person, found by the NHS number on their records.
+pub fn demo_child(store: &Store) -> anyhow::Result<Option<PersonId>> {
+    let found = store.search_persons(CHILD_NHS_NUMBER, 1)?;
+    Ok(found.first().map(|p| p.id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn synthetic_nhs_numbers_are_valid_and_in_the_999_range() {
+        for seed in 0..200 {
+            let n = synthetic_nhs_number(seed * 7919);
+            assert!(n.as_str().starts_with("999"), "{n}");
+        }
+    }
+}
