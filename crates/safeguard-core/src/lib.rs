@@ -22,4 +22,4 @@ pub use person::{
     Sex,
 };
 pub use postcode::{Postcode, PostcodeError};
-pub use stored::{ChronologyEntry, LinkedRecord, Person};
+pub use stored::{LinkedRecord, Person};

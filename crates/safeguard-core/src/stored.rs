@@ -1,10 +1,8 @@
-//! What the record holds once entries are stored: persons with their linked records, and
-//! chronology entries carrying their identifiers.
+//! What the record holds once entries are stored: persons with their linked records.
 
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{AgencyId, Entry, EntryId, PersonId, PersonRecord, RecordId};
+use crate::{AgencyId, PersonId, PersonRecord, RecordId};
 
 /// One agency's record of a person, as linked to a person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,20 +42,4 @@ impl Person {
             .map(|n| n.display())
             .unwrap_or_else(|| "(name not recorded)".to_owned())
     }
-}
-
-/// An entry as the chronology shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ChronologyEntry {
-    /// The entry's identifier.
-    pub id: EntryId,
-    /// When Safeguard received it.
-    pub received_at: DateTime<Utc>,
-    /// The person each participant (in `entry.persons` order) belongs to.
-    pub person_ids: Vec<PersonId>,
-    /// The entry that corrects this one, if any.
-    pub superseded_by: Option<EntryId>,
-    /// The entry.
-    pub entry: Entry,
 }

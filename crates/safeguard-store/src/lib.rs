@@ -25,7 +25,7 @@ use safeguard_core::{
 };
 
 pub use append::{Appended, Outcome};
-pub use read::{ChronologyPage, ChronologyQuery, Cursor, MAX_PAGE};
+pub use read::{ChronologyEntry, ChronologyPage, ChronologyQuery, Cursor, EntryJson, MAX_PAGE};
 
 use crate::postgres::PostgresEngine;
 use crate::sql::{Sql, SqlExt};
@@ -332,6 +332,11 @@ impl Store {
     /// number or a postcode. At most `limit` persons.
     pub fn search_persons(&self, query: &str, limit: usize) -> Result<Vec<Person>, StoreError> {
         self.read(|sql| read::search_persons(sql, query, limit))
+    }
+
+    /// Refreshes the query planner's statistics: run after a bulk load.
+    pub fn analyze(&self) -> Result<(), StoreError> {
+        self.write(|sql| sql.execute_batch("ANALYZE"))
     }
 
     /// How many entries are stored.

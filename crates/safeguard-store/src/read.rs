@@ -4,14 +4,16 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, Datelike, NaiveDate};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use safeguard_core::household::{
     EvidenceStrength, Relationship, RelationshipKind, Residence, Validity, household_at,
 };
 use safeguard_core::{
-    AgencyId, ChronologyEntry, EntryId, EntryKind, Household, LinkedRecord, NhsNumber, OccurredAt,
+    AgencyId, Entry, EntryId, EntryKind, Household, LinkedRecord, NhsNumber, OccurredAt,
     PartialDate, Person, PersonId, Postcode, RecordId,
 };
+use serde::Serialize;
+use serde_json::value::RawValue;
 
 use crate::StoreError;
 use crate::append::{name_parts, parse_id};
@@ -78,8 +80,48 @@ impl FromStr for Cursor {
     }
 }
 
+/// An entry as the chronology returns it: its identifiers, and its body as stored.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChronologyEntry {
+    /// The entry's identifier.
+    pub id: EntryId,
+    /// When Safeguard received it.
+    pub received_at: DateTime<Utc>,
+    /// The person each participant (in `entry.persons` order) belongs to.
+    pub person_ids: Vec<PersonId>,
+    /// The entry that corrects this one, if any.
+    pub superseded_by: Option<EntryId>,
+    /// The entry as it was sent.
+    #[cfg_attr(feature = "openapi", schema(value_type = Entry))]
+    pub entry: EntryJson,
+}
+
+/// An entry's JSON as stored, validated when it was written. Served as it is (no decoding and
+/// re-encoding on the way out); decoded only where typed fields are needed.
+#[derive(Debug, Clone)]
+pub struct EntryJson(Box<RawValue>);
+
+impl EntryJson {
+    /// The typed entry.
+    pub fn decode(&self) -> Result<Entry, StoreError> {
+        json(self.0.get())
+    }
+
+    /// The JSON text.
+    pub fn as_str(&self) -> &str {
+        self.0.get()
+    }
+}
+
+impl Serialize for EntryJson {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
 /// One page of a chronology.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct ChronologyPage {
     /// The entries, oldest first.
     pub entries: Vec<ChronologyEntry>,
@@ -184,57 +226,61 @@ pub(crate) fn chronology(
     }
     // One more than the page, to know whether another page follows.
     params.push(((limit + 1) as i64).into());
-    let page_sql = format!(
-        "SELECT e.id, e.occurred_at, e.received_at, e.body,
-                (SELECT MAX(s.id) FROM entries s WHERE s.supersedes = e.id) AS superseded_by
-         FROM entries e WHERE {}
-         ORDER BY e.occurred_at, e.id LIMIT ${}",
+    // Without superseded entries, nothing on the page is superseded: skip the lookup.
+    let superseded_by = if query.include_superseded {
+        "(SELECT MAX(s.id) FROM entries s WHERE s.supersedes = e.id)"
+    } else {
+        "NULL"
+    };
+    // The page's ids are chosen and ordered narrow; then each entry is joined to its
+    // participants' persons, one row per participant, in participant order.
+    let sql_text = format!(
+        "SELECT e.id, e.occurred_at, e.received_at, e.body, {superseded_by}, r.person_id
+         FROM (SELECT e.id FROM entries e WHERE {}
+               ORDER BY e.occurred_at, e.id LIMIT ${}) page
+         JOIN entries e ON e.id = page.id
+         JOIN entry_persons ep ON ep.entry_id = e.id
+         JOIN person_records r ON r.id = ep.record_id
+         ORDER BY e.occurred_at, e.id, ep.position",
         conditions.join(" AND "),
         params.len()
     );
-    let sql_text = format!(
-        "SELECT p.id, p.occurred_at, p.received_at, p.body, p.superseded_by, ep.position, r.person_id
-         FROM ({page_sql}) p
-         JOIN entry_persons ep ON ep.entry_id = p.id
-         JOIN person_records r ON r.id = ep.record_id
-         ORDER BY p.occurred_at, p.id, ep.position"
-    );
     let rows = sql.query(&sql_text, &params)?;
-
-    let mut entries: Vec<ChronologyEntry> = Vec::new();
-    let mut last: Option<Cursor> = None;
+    let mut entries: Vec<ChronologyEntry> = Vec::with_capacity(limit);
+    let mut current: Option<(&str, Cursor)> = None;
+    let mut next = None;
     for row in &rows {
-        let id = EntryId(parse_id(row.text(0)?)?);
-        if last.is_none_or(|c| c.id != id) {
-            entries.push(chronology_entry(row, id)?);
-            last = Some(Cursor {
-                occurred_at: row.int(1)?,
+        let id = row.text(0)?;
+        if current.is_none_or(|(c, _)| c != id) {
+            if entries.len() == limit {
+                // The extra entry only says that another page follows this one.
+                next = current.map(|(_, cursor)| cursor);
+                break;
+            }
+            let entry = chronology_entry(row)?;
+            current = Some((
                 id,
-            });
+                Cursor {
+                    occurred_at: row.int(1)?,
+                    id: entry.id,
+                },
+            ));
+            entries.push(entry);
         }
-        let person = PersonId(parse_id(row.text(6)?)?);
+        let person = PersonId(parse_id(row.text(5)?)?);
         entries
             .last_mut()
             .expect("pushed above")
             .person_ids
             .push(person);
     }
-    let next = if entries.len() > limit {
-        entries.truncate(limit);
-        entries.last().map(|e| Cursor {
-            occurred_at: e.entry.occurred_at.sort_key(),
-            id: e.id,
-        })
-    } else {
-        None
-    };
     Ok(ChronologyPage { entries, next })
 }
 
-fn chronology_entry(row: &Row, id: EntryId) -> Result<ChronologyEntry, StoreError> {
+fn chronology_entry(row: &Row) -> Result<ChronologyEntry, StoreError> {
     let received = row.int(2)?;
     Ok(ChronologyEntry {
-        id,
+        id: EntryId(parse_id(row.text(0)?)?),
         received_at: DateTime::from_timestamp_micros(received)
             .ok_or_else(|| StoreError::Corrupt(format!("received_at {received}")))?,
         person_ids: Vec::new(),
@@ -242,7 +288,10 @@ fn chronology_entry(row: &Row, id: EntryId) -> Result<ChronologyEntry, StoreErro
             .opt_text(4)?
             .map(|s| parse_id(s).map(EntryId))
             .transpose()?,
-        entry: json(row.text(3)?)?,
+        entry: EntryJson(
+            RawValue::from_string(row.text(3)?.to_owned())
+                .map_err(|e| StoreError::Corrupt(format!("entry body: {e}")))?,
+        ),
     })
 }
 

@@ -43,6 +43,21 @@ impl<T: Into<Value>> From<Option<T>> for Value {
 pub struct Row(pub(crate) Vec<Value>);
 
 impl Row {
+    /// How many columns.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether the row has no columns.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The values, for copying a row elsewhere.
+    pub fn into_values(self) -> Vec<Value> {
+        self.0
+    }
+
     /// Text in column `i`, or an error if it is NULL or not text.
     pub fn text(&self, i: usize) -> Result<&str, StoreError> {
         match self.0.get(i) {

@@ -28,7 +28,7 @@ pub(crate) fn router() -> Router<AppState> {
 #[allow(dead_code)] // documents the body's shape; the handler parses by hand to name every bad field
 pub(crate) enum EntriesBody {
     /// One entry.
-    One(Entry),
+    One(Box<Entry>),
     /// A batch, stored atomically.
     Many(Vec<Entry>),
 }

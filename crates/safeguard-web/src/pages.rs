@@ -9,8 +9,8 @@ use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use maud::{DOCTYPE, Markup, html};
-use safeguard_core::{ChronologyEntry, EntryKind, OccurredAt, Person, Precision};
-use safeguard_store::ChronologyPage;
+use safeguard_core::{Entry, EntryKind, OccurredAt, Person, PersonId, Precision};
+use safeguard_store::{ChronologyEntry, ChronologyPage};
 
 use crate::persons::{ChronologyParams, SEARCH_LIMIT, SearchParams, load_person, parse_person_id};
 use crate::{AppState, Error};
@@ -162,7 +162,7 @@ async fn person_page(
             }
             h2 id="chronology" { "Chronology" }
             (filters(&params, &agencies))
-            (chronology_table(&page, &agency_names, id))
+            (chronology_table(&page, &agency_names, id)?)
             @if let Some(next) = page.next {
                 a class="link" href={ "/persons/" (id) "?" (next_query(&params, &next.to_string())) "#chronology" } { "Next page" }
             }
@@ -238,9 +238,14 @@ fn percent_encode(v: &str) -> String {
 fn chronology_table(
     page: &ChronologyPage,
     agency_names: &HashMap<String, String>,
-    subject: safeguard_core::PersonId,
-) -> Markup {
-    html! {
+    subject: PersonId,
+) -> Result<Markup, Error> {
+    let rows = page
+        .entries
+        .iter()
+        .map(|e| Ok(chronology_row(e, &e.entry.decode()?, agency_names, subject)))
+        .collect::<Result<Vec<Markup>, safeguard_store::StoreError>>()?;
+    Ok(html! {
         @if page.entries.is_empty() {
             p { "No entries match." }
         } @else {
@@ -248,34 +253,33 @@ fn chronology_table(
                 caption class="visually-hidden" { "Every entry from every agency, oldest first" }
                 thead { tr { th scope="col" { "When" } th scope="col" { "Agency" } th scope="col" { "What" } th scope="col" { "Summary" } th scope="col" { "People" } } }
                 tbody {
-                    @for e in &page.entries {
-                        (chronology_row(e, agency_names, subject))
-                    }
+                    @for row in rows { (row) }
                 }
             }
         }
-    }
+    })
 }
 
 fn chronology_row(
     e: &ChronologyEntry,
+    entry: &Entry,
     agency_names: &HashMap<String, String>,
-    subject: safeguard_core::PersonId,
+    subject: PersonId,
 ) -> Markup {
-    let agency = e.entry.agency.as_str();
+    let agency = entry.agency.as_str();
     html! {
         tr id={ "entry-" (e.id) } {
-            td class="nowrap" { time datetime=(e.entry.occurred_at) { (when(&e.entry.occurred_at)) } }
+            td class="nowrap" { time datetime=(entry.occurred_at) { (when(&entry.occurred_at)) } }
             td { (agency_names.get(agency).map_or(agency, String::as_str)) }
-            td { (e.entry.kind().label()) }
+            td { (entry.kind().label()) }
             td {
-                (e.entry.summary)
+                (entry.summary)
                 br;
-                span class="hint" { (e.entry.author.role) ", " (e.entry.author.name) }
+                span class="hint" { (entry.author.role) ", " (entry.author.name) }
             }
             td {
                 ul class="list" {
-                    @for (p, person) in e.entry.persons.iter().zip(&e.person_ids) {
+                    @for (p, person) in entry.persons.iter().zip(&e.person_ids) {
                         li {
                             @if *person == subject {
                                 (p.record.name.display())

@@ -6,8 +6,8 @@ use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::NaiveDate;
-use safeguard_core::{AgencyId, ChronologyEntry, EntryKind, Household, Person, PersonId};
-use safeguard_store::{ChronologyPage, ChronologyQuery, MAX_PAGE};
+use safeguard_core::{AgencyId, EntryKind, Household, Person, PersonId};
+use safeguard_store::{ChronologyEntry, ChronologyPage, ChronologyQuery, MAX_PAGE};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

@@ -23,7 +23,11 @@ struct Cli {
 #[derive(Args, Clone)]
 struct DatabaseArgs {
     /// `sqlite:PATH` (created if absent) or `postgres://user@host/database`.
-    #[arg(long, env = "SAFEGUARD_DATABASE", default_value = "sqlite:safeguard-data/safeguard.db")]
+    #[arg(
+        long,
+        env = "SAFEGUARD_DATABASE",
+        default_value = "sqlite:safeguard-data/safeguard.db"
+    )]
     database: DatabaseUrl,
 }
 
@@ -61,8 +65,6 @@ enum Command {
     Bench {
         #[command(subcommand)]
         which: bench::Which,
-        #[command(flatten)]
-        options: bench::Options,
     },
 }
 
@@ -83,9 +85,17 @@ fn main() {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Demo { db, listen, seed_only, families } => {
+        Command::Demo {
+            db,
+            listen,
+            seed_only,
+            families,
+        } => {
             let store = db.open()?;
-            let population = demo::Population { families, ..demo::Population::default() };
+            let population = demo::Population {
+                families,
+                ..demo::Population::default()
+            };
             let child = demo::seed(&store, &population)?;
             println!(
                 "Seeded {} with the demo case and {families} background families ({} entries in all).",
@@ -99,11 +109,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             serve(store, listen, Some(child))
         }
         Command::Serve { db, listen } => serve(db.open()?, listen, None),
-        Command::Bench { which, options } => bench::run(which, &options),
+        Command::Bench { which } => bench::run(&which),
     }
 }
 
-fn serve(store: Store, listen: SocketAddr, demo_child: Option<safeguard_core::PersonId>) -> anyhow::Result<()> {
+fn serve(
+    store: Store,
+    listen: SocketAddr,
+    demo_child: Option<safeguard_core::PersonId>,
+) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -13,10 +13,21 @@ fn safeguard() -> Command {
 
 fn seed(database: &str) -> String {
     let out = safeguard()
-        .args(["demo", "--seed-only", "--families", "40", "--database", database])
+        .args([
+            "demo",
+            "--seed-only",
+            "--families",
+            "40",
+            "--database",
+            database,
+        ])
         .output()
         .expect("run safeguard");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -26,7 +37,11 @@ fn child_id(stdout: &str) -> PersonId {
         .find_map(|l| l.strip_prefix("Demo child: "))
         .unwrap_or_else(|| panic!("no child URL in {stdout}"));
     assert!(url.starts_with("http://127.0.0.1:8080/persons/"), "{url}");
-    url.rsplit('/').next().unwrap().parse().expect("a person id")
+    url.rsplit('/')
+        .next()
+        .unwrap()
+        .parse()
+        .expect("a person id")
 }
 
 #[test]
@@ -44,15 +59,40 @@ fn the_demo_seeds_a_child_whose_chronology_spans_the_agencies_and_reseeding_adds
     let child = child_id(&first);
     assert_eq!(child_id(&again), child, "the same child after re-seeding");
     let store = Store::open(&DatabaseUrl::Sqlite(path)).unwrap();
-    let count_after_first = first.split(" entries in all").next().unwrap().rsplit('(').next().unwrap().to_owned();
-    assert_eq!(store.entry_count().unwrap().to_string(), count_after_first, "re-seeding stored nothing new");
+    let count_after_first = first
+        .split(" entries in all")
+        .next()
+        .unwrap()
+        .rsplit('(')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        store.entry_count().unwrap().to_string(),
+        count_after_first,
+        "re-seeding stored nothing new"
+    );
     let page = store
-        .chronology(child, &ChronologyQuery { limit: 1000, ..ChronologyQuery::default() })
+        .chronology(
+            child,
+            &ChronologyQuery {
+                limit: 1000,
+                ..ChronologyQuery::default()
+            },
+        )
         .unwrap();
-    let agencies: std::collections::BTreeSet<_> = page.entries.iter().map(|e| e.entry.agency.as_str().to_owned()).collect();
+    let agencies: std::collections::BTreeSet<_> = page
+        .entries
+        .iter()
+        .map(|e| e.entry.decode().unwrap().agency.as_str().to_owned())
+        .collect();
     assert!(page.entries.len() >= 40, "{} entries", page.entries.len());
     assert!(agencies.len() >= 5, "{agencies:?}");
-    let dates: Vec<_> = page.entries.iter().map(|e| e.entry.occurred_at.start()).collect();
+    let dates: Vec<_> = page
+        .entries
+        .iter()
+        .map(|e| e.entry.decode().unwrap().occurred_at.start())
+        .collect();
     assert!(dates.windows(2).all(|w| w[0] <= w[1]), "time order");
     let person = store.person(child).unwrap().unwrap();
     assert_eq!(person.display_name(), "Joshua Reeve");
@@ -70,8 +110,15 @@ fn the_server_answers_with_the_childs_chronology() {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(server.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let address = line.trim().strip_prefix("Serving on http://").unwrap().trim_end_matches('/').to_owned();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let address = line
+        .trim()
+        .strip_prefix("Serving on http://")
+        .unwrap()
+        .trim_end_matches('/')
+        .to_owned();
 
     let mut stream = TcpStream::connect(&address).unwrap();
     write!(stream, "GET /api/v1/persons/{child}/chronology?limit=5 HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n").unwrap();

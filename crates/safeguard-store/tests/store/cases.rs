@@ -64,7 +64,7 @@ fn all(store: &TestStore, person: PersonId) -> Vec<String> {
         .unwrap()
         .entries
         .into_iter()
-        .map(|e| e.entry.source.id)
+        .map(|e| e.entry.decode().unwrap().source.id)
         .collect()
 }
 
@@ -91,16 +91,21 @@ pub fn a_chronology_lists_every_entry_naming_the_person_in_time_order(store: &Te
         .unwrap();
 
     // Assert
-    let ids: Vec<&str> = page
+    let ids: Vec<String> = page
         .entries
         .iter()
-        .map(|e| e.entry.source.id.as_str())
+        .map(|e| e.entry.decode().unwrap().source.id)
         .collect();
     assert_eq!(ids, ["e1", "e2", "e3"]);
     assert_eq!(page.next, None);
     assert_eq!(page.entries[0].person_ids, vec![child, mother]);
     assert_eq!(
-        page.entries[2].entry.occurred_at.to_string(),
+        page.entries[2]
+            .entry
+            .decode()
+            .unwrap()
+            .occurred_at
+            .to_string(),
         "2007-03-01T09:15"
     );
     assert_eq!(
@@ -130,7 +135,8 @@ pub fn re_sending_an_entry_changes_nothing_and_says_so(store: &TestStore) {
         .chronology(child, &ChronologyQuery::default())
         .unwrap();
     assert_eq!(
-        page.entries[0].entry.summary, "entry e1",
+        page.entries[0].entry.decode().unwrap().summary,
+        "entry e1",
         "the first version stands"
     );
 }
@@ -191,7 +197,7 @@ pub fn a_chronology_filters_by_agency_kind_and_date_range(store: &TestStore) {
             .unwrap()
             .entries
             .into_iter()
-            .map(|e| e.entry.source.id)
+            .map(|e| e.entry.decode().unwrap().source.id)
             .collect()
     };
     assert_eq!(ids(&police_only, child), ["p1", "p2"]);
@@ -244,7 +250,11 @@ pub fn pages_cover_the_chronology_exactly_once(store: &TestStore) {
     loop {
         let page = store.chronology(child, &query).unwrap();
         assert!(page.entries.len() <= 5);
-        seen.extend(page.entries.into_iter().map(|e| e.entry.source.id));
+        seen.extend(
+            page.entries
+                .into_iter()
+                .map(|e| e.entry.decode().unwrap().source.id),
+        );
         pages += 1;
         match page.next {
             Some(next) => query.after = Some(next),
@@ -285,7 +295,8 @@ pub fn a_correction_hides_the_entry_it_supersedes(store: &TestStore) {
         .unwrap();
     assert_eq!(original.superseded_by, Some(second[0].id));
     assert_eq!(
-        original.entry.summary, "entry e1",
+        original.entry.decode().unwrap().summary,
+        "entry e1",
         "the original is kept, not updated"
     );
 }

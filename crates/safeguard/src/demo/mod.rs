@@ -15,15 +15,47 @@ pub use population::{Population, population_entries};
 /// The agencies of the demo area.
 pub fn agencies() -> Vec<Agency> {
     [
-        ("northbury-childrens-services", "Northbury Children's Services", AgencyKind::SocialCare),
-        ("northbury-police", "Northbury Police Child Abuse Investigation Team", AgencyKind::Police),
+        (
+            "northbury-childrens-services",
+            "Northbury Children's Services",
+            AgencyKind::SocialCare,
+        ),
+        (
+            "northbury-police",
+            "Northbury Police Child Abuse Investigation Team",
+            AgencyKind::Police,
+        ),
         ("elm-road-surgery", "Elm Road Surgery", AgencyKind::Gp),
-        ("north-general-hospital", "North General Hospital", AgencyKind::Hospital),
-        ("st-annes-hospital", "St Anne's Hospital", AgencyKind::Hospital),
-        ("northbury-health-visiting", "Northbury Health Visiting Service", AgencyKind::HealthVisiting),
-        ("family-support-project", "Northbury Family Support Project", AgencyKind::Voluntary),
-        ("northbury-legal", "Northbury Council Legal Services", AgencyKind::Legal),
-        ("northbury-schools", "Northbury Schools", AgencyKind::Education),
+        (
+            "north-general-hospital",
+            "North General Hospital",
+            AgencyKind::Hospital,
+        ),
+        (
+            "st-annes-hospital",
+            "St Anne's Hospital",
+            AgencyKind::Hospital,
+        ),
+        (
+            "northbury-health-visiting",
+            "Northbury Health Visiting Service",
+            AgencyKind::HealthVisiting,
+        ),
+        (
+            "family-support-project",
+            "Northbury Family Support Project",
+            AgencyKind::Voluntary,
+        ),
+        (
+            "northbury-legal",
+            "Northbury Council Legal Services",
+            AgencyKind::Legal,
+        ),
+        (
+            "northbury-schools",
+            "Northbury Schools",
+            AgencyKind::Education,
+        ),
     ]
     .into_iter()
     .map(|(id, name, kind)| Agency {
@@ -53,7 +85,9 @@ pub fn synthetic_nhs_number(seed: u64) -> NhsNumber {
 pub fn seed(store: &Store, population: &Population) -> anyhow::Result<PersonId> {
     use anyhow::Context;
     for agency in agencies() {
-        store.put_agency(&agency).context("failed to register the demo agencies")?;
+        store
+            .put_agency(&agency)
+            .context("failed to register the demo agencies")?;
     }
     let actor = Actor::system("demo-seed");
     store
@@ -75,6 +109,9 @@ pub fn seed(store: &Store, population: &Population) -> anyhow::Result<PersonId> 
         bar.inc(batch.len() as u64);
     }
     bar.finish_and_clear();
+    store
+        .analyze()
+        .context("failed to refresh planner statistics")?;
     demo_child(store)?.context("the demo child is missing after seeding")
 }
 

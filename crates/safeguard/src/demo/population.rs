@@ -20,7 +20,10 @@ pub struct Population {
 
 impl Default for Population {
     fn default() -> Self {
-        Self { families: 3000, seed: 2007 }
+        Self {
+            families: 3000,
+            seed: 2007,
+        }
     }
 }
 
@@ -54,28 +57,160 @@ impl Rng {
 }
 
 pub(crate) const FEMALE: &[&str] = &[
-    "Amelia", "Olivia", "Emily", "Jessica", "Sophie", "Chloe", "Lucy", "Grace", "Ellie", "Hannah",
-    "Charlotte", "Katie", "Megan", "Lauren", "Rebecca", "Holly", "Amy", "Emma", "Sarah", "Laura",
-    "Gemma", "Rachel", "Nicola", "Claire", "Michelle", "Lisa", "Joanne", "Kelly", "Donna", "Leanne",
-    "Aisha", "Fatima", "Priya", "Zainab", "Maria", "Agnieszka", "Ana", "Chantelle", "Jade", "Natalie",
+    "Amelia",
+    "Olivia",
+    "Emily",
+    "Jessica",
+    "Sophie",
+    "Chloe",
+    "Lucy",
+    "Grace",
+    "Ellie",
+    "Hannah",
+    "Charlotte",
+    "Katie",
+    "Megan",
+    "Lauren",
+    "Rebecca",
+    "Holly",
+    "Amy",
+    "Emma",
+    "Sarah",
+    "Laura",
+    "Gemma",
+    "Rachel",
+    "Nicola",
+    "Claire",
+    "Michelle",
+    "Lisa",
+    "Joanne",
+    "Kelly",
+    "Donna",
+    "Leanne",
+    "Aisha",
+    "Fatima",
+    "Priya",
+    "Zainab",
+    "Maria",
+    "Agnieszka",
+    "Ana",
+    "Chantelle",
+    "Jade",
+    "Natalie",
 ];
 pub(crate) const MALE: &[&str] = &[
-    "Jack", "Thomas", "Joshua", "Oliver", "Harry", "James", "William", "Samuel", "Daniel", "Charlie",
-    "Benjamin", "Joseph", "Callum", "George", "Ryan", "Liam", "Jamie", "Luke", "Matthew", "Lewis",
-    "Mark", "Paul", "Andrew", "David", "Christopher", "Michael", "Stephen", "Richard", "Craig", "Wayne",
-    "Mohammed", "Adam", "Kwame", "Tomasz", "Ahmed", "Reece", "Kyle", "Dean", "Scott", "Aaron",
+    "Jack",
+    "Thomas",
+    "Joshua",
+    "Oliver",
+    "Harry",
+    "James",
+    "William",
+    "Samuel",
+    "Daniel",
+    "Charlie",
+    "Benjamin",
+    "Joseph",
+    "Callum",
+    "George",
+    "Ryan",
+    "Liam",
+    "Jamie",
+    "Luke",
+    "Matthew",
+    "Lewis",
+    "Mark",
+    "Paul",
+    "Andrew",
+    "David",
+    "Christopher",
+    "Michael",
+    "Stephen",
+    "Richard",
+    "Craig",
+    "Wayne",
+    "Mohammed",
+    "Adam",
+    "Kwame",
+    "Tomasz",
+    "Ahmed",
+    "Reece",
+    "Kyle",
+    "Dean",
+    "Scott",
+    "Aaron",
 ];
 pub(crate) const SURNAMES: &[&str] = &[
-    "Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Robinson", "Wright",
-    "Thompson", "Evans", "Walker", "White", "Roberts", "Green", "Hall", "Wood", "Jackson", "Clarke",
-    "Patel", "Khan", "Lewis", "James", "Phillips", "Mason", "Mitchell", "Rose", "Davis", "Rodriguez",
-    "Cox", "Alexander", "Morris", "Ward", "Okafor", "Begum", "Hussain", "Nowak", "Kowalski", "Campbell",
-    "Kelly", "Murphy", "Hughes", "Edwards", "Turner", "Hill", "Moore", "Cooper", "Harris", "King",
+    "Smith",
+    "Jones",
+    "Taylor",
+    "Brown",
+    "Williams",
+    "Wilson",
+    "Johnson",
+    "Davies",
+    "Robinson",
+    "Wright",
+    "Thompson",
+    "Evans",
+    "Walker",
+    "White",
+    "Roberts",
+    "Green",
+    "Hall",
+    "Wood",
+    "Jackson",
+    "Clarke",
+    "Patel",
+    "Khan",
+    "Lewis",
+    "James",
+    "Phillips",
+    "Mason",
+    "Mitchell",
+    "Rose",
+    "Davis",
+    "Rodriguez",
+    "Cox",
+    "Alexander",
+    "Morris",
+    "Ward",
+    "Okafor",
+    "Begum",
+    "Hussain",
+    "Nowak",
+    "Kowalski",
+    "Campbell",
+    "Kelly",
+    "Murphy",
+    "Hughes",
+    "Edwards",
+    "Turner",
+    "Hill",
+    "Moore",
+    "Cooper",
+    "Harris",
+    "King",
 ];
 const STREETS: &[&str] = &[
-    "Ashdown Road", "Beech Grove", "Carlow Street", "Dene Avenue", "Elm Road", "Fernhill Lane",
-    "Garth Close", "Hazel Way", "Ivy Crescent", "Juniper Street", "Kestrel Road", "Larch Avenue",
-    "Maple Drive", "Nightingale Road", "Oak Terrace", "Poplar Walk", "Quarry Lane", "Rowan Close",
+    "Ashdown Road",
+    "Beech Grove",
+    "Carlow Street",
+    "Dene Avenue",
+    "Elm Road",
+    "Fernhill Lane",
+    "Garth Close",
+    "Hazel Way",
+    "Ivy Crescent",
+    "Juniper Street",
+    "Kestrel Road",
+    "Larch Avenue",
+    "Maple Drive",
+    "Nightingale Road",
+    "Oak Terrace",
+    "Poplar Walk",
+    "Quarry Lane",
+    "Rowan Close",
 ];
 const LETTERS: &[u8] = b"ABDEFGHJLNPQRSTUWXYZ";
 
@@ -111,11 +246,15 @@ fn family(rng: &mut Rng, id: usize, nhs: &mut NhsNumbers) -> Family {
         *rng.pick(LETTERS) as char
     );
     let address = Address {
-        lines: vec![format!("{} {}", 1 + rng.below(180), rng.pick(STREETS)), "Northbury".into()],
+        lines: vec![
+            format!("{} {}", 1 + rng.below(180), rng.pick(STREETS)),
+            "Northbury".into(),
+        ],
         postcode: Some(Postcode::parse(&postcode).expect("generated postcodes are valid")),
     };
     let person = |role: &str, given: &str, sex: Sex, born: NaiveDate, nhs: &mut NhsNumbers| {
-        let mut r = PersonRecord::named(&format!("NB-{id}-{role}"), PersonName::new(given, surname));
+        let mut r =
+            PersonRecord::named(&format!("NB-{id}-{role}"), PersonName::new(given, surname));
         r.date_of_birth = Some(PartialDate::Day(born));
         r.sex = Some(sex);
         r.nhs_number = Some(nhs.next());
@@ -144,7 +283,13 @@ fn family(rng: &mut Rng, id: usize, nhs: &mut NhsNumbers) -> Family {
             person(&format!("C{i}"), given, sex, born, nhs)
         })
         .collect();
-    Family { id, address, mother, father, children }
+    Family {
+        id,
+        address,
+        mother,
+        father,
+        children,
+    }
 }
 
 /// Every entry of the background population, family by family.
@@ -183,11 +328,20 @@ impl Maker {
         let at = when.and_time(time);
         Entry {
             agency: AgencyId::parse(agency).expect("demo agency"),
-            source: SourceRef { system: system.into(), id: format!("BG-{}-{}", self.family, self.made) },
-            author: Author { name: author.into(), role: role.into() },
+            source: SourceRef {
+                system: system.into(),
+                id: format!("BG-{}-{}", self.family, self.made),
+            },
+            author: Author {
+                name: author.into(),
+                role: role.into(),
+            },
             occurred_at: OccurredAt::at(at),
             recorded_at: (at + Duration::hours(2)).and_utc(),
-            persons: persons.into_iter().map(|(role, record)| Participant { role, record }).collect(),
+            persons: persons
+                .into_iter()
+                .map(|(role, record)| Participant { role, record })
+                .collect(),
             summary,
             details,
             residences: Vec::new(),
@@ -200,61 +354,168 @@ impl Maker {
 const GP: (&str, &str) = ("elm-road-surgery", "emis");
 const GP_AUTHOR: (&str, &str) = ("GP 2", "General practitioner");
 
-fn lives(person: &PersonRecord, address: &Address, strength: EvidenceStrength) -> ResidenceStatement {
-    ResidenceStatement { person: person.local_id.clone(), address: address.clone(), from: None, to: None, strength }
+fn lives(
+    person: &PersonRecord,
+    address: &Address,
+    strength: EvidenceStrength,
+) -> ResidenceStatement {
+    ResidenceStatement {
+        person: person.local_id.clone(),
+        address: address.clone(),
+        from: None,
+        to: None,
+        strength,
+    }
 }
 
-fn parent_of(parent: &PersonRecord, kind: RelationshipKind, child: &PersonRecord, strength: EvidenceStrength) -> RelationshipStatement {
-    RelationshipStatement { person: parent.local_id.clone(), kind, other: child.local_id.clone(), from: None, to: None, strength }
+fn parent_of(
+    parent: &PersonRecord,
+    kind: RelationshipKind,
+    child: &PersonRecord,
+    strength: EvidenceStrength,
+) -> RelationshipStatement {
+    RelationshipStatement {
+        person: parent.local_id.clone(),
+        kind,
+        other: child.local_id.clone(),
+        from: None,
+        to: None,
+        strength,
+    }
 }
 
 fn family_entries(rng: &mut Rng, f: &Family, out: &mut Vec<Entry>) {
     let start = NaiveDate::from_ymd_opt(2006, 9, 1).expect("valid");
     let end = NaiveDate::from_ymd_opt(2007, 10, 31).expect("valid");
-    let mut maker = Maker { family: f.id, made: 0 };
+    let mut maker = Maker {
+        family: f.id,
+        made: 0,
+    };
     for child in &f.children {
-        let with_mother = vec![(ParticipantRole::SubjectChild, child.clone()), (ParticipantRole::Parent, f.mother.clone())];
+        let with_mother = vec![
+            (ParticipantRole::SubjectChild, child.clone()),
+            (ParticipantRole::Parent, f.mother.clone()),
+        ];
         // Registration at the GP states the household.
         let when = rng.date(start, start + Duration::days(60));
-        let mut registration = maker.make(rng, GP, when, GP_AUTHOR, with_mother.clone(),
-            EntryDetails::GpAppointment(GpAppointment { attended: true, reason: Some("registration check".into()) }),
-            "Registration health check.".into());
-        registration.residences.push(lives(child, &f.address, EvidenceStrength::Verified));
-        registration.residences.push(lives(&f.mother, &f.address, EvidenceStrength::Verified));
-        registration.relationships.push(parent_of(&f.mother, RelationshipKind::Mother, child, EvidenceStrength::Verified));
+        let mut registration = maker.make(
+            rng,
+            GP,
+            when,
+            GP_AUTHOR,
+            with_mother.clone(),
+            EntryDetails::GpAppointment(GpAppointment {
+                attended: true,
+                reason: Some("registration check".into()),
+            }),
+            "Registration health check.".into(),
+        );
+        registration
+            .residences
+            .push(lives(child, &f.address, EvidenceStrength::Verified));
+        registration
+            .residences
+            .push(lives(&f.mother, &f.address, EvidenceStrength::Verified));
+        registration.relationships.push(parent_of(
+            &f.mother,
+            RelationshipKind::Mother,
+            child,
+            EvidenceStrength::Verified,
+        ));
         if let Some(father) = &f.father {
-            registration.persons.push(Participant { role: ParticipantRole::Parent, record: father.clone() });
-            registration.residences.push(lives(father, &f.address, EvidenceStrength::Claimed));
-            registration.relationships.push(parent_of(father, RelationshipKind::Father, child, EvidenceStrength::Claimed));
+            registration.persons.push(Participant {
+                role: ParticipantRole::Parent,
+                record: father.clone(),
+            });
+            registration
+                .residences
+                .push(lives(father, &f.address, EvidenceStrength::Claimed));
+            registration.relationships.push(parent_of(
+                father,
+                RelationshipKind::Father,
+                child,
+                EvidenceStrength::Claimed,
+            ));
         }
         out.push(registration);
         for _ in 0..rng.below(4) {
             let attended = rng.chance(92);
-            let reason = *rng.pick(&["cough", "ear infection", "rash", "immunisations", "fever", "asthma review"]);
-            let summary = if attended { format!("Seen for {reason}.") } else { "Was not brought to the appointment.".to_owned() };
+            let reason = *rng.pick(&[
+                "cough",
+                "ear infection",
+                "rash",
+                "immunisations",
+                "fever",
+                "asthma review",
+            ]);
+            let summary = if attended {
+                format!("Seen for {reason}.")
+            } else {
+                "Was not brought to the appointment.".to_owned()
+            };
             let when = rng.date(start, end);
-            out.push(maker.make(rng, GP, when, GP_AUTHOR, with_mother.clone(),
-                EntryDetails::GpAppointment(GpAppointment { attended, reason: Some(reason.into()) }), summary));
+            out.push(maker.make(
+                rng,
+                GP,
+                when,
+                GP_AUTHOR,
+                with_mother.clone(),
+                EntryDetails::GpAppointment(GpAppointment {
+                    attended,
+                    reason: Some(reason.into()),
+                }),
+                summary,
+            ));
         }
         let under_five = child.date_of_birth.is_some_and(|d| d.year() >= 2002);
         if under_five {
             for _ in 0..1 + rng.below(2) {
                 let when = rng.date(start, end);
-                out.push(maker.make(rng, ("northbury-health-visiting", "systmone"), when, ("Health Visitor 2", "Health visitor"), with_mother.clone(),
-                    EntryDetails::HomeVisit(HomeVisit { child_seen: true, child_seen_alone: false, announced: Some(true) }),
-                    "Developmental review; growth and development as expected.".into()));
+                out.push(maker.make(
+                    rng,
+                    ("northbury-health-visiting", "systmone"),
+                    when,
+                    ("Health Visitor 2", "Health visitor"),
+                    with_mother.clone(),
+                    EntryDetails::HomeVisit(HomeVisit {
+                        child_seen: true,
+                        child_seen_alone: false,
+                        announced: Some(true),
+                    }),
+                    "Developmental review; growth and development as expected.".into(),
+                ));
             }
         } else if rng.chance(30) {
             let when = rng.date(start, end);
-            out.push(maker.make(rng, ("northbury-schools", "sims"), when, ("Designated Safeguarding Lead 1", "Teacher"), with_mother.clone(),
-                EntryDetails::Contact(Contact { channel: Some("in person".into()) }), "Attendance below 90% this term; parent contacted.".into()));
+            out.push(maker.make(
+                rng,
+                ("northbury-schools", "sims"),
+                when,
+                ("Designated Safeguarding Lead 1", "Teacher"),
+                with_mother.clone(),
+                EntryDetails::Contact(Contact {
+                    channel: Some("in person".into()),
+                }),
+                "Attendance below 90% this term; parent contacted.".into(),
+            ));
         }
         if rng.chance(12) {
             let when = rng.date(start, end);
-            out.push(maker.make(rng, ("north-general-hospital", "pas-ngh"), when, ("Emergency Doctor 2", "Emergency department doctor"), with_mother.clone(),
-                EntryDetails::InjuryObserved(InjuryObserved { body_site: "knee".into(), injury_type: InjuryType::Laceration, count: None,
-                    explanation_given: Some("fell in the playground".into()), medical_opinion: Some(MedicalOpinion::Consistent) }),
-                "Cut to the knee, cleaned and closed with strips.".into()));
+            out.push(maker.make(
+                rng,
+                ("north-general-hospital", "pas-ngh"),
+                when,
+                ("Emergency Doctor 2", "Emergency department doctor"),
+                with_mother.clone(),
+                EntryDetails::InjuryObserved(InjuryObserved {
+                    body_site: "knee".into(),
+                    injury_type: InjuryType::Laceration,
+                    count: None,
+                    explanation_given: Some("fell in the playground".into()),
+                    medical_opinion: Some(MedicalOpinion::Consistent),
+                }),
+                "Cut to the knee, cleaned and closed with strips.".into(),
+            ));
         }
     }
 }
@@ -267,17 +528,27 @@ mod tests {
 
     #[test]
     fn the_same_seed_gives_the_same_population() {
-        let p = Population { families: 40, seed: 9 };
+        let p = Population {
+            families: 40,
+            seed: 9,
+        };
         assert_eq!(population_entries(&p), population_entries(&p));
-        assert_ne!(population_entries(&p), population_entries(&Population { seed: 10, ..p }));
+        assert_ne!(
+            population_entries(&p),
+            population_entries(&Population { seed: 10, ..p })
+        );
     }
 
     #[test]
     fn every_generated_entry_is_valid_and_uniquely_sourced() {
-        let entries = population_entries(&Population { families: 300, seed: 1 });
+        let entries = population_entries(&Population {
+            families: 300,
+            seed: 1,
+        });
         let mut sources = HashSet::new();
         for e in &entries {
-            e.validate().unwrap_or_else(|err| panic!("{}: {err}", e.source.id));
+            e.validate()
+                .unwrap_or_else(|err| panic!("{}: {err}", e.source.id));
             assert!(sources.insert((e.agency.clone(), e.source.id.clone())));
         }
         assert!(entries.len() > 300);
@@ -285,12 +556,18 @@ mod tests {
 
     #[test]
     fn no_two_generated_people_share_an_nhs_number() {
-        let entries = population_entries(&Population { families: 500, seed: 3 });
+        let entries = population_entries(&Population {
+            families: 500,
+            seed: 3,
+        });
         let mut owner = std::collections::HashMap::new();
         for p in entries.iter().flat_map(|e| &e.persons) {
             let n = p.record.nhs_number.clone().unwrap();
             let previous = owner.insert(n.clone(), p.record.local_id.clone());
-            assert!(previous.is_none_or(|id| id == p.record.local_id), "{n} shared");
+            assert!(
+                previous.is_none_or(|id| id == p.record.local_id),
+                "{n} shared"
+            );
         }
     }
 }
