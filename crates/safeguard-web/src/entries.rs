@@ -2,6 +2,7 @@
 //! is stored or, if any is invalid, none, and the response names each invalid field.
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::routing::post;
@@ -47,14 +48,14 @@ pub(crate) struct AppendResponse {
         (status = 201, description = "At least one entry was stored", body = AppendResponse),
         (status = 200, description = "Every entry was already stored", body = AppendResponse),
         (status = 400, description = "The body is not JSON", body = ErrorBody),
-        (status = 413, description = "The body is too large"),
+        (status = 413, description = "The body is too large", body = ErrorBody),
         (status = 422, description = "An entry is invalid; nothing was stored", body = ErrorBody),
     ))]
 pub(crate) async fn create_entries(
     State(state): State<AppState>,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<AppendResponse>), Error> {
-    let (entries, batch) = parse_entries(&body)?;
+    let (entries, batch) = parse_entries(&body?)?;
     // Sign-in and API tokens arrive with access control; until then the writer is the API.
     let actor = Actor::system("api");
     let results = state

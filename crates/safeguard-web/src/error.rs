@@ -1,11 +1,15 @@
 //! The one error type of the HTTP edge and the JSON shape every error response has.
 
 use axum::Json;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequestParts, Query};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use safeguard_core::FieldError;
 use safeguard_store::StoreError;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use utoipa::ToSchema;
 
 /// Why a request failed.
@@ -17,6 +21,8 @@ pub enum Error {
     Invalid(Vec<FieldError>),
     /// 404: no such resource.
     NotFound(String),
+    /// 413: the body is larger than the route accepts.
+    TooLarge(String),
     /// 500: logged, never sent.
     Internal(String),
 }
@@ -24,7 +30,7 @@ pub enum Error {
 /// Every error response: a code, a sentence, and the fields at fault.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
-    /// `bad_request`, `invalid`, `not_found` or `internal`.
+    /// `bad_request`, `invalid`, `not_found`, `too_large` or `internal`.
     pub error: &'static str,
     /// What went wrong, for people.
     pub message: String,
@@ -46,6 +52,36 @@ impl Error {
     pub fn bad_parameter(name: &str, reason: impl Into<String>) -> Self {
         Error::BadRequest(vec![FieldError::new(name, reason)])
     }
+}
+
+/// Query parameters whose syntax errors (a repeated or malformed parameter) are answered in the
+/// API's error shape, not as plain text.
+pub struct Params<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(params)| Params(params))
+            .map_err(|rejection| Error::bad_parameter("query", rejection.body_text()))
+    }
+}
+
+impl From<BytesRejection> for Error {
+    fn from(rejection: BytesRejection) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Error::TooLarge(rejection.body_text())
+        } else {
+            Error::BadRequest(vec![FieldError::new("", rejection.body_text())])
+        }
+    }
+}
+
+/// The answer to any path that is not a route.
+pub async fn not_found() -> Error {
+    Error::NotFound("no such page or resource".to_owned())
 }
 
 impl From<StoreError> for Error {
@@ -76,6 +112,7 @@ impl IntoResponse for Error {
                 fields,
             ),
             Error::NotFound(what) => (StatusCode::NOT_FOUND, "not_found", what, Vec::new()),
+            Error::TooLarge(what) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", what, Vec::new()),
             Error::Internal(detail) => {
                 tracing::error!(%detail, "request failed");
                 (

@@ -17,7 +17,7 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use safeguard_store::{Store, StoreError};
 
-pub use error::{Error, ErrorBody};
+pub use error::{Error, ErrorBody, Params};
 pub use openapi::ApiDoc;
 
 /// What every handler shares.
@@ -49,6 +49,7 @@ pub fn app(state: AppState) -> Router {
         .merge(persons::router())
         .merge(openapi::router())
         .merge(pages::router())
+        .fallback(error::not_found)
         .with_state(state)
         .layer(middleware::from_fn(log_request))
 }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -13,7 +13,7 @@ use safeguard_core::{Entry, EntryKind, OccurredAt, Person, PersonId, Precision};
 use safeguard_store::{ChronologyEntry, ChronologyPage};
 
 use crate::persons::{ChronologyParams, SEARCH_LIMIT, SearchParams, load_person, parse_person_id};
-use crate::{AppState, Error};
+use crate::{AppState, Error, Params};
 
 const STYLESHEET: &str = include_str!("assets/app.css");
 
@@ -62,7 +62,7 @@ fn layout(title: &str, body: Markup) -> Html<String> {
 
 async fn search_page(
     State(state): State<AppState>,
-    Query(params): Query<SearchParams>,
+    Params(params): Params<SearchParams>,
 ) -> Result<Html<String>, Error> {
     let q = params.q.clone().unwrap_or_default();
     let query = q.clone();
@@ -126,7 +126,7 @@ fn when(at: &OccurredAt) -> String {
 async fn person_page(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Query(params): Query<ChronologyParams>,
+    Params(params): Params<ChronologyParams>,
 ) -> Result<Html<String>, Error> {
     let id = parse_person_id(&id)?;
     let query = params.to_query()?;

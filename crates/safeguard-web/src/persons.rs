@@ -2,7 +2,7 @@
 
 use std::str::FromStr;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::NaiveDate;
@@ -11,7 +11,7 @@ use safeguard_store::{ChronologyEntry, ChronologyPage, ChronologyQuery, MAX_PAGE
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::{AppState, Error, ErrorBody};
+use crate::{AppState, Error, ErrorBody, Params};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -43,7 +43,7 @@ pub(crate) struct SearchResponse {
     responses((status = 200, description = "Matching persons, at most 50", body = SearchResponse)))]
 pub(crate) async fn search_persons(
     State(state): State<AppState>,
-    Query(params): Query<SearchParams>,
+    Params(params): Params<SearchParams>,
 ) -> Result<Json<SearchResponse>, Error> {
     let q = params.q.unwrap_or_default();
     let persons = state
@@ -211,7 +211,7 @@ impl From<ChronologyPage> for ChronologyResponse {
 pub(crate) async fn get_chronology(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Query(params): Query<ChronologyParams>,
+    Params(params): Params<ChronologyParams>,
 ) -> Result<Json<ChronologyResponse>, Error> {
     let id = parse_person_id(&id)?;
     let query = params.to_query()?;
@@ -240,7 +240,7 @@ pub(crate) struct HouseholdParams {
 pub(crate) async fn get_household(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Query(params): Query<HouseholdParams>,
+    Params(params): Params<HouseholdParams>,
 ) -> Result<Json<Household>, Error> {
     let id = parse_person_id(&id)?;
     let date = match params.at.as_deref().filter(|s| !s.is_empty()) {

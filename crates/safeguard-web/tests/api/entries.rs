@@ -159,4 +159,5 @@ async fn an_oversized_body_is_refused_before_it_is_read() {
     let huge = vec![b' '; 17 * 1024 * 1024];
     let r = app.post_entries_raw(huge).await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(r.json()["error"], "too_large");
 }

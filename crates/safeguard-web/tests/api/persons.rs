@@ -140,6 +140,30 @@ async fn bad_parameters_are_named() {
 }
 
 #[tokio::test]
+async fn malformed_query_strings_and_unknown_paths_answer_in_the_error_shape() {
+    let app = spawn_app();
+    app.post_entries(&entry("e1", "2007-01-01")).await;
+    let child = app.find_person("sam").await;
+
+    let repeated = app
+        .get(&format!(
+            "/api/v1/persons/{child}/chronology?limit=1&limit=2"
+        ))
+        .await;
+    assert_eq!(repeated.status, StatusCode::BAD_REQUEST);
+    assert_eq!(repeated.error_fields(), ["query"]);
+
+    // Bytes that are not UTF-8 are read leniently: a search for nothing in particular.
+    let bad_encoding = app.get("/api/v1/persons?q=%FF%FE").await;
+    assert_eq!(bad_encoding.status, StatusCode::OK);
+    assert_eq!(bad_encoding.json()["persons"], serde_json::json!([]));
+
+    let nowhere = app.get("/api/v1/nowhere").await;
+    assert_eq!(nowhere.status, StatusCode::NOT_FOUND);
+    assert_eq!(nowhere.json()["error"], "not_found");
+}
+
+#[tokio::test]
 async fn an_unknown_person_is_not_found() {
     let app = spawn_app();
     let nobody = "00000000-0000-0000-0000-000000000000";
