@@ -44,19 +44,6 @@ impl fmt::Display for AgencyId {
     }
 }
 
-impl TryFrom<String> for AgencyId {
-    type Error = AgencyIdError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
-    }
-}
-
-impl From<AgencyId> for String {
-    fn from(value: AgencyId) -> Self {
-        value.0
-    }
-}
-
 /// What kind of service an agency is; rules and access read this, not the agency's name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -137,6 +124,8 @@ pub struct Agency {
     /// Kind of service.
     pub kind: AgencyKind,
 }
+
+text_value!(AgencyId, AgencyIdError, |value| value.0);
 
 #[cfg(test)]
 mod tests {

@@ -136,19 +136,6 @@ impl fmt::Display for PartialDate {
     }
 }
 
-impl TryFrom<String> for PartialDate {
-    type Error = DateError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
-    }
-}
-
-impl From<PartialDate> for String {
-    fn from(value: PartialDate) -> Self {
-        value.to_string()
-    }
-}
-
 /// How precisely the time of an event is known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -269,18 +256,8 @@ impl fmt::Display for OccurredAt {
     }
 }
 
-impl TryFrom<String> for OccurredAt {
-    type Error = DateError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
-    }
-}
-
-impl From<OccurredAt> for String {
-    fn from(value: OccurredAt) -> Self {
-        value.to_string()
-    }
-}
+text_value!(PartialDate, DateError, |value| value.to_string());
+text_value!(OccurredAt, DateError, |value| value.to_string());
 
 #[cfg(test)]
 mod tests {

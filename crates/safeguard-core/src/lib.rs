@@ -3,6 +3,25 @@
 //!
 //! Pure: no I/O, no async. Storage and HTTP are thin edges around these types.
 
+/// Serde glue for a value exchanged as text: parsed (and so validated) on the way in by
+/// `Type::parse`, written as `$text` on the way out.
+macro_rules! text_value {
+    ($type:ty, $error:ty, |$value:ident| $text:expr) => {
+        impl TryFrom<String> for $type {
+            type Error = $error;
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                Self::parse(&value)
+            }
+        }
+
+        impl From<$type> for String {
+            fn from($value: $type) -> Self {
+                $text
+            }
+        }
+    };
+}
+
 mod agency;
 mod dates;
 mod entry;

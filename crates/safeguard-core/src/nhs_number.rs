@@ -79,18 +79,7 @@ impl fmt::Display for NhsNumber {
     }
 }
 
-impl TryFrom<String> for NhsNumber {
-    type Error = NhsNumberError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
-    }
-}
-
-impl From<NhsNumber> for String {
-    fn from(value: NhsNumber) -> Self {
-        value.0
-    }
-}
+text_value!(NhsNumber, NhsNumberError, |value| value.0);
 
 #[cfg(test)]
 mod tests {
@@ -101,6 +90,17 @@ mod tests {
         let n = NhsNumber::parse("9434765919").unwrap();
         assert_eq!(n.as_str(), "9434765919");
         assert_eq!(n.to_string(), "943 476 5919");
+    }
+
+    #[test]
+    fn it_is_exchanged_as_ten_digits_and_validated_when_read() {
+        let n = NhsNumber::parse("943 476 5919").unwrap();
+        assert_eq!(serde_json::to_string(&n).unwrap(), "\"9434765919\"");
+        assert_eq!(
+            serde_json::from_str::<NhsNumber>("\"943 476 5919\"").unwrap(),
+            n
+        );
+        assert!(serde_json::from_str::<NhsNumber>("\"9434765918\"").is_err());
     }
 
     #[test]

@@ -205,19 +205,6 @@ impl Phone {
     }
 }
 
-impl TryFrom<String> for Phone {
-    type Error = PhoneError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
-    }
-}
-
-impl From<Phone> for String {
-    fn from(value: Phone) -> Self {
-        value.0
-    }
-}
-
 /// One agency's record of a person, as sent with an entry. `local_id` is the agency's own
 /// identifier for the person within its source system.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -322,6 +309,8 @@ impl FieldError {
         Self { field, ..self }
     }
 }
+
+text_value!(Phone, PhoneError, |value| value.0);
 
 #[cfg(test)]
 mod tests {

@@ -81,18 +81,7 @@ impl fmt::Display for Postcode {
     }
 }
 
-impl TryFrom<String> for Postcode {
-    type Error = PostcodeError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
-    }
-}
-
-impl From<Postcode> for String {
-    fn from(value: Postcode) -> Self {
-        value.0
-    }
-}
+text_value!(Postcode, PostcodeError, |value| value.0);
 
 #[cfg(test)]
 mod tests {

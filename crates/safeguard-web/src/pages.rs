@@ -9,7 +9,7 @@ use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use maud::{DOCTYPE, Markup, html};
-use safeguard_core::{Entry, EntryKind, OccurredAt, Person, PersonId, Precision};
+use safeguard_core::{Entry, EntryKind, OccurredAt, PartialDate, Person, PersonId, Precision};
 use safeguard_store::{ChronologyEntry, ChronologyPage};
 
 use crate::persons::{ChronologyParams, SEARCH_LIMIT, SearchParams, load_person, parse_person_id};
@@ -93,7 +93,7 @@ async fn search_page(
                             @for p in &persons {
                                 tr {
                                     td { a href={ "/persons/" (p.id) } { (p.display_name()) } }
-                                    td { (first(p, |r| r.record.date_of_birth.map(|d| d.to_string()))) }
+                                    td { (first(p, |r| r.record.date_of_birth.map(|d| date_of_birth(Some(d))))) }
                                     td { (first(p, |r| r.record.current_postcode().map(|c| c.to_string()))) }
                                     td { (p.records.len()) }
                                 }
@@ -112,6 +112,16 @@ fn first(person: &Person, f: impl Fn(&safeguard_core::LinkedRecord) -> Option<St
         .iter()
         .find_map(f)
         .unwrap_or_else(|| "Not recorded".to_owned())
+}
+
+/// A date of birth as people write it: `14 June 2006`, `June 2006`, `2006`.
+fn date_of_birth(date: Option<PartialDate>) -> String {
+    match date {
+        None => "Not recorded".to_owned(),
+        Some(PartialDate::Day(d)) => d.format("%-d %B %Y").to_string(),
+        Some(p @ PartialDate::Month(..)) => p.earliest().format("%B %Y").to_string(),
+        Some(PartialDate::Year(y)) => y.to_string(),
+    }
 }
 
 fn when(at: &OccurredAt) -> String {
@@ -153,7 +163,7 @@ async fn person_page(
                         tr {
                             td { (agency_names.get(r.agency.as_str()).map_or(r.agency.as_str(), String::as_str)) }
                             td { (r.record.name.display()) }
-                            td { (r.record.date_of_birth.map_or("Not recorded".to_owned(), |d| d.to_string())) }
+                            td { (date_of_birth(r.record.date_of_birth)) }
                             td { (r.record.nhs_number.as_ref().map_or("Not recorded".to_owned(), |n| n.to_string())) }
                             td { (r.record.addresses.first().map_or("Not recorded".to_owned(), |a| a.display())) }
                         }

@@ -20,6 +20,10 @@ async fn a_childs_page_shows_the_chronology_with_text_escaped() {
     assert!(r.content_type.starts_with("text/html"));
     assert!(r.text.contains("<h1>Sam Example</h1>"), "{}", r.text);
     assert!(r.text.contains("11 Dec 2006 14:30"));
+    assert!(
+        r.text.contains("14 June 2006"),
+        "the date of birth as people write it"
+    );
     assert!(r.text.contains("&lt;script&gt;"), "summaries are escaped");
     assert!(!r.text.contains("<script>"));
     let first = r.text.find("11 Dec 2006").unwrap();
