@@ -9,6 +9,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::audit::{self, AuditEvent};
 use crate::migrate::hex;
 use crate::sql::{Sql, SqlExt};
 use crate::{Actor, StoreError};
@@ -55,16 +56,22 @@ pub(crate) fn append(
 ) -> Result<Vec<Appended>, StoreError> {
     let now = Utc::now().timestamp_micros();
     let mut records = RecordCache::new();
-    entries
+    let appended = entries
         .iter()
         .enumerate()
-        .map(|(i, e)| append_one(sql, actor, e, i, now, &mut records))
-        .collect()
+        .map(|(i, e)| append_one(sql, e, i, now, &mut records))
+        .collect::<Result<Vec<_>, _>>()?;
+    let events: Vec<AuditEvent> = appended
+        .iter()
+        .filter(|a| a.outcome == Outcome::Created)
+        .map(|a| AuditEvent::new("append_entry", a.id.to_string()))
+        .collect();
+    audit::append_events(sql, actor, now, &events)?;
+    Ok(appended)
 }
 
 fn append_one(
     sql: &mut dyn Sql,
-    actor: &Actor,
     entry: &Entry,
     index: usize,
     now: i64,
@@ -184,15 +191,6 @@ fn append_one(
             ],
         )?;
     }
-    sql.execute(
-        "INSERT INTO audit_log (at, actor, action, subject) VALUES ($1, $2, $3, $4)",
-        &[
-            now.into(),
-            actor.as_str().into(),
-            "append_entry".into(),
-            id.to_string().into(),
-        ],
-    )?;
     Ok(Appended {
         id,
         outcome: Outcome::Created,

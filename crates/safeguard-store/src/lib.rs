@@ -6,6 +6,7 @@
 //! (agency, source system, source id), and writes an audit row for every entry it stores.
 
 mod append;
+pub mod audit;
 mod migrate;
 mod postgres;
 mod read;
@@ -27,6 +28,7 @@ use safeguard_core::{
 pub use append::{Appended, Outcome};
 pub use read::{ChronologyEntry, ChronologyPage, ChronologyQuery, Cursor, EntryJson, MAX_PAGE};
 
+use crate::audit::{AuditEvent, Tampering, Verified};
 use crate::postgres::PostgresEngine;
 use crate::sql::{Sql, SqlExt};
 use crate::sqlite::SqliteEngine;
@@ -118,19 +120,46 @@ impl fmt::Display for DatabaseUrl {
     }
 }
 
-/// Who is writing: recorded in the audit log with every write.
+/// Who is acting: recorded in the audit log with every write and every read of a record.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Actor(String);
+pub struct Actor {
+    id: String,
+    agency: Option<String>,
+    role: Option<String>,
+}
 
 impl Actor {
     /// A process acting for itself (`demo-seed`, `import`).
     pub fn system(name: &str) -> Self {
-        Actor(format!("system:{name}"))
+        Actor {
+            id: format!("system:{name}"),
+            agency: None,
+            role: None,
+        }
     }
 
-    /// The actor as recorded.
-    pub fn as_str(&self) -> &str {
-        &self.0
+    /// A person signed in as `user` of `agency`, acting in `role`.
+    pub fn user(user: &str, agency: &AgencyId, role: &str) -> Self {
+        Actor {
+            id: user.to_owned(),
+            agency: Some(agency.as_str().to_owned()),
+            role: Some(role.to_owned()),
+        }
+    }
+
+    /// The actor's identifier as recorded.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The actor's agency, for a person.
+    pub fn agency(&self) -> Option<&str> {
+        self.agency.as_deref()
+    }
+
+    /// The role the actor acts in, for a person.
+    pub fn role(&self) -> Option<&str> {
+        self.role.as_deref()
     }
 }
 
@@ -332,6 +361,18 @@ impl Store {
     /// number or a postcode. At most `limit` persons.
     pub fn search_persons(&self, query: &str, limit: usize) -> Result<Vec<Person>, StoreError> {
         self.read(|sql| read::search_persons(sql, query, limit))
+    }
+
+    /// Records reads (or other actions that change nothing else) in the audit chain.
+    pub fn record_access(&self, actor: &Actor, events: &[AuditEvent]) -> Result<(), StoreError> {
+        let at = chrono::Utc::now().timestamp_micros();
+        self.write(|sql| audit::append_events(sql, actor, at, events))
+    }
+
+    /// Recomputes the audit chain: the verified head, or where it was tampered with.
+    pub fn verify_audit(&self) -> Result<Result<Verified, Tampering>, StoreError> {
+        let (events, head_seq, head_hash) = self.read(audit::read_chain)?;
+        Ok(audit::verify(events, head_seq, &head_hash))
     }
 
     /// Refreshes the query planner's statistics: run after a bulk load.

@@ -133,3 +133,39 @@ fn the_server_answers_with_the_childs_chronology() {
     assert_eq!(json["entries"].as_array().unwrap().len(), 5);
     assert!(json["next"].is_string());
 }
+
+#[test]
+fn audit_verify_passes_an_intact_log_and_names_a_changed_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.db");
+    let database = format!("sqlite:{}", path.display());
+    seed(&database);
+    let verify = |extra: &[&str]| {
+        safeguard()
+            .args(["audit", "verify", "--database", &database])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+
+    let intact = verify(&[]);
+    assert!(
+        intact.status.success(),
+        "{}",
+        String::from_utf8_lossy(&intact.stderr)
+    );
+    let stdout = String::from_utf8(intact.stdout).unwrap();
+    let head = stdout.trim().rsplit(' ').next().unwrap().to_owned();
+    assert!(stdout.starts_with("Audit log verified: "), "{stdout}");
+    assert!(verify(&["--expect-head", &head]).status.success());
+    assert!(!verify(&["--expect-head", "0123"]).status.success());
+
+    let store = Store::open(&DatabaseUrl::Sqlite(path)).unwrap();
+    store
+        .bare_write(|sql| sql.execute("UPDATE audit_log SET actor = 'x' WHERE seq = 7", &[]))
+        .unwrap();
+    let tampered = verify(&[]);
+    assert_eq!(tampered.status.code(), Some(1));
+    let stderr = String::from_utf8(tampered.stderr).unwrap();
+    assert!(stderr.contains("audit event 7 was changed"), "{stderr}");
+}

@@ -1,5 +1,5 @@
 -- The multi-agency record: agencies, persons and their records, entries and what they state.
--- Kept identical to the PostgreSQL migration except for the audit sequence column.
+-- Kept identical to the PostgreSQL migration except for the audit sequence column's type.
 
 CREATE TABLE agencies (
     id TEXT PRIMARY KEY,
@@ -92,11 +92,27 @@ CREATE TABLE relationships (
 CREATE INDEX relationships_record ON relationships (record_id);
 CREATE INDEX relationships_other_record ON relationships (other_record_id);
 
--- Every write lands here in the same transaction. The hash chain arrives with access control.
+-- Every write, and every read of a child's record, lands here in the same transaction as the
+-- write or read. A hash chain: each event holds the hash of the one before it, and audit_head the
+-- last, so that an edited, removed, reordered or truncated event is detected.
 CREATE TABLE audit_log (
     seq INTEGER PRIMARY KEY,
     at BIGINT NOT NULL,
     actor TEXT NOT NULL,
+    agency TEXT,
+    role TEXT,
     action TEXT NOT NULL,
-    subject TEXT NOT NULL
+    subject TEXT NOT NULL,
+    reason TEXT,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
 );
+
+-- One row; updating it first in each auditing transaction also serialises them.
+CREATE TABLE audit_head (
+    id BIGINT PRIMARY KEY CHECK (id = 1),
+    seq BIGINT NOT NULL,
+    hash TEXT NOT NULL
+);
+INSERT INTO audit_head (id, seq, hash)
+VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');

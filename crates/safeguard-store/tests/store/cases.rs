@@ -2,6 +2,7 @@
 
 use chrono::NaiveDate;
 use safeguard_core::{Entry, EntryKind, EvidenceStrength, PersonId};
+use safeguard_store::audit::{AuditEvent, Tampering};
 use safeguard_store::{Actor, ChronologyQuery, Outcome, StoreError};
 use serde_json::{Value, json};
 
@@ -476,4 +477,87 @@ pub fn every_stored_entry_is_audited(store: &TestStore) {
     assert_eq!(audited[0].text(0).unwrap(), "system:test");
     assert_eq!(audited[0].text(1).unwrap(), "append_entry");
     assert_eq!(audited[0].text(2).unwrap(), appended[0].id.to_string());
+}
+
+/// Five audited events: three appends and two reads.
+fn audited_chain(store: &TestStore) {
+    append(
+        store,
+        vec![
+            entry("north-police", "e1", "2006-12-11"),
+            entry("north-police", "e2", "2006-12-12"),
+            entry("north-police", "e3", "2006-12-13"),
+        ],
+    );
+    let reader = Actor::user(
+        "sw1",
+        &safeguard_core::AgencyId::parse("north-childrens-services").unwrap(),
+        "practitioner",
+    );
+    store
+        .record_access(
+            &reader,
+            &[
+                AuditEvent::new("read_chronology", "p1"),
+                AuditEvent {
+                    reason: Some("urgent".into()),
+                    ..AuditEvent::new("break_glass", "p1")
+                },
+            ],
+        )
+        .unwrap();
+    let verified = store
+        .verify_audit()
+        .unwrap()
+        .expect("an untouched chain verifies");
+    assert_eq!(verified.events, 5);
+}
+
+fn tamper(store: &TestStore, statements: &[&str]) -> Tampering {
+    store
+        .bare_write(|sql| {
+            for s in statements {
+                sql.execute(s, &[])?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    store
+        .verify_audit()
+        .unwrap()
+        .expect_err("tampering is detected")
+}
+
+pub fn audit_verify_names_an_edited_event(store: &TestStore) {
+    audited_chain(store);
+    let found = tamper(
+        store,
+        &["UPDATE audit_log SET actor = 'someone-else' WHERE seq = 4"],
+    );
+    assert_eq!(found, Tampering::Changed { seq: 4 });
+}
+
+pub fn audit_verify_names_a_deleted_event(store: &TestStore) {
+    audited_chain(store);
+    let found = tamper(store, &["DELETE FROM audit_log WHERE seq = 2"]);
+    assert_eq!(found, Tampering::Removed { from: 2, to: 2 });
+}
+
+pub fn audit_verify_names_reordered_events(store: &TestStore) {
+    audited_chain(store);
+    let found = tamper(
+        store,
+        &[
+            "UPDATE audit_log SET seq = -1 WHERE seq = 2",
+            "UPDATE audit_log SET seq = 2 WHERE seq = 4",
+            "UPDATE audit_log SET seq = 4 WHERE seq = -1",
+        ],
+    );
+    assert_eq!(found, Tampering::Changed { seq: 2 });
+}
+
+pub fn audit_verify_names_a_truncated_log(store: &TestStore) {
+    audited_chain(store);
+    let found = tamper(store, &["DELETE FROM audit_log WHERE seq > 3"]);
+    assert_eq!(found, Tampering::Truncated { last: 3, head: 5 });
 }

@@ -30,4 +30,8 @@ on_both_engines!(
     records_sharing_an_nhs_number_are_one_person_others_stay_apart,
     data_survives_reopening_the_store,
     every_stored_entry_is_audited,
+    audit_verify_names_an_edited_event,
+    audit_verify_names_a_deleted_event,
+    audit_verify_names_reordered_events,
+    audit_verify_names_a_truncated_log,
 );
