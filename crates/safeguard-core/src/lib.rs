@@ -22,6 +22,7 @@ macro_rules! text_value {
     };
 }
 
+pub mod access;
 mod agency;
 mod dates;
 mod entry;

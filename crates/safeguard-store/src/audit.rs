@@ -244,6 +244,38 @@ pub fn verify(
     })
 }
 
+const EVENT_COLUMNS: &str =
+    "seq, at, actor, agency, role, action, subject, reason, prev_hash, hash";
+
+pub(crate) fn events_about(
+    sql: &mut dyn Sql,
+    subject: &str,
+) -> Result<Vec<ChainedEvent>, StoreError> {
+    sql.query(
+        &format!("SELECT {EVENT_COLUMNS} FROM audit_log WHERE subject = $1 ORDER BY seq DESC"),
+        &[subject.into()],
+    )?
+    .iter()
+    .map(chained_event)
+    .collect()
+}
+
+pub(crate) fn break_glass_by(
+    sql: &mut dyn Sql,
+    agency: &str,
+) -> Result<Vec<ChainedEvent>, StoreError> {
+    sql.query(
+        &format!(
+            "SELECT {EVENT_COLUMNS} FROM audit_log WHERE action = 'break_glass' AND agency = $1
+             ORDER BY seq DESC"
+        ),
+        &[agency.into()],
+    )?
+    .iter()
+    .map(chained_event)
+    .collect()
+}
+
 pub(crate) fn read_chain(
     sql: &mut dyn Sql,
 ) -> Result<(Vec<ChainedEvent>, i64, String), StoreError> {
@@ -252,8 +284,7 @@ pub(crate) fn read_chain(
         .ok_or_else(|| StoreError::Corrupt("the audit head is missing".into()))?;
     let events = sql
         .query(
-            "SELECT seq, at, actor, agency, role, action, subject, reason, prev_hash, hash
-             FROM audit_log ORDER BY seq",
+            &format!("SELECT {EVENT_COLUMNS} FROM audit_log ORDER BY seq"),
             &[],
         )?
         .iter()

@@ -5,6 +5,7 @@
 //! Entries are appended, never updated. Appending is one transaction per call, idempotent on
 //! (agency, source system, source id), and writes an audit row for every entry it stores.
 
+pub mod accounts;
 mod append;
 pub mod audit;
 mod migrate;
@@ -59,7 +60,7 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    fn invalid(index: Option<usize>, field: &str, reason: impl Into<String>) -> Self {
+    pub(crate) fn invalid(index: Option<usize>, field: &str, reason: impl Into<String>) -> Self {
         StoreError::Invalid {
             index,
             error: FieldError::new(field, reason),

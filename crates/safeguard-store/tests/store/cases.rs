@@ -561,3 +561,176 @@ pub fn audit_verify_names_a_truncated_log(store: &TestStore) {
     let found = tamper(store, &["DELETE FROM audit_log WHERE seq > 3"]);
     assert_eq!(found, Tampering::Truncated { last: 3, head: 5 });
 }
+
+fn agency_id(id: &str) -> safeguard_core::AgencyId {
+    safeguard_core::AgencyId::parse(id).unwrap()
+}
+
+const PASSWORD: &str = "correct horse battery";
+
+pub fn sign_in_opens_a_session_that_sign_out_closes(store: &TestStore) {
+    use safeguard_core::access::Role;
+    store
+        .add_user(
+            "sw1",
+            &agency_id("north-childrens-services"),
+            "Social Worker 1",
+            &[Role::Practitioner],
+            PASSWORD,
+        )
+        .unwrap();
+
+    let (token, session) = store.sign_in("sw1", PASSWORD).unwrap().expect("signed in");
+    assert_eq!(session.user.roles, vec![Role::Practitioner]);
+    assert_eq!(store.session(&token).unwrap().unwrap().user.id, "sw1");
+    assert!(store.session("not-a-token").unwrap().is_none());
+
+    store.sign_out(&session).unwrap();
+    assert!(
+        store.session(&token).unwrap().is_none(),
+        "the token no longer works"
+    );
+}
+
+pub fn repeated_failures_lock_an_account(store: &TestStore) {
+    use safeguard_core::access::Role;
+    use safeguard_store::accounts::{MAX_FAILED_SIGN_INS, SignInFailure};
+    store
+        .add_user(
+            "sw1",
+            &agency_id("north-childrens-services"),
+            "Social Worker 1",
+            &[Role::Practitioner],
+            PASSWORD,
+        )
+        .unwrap();
+    for _ in 1..MAX_FAILED_SIGN_INS {
+        assert_eq!(
+            store
+                .sign_in("sw1", "wrong password!")
+                .unwrap()
+                .unwrap_err(),
+            SignInFailure::Refused
+        );
+    }
+    assert!(matches!(
+        store.sign_in("sw1", "wrong password!").unwrap(),
+        Err(SignInFailure::Locked { .. })
+    ));
+    assert!(
+        matches!(
+            store.sign_in("sw1", PASSWORD).unwrap(),
+            Err(SignInFailure::Locked { .. })
+        ),
+        "even the right password is refused while locked"
+    );
+    assert_eq!(
+        store.sign_in("nobody", PASSWORD).unwrap().unwrap_err(),
+        SignInFailure::Refused
+    );
+}
+
+pub fn a_disabled_user_cannot_sign_in_and_loses_sessions(store: &TestStore) {
+    use safeguard_core::access::Role;
+    store
+        .add_user(
+            "sw1",
+            &agency_id("north-childrens-services"),
+            "Social Worker 1",
+            &[Role::Practitioner],
+            PASSWORD,
+        )
+        .unwrap();
+    let (token, _) = store.sign_in("sw1", PASSWORD).unwrap().unwrap();
+    store.set_user_disabled("sw1", true).unwrap();
+    assert!(store.session(&token).unwrap().is_none());
+    assert!(store.sign_in("sw1", PASSWORD).unwrap().is_err());
+    store.set_user_roles("sw1", &[Role::TeamManager]).unwrap();
+    assert_eq!(
+        store.user("sw1").unwrap().unwrap().roles,
+        vec![Role::TeamManager]
+    );
+}
+
+pub fn api_tokens_work_until_revoked(store: &TestStore) {
+    let token = store
+        .add_api_token("police-niche", &agency_id("north-police"))
+        .unwrap();
+    let principal = store.api_token(&token).unwrap().expect("a live token");
+    assert_eq!(principal.agency().as_str(), "north-police");
+    store.revoke_api_token("police-niche").unwrap();
+    assert!(store.api_token(&token).unwrap().is_none());
+}
+
+pub fn involvement_comes_from_recent_entries_and_allocations(store: &TestStore) {
+    use safeguard_core::access::Role;
+    let mut recent = entry("north-police", "e1", "2007-01-01");
+    recent["recorded_at"] = chrono::Utc::now().to_rfc3339().into();
+    append(
+        store,
+        vec![recent, entry("north-hospital", "h1", "2007-01-02")],
+    );
+    let child = person_of(store, "north-police", "C1");
+    store
+        .add_user(
+            "sw1",
+            &agency_id("north-childrens-services"),
+            "Social Worker 1",
+            &[Role::Practitioner],
+            PASSWORD,
+        )
+        .unwrap();
+    store.allocate(child, "sw1", true).unwrap();
+
+    let involvement = store.involvement(child, 90).unwrap();
+
+    assert_eq!(
+        involvement.recent_agencies,
+        vec![agency_id("north-police")],
+        "the 2007 hospital entry is not recent"
+    );
+    assert_eq!(involvement.allocated_users, vec!["sw1".to_owned()]);
+    assert_eq!(involvement.lead_professional.as_deref(), Some("sw1"));
+}
+
+pub fn breaking_glass_is_granted_for_the_session_and_audited_with_its_reason(store: &TestStore) {
+    use safeguard_core::access::Role;
+    append(store, vec![entry("north-police", "e1", "2007-01-01")]);
+    let child = person_of(store, "north-police", "C1");
+    store
+        .add_user(
+            "gp1",
+            &agency_id("north-hospital"),
+            "Doctor 1",
+            &[Role::Practitioner],
+            PASSWORD,
+        )
+        .unwrap();
+    let (_, session) = store.sign_in("gp1", PASSWORD).unwrap().unwrap();
+
+    assert!(
+        store.break_glass(&session, child, "short").is_err(),
+        "a reason is a sentence"
+    );
+    assert!(!store.has_broken_glass(&session.token_hash, child).unwrap());
+    store
+        .break_glass(&session, child, "Child brought to A&E unconscious")
+        .unwrap();
+    assert!(store.has_broken_glass(&session.token_hash, child).unwrap());
+
+    let log = store.access_log(&child.to_string()).unwrap();
+    assert_eq!(log[0].action, "break_glass");
+    assert_eq!(log[0].actor, "gp1");
+    assert_eq!(
+        log[0].reason.as_deref(),
+        Some("Child brought to A&E unconscious")
+    );
+    assert_eq!(
+        store
+            .break_glass_by_agency(&agency_id("north-hospital"))
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(store.verify_audit().unwrap().is_ok());
+}

@@ -34,4 +34,10 @@ on_both_engines!(
     audit_verify_names_a_deleted_event,
     audit_verify_names_reordered_events,
     audit_verify_names_a_truncated_log,
+    sign_in_opens_a_session_that_sign_out_closes,
+    repeated_failures_lock_an_account,
+    a_disabled_user_cannot_sign_in_and_loses_sessions,
+    api_tokens_work_until_revoked,
+    involvement_comes_from_recent_entries_and_allocations,
+    breaking_glass_is_granted_for_the_session_and_audited_with_its_reason,
 );

@@ -1,0 +1,360 @@
+//! Who may do what. Default deny: a user reads a child's record when their agency has an open
+//! involvement with the child (it recorded an entry recently, or one of its workers is
+//! allocated), when their role grants wider access (safeguarding lead / MASH), or when they
+//! break glass with a written reason, which is audited and reported. Writes are only ever of
+//! the user's own agency's entries. Pure: the store gathers the facts, this decides.
+
+use serde::{Deserialize, Serialize};
+
+use crate::AgencyId;
+
+/// What a user does in their agency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum Role {
+    /// A social worker, officer, clinician or other practitioner.
+    Practitioner,
+    /// Manages practitioners; receives escalations.
+    TeamManager,
+    /// Safeguarding lead or MASH worker: sees any child's record.
+    SafeguardingLead,
+    /// A local-authority lawyer.
+    Lawyer,
+    /// A member of a review panel.
+    ReviewPanel,
+    /// Checks who saw what: reads access logs, not records.
+    Auditor,
+    /// Manages users: reads no records.
+    Administrator,
+}
+
+impl Role {
+    /// Every role.
+    pub const ALL: [Role; 7] = [
+        Role::Practitioner,
+        Role::TeamManager,
+        Role::SafeguardingLead,
+        Role::Lawyer,
+        Role::ReviewPanel,
+        Role::Auditor,
+        Role::Administrator,
+    ];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Practitioner => "practitioner",
+            Role::TeamManager => "team_manager",
+            Role::SafeguardingLead => "safeguarding_lead",
+            Role::Lawyer => "lawyer",
+            Role::ReviewPanel => "review_panel",
+            Role::Auditor => "auditor",
+            Role::Administrator => "administrator",
+        }
+    }
+
+    /// The role with this stored name.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+
+    /// Roles that work cases: they record entries and read the records of children their
+    /// agency is involved with.
+    fn works_cases(self) -> bool {
+        matches!(
+            self,
+            Role::Practitioner | Role::TeamManager | Role::SafeguardingLead | Role::Lawyer
+        )
+    }
+
+    /// Roles that may break glass to read a record they otherwise could not.
+    fn may_break_glass(self) -> bool {
+        self.works_cases() || self == Role::ReviewPanel
+    }
+}
+
+/// Who is asking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// A signed-in person.
+    User {
+        /// Their user name.
+        id: String,
+        /// Their agency.
+        agency: AgencyId,
+        /// Their roles.
+        roles: Vec<Role>,
+    },
+    /// An agency's system, holding one of the agency's API tokens.
+    AgencySystem {
+        /// The token's name.
+        token: String,
+        /// The agency.
+        agency: AgencyId,
+    },
+}
+
+impl Principal {
+    /// The principal's agency.
+    pub fn agency(&self) -> &AgencyId {
+        match self {
+            Principal::User { agency, .. } | Principal::AgencySystem { agency, .. } => agency,
+        }
+    }
+
+    fn has(&self, f: impl Fn(Role) -> bool) -> bool {
+        matches!(self, Principal::User { roles, .. } if roles.iter().copied().any(f))
+    }
+}
+
+/// What ties agencies and workers to a child now.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Involvement {
+    /// Agencies that recorded an entry naming the child within the involvement period.
+    pub recent_agencies: Vec<AgencyId>,
+    /// Users allocated to the child.
+    pub allocated_users: Vec<String>,
+    /// Agencies of the allocated users.
+    pub allocated_agencies: Vec<AgencyId>,
+    /// The child's lead professional, if one is allocated.
+    pub lead_professional: Option<String>,
+}
+
+/// Why a read is allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadBasis {
+    /// The user's agency is involved with the child.
+    AgencyInvolved,
+    /// The user is allocated to the child.
+    Allocated,
+    /// The user's role sees every child's record.
+    WideRole,
+    /// The user broke glass, with a reason.
+    BreakGlass,
+}
+
+/// The answer to "may this principal read this child's record?".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadDecision {
+    /// Yes, on this basis.
+    Allowed(ReadBasis),
+    /// Only by breaking glass with a written reason.
+    BreakGlassRequired,
+    /// No.
+    Denied,
+}
+
+/// Decides whether `principal` may read a child's record; `broke_glass` says whether they hold
+/// a break-glass grant for this child.
+pub fn may_read_child(
+    principal: &Principal,
+    involvement: &Involvement,
+    broke_glass: bool,
+) -> ReadDecision {
+    let agency_involved = involvement.recent_agencies.contains(principal.agency())
+        || involvement.allocated_agencies.contains(principal.agency());
+    match principal {
+        Principal::AgencySystem { .. } if agency_involved => {
+            ReadDecision::Allowed(ReadBasis::AgencyInvolved)
+        }
+        Principal::AgencySystem { .. } => ReadDecision::Denied,
+        Principal::User { id, .. } => {
+            if principal.has(|r| r == Role::SafeguardingLead) {
+                ReadDecision::Allowed(ReadBasis::WideRole)
+            } else if principal.has(Role::works_cases) && involvement.allocated_users.contains(id) {
+                ReadDecision::Allowed(ReadBasis::Allocated)
+            } else if principal.has(Role::works_cases) && agency_involved {
+                ReadDecision::Allowed(ReadBasis::AgencyInvolved)
+            } else if principal.has(Role::may_break_glass) && broke_glass {
+                ReadDecision::Allowed(ReadBasis::BreakGlass)
+            } else if principal.has(Role::may_break_glass) {
+                ReadDecision::BreakGlassRequired
+            } else {
+                ReadDecision::Denied
+            }
+        }
+    }
+}
+
+/// Whether `principal` may record an entry for `agency`: only their own agency's, and only
+/// in a role that works cases (or as the agency's system).
+pub fn may_write_entry(principal: &Principal, agency: &AgencyId) -> bool {
+    principal.agency() == agency
+        && match principal {
+            Principal::AgencySystem { .. } => true,
+            Principal::User { .. } => principal.has(Role::works_cases),
+        }
+}
+
+/// Whether `principal` may see who looked at a child's record: auditors, safeguarding leads,
+/// and the child's lead professional.
+pub fn may_read_access_log(principal: &Principal, involvement: &Involvement) -> bool {
+    match principal {
+        Principal::AgencySystem { .. } => false,
+        Principal::User { id, .. } => {
+            principal.has(|r| matches!(r, Role::Auditor | Role::SafeguardingLead))
+                || involvement.lead_professional.as_deref() == Some(id.as_str())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn agency(id: &str) -> AgencyId {
+        AgencyId::parse(id).unwrap()
+    }
+
+    fn user(role: Role, of: &str) -> Principal {
+        Principal::User {
+            id: format!("{}-{of}", role.as_str()),
+            agency: agency(of),
+            roles: vec![role],
+        }
+    }
+
+    fn police_involved() -> Involvement {
+        Involvement {
+            recent_agencies: vec![agency("police")],
+            allocated_users: vec!["practitioner-social-care".into()],
+            allocated_agencies: vec![agency("social-care")],
+            lead_professional: Some("practitioner-social-care".into()),
+        }
+    }
+
+    #[test]
+    fn casework_roles_read_a_child_their_agency_is_involved_with() {
+        for role in [Role::Practitioner, Role::TeamManager, Role::Lawyer] {
+            assert_eq!(
+                may_read_child(&user(role, "police"), &police_involved(), false),
+                ReadDecision::Allowed(ReadBasis::AgencyInvolved),
+                "{role:?}"
+            );
+        }
+        assert_eq!(
+            may_read_child(
+                &user(Role::Practitioner, "social-care"),
+                &police_involved(),
+                false
+            ),
+            ReadDecision::Allowed(ReadBasis::Allocated)
+        );
+    }
+
+    #[test]
+    fn without_involvement_a_caseworker_must_break_glass() {
+        let outsider = user(Role::Practitioner, "hospital");
+        assert_eq!(
+            may_read_child(&outsider, &police_involved(), false),
+            ReadDecision::BreakGlassRequired
+        );
+        assert_eq!(
+            may_read_child(&outsider, &police_involved(), true),
+            ReadDecision::Allowed(ReadBasis::BreakGlass)
+        );
+    }
+
+    #[test]
+    fn a_safeguarding_lead_reads_any_child() {
+        assert_eq!(
+            may_read_child(
+                &user(Role::SafeguardingLead, "hospital"),
+                &Involvement::default(),
+                false
+            ),
+            ReadDecision::Allowed(ReadBasis::WideRole)
+        );
+    }
+
+    #[test]
+    fn auditors_and_administrators_never_read_records_even_by_breaking_glass() {
+        for role in [Role::Auditor, Role::Administrator] {
+            let u = user(role, "police");
+            assert_eq!(
+                may_read_child(&u, &police_involved(), false),
+                ReadDecision::Denied
+            );
+            assert_eq!(
+                may_read_child(&u, &police_involved(), true),
+                ReadDecision::Denied
+            );
+        }
+    }
+
+    #[test]
+    fn a_review_panel_member_reads_only_by_breaking_glass() {
+        let u = user(Role::ReviewPanel, "police");
+        assert_eq!(
+            may_read_child(&u, &police_involved(), false),
+            ReadDecision::BreakGlassRequired
+        );
+    }
+
+    #[test]
+    fn agency_systems_read_only_children_their_agency_is_involved_with() {
+        let system = |of: &str| Principal::AgencySystem {
+            token: "t".into(),
+            agency: agency(of),
+        };
+        assert_eq!(
+            may_read_child(&system("police"), &police_involved(), false),
+            ReadDecision::Allowed(ReadBasis::AgencyInvolved)
+        );
+        assert_eq!(
+            may_read_child(&system("hospital"), &police_involved(), true),
+            ReadDecision::Denied
+        );
+    }
+
+    #[test]
+    fn entries_are_written_only_for_ones_own_agency_by_caseworkers_or_systems() {
+        let police = agency("police");
+        assert!(may_write_entry(
+            &user(Role::Practitioner, "police"),
+            &police
+        ));
+        assert!(!may_write_entry(
+            &user(Role::Practitioner, "hospital"),
+            &police
+        ));
+        assert!(!may_write_entry(&user(Role::Auditor, "police"), &police));
+        assert!(!may_write_entry(
+            &user(Role::ReviewPanel, "police"),
+            &police
+        ));
+        assert!(may_write_entry(
+            &Principal::AgencySystem {
+                token: "t".into(),
+                agency: police.clone()
+            },
+            &police
+        ));
+    }
+
+    #[test]
+    fn the_access_log_is_for_auditors_leads_and_the_lead_professional() {
+        let inv = police_involved();
+        assert!(may_read_access_log(&user(Role::Auditor, "hospital"), &inv));
+        assert!(may_read_access_log(
+            &user(Role::SafeguardingLead, "hospital"),
+            &inv
+        ));
+        assert!(
+            may_read_access_log(&user(Role::Practitioner, "social-care"), &inv),
+            "the lead professional"
+        );
+        assert!(!may_read_access_log(
+            &user(Role::Practitioner, "police"),
+            &inv
+        ));
+    }
+
+    #[test]
+    fn every_role_round_trips_through_its_name() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+    }
+}
