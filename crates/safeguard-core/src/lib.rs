@@ -4,7 +4,7 @@
 //! Pure: no I/O, no async. Storage and HTTP are thin edges around these types.
 
 /// Serde glue for a value exchanged as text: parsed (and so validated) on the way in by
-/// `Type::parse`, written as `$text` on the way out.
+/// `Type::parse`, written as `$text` on the way out; and `FromStr` for command lines.
 macro_rules! text_value {
     ($type:ty, $error:ty, |$value:ident| $text:expr) => {
         impl TryFrom<String> for $type {
@@ -17,6 +17,13 @@ macro_rules! text_value {
         impl From<$type> for String {
             fn from($value: $type) -> Self {
                 $text
+            }
+        }
+
+        impl std::str::FromStr for $type {
+            type Err = $error;
+            fn from_str(text: &str) -> Result<Self, Self::Err> {
+                Self::parse(text)
             }
         }
     };

@@ -1,6 +1,7 @@
 //! `safeguard`: the command line. Parses, opens the store (migrating it), and runs the demo,
 //! the server or a benchmark.
 
+mod admin;
 mod bench;
 mod demo;
 
@@ -21,7 +22,7 @@ struct Cli {
 
 /// Where the data lives.
 #[derive(Args, Clone)]
-struct DatabaseArgs {
+pub(crate) struct DatabaseArgs {
     /// `sqlite:PATH` (created if absent) or `postgres://user@host/database`.
     #[arg(
         long,
@@ -32,7 +33,7 @@ struct DatabaseArgs {
 }
 
 impl DatabaseArgs {
-    fn open(&self) -> anyhow::Result<Store> {
+    pub(crate) fn open(&self) -> anyhow::Result<Store> {
         Store::open(&self.database).with_context(|| format!("failed to open {}", self.database))
     }
 }
@@ -60,6 +61,35 @@ enum Command {
         /// Address to serve on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+    },
+    /// Register and list agencies.
+    Agency {
+        #[command(subcommand)]
+        command: admin::AgencyCommand,
+    },
+    /// Manage users: add, list, disable, set roles.
+    User {
+        #[command(subcommand)]
+        command: admin::UserCommand,
+    },
+    /// Manage agencies' API tokens.
+    Token {
+        #[command(subcommand)]
+        command: admin::TokenCommand,
+    },
+    /// Allocate a worker to a child (opening their agency's involvement).
+    Allocate {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// The child's person identifier.
+        #[arg(long)]
+        person: safeguard_core::PersonId,
+        /// The worker's user name.
+        #[arg(long)]
+        user: String,
+        /// Make them the child's lead professional.
+        #[arg(long)]
+        lead: bool,
     },
     /// Check the audit log's hash chain.
     Audit {
@@ -120,6 +150,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 db.database,
                 store.entry_count()?
             );
+            println!(
+                "Demo users: ROLE@AGENCY for every role ({}) and agency ({}); password {}.",
+                safeguard_core::access::Role::ALL
+                    .map(|r| r.as_str())
+                    .join(", "),
+                demo::agencies()
+                    .iter()
+                    .map(|a| a.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                demo::DEMO_PASSWORD
+            );
+            println!(
+                "The demo child's lead professional: {}",
+                demo::lead_professional()
+            );
             if seed_only {
                 println!("Demo child: http://{listen}/persons/{child}");
                 return Ok(());
@@ -145,6 +191,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!(
                 "Audit log verified: {} events, head {}",
                 verified.events, verified.head_hash
+            );
+            Ok(())
+        }
+        Command::Agency { command } => admin::agency(command),
+        Command::User { command } => admin::user(command),
+        Command::Token { command } => admin::token(command),
+        Command::Allocate {
+            db,
+            person,
+            user,
+            lead,
+        } => {
+            db.open()?.allocate(person, &user, lead)?;
+            println!(
+                "Allocated {user} to {person}{}.",
+                if lead { " as lead professional" } else { "" }
             );
             Ok(())
         }

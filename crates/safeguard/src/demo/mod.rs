@@ -6,6 +6,7 @@
 mod case;
 mod population;
 
+use safeguard_core::access::Role;
 use safeguard_core::{Agency, AgencyId, AgencyKind, NhsNumber, PersonId};
 use safeguard_store::{Actor, Store};
 
@@ -79,9 +80,44 @@ pub fn synthetic_nhs_number(seed: u64) -> NhsNumber {
         .expect("of any two consecutive stems, at least one has a check digit")
 }
 
-/// Seeds the store with the demo agencies, the case and the background population, showing
-/// progress. Safe to run again: every entry is re-sent with the same provenance, so nothing is
-/// duplicated. Returns the demo child's person id.
+/// The password of every demo user (printed by `safeguard demo`; demo data only).
+pub const DEMO_PASSWORD: &str = "safeguard-demo-2007";
+
+/// The demo user for a role in an agency.
+pub fn demo_user(role: Role, agency: &AgencyId) -> String {
+    format!("{}@{agency}", role.as_str())
+}
+
+/// The demo child's lead professional.
+pub fn lead_professional() -> String {
+    demo_user(
+        Role::Practitioner,
+        &AgencyId::parse("northbury-childrens-services").expect("valid"),
+    )
+}
+
+/// Adds a user per role and agency (those missing), and makes the children's services
+/// practitioner the demo child's lead professional.
+fn seed_users(store: &Store, child: PersonId) -> anyhow::Result<()> {
+    use anyhow::Context;
+    for agency in agencies() {
+        for role in Role::ALL {
+            let id = demo_user(role, &agency.id);
+            if store.user(&id)?.is_none() {
+                let name = format!("{} ({})", role.as_str().replace('_', " "), agency.name);
+                store
+                    .add_user(&id, &agency.id, &name, &[role], DEMO_PASSWORD)
+                    .with_context(|| format!("failed to add demo user {id}"))?;
+            }
+        }
+    }
+    store.allocate(child, &lead_professional(), true)?;
+    Ok(())
+}
+
+/// Seeds the store with the demo agencies, the case, the background population and the demo
+/// users, showing progress. Safe to run again: every entry is re-sent with the same provenance,
+/// so nothing is duplicated. Returns the demo child's person id.
 pub fn seed(store: &Store, population: &Population) -> anyhow::Result<PersonId> {
     use anyhow::Context;
     for agency in agencies() {
@@ -112,7 +148,9 @@ pub fn seed(store: &Store, population: &Population) -> anyhow::Result<PersonId> 
     store
         .analyze()
         .context("failed to refresh planner statistics")?;
-    demo_child(store)?.context("the demo child is missing after seeding")
+    let child = demo_child(store)?.context("the demo child is missing after seeding")?;
+    seed_users(store, child)?;
+    Ok(child)
 }
 
 /// The demo child's person, found by the NHS number on their records.
