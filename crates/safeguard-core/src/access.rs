@@ -61,7 +61,7 @@ impl Role {
 
     /// Roles that work cases: they record entries and read the records of children their
     /// agency is involved with.
-    fn works_cases(self) -> bool {
+    pub fn works_cases(self) -> bool {
         matches!(
             self,
             Role::Practitioner | Role::TeamManager | Role::SafeguardingLead | Role::Lawyer
@@ -69,8 +69,13 @@ impl Role {
     }
 
     /// Roles that may break glass to read a record they otherwise could not.
-    fn may_break_glass(self) -> bool {
+    pub fn may_break_glass(self) -> bool {
         self.works_cases() || self == Role::ReviewPanel
+    }
+
+    /// Roles that search for persons: those who may read records.
+    pub fn searches(self) -> bool {
+        self.may_break_glass()
     }
 }
 

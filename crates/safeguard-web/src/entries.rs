@@ -1,26 +1,24 @@
 //! `POST /api/v1/entries`: agencies send one entry or a batch. A batch is atomic: every entry
 //! is stored or, if any is invalid, none, and the response names each invalid field.
 
+use axum::Extension;
 use axum::body::Bytes;
+use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
+use safeguard_core::access;
 use safeguard_core::{Entry, FieldError};
-use safeguard_store::{Actor, Appended, Outcome, StoreError};
+use safeguard_store::{Appended, Outcome, StoreError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::auth::Caller;
 use crate::{AppState, Error, ErrorBody};
 
-/// Largest request body accepted for entries (a batch of a few thousand entries).
-const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
-
 pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/entries", post(create_entries))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+    Router::new().route("/api/v1/entries", post(create_entries))
 }
 
 /// One entry, or a batch.
@@ -42,22 +40,38 @@ pub(crate) struct AppendResponse {
 
 /// Records entries. Re-sending an entry already stored (same agency, source system and
 /// source id) stores nothing and reports `already_recorded`.
-#[utoipa::path(post, path = "/api/v1/entries", tag = "entries",
+#[utoipa::path(post, path = "/api/v1/entries", tag = "entries", security(("token" = []), ("session" = [])),
     request_body(content = EntriesBody, description = "An entry or an array of entries"),
     responses(
         (status = 201, description = "At least one entry was stored", body = AppendResponse),
         (status = 200, description = "Every entry was already stored", body = AppendResponse),
         (status = 400, description = "The body is not JSON", body = ErrorBody),
+        (status = 401, description = "No valid session or API token", body = ErrorBody),
+        (status = 403, description = "Not for this caller's agency or role", body = ErrorBody),
         (status = 413, description = "The body is too large", body = ErrorBody),
         (status = 422, description = "An entry is invalid; nothing was stored", body = ErrorBody),
     ))]
 pub(crate) async fn create_entries(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<AppendResponse>), Error> {
     let (entries, batch) = parse_entries(&body?)?;
-    // Sign-in and API tokens arrive with access control; until then the writer is the API.
-    let actor = Actor::system("api");
+    let principal = caller.principal();
+    for (i, e) in entries.iter().enumerate() {
+        if !access::may_write_entry(&principal, &e.agency) {
+            let field = if batch {
+                format!("[{i}].agency")
+            } else {
+                "agency".to_owned()
+            };
+            return Err(Error::Forbidden(format!(
+                "{field}: you may record entries only for your own agency ({})",
+                principal.agency()
+            )));
+        }
+    }
+    let actor = caller.actor();
     let results = state
         .blocking(move |store| match store.append(&actor, &entries) {
             // A single entry's errors are not prefixed with its place in a batch.

@@ -19,6 +19,12 @@ pub enum Error {
     BadRequest(Vec<FieldError>),
     /// 422: the request was read but its content is invalid; nothing was written.
     Invalid(Vec<FieldError>),
+    /// 401: no valid session or API token.
+    Unauthenticated,
+    /// 403: the caller may not do this.
+    Forbidden(String),
+    /// 403: reading this child's record needs a break-glass reason first.
+    BreakGlassRequired,
     /// 404: no such resource.
     NotFound(String),
     /// 413: the body is larger than the route accepts.
@@ -30,7 +36,8 @@ pub enum Error {
 /// Every error response: a code, a sentence, and the fields at fault.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
-    /// `bad_request`, `invalid`, `not_found`, `too_large` or `internal`.
+    /// `bad_request`, `invalid`, `unauthenticated`, `forbidden`, `break_glass_required`,
+    /// `not_found`, `too_large` or `internal`.
     pub error: &'static str,
     /// What went wrong, for people.
     pub message: String,
@@ -110,6 +117,19 @@ impl IntoResponse for Error {
                 "invalid",
                 "the request is invalid; nothing was written".to_owned(),
                 fields,
+            ),
+            Error::Unauthenticated => (
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "sign in, or send an agency API token as a Bearer token".to_owned(),
+                Vec::new(),
+            ),
+            Error::Forbidden(why) => (StatusCode::FORBIDDEN, "forbidden", why, Vec::new()),
+            Error::BreakGlassRequired => (
+                StatusCode::FORBIDDEN,
+                "break_glass_required",
+                "your agency has no open involvement with this child: to read the record, break glass with a reason (POST .../break-glass); it is audited and reported".to_owned(),
+                Vec::new(),
             ),
             Error::NotFound(what) => (StatusCode::NOT_FOUND, "not_found", what, Vec::new()),
             Error::TooLarge(what) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", what, Vec::new()),

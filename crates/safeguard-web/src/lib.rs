@@ -2,17 +2,19 @@
 //! `/api/openapi.json`, and HTML pages. Handlers parse and answer; the store and the pure core
 //! do the work.
 
+pub mod auth;
 mod entries;
 mod error;
 mod health;
 mod openapi;
 mod pages;
 mod persons;
+mod session;
 
 use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{MatchedPath, Request};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use safeguard_store::{Store, StoreError};
@@ -20,11 +22,45 @@ use safeguard_store::{Store, StoreError};
 pub use error::{Error, ErrorBody, Params};
 pub use openapi::ApiDoc;
 
+/// Settings of a running server.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// An agency that recorded an entry naming a child within this many days has an open
+    /// involvement with the child (a local policy).
+    pub involvement_days: i64,
+    /// Mark cookies `Secure` (served over TLS, directly or behind a proxy).
+    pub secure_cookies: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            involvement_days: 180,
+            secure_cookies: false,
+        }
+    }
+}
+
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
     /// The record.
     pub store: Store,
+    /// Settings.
+    pub config: Config,
+    /// Failed sign-ins by address.
+    pub throttle: std::sync::Arc<auth::Throttle>,
+}
+
+impl AppState {
+    /// State for serving `store` with `config`.
+    pub fn new(store: Store, config: Config) -> Self {
+        Self {
+            store,
+            config,
+            throttle: Default::default(),
+        }
+    }
 }
 
 impl AppState {
@@ -49,10 +85,21 @@ pub fn app(state: AppState) -> Router {
         .merge(persons::router())
         .merge(openapi::router())
         .merge(pages::router())
+        .merge(session::router())
+        // After routing, so that the rule is looked up by the matched route.
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::authorize,
+        ))
         .fallback(error::not_found)
         .with_state(state)
+        .layer(middleware::from_fn(auth::security_headers))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(log_request))
 }
+
+/// Largest request body anywhere (the entries route accepts the most).
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
 /// Logs method, route pattern, status and time: never the URL itself, whose query may hold a
 /// name or a date of birth typed into search.
@@ -76,9 +123,12 @@ async fn log_request(request: Request, next: Next) -> Response {
 
 /// Serves the application on `listener` until Ctrl-C.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
 }

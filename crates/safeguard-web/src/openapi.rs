@@ -2,7 +2,8 @@
 
 use axum::routing::get;
 use axum::{Json, Router};
-use utoipa::OpenApi;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 
 use crate::AppState;
 
@@ -17,13 +18,36 @@ use crate::AppState;
         crate::persons::get_person,
         crate::persons::get_chronology,
         crate::persons::get_household,
+        crate::persons::get_access_log,
+        crate::persons::break_glass,
     ),
+    modifiers(&Security),
     tags(
         (name = "entries", description = "Recording what agencies know"),
         (name = "persons", description = "Persons, their chronologies and households"),
     )
 )]
 pub struct ApiDoc;
+
+/// The two ways to authenticate: an agency's API token, or a person's session cookie (with
+/// the `X-CSRF-Token` header on unsafe requests).
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::auth::SESSION_COOKIE,
+            ))),
+        );
+    }
+}
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new().route(

@@ -3,16 +3,18 @@
 
 use std::collections::HashMap;
 
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use axum::{Extension, Router};
 use maud::{DOCTYPE, Markup, html};
 use safeguard_core::{Entry, EntryKind, OccurredAt, PartialDate, Person, PersonId, Precision};
+use safeguard_store::accounts::Session;
 use safeguard_store::{ChronologyEntry, ChronologyPage};
 
-use crate::persons::{ChronologyParams, SEARCH_LIMIT, SearchParams, load_person, parse_person_id};
+use crate::auth::{CSRF_FIELD, Caller};
+use crate::persons::{ChronologyParams, SearchParams, load_person, parse_person_id, search};
 use crate::{AppState, Error, Params};
 
 const STYLESHEET: &str = include_str!("assets/app.css");
@@ -32,7 +34,8 @@ async fn stylesheet() -> Response {
         .into_response()
 }
 
-fn layout(title: &str, body: Markup) -> Html<String> {
+/// A page: the header (with the signed-in user and a sign-out button), then `body`.
+pub(crate) fn layout(title: &str, session: Option<&Session>, body: Markup) -> Html<String> {
     Html(
         html! {
             (DOCTYPE)
@@ -48,6 +51,13 @@ fn layout(title: &str, body: Markup) -> Html<String> {
                     header class="header" {
                         div class="width-container" {
                             a class="header-name" href="/" { "Safeguard" }
+                            @if let Some(s) = session {
+                                form class="header-user" method="post" action="/sign-out" {
+                                    span { (s.user.display_name) }
+                                    input type="hidden" name=(CSRF_FIELD) value=(s.csrf_token);
+                                    button class="link-button" type="submit" { "Sign out" }
+                                }
+                            }
                         }
                     }
                     div class="width-container" {
@@ -62,19 +72,14 @@ fn layout(title: &str, body: Markup) -> Html<String> {
 
 async fn search_page(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Params(params): Params<SearchParams>,
 ) -> Result<Html<String>, Error> {
     let q = params.q.clone().unwrap_or_default();
-    let query = q.clone();
-    let persons = if q.trim().is_empty() {
-        Vec::new()
-    } else {
-        state
-            .blocking(move |store| store.search_persons(&query, SEARCH_LIMIT))
-            .await?
-    };
+    let persons = search(&state, &caller, q.clone()).await?;
     Ok(layout(
         "Find a person",
+        caller.session(),
         html! {
             h1 { "Find a person" }
             form method="get" action="/" role="search" {
@@ -135,6 +140,7 @@ fn when(at: &OccurredAt) -> String {
 
 async fn person_page(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
     Params(params): Params<ChronologyParams>,
 ) -> Result<Html<String>, Error> {
@@ -151,9 +157,11 @@ async fn person_page(
     let name = person.display_name();
     Ok(layout(
         &name,
+        caller.session(),
         html! {
             span class="caption" { "Person" }
             h1 { (name) }
+            p { a class="link" href={ "/persons/" (id) "/access-log" } { "Who looked at this record" } }
             h2 { "Records" }
             table class="table" {
                 caption class="visually-hidden" { "Records held by each agency" }

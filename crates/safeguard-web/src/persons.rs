@@ -2,15 +2,19 @@
 
 use std::str::FromStr;
 
+use axum::Extension;
 use axum::extract::{Path, State};
-use axum::routing::get;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::NaiveDate;
-use safeguard_core::{AgencyId, EntryKind, Household, Person, PersonId};
+use safeguard_core::{AgencyId, EntryKind, FieldError, Household, Person, PersonId};
+use safeguard_store::audit::{AuditEvent, ChainedEvent};
 use safeguard_store::{ChronologyEntry, ChronologyPage, ChronologyQuery, MAX_PAGE};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::auth::Caller;
 use crate::{AppState, Error, ErrorBody, Params};
 
 pub(crate) fn router() -> Router<AppState> {
@@ -19,6 +23,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/api/v1/persons/{id}", get(get_person))
         .route("/api/v1/persons/{id}/chronology", get(get_chronology))
         .route("/api/v1/persons/{id}/household", get(get_household))
+        .route("/api/v1/persons/{id}/access-log", get(get_access_log))
+        .route("/api/v1/persons/{id}/break-glass", post(break_glass))
 }
 
 /// The most persons a search returns.
@@ -40,16 +46,39 @@ pub(crate) struct SearchResponse {
 
 /// Finds persons whose records match every search term.
 #[utoipa::path(get, path = "/api/v1/persons", tag = "persons", params(SearchParams),
-    responses((status = 200, description = "Matching persons, at most 50", body = SearchResponse)))]
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "Matching persons, at most 50", body = SearchResponse),
+        (status = 400, description = "A bad parameter", body = ErrorBody),
+        (status = 401, description = "No valid session or API token", body = ErrorBody),
+        (status = 403, description = "Your role does not search", body = ErrorBody),
+    ))]
 pub(crate) async fn search_persons(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Params(params): Params<SearchParams>,
 ) -> Result<Json<SearchResponse>, Error> {
     let q = params.q.unwrap_or_default();
-    let persons = state
-        .blocking(move |store| store.search_persons(&q, SEARCH_LIMIT))
-        .await?;
+    let persons = search(&state, &caller, q).await?;
     Ok(Json(SearchResponse { persons }))
+}
+
+/// Searches, auditing that the caller searched (not what for: the terms may be a name).
+pub(crate) async fn search(
+    state: &AppState,
+    caller: &Caller,
+    q: String,
+) -> Result<Vec<Person>, Error> {
+    if q.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    let actor = caller.actor();
+    state
+        .blocking(move |store| {
+            store.record_access(&actor, &[AuditEvent::new("search_persons", "persons")])?;
+            store.search_persons(&q, SEARCH_LIMIT)
+        })
+        .await
 }
 
 pub(crate) fn parse_person_id(id: &str) -> Result<PersonId, Error> {
@@ -66,10 +95,13 @@ pub(crate) async fn load_person(state: &AppState, id: PersonId) -> Result<Person
 
 /// A person and every agency record linked to them.
 #[utoipa::path(get, path = "/api/v1/persons/{id}", tag = "persons",
+    security(("token" = []), ("session" = [])),
     params(("id" = String, Path, description = "Person identifier")),
     responses(
         (status = 200, description = "The person", body = Person),
         (status = 400, description = "Not a person identifier", body = ErrorBody),
+        (status = 401, description = "No valid session or API token", body = ErrorBody),
+        (status = 403, description = "No access to this child's record", body = ErrorBody),
         (status = 404, description = "No such person", body = ErrorBody),
     ))]
 pub(crate) async fn get_person(
@@ -202,10 +234,13 @@ impl From<ChronologyPage> for ChronologyResponse {
 
 /// Every entry from every agency naming any of the person's records, in time order.
 #[utoipa::path(get, path = "/api/v1/persons/{id}/chronology", tag = "persons",
+    security(("token" = []), ("session" = [])),
     params(("id" = String, Path, description = "Person identifier"), ChronologyParams),
     responses(
         (status = 200, description = "A page of the chronology", body = ChronologyResponse),
         (status = 400, description = "A bad parameter", body = ErrorBody),
+        (status = 401, description = "No valid session or API token", body = ErrorBody),
+        (status = 403, description = "No access to this child's record", body = ErrorBody),
         (status = 404, description = "No such person", body = ErrorBody),
     ))]
 pub(crate) async fn get_chronology(
@@ -231,10 +266,13 @@ pub(crate) struct HouseholdParams {
 
 /// Who lived with the person on a date, with the evidence for each.
 #[utoipa::path(get, path = "/api/v1/persons/{id}/household", tag = "persons",
+    security(("token" = []), ("session" = [])),
     params(("id" = String, Path, description = "Person identifier"), HouseholdParams),
     responses(
         (status = 200, description = "The household on the date", body = Household),
         (status = 400, description = "A bad parameter", body = ErrorBody),
+        (status = 401, description = "No valid session or API token", body = ErrorBody),
+        (status = 403, description = "No access to this child's record", body = ErrorBody),
         (status = 404, description = "No such person", body = ErrorBody),
     ))]
 pub(crate) async fn get_household(
@@ -253,4 +291,121 @@ pub(crate) async fn get_household(
         .blocking(move |store| store.household(id, date))
         .await?;
     Ok(Json(household))
+}
+
+/// One access to a child's record, as the access log shows it.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct AccessEvent {
+    /// Position in the audit chain.
+    pub(crate) seq: i64,
+    /// When (UTC).
+    pub(crate) at: chrono::DateTime<chrono::Utc>,
+    /// Who.
+    pub(crate) actor: String,
+    /// Their agency.
+    pub(crate) agency: Option<String>,
+    /// Their role.
+    pub(crate) role: Option<String>,
+    /// What they did (`read_chronology`, `break_glass`, ...).
+    pub(crate) action: String,
+    /// The reason given, for break-glass.
+    pub(crate) reason: Option<String>,
+}
+
+impl From<ChainedEvent> for AccessEvent {
+    fn from(e: ChainedEvent) -> Self {
+        Self {
+            seq: e.seq,
+            at: chrono::DateTime::from_timestamp_micros(e.at).unwrap_or_default(),
+            actor: e.actor,
+            agency: e.agency,
+            role: e.role,
+            action: e.action,
+            reason: e.reason,
+        }
+    }
+}
+
+/// Who looked at the child's record, newest first.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct AccessLogResponse {
+    events: Vec<AccessEvent>,
+}
+
+pub(crate) async fn access_log(state: &AppState, id: PersonId) -> Result<Vec<AccessEvent>, Error> {
+    let events = state
+        .blocking(move |store| store.access_log(&id.to_string()))
+        .await?;
+    Ok(events.into_iter().map(AccessEvent::from).collect())
+}
+
+/// Every audited access to the child's record, newest first: for auditors, safeguarding
+/// leads and the child's lead professional.
+#[utoipa::path(get, path = "/api/v1/persons/{id}/access-log", tag = "persons",
+    security(("token" = []), ("session" = [])),
+    params(("id" = String, Path, description = "Person identifier")),
+    responses(
+        (status = 200, description = "Accesses, newest first", body = AccessLogResponse),
+        (status = 400, description = "Not a person identifier", body = ErrorBody),
+        (status = 401, description = "No valid session or API token", body = ErrorBody),
+        (status = 403, description = "Not an auditor, lead or the lead professional", body = ErrorBody),
+    ))]
+pub(crate) async fn get_access_log(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<AccessLogResponse>, Error> {
+    let id = parse_person_id(&id)?;
+    Ok(Json(AccessLogResponse {
+        events: access_log(&state, id).await?,
+    }))
+}
+
+/// Why the caller needs to read a record their agency is not involved with.
+#[derive(Deserialize, ToSchema)]
+pub(crate) struct BreakGlassRequest {
+    /// The reason, in a sentence.
+    reason: String,
+}
+
+pub(crate) async fn grant_break_glass(
+    state: &AppState,
+    caller: &Caller,
+    id: PersonId,
+    reason: String,
+) -> Result<(), Error> {
+    let session = caller
+        .session()
+        .cloned()
+        .ok_or_else(|| Error::Forbidden("only a signed-in person can break glass".into()))?;
+    load_person(state, id).await?;
+    state
+        .blocking(move |store| store.break_glass(&session, id, &reason))
+        .await
+}
+
+/// Breaks glass: read this child's record for the rest of the hour, with a reason that is
+/// audited and reported to the agency's safeguarding lead.
+#[utoipa::path(post, path = "/api/v1/persons/{id}/break-glass", tag = "persons",
+    security(("session" = [])),
+    params(("id" = String, Path, description = "Person identifier")),
+    request_body = BreakGlassRequest,
+    responses(
+        (status = 204, description = "Granted for this session"),
+        (status = 400, description = "Not a person identifier, or not JSON", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not a signed-in person, or no CSRF token", body = ErrorBody),
+        (status = 404, description = "No such person", body = ErrorBody),
+        (status = 422, description = "No reason given", body = ErrorBody),
+    ))]
+pub(crate) async fn break_glass(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<StatusCode, Error> {
+    let id = parse_person_id(&id)?;
+    let request: BreakGlassRequest = serde_json::from_slice(&body)
+        .map_err(|e| Error::BadRequest(vec![FieldError::new("reason", e.to_string())]))?;
+    grant_break_glass(&state, &caller, id, request.reason).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -20,6 +20,30 @@ struct Cli {
     command: Command,
 }
 
+/// How the server decides and marks things.
+#[derive(Args, Clone)]
+struct ServeArgs {
+    /// Address to serve on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// An agency that recorded an entry naming a child within this many days has an open
+    /// involvement with the child (local policy).
+    #[arg(long, env = "SAFEGUARD_INVOLVEMENT_DAYS", default_value_t = 180)]
+    involvement_days: i64,
+    /// Mark cookies Secure: set when served over TLS (directly or behind a proxy).
+    #[arg(long, env = "SAFEGUARD_SECURE_COOKIES")]
+    secure_cookies: bool,
+}
+
+impl ServeArgs {
+    fn config(&self) -> safeguard_web::Config {
+        safeguard_web::Config {
+            involvement_days: self.involvement_days,
+            secure_cookies: self.secure_cookies,
+        }
+    }
+}
+
 /// Where the data lives.
 #[derive(Args, Clone)]
 pub(crate) struct DatabaseArgs {
@@ -41,12 +65,18 @@ impl DatabaseArgs {
 #[derive(Subcommand)]
 enum Command {
     /// Seed a database with the demo case and a synthetic population, then serve it.
+    ///
+    /// The demo's entries are from 2006 and 2007: it serves with a 20-year involvement period
+    /// (`--involvement-days`) so that its agencies count as involved with its children.
     Demo {
         #[command(flatten)]
         db: DatabaseArgs,
         /// Address to serve on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        /// Involvement period in days (see `serve`).
+        #[arg(long, default_value_t = 7305)]
+        involvement_days: i64,
         /// Seed, print the demo child's address, and exit without serving.
         #[arg(long)]
         seed_only: bool,
@@ -58,9 +88,8 @@ enum Command {
     Serve {
         #[command(flatten)]
         db: DatabaseArgs,
-        /// Address to serve on.
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        listen: SocketAddr,
+        #[command(flatten)]
+        serve: ServeArgs,
     },
     /// Register and list agencies.
     Agency {
@@ -136,6 +165,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo {
             db,
             listen,
+            involvement_days,
             seed_only,
             families,
         } => {
@@ -170,9 +200,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("Demo child: http://{listen}/persons/{child}");
                 return Ok(());
             }
-            serve(store, listen, Some(child))
+            let config = safeguard_web::Config {
+                involvement_days,
+                ..Default::default()
+            };
+            serve(store, listen, config, Some(child))
         }
-        Command::Serve { db, listen } => serve(db.open()?, listen, None),
+        Command::Serve { db, serve: args } => serve(db.open()?, args.listen, args.config(), None),
         Command::Audit {
             command: AuditCommand::Verify { db, expect_head },
         } => {
@@ -217,6 +251,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 fn serve(
     store: Store,
     listen: SocketAddr,
+    config: safeguard_web::Config,
     demo_child: Option<safeguard_core::PersonId>,
 ) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -232,7 +267,7 @@ fn serve(
         if let Some(child) = demo_child {
             println!("Demo child: http://{address}/persons/{child}");
         }
-        safeguard_web::serve(AppState { store }, listener)
+        safeguard_web::serve(AppState::new(store, config), listener)
             .await
             .context("the server stopped")
     })

@@ -103,6 +103,31 @@ fn the_server_answers_with_the_childs_chronology() {
     let dir = tempfile::tempdir().unwrap();
     let database = format!("sqlite:{}", dir.path().join("serve.db").display());
     let child = child_id(&seed(&database));
+    let token_out = safeguard()
+        .args([
+            "token",
+            "add",
+            "--name",
+            "carefirst",
+            "--agency",
+            "northbury-childrens-services",
+            "--database",
+            &database,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        token_out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&token_out.stderr)
+    );
+    let token = String::from_utf8(token_out.stdout)
+        .unwrap()
+        .trim()
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .to_owned();
     let mut server = safeguard()
         .args(["serve", "--listen", "127.0.0.1:0", "--database", &database])
         .stdout(Stdio::piped())
@@ -120,13 +145,19 @@ fn the_server_answers_with_the_childs_chronology() {
         .trim_end_matches('/')
         .to_owned();
 
-    let mut stream = TcpStream::connect(&address).unwrap();
-    write!(stream, "GET /api/v1/persons/{child}/chronology?limit=5 HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n").unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
+    let get = |auth: &str| {
+        let mut stream = TcpStream::connect(&address).unwrap();
+        write!(stream, "GET /api/v1/persons/{child}/chronology?limit=5 HTTP/1.1\r\nHost: {address}\r\n{auth}Connection: close\r\n\r\n").unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        response
+    };
+    let anonymous = get("");
+    let response = get(&format!("Authorization: Bearer {token}\r\n"));
     server.kill().unwrap();
     server.wait().unwrap();
 
+    assert!(anonymous.starts_with("HTTP/1.1 401"), "{anonymous}");
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     let body = response.split("\r\n\r\n").nth(1).unwrap();
     let json: serde_json::Value = serde_json::from_str(body).unwrap();

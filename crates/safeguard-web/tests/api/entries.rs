@@ -105,12 +105,14 @@ async fn bad_input_gets_a_4xx_with_a_json_body_never_a_5xx() {
     let mut bad_supersedes = entry("e1", "2006-12-11");
     bad_supersedes["supersedes"] = "never-sent".into();
 
+    let other_agency = app.post_entries(&unknown_agency).await;
+    assert_eq!(
+        other_agency.status,
+        StatusCode::FORBIDDEN,
+        "the hospital's token writes only the hospital's entries"
+    );
+    assert_eq!(other_agency.json()["error"], "forbidden");
     let cases = [
-        (
-            unknown_agency.to_string(),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "agency",
-        ),
         (
             bad_date.to_string(),
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -3,21 +3,62 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
+use safeguard_core::access::Role;
 use safeguard_core::{Agency, AgencyId, AgencyKind};
 use safeguard_store::{DatabaseUrl, Store};
-use safeguard_web::{AppState, app};
+use safeguard_web::{AppState, Config, app};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
 pub struct TestApp {
     router: axum::Router,
     pub store: Store,
+    /// The north hospital's system: posts the test entries.
+    pub hospital: Auth,
+    /// A safeguarding lead (reads every child): the default reader.
+    pub lead: Auth,
     _dir: tempfile::TempDir,
 }
+
+/// How a test request authenticates.
+#[derive(Clone, Debug)]
+pub enum Auth {
+    /// Not at all.
+    Anonymous,
+    /// An agency API token.
+    Token(String),
+    /// A session cookie, and its CSRF token.
+    Session { token: String, csrf: String },
+}
+
+impl Auth {
+    fn apply(
+        &self,
+        mut builder: axum::http::request::Builder,
+        unsafe_method: bool,
+    ) -> axum::http::request::Builder {
+        match self {
+            Auth::Anonymous => {}
+            Auth::Token(t) => {
+                builder = builder.header(header::AUTHORIZATION, format!("Bearer {t}"))
+            }
+            Auth::Session { token, csrf } => {
+                builder = builder.header(header::COOKIE, format!("safeguard_session={token}"));
+                if unsafe_method {
+                    builder = builder.header("x-csrf-token", csrf);
+                }
+            }
+        }
+        builder
+    }
+}
+
+pub const PASSWORD: &str = "a long test password";
 
 pub struct TestResponse {
     pub status: StatusCode,
     pub content_type: String,
+    pub headers: axum::http::HeaderMap,
     pub text: String,
 }
 
@@ -52,19 +93,62 @@ pub fn spawn_app() -> TestApp {
             })
             .unwrap();
     }
-    TestApp {
-        router: app(AppState {
-            store: store.clone(),
-        }),
+    let hospital = Auth::Token(
+        store
+            .add_api_token("hospital-pas", &AgencyId::parse("north-hospital").unwrap())
+            .unwrap(),
+    );
+    let app = TestApp {
+        router: app(AppState::new(store.clone(), Config::default())),
         store,
+        hospital,
+        lead: Auth::Anonymous,
         _dir: dir,
-    }
+    };
+    let lead = app.user("lead", "north-police", Role::SafeguardingLead);
+    TestApp { lead, ..app }
 }
 
 impl TestApp {
+    /// Adds a user and signs them in.
+    pub fn user(&self, id: &str, agency: &str, role: Role) -> Auth {
+        self.store
+            .add_user(id, &AgencyId::parse(agency).unwrap(), id, &[role], PASSWORD)
+            .unwrap();
+        let (token, session) = self.store.sign_in(id, PASSWORD).unwrap().unwrap();
+        Auth::Session {
+            token,
+            csrf: session.csrf_token,
+        }
+    }
+
+    pub async fn get_as(&self, uri: &str, auth: &Auth) -> TestResponse {
+        let request = auth
+            .apply(Request::get(uri), false)
+            .body(Body::empty())
+            .unwrap();
+        self.request(request).await
+    }
+
+    pub async fn post_as(
+        &self,
+        uri: &str,
+        content_type: &str,
+        body: impl Into<Body>,
+        auth: &Auth,
+    ) -> TestResponse {
+        let request = auth
+            .apply(Request::post(uri), true)
+            .header(header::CONTENT_TYPE, content_type)
+            .body(body.into())
+            .unwrap();
+        self.request(request).await
+    }
+
     pub async fn request(&self, request: Request<Body>) -> TestResponse {
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
+        let headers = response.headers().clone();
         let content_type = response
             .headers()
             .get(header::CONTENT_TYPE)
@@ -74,23 +158,20 @@ impl TestApp {
         TestResponse {
             status,
             content_type,
+            headers,
             text: String::from_utf8(bytes.to_vec()).unwrap(),
         }
     }
 
+    /// A GET as the safeguarding lead.
     pub async fn get(&self, uri: &str) -> TestResponse {
-        self.request(Request::get(uri).body(Body::empty()).unwrap())
-            .await
+        self.get_as(uri, &self.lead).await
     }
 
+    /// Posts entries as the north hospital's system.
     pub async fn post_entries_raw(&self, body: impl Into<Body>) -> TestResponse {
-        self.request(
-            Request::post("/api/v1/entries")
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(body.into())
-                .unwrap(),
-        )
-        .await
+        self.post_as("/api/v1/entries", "application/json", body, &self.hospital)
+            .await
     }
 
     pub async fn post_entries(&self, body: &Value) -> TestResponse {

@@ -24,6 +24,8 @@ async fn the_document_describes_every_api_route() {
             "/api/v1/entries",
             "/api/v1/persons",
             "/api/v1/persons/{id}",
+            "/api/v1/persons/{id}/access-log",
+            "/api/v1/persons/{id}/break-glass",
             "/api/v1/persons/{id}/chronology",
             "/api/v1/persons/{id}/household",
             "/healthz",

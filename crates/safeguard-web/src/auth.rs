@@ -1,0 +1,466 @@
+//! Access control, in one place. Every route has a rule in [`rule_for`]; a route without one
+//! is refused (default deny). The middleware identifies the caller (a session cookie, or an
+//! agency's API token), checks the rule, checks CSRF tokens on unsafe requests made with a
+//! session, and audits every read of a child's record, before any handler runs.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{HeaderMap, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use safeguard_core::PersonId;
+use safeguard_core::access::{self, Principal, ReadDecision};
+use safeguard_store::accounts::Session;
+use safeguard_store::audit::AuditEvent;
+use safeguard_store::{Actor, Store};
+
+use crate::{AppState, Error};
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "safeguard_session";
+/// The sign-in form's double-submit CSRF cookie.
+pub const SIGN_IN_CSRF_COOKIE: &str = "safeguard_sign_in";
+/// The header API clients using a session send the CSRF token in.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// The form field HTML forms send the CSRF token in.
+pub const CSRF_FIELD: &str = "csrf";
+/// Largest form body the CSRF check reads.
+const MAX_FORM_BYTES: usize = 64 * 1024;
+
+/// Who is calling.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    /// A person with a session.
+    User(Session),
+    /// An agency's system with an API token.
+    System(Principal),
+}
+
+impl Caller {
+    /// The principal the access rule decides on.
+    pub fn principal(&self) -> Principal {
+        match self {
+            Caller::User(s) => s.user.principal(),
+            Caller::System(p) => p.clone(),
+        }
+    }
+
+    /// The actor the audit log records.
+    pub fn actor(&self) -> Actor {
+        match self {
+            Caller::User(s) => s.user.actor(),
+            Caller::System(Principal::AgencySystem { token, agency }) => {
+                Actor::user(&format!("token:{token}"), agency, "agency_system")
+            }
+            Caller::System(Principal::User { id, agency, .. }) => Actor::user(id, agency, "user"),
+        }
+    }
+
+    /// The session, for a person.
+    pub fn session(&self) -> Option<&Session> {
+        match self {
+            Caller::User(s) => Some(s),
+            Caller::System(_) => None,
+        }
+    }
+}
+
+/// What a route requires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// Anyone: health, sign-in, the OpenAPI document, static assets.
+    Public,
+    /// Any signed-in user (sign-out, the home page).
+    SignedIn,
+    /// A user who may search for persons (not auditors or administrators).
+    Search,
+    /// Reading a child's record (`{id}` in the path): the access rule, audited as `action`.
+    ReadChild(&'static str),
+    /// Reading who looked at a child's record.
+    AccessLog,
+    /// Breaking glass to read a child's record: a user with a session.
+    BreakGlass,
+    /// Recording entries: a casework user or an agency system (each entry's agency is checked
+    /// against the caller's when the body is read).
+    WriteEntries,
+    /// A safeguarding lead's report of break-glass reads by their agency's users.
+    SafeguardingLead,
+}
+
+/// The rule of every route. A route missing here is refused to everyone.
+pub fn rule_for(method: &Method, route: &str) -> Option<Rule> {
+    let get = method == Method::GET || method == Method::HEAD;
+    let post = method == Method::POST;
+    Some(match route {
+        "/healthz" | "/api/openapi.json" | "/assets/app.css" if get => Rule::Public,
+        "/sign-in" if get || post => Rule::Public,
+        "/sign-out" if post => Rule::SignedIn,
+        "/" | "/api/v1/persons" if get => Rule::Search,
+        "/api/v1/persons/{id}" if get => Rule::ReadChild("read_person"),
+        "/persons/{id}" if get => Rule::ReadChild("read_chronology"),
+        "/api/v1/persons/{id}/chronology" if get => Rule::ReadChild("read_chronology"),
+        "/api/v1/persons/{id}/household" if get => Rule::ReadChild("read_household"),
+        "/api/v1/persons/{id}/access-log" | "/persons/{id}/access-log" if get => Rule::AccessLog,
+        "/api/v1/persons/{id}/break-glass" | "/persons/{id}/break-glass" if post => {
+            Rule::BreakGlass
+        }
+        "/persons/{id}/break-glass" if get => Rule::BreakGlass,
+        "/api/v1/entries" if post => Rule::WriteEntries,
+        "/break-glass" if get => Rule::SafeguardingLead,
+        _ => return None,
+    })
+}
+
+/// Reads one cookie from the request's headers.
+pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+async fn identify(store: &Store, headers: &HeaderMap) -> Result<Option<Caller>, Error> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_owned);
+    let session = cookie(headers, SESSION_COOKIE).map(str::to_owned);
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || -> Result<Option<Caller>, Error> {
+        if let Some(token) = bearer {
+            return Ok(store.api_token(&token)?.map(Caller::System));
+        }
+        if let Some(token) = session {
+            return Ok(store.session(&token)?.map(Caller::User));
+        }
+        Ok(None)
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("identify task failed: {e}")))?
+}
+
+fn is_api(route: &str) -> bool {
+    route.starts_with("/api/")
+}
+
+/// Refusals: JSON for the API, a page or a redirect for people.
+fn unauthenticated(route: &str) -> Response {
+    if is_api(route) {
+        Error::Unauthenticated.into_response()
+    } else {
+        Redirect::to("/sign-in").into_response()
+    }
+}
+
+fn person_in_path(path: &str) -> Result<PersonId, Error> {
+    path.split('/')
+        .find_map(|segment| segment.parse::<PersonId>().ok())
+        .ok_or_else(|| Error::bad_parameter("id", "not a person identifier (a UUID)"))
+}
+
+/// Checks a session's CSRF token on an unsafe request: the `X-CSRF-Token` header, or the
+/// `csrf` field of a form. Returns the request with its body restored.
+async fn check_csrf(session: &Session, request: Request) -> Result<Request, Error> {
+    if let Some(sent) = request
+        .headers()
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+    {
+        return if constant_time_eq(sent, &session.csrf_token) {
+            Ok(request)
+        } else {
+            Err(Error::Forbidden(
+                "the CSRF token does not match this session".into(),
+            ))
+        };
+    }
+    let is_form = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Err(Error::Forbidden(format!(
+            "a request made with a session needs the {CSRF_HEADER} header"
+        )));
+    }
+    let (parts, body) = request.into_parts();
+    let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
+        .await
+        .map_err(|_| Error::TooLarge("the form is too large".into()))?;
+    let sent = form_field(&bytes, CSRF_FIELD);
+    if !sent.is_some_and(|s| constant_time_eq(&s, &session.csrf_token)) {
+        return Err(Error::Forbidden(
+            "the form's CSRF token does not match this session".into(),
+        ));
+    }
+    Ok(Request::from_parts(parts, Body::from(bytes)))
+}
+
+/// One field of an `application/x-www-form-urlencoded` body.
+pub fn form_field(body: &[u8], name: &str) -> Option<String> {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+        .ok()?
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+}
+
+/// Compares secrets without leaking, through timing, how much of them matched.
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// The access-control middleware: see the module documentation.
+pub async fn authorize(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    match check(&state, request).await {
+        Ok(request) => next.run(request).await,
+        Err(response) => response,
+    }
+}
+
+async fn check(state: &AppState, mut request: Request) -> Result<Request, Response> {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_default();
+    let Some(rule) = rule_for(request.method(), &route) else {
+        return Err(Error::Forbidden("no access rule allows this route".into()).into_response());
+    };
+    if rule == Rule::Public {
+        return Ok(request);
+    }
+    let caller = identify(&state.store, request.headers())
+        .await
+        .map_err(IntoResponse::into_response)?
+        .ok_or_else(|| unauthenticated(&route))?;
+    if !matches!(*request.method(), Method::GET | Method::HEAD)
+        && let Some(session) = caller.session()
+    {
+        request = check_csrf(session, request)
+            .await
+            .map_err(IntoResponse::into_response)?;
+    }
+    let principal = caller.principal();
+    let user_has = |f: fn(access::Role) -> bool| matches!(&principal, Principal::User { roles, .. } if roles.iter().copied().any(f));
+    match rule {
+        Rule::Public | Rule::SignedIn => {}
+        Rule::Search => {
+            if !user_has(access::Role::searches) {
+                return Err(
+                    Error::Forbidden("your role does not search the record".into()).into_response(),
+                );
+            }
+        }
+        Rule::WriteEntries => {
+            let writes = matches!(principal, Principal::AgencySystem { .. })
+                || user_has(access::Role::works_cases);
+            if !writes {
+                return Err(
+                    Error::Forbidden("your role does not record entries".into()).into_response()
+                );
+            }
+        }
+        Rule::BreakGlass => {
+            if caller.session().is_none() || !user_has(access::Role::may_break_glass) {
+                return Err(Error::Forbidden(
+                    "only a signed-in caseworker or review panel member can break glass".into(),
+                )
+                .into_response());
+            }
+        }
+        Rule::SafeguardingLead => {
+            if !user_has(|r| r == access::Role::SafeguardingLead) {
+                return Err(
+                    Error::Forbidden("this report is for safeguarding leads".into())
+                        .into_response(),
+                );
+            }
+        }
+        Rule::ReadChild(action) => {
+            let person =
+                person_in_path(request.uri().path()).map_err(IntoResponse::into_response)?;
+            read_child(state, &caller, person, action, &route).await?;
+        }
+        Rule::AccessLog => {
+            let person =
+                person_in_path(request.uri().path()).map_err(IntoResponse::into_response)?;
+            let store = state.store.clone();
+            let days = state.config.involvement_days;
+            let involvement = blocking(move || store.involvement(person, days)).await?;
+            if !access::may_read_access_log(&principal, &involvement) {
+                return Err(Error::Forbidden(
+                    "the access log is for auditors, safeguarding leads and the lead professional"
+                        .into(),
+                )
+                .into_response());
+            }
+        }
+    }
+    request.extensions_mut().insert(caller);
+    Ok(request)
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, safeguard_store::StoreError> + Send + 'static,
+) -> Result<T, Response> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::Internal(format!("task failed: {e}")).into_response())?
+        .map_err(|e| Error::from(e).into_response())
+}
+
+/// Applies the access rule to reading a child's record and audits an allowed read.
+async fn read_child(
+    state: &AppState,
+    caller: &Caller,
+    person: PersonId,
+    action: &'static str,
+    route: &str,
+) -> Result<(), Response> {
+    let store = state.store.clone();
+    let days = state.config.involvement_days;
+    let session_hash = caller.session().map(|s| s.token_hash.clone());
+    let principal = caller.principal();
+    let actor = caller.actor();
+    let decision = blocking(move || {
+        let involvement = store.involvement(person, days)?;
+        let broke_glass = match &session_hash {
+            Some(hash) => store.has_broken_glass(hash, person)?,
+            None => false,
+        };
+        let decision = access::may_read_child(&principal, &involvement, broke_glass);
+        if let ReadDecision::Allowed(_) = decision {
+            store.record_access(&actor, &[AuditEvent::new(action, person.to_string())])?;
+        }
+        Ok(decision)
+    })
+    .await?;
+    match decision {
+        ReadDecision::Allowed(_) => Ok(()),
+        ReadDecision::BreakGlassRequired if !is_api(route) => {
+            Err(Redirect::to(&format!("/persons/{person}/break-glass")).into_response())
+        }
+        ReadDecision::BreakGlassRequired => Err(Error::BreakGlassRequired.into_response()),
+        ReadDecision::Denied => Err(Error::Forbidden(
+            "your role does not read children's records".into(),
+        )
+        .into_response()),
+    }
+}
+
+/// Sign-in attempts allowed from one address per window, whatever the account.
+const MAX_ATTEMPTS_PER_ADDRESS: u32 = 20;
+const ADDRESS_WINDOW: Duration = Duration::from_secs(10 * 60);
+
+/// Failed sign-ins by address, in this process.
+#[derive(Default)]
+pub struct Throttle(Mutex<HashMap<Option<IpAddr>, (Instant, u32)>>);
+
+impl Throttle {
+    /// Whether another attempt from `address` is allowed now.
+    pub fn allows(&self, address: Option<IpAddr>) -> bool {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        match map.get(&address) {
+            Some((start, n)) if start.elapsed() < ADDRESS_WINDOW => *n < MAX_ATTEMPTS_PER_ADDRESS,
+            _ => {
+                map.remove(&address);
+                true
+            }
+        }
+    }
+
+    /// Counts a failed attempt from `address`.
+    pub fn failed(&self, address: Option<IpAddr>) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = map.entry(address).or_insert((Instant::now(), 0));
+        entry.1 += 1;
+    }
+}
+
+/// The client's address, when the server knows it.
+pub fn client_address(request: &Request) -> Option<IpAddr> {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+}
+
+/// Adds the security headers to every response.
+pub async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'",
+        ),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::CACHE_CONTROL, "no-store"),
+    ] {
+        headers.insert(name, header::HeaderValue::from_static(value));
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_routes_and_methods_have_no_rule() {
+        assert_eq!(rule_for(&Method::GET, "/nowhere"), None);
+        assert_eq!(rule_for(&Method::DELETE, "/api/v1/persons/{id}"), None);
+        assert_eq!(rule_for(&Method::GET, "/api/v1/entries"), None);
+    }
+
+    #[test]
+    fn cookies_are_found_among_others() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            "a=1; safeguard_session=abc; b=2".parse().unwrap(),
+        );
+        assert_eq!(cookie(&headers, SESSION_COOKIE), Some("abc"));
+        assert_eq!(cookie(&headers, "c"), None);
+    }
+
+    #[test]
+    fn secrets_compare_equal_only_when_equal() {
+        assert!(constant_time_eq("abc", "abc"));
+        assert!(!constant_time_eq("abc", "abd"));
+        assert!(!constant_time_eq("abc", "ab"));
+    }
+
+    #[test]
+    fn the_throttle_stops_an_address_after_its_allowance() {
+        let t = Throttle::default();
+        let a = Some(IpAddr::from([127, 0, 0, 1]));
+        for _ in 0..MAX_ATTEMPTS_PER_ADDRESS {
+            assert!(t.allows(a));
+            t.failed(a);
+        }
+        assert!(!t.allows(a));
+        assert!(
+            t.allows(Some(IpAddr::from([127, 0, 0, 2]))),
+            "other addresses are unaffected"
+        );
+    }
+}

@@ -1,0 +1,259 @@
+//! Signing in and out, breaking glass, and the pages that show who looked at a record.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Extension, Router};
+use maud::html;
+use safeguard_store::accounts::{SESSION_SECONDS, SignInFailure, new_token};
+
+use crate::auth::{
+    CSRF_FIELD, Caller, SESSION_COOKIE, SIGN_IN_CSRF_COOKIE, client_address, constant_time_eq,
+    cookie, form_field,
+};
+use crate::pages::layout;
+use crate::persons::{access_log, grant_break_glass, load_person, parse_person_id};
+use crate::{AppState, Error};
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/sign-in", get(sign_in_page).post(sign_in))
+        .route("/sign-out", axum::routing::post(sign_out))
+        .route(
+            "/persons/{id}/break-glass",
+            get(break_glass_page).post(break_glass),
+        )
+        .route("/persons/{id}/access-log", get(access_log_page))
+        .route("/break-glass", get(break_glass_report))
+}
+
+fn cookie_header(state: &AppState, name: &str, value: &str, max_age: i64) -> String {
+    let secure = if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}")
+}
+
+fn sign_in_form(csrf: &str, error: Option<&str>) -> maud::Markup {
+    html! {
+        h1 { "Sign in" }
+        @if let Some(error) = error {
+            div class="error-summary" role="alert" {
+                h2 { "There is a problem" }
+                p { (error) }
+            }
+        }
+        form method="post" action="/sign-in" {
+            input type="hidden" name=(CSRF_FIELD) value=(csrf);
+            div class="field" {
+                label class="label" for="user" { "User name" }
+                input class="input" id="user" name="user" type="text" autocomplete="username" spellcheck="false";
+            }
+            div class="field" {
+                label class="label" for="password" { "Password" }
+                input class="input" id="password" name="password" type="password" autocomplete="current-password";
+            }
+            button class="button" type="submit" { "Sign in" }
+        }
+    }
+}
+
+/// The sign-in form, with a fresh double-submit CSRF token in a cookie and the form.
+async fn sign_in_page(State(state): State<AppState>) -> Response {
+    let csrf = new_token();
+    (
+        [(
+            header::SET_COOKIE,
+            cookie_header(&state, SIGN_IN_CSRF_COOKIE, &csrf, 3600),
+        )],
+        layout("Sign in", None, sign_in_form(&csrf, None)),
+    )
+        .into_response()
+}
+
+/// Checks the password; on success sets the session cookie and goes home.
+async fn sign_in(State(state): State<AppState>, request: Request) -> Result<Response, Error> {
+    let address = client_address(&request);
+    let headers = request.headers().clone();
+    let body = axum::body::to_bytes(request.into_body(), 64 * 1024)
+        .await
+        .map_err(|_| Error::TooLarge("the form is too large".into()))?;
+    let expected = cookie(&headers, SIGN_IN_CSRF_COOKIE)
+        .unwrap_or_default()
+        .to_owned();
+    let sent = form_field(&body, CSRF_FIELD).unwrap_or_default();
+    if expected.is_empty() || !constant_time_eq(&sent, &expected) {
+        return Err(Error::Forbidden(
+            "the sign-in form has expired: open it again".into(),
+        ));
+    }
+    let refuse = |message: &str| {
+        (
+            axum::http::StatusCode::UNAUTHORIZED,
+            layout("Sign in", None, sign_in_form(&expected, Some(message))),
+        )
+            .into_response()
+    };
+    if !state.throttle.allows(address) {
+        return Ok((
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            layout(
+                "Sign in",
+                None,
+                sign_in_form(
+                    &expected,
+                    Some("Too many attempts from this computer. Try again in 10 minutes."),
+                ),
+            ),
+        )
+            .into_response());
+    }
+    let user = form_field(&body, "user").unwrap_or_default();
+    let password = form_field(&body, "password").unwrap_or_default();
+    let result = state
+        .blocking(move |store| store.sign_in(&user, &password))
+        .await?;
+    match result {
+        Ok((token, _session)) => Ok((
+            [(
+                header::SET_COOKIE,
+                cookie_header(&state, SESSION_COOKIE, &token, SESSION_SECONDS),
+            )],
+            Redirect::to("/"),
+        )
+            .into_response()),
+        Err(SignInFailure::Refused) => {
+            state.throttle.failed(address);
+            Ok(refuse("The user name or password is wrong."))
+        }
+        Err(SignInFailure::Locked { .. }) => {
+            state.throttle.failed(address);
+            Ok(refuse(
+                "This account is locked after too many failed attempts. Try again in 15 minutes.",
+            ))
+        }
+    }
+}
+
+/// Ends the session on the server and clears the cookie.
+async fn sign_out(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Response, Error> {
+    if let Some(session) = caller.session().cloned() {
+        state
+            .blocking(move |store| store.sign_out(&session))
+            .await?;
+    }
+    Ok((
+        [(
+            header::SET_COOKIE,
+            cookie_header(&state, SESSION_COOKIE, "", 0),
+        )],
+        Redirect::to("/sign-in"),
+    )
+        .into_response())
+}
+
+async fn break_glass_page(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<Html<String>, Error> {
+    let id = parse_person_id(&id)?;
+    let person = load_person(&state, id).await?;
+    let session = caller.session();
+    let csrf = session.map(|s| s.csrf_token.clone()).unwrap_or_default();
+    Ok(layout(
+        "Your agency is not involved with this child",
+        session,
+        html! {
+            h1 { "Your agency is not involved with this child" }
+            p { "To read " (person.display_name()) "'s record, say why. Your reason, your name and the time are recorded, and your agency's safeguarding lead sees them." }
+            form method="post" action={ "/persons/" (id) "/break-glass" } {
+                input type="hidden" name=(CSRF_FIELD) value=(csrf);
+                div class="field" {
+                    label class="label" for="reason" { "Reason" }
+                    textarea class="input textarea" id="reason" name="reason" rows="4" {}
+                }
+                button class="button warning" type="submit" { "Read the record" }
+            }
+        },
+    ))
+}
+
+async fn break_glass(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, Error> {
+    let id = parse_person_id(&id)?;
+    let reason = form_field(&body, "reason").unwrap_or_default();
+    grant_break_glass(&state, &caller, id, reason).await?;
+    Ok(Redirect::to(&format!("/persons/{id}")).into_response())
+}
+
+fn access_table(events: &[crate::persons::AccessEvent]) -> maud::Markup {
+    html! {
+        table class="table" {
+            thead { tr { th scope="col" { "When (UTC)" } th scope="col" { "Who" } th scope="col" { "Agency" } th scope="col" { "Did" } th scope="col" { "Reason" } } }
+            tbody {
+                @for e in events {
+                    tr {
+                        td class="nowrap" { (e.at.format("%-d %b %Y %H:%M")) }
+                        td { (e.actor) }
+                        td { (e.agency.as_deref().unwrap_or("")) }
+                        td { (e.action.replace('_', " ")) }
+                        td { (e.reason.as_deref().unwrap_or("")) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn access_log_page(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<Html<String>, Error> {
+    let id = parse_person_id(&id)?;
+    let person = load_person(&state, id).await?;
+    let events = access_log(&state, id).await?;
+    Ok(layout(
+        "Who looked at this record",
+        caller.session(),
+        html! {
+            span class="caption" { (person.display_name()) }
+            h1 { "Who looked at this record" }
+            (access_table(&events))
+        },
+    ))
+}
+
+/// A safeguarding lead's list of break-glass reads by their agency's users.
+async fn break_glass_report(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    headers: HeaderMap,
+) -> Result<Html<String>, Error> {
+    let _ = headers;
+    let agency = caller.principal().agency().clone();
+    let events = state
+        .blocking(move |store| store.break_glass_by_agency(&agency))
+        .await?;
+    let events: Vec<crate::persons::AccessEvent> = events.into_iter().map(Into::into).collect();
+    Ok(layout(
+        "Break-glass reads by your agency",
+        caller.session(),
+        html! {
+            h1 { "Break-glass reads by your agency" }
+            @if events.is_empty() { p { "None." } } @else { (access_table(&events)) }
+        },
+    ))
+}

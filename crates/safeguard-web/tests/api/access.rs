@@ -1,0 +1,242 @@
+//! The access matrix: every API route × every role × (own agency involved, another agency
+//! involved, nobody involved, broke glass), plus an agency system and an anonymous caller.
+//! The expected grid is written out by hand; a route in the OpenAPI document without a row
+//! here fails the test.
+
+use std::collections::BTreeSet;
+
+use safeguard_core::access::Role;
+use safeguard_core::{Agency, AgencyId, AgencyKind};
+use serde_json::{Value, json};
+
+use crate::helpers::{Auth, TestApp, entry, spawn_app};
+
+const ROLES: [Role; 7] = [
+    Role::Practitioner,
+    Role::TeamManager,
+    Role::SafeguardingLead,
+    Role::Lawyer,
+    Role::ReviewPanel,
+    Role::Auditor,
+    Role::Administrator,
+];
+
+/// Per route, per scenario (own, other, none, glass): one letter per role in `ROLES` order,
+/// then the agency system: Y allowed, N refused.
+const EXPECTED: &[(&str, [&str; 4])] = &[
+    (
+        "GET /healthz",
+        ["YYYYYYYY", "YYYYYYYY", "YYYYYYYY", "YYYYYYYY"],
+    ),
+    (
+        "POST /api/v1/entries",
+        ["YYYYNNNY", "YYYYNNNY", "YYYYNNNY", "YYYYNNNY"],
+    ),
+    (
+        "GET /api/v1/persons",
+        ["YYYYYNNN", "YYYYYNNN", "YYYYYNNN", "YYYYYNNN"],
+    ),
+    (
+        "GET /api/v1/persons/{id}",
+        ["YYYYNNNY", "NNYNNNNN", "NNYNNNNN", "YYYYYNNN"],
+    ),
+    (
+        "GET /api/v1/persons/{id}/chronology",
+        ["YYYYNNNY", "NNYNNNNN", "NNYNNNNN", "YYYYYNNN"],
+    ),
+    (
+        "GET /api/v1/persons/{id}/household",
+        ["YYYYNNNY", "NNYNNNNN", "NNYNNNNN", "YYYYYNNN"],
+    ),
+    (
+        "GET /api/v1/persons/{id}/access-log",
+        ["NNYNNYNN", "NNYNNYNN", "NNYNNYNN", "NNYNNYNN"],
+    ),
+    (
+        "POST /api/v1/persons/{id}/break-glass",
+        ["YYYYYNNN", "YYYYYNNN", "YYYYYNNN", "YYYYYNNN"],
+    ),
+];
+
+const SCENARIOS: [&str; 4] = ["own", "other", "none", "glass"];
+
+/// Child `I` (involved): the police recorded an entry today. Child `U` (uninvolved): only an
+/// entry recorded in 2007.
+async fn children(app: &TestApp, police: &Auth) -> (String, String) {
+    let mut involved = entry("i1", "2007-01-01");
+    involved["agency"] = "north-police".into();
+    involved["recorded_at"] = chrono::Utc::now().to_rfc3339().into();
+    involved["persons"][0]["record"]["name"]["given"] = json!(["Ivy"]);
+    let r = app
+        .post_as(
+            "/api/v1/entries",
+            "application/json",
+            involved.to_string(),
+            police,
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let mut uninvolved = entry("u1", "2007-01-01");
+    uninvolved["persons"][0]["record"]["name"]["given"] = json!(["Una"]);
+    app.post_entries(&uninvolved).await;
+    (app.find_person("ivy").await, app.find_person("una").await)
+}
+
+/// A request on `route` as `auth`, about `child`: its status.
+async fn call(app: &TestApp, route: &str, child: &str, agency: &str, auth: &Auth, n: usize) -> u16 {
+    let (method, path) = route.split_once(' ').unwrap();
+    let path = path.replace("{id}", child);
+    let r = match (method, path.as_str()) {
+        ("POST", "/api/v1/entries") => {
+            // A fresh person each time, so that writing does not change the involvement.
+            let mut e: Value = entry(&format!("w{n}"), "2007-02-01");
+            e["agency"] = agency.into();
+            e["persons"][0]["record"]["local_id"] = format!("W{n}").into();
+            e["residences"] = json!([]);
+            app.post_as(&path, "application/json", e.to_string(), auth)
+                .await
+        }
+        ("POST", _) => {
+            let body = json!({"reason": "Matrix test: checking the break-glass route"}).to_string();
+            app.post_as(&path, "application/json", body, auth).await
+        }
+        ("GET", "/api/v1/persons") => app.get_as("/api/v1/persons?q=ivy", auth).await,
+        _ => app.get_as(&path, auth).await,
+    };
+    assert!(
+        r.status.as_u16() < 500,
+        "{route} answered {}: {}",
+        r.status,
+        r.text
+    );
+    r.status.as_u16()
+}
+
+#[tokio::test]
+async fn every_route_allows_exactly_the_expected_callers() {
+    // Arrange
+    let app = spawn_app();
+    app.store
+        .put_agency(&Agency {
+            id: AgencyId::parse("north-schools").unwrap(),
+            name: "Schools".into(),
+            kind: AgencyKind::Education,
+        })
+        .unwrap();
+    let police = Auth::Token(
+        app.store
+            .add_api_token("police", &AgencyId::parse("north-police").unwrap())
+            .unwrap(),
+    );
+    let (involved, uninvolved) = children(&app, &police).await;
+    let doc = app.get("/api/openapi.json").await.json();
+    let mut documented = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            documented.insert(format!("{} {path}", method.to_uppercase()));
+        }
+    }
+    let covered: BTreeSet<String> = EXPECTED.iter().map(|(r, _)| (*r).to_owned()).collect();
+    assert_eq!(
+        documented, covered,
+        "every documented route has a row in the matrix, and no more"
+    );
+
+    // Act and assert, scenario by scenario.
+    let mut failures = Vec::new();
+    let mut n = 0;
+    for (s, scenario) in SCENARIOS.iter().enumerate() {
+        let (agency, child) = match *scenario {
+            "own" => ("north-police", &involved),
+            "other" | "glass" => ("north-schools", &involved),
+            _ => ("north-police", &uninvolved),
+        };
+        let mut callers: Vec<Auth> = Vec::new();
+        for role in ROLES {
+            let user = app.user(&format!("{}-{scenario}", role.as_str()), agency, role);
+            if *scenario == "glass" {
+                let body = json!({"reason": "Urgent: child brought to A&E"}).to_string();
+                app.post_as(
+                    &format!("/api/v1/persons/{child}/break-glass"),
+                    "application/json",
+                    body,
+                    &user,
+                )
+                .await;
+            }
+            callers.push(user);
+        }
+        callers.push(Auth::Token(
+            app.store
+                .add_api_token(
+                    &format!("system-{scenario}"),
+                    &AgencyId::parse(agency).unwrap(),
+                )
+                .unwrap(),
+        ));
+        for (route, grid) in EXPECTED {
+            for (c, caller) in callers.iter().enumerate() {
+                n += 1;
+                let status = call(&app, route, child, agency, caller, n).await;
+                let allowed = (200..300).contains(&status);
+                let expected = grid[s].as_bytes()[c] == b'Y';
+                if allowed != expected {
+                    let who = ROLES.get(c).map_or("agency system", |r| r.as_str());
+                    failures.push(format!(
+                        "{route} as {who} ({scenario}): {status}, expected {}",
+                        if expected { "allowed" } else { "refused" }
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+
+    // Anonymous callers reach only what is public.
+    for (route, _) in EXPECTED {
+        let status = call(&app, route, &involved, "north-police", &Auth::Anonymous, 0).await;
+        let expected = if *route == "GET /healthz" { 200 } else { 401 };
+        assert_eq!(status, expected, "{route} anonymously");
+    }
+}
+
+#[tokio::test]
+async fn an_allowed_read_is_audited_and_a_refused_one_is_not() {
+    let app = spawn_app();
+    app.post_entries(&entry("e1", "2007-01-01")).await;
+    let child = app.find_person("sam").await;
+    let outsider = app.user("outsider", "north-hospital", Role::Practitioner);
+    let auditor = app.user("auditor", "north-police", Role::Auditor);
+
+    let refused = app
+        .get_as(&format!("/api/v1/persons/{child}/chronology"), &outsider)
+        .await;
+    assert_eq!(refused.status, 403);
+    assert_eq!(refused.json()["error"], "break_glass_required");
+    app.get(&format!("/api/v1/persons/{child}/chronology"))
+        .await;
+
+    let log = app
+        .get_as(&format!("/api/v1/persons/{child}/access-log"), &auditor)
+        .await
+        .json();
+    let events = log["events"].as_array().unwrap();
+    let reads: Vec<&str> = events
+        .iter()
+        .filter(|e| e["action"] == "read_chronology")
+        .map(|e| e["actor"].as_str().unwrap())
+        .collect();
+    assert_eq!(reads, ["lead"], "only the allowed read is in the log");
+    assert_eq!(
+        events
+            .iter()
+            .find(|e| e["action"] == "read_chronology")
+            .unwrap()["role"],
+        "safeguarding_lead"
+    );
+}

@@ -1,0 +1,194 @@
+//! Sign-in, sessions, CSRF and security headers, through the real router.
+
+use axum::http::{StatusCode, header};
+use safeguard_core::access::Role;
+
+use crate::helpers::{Auth, PASSWORD, spawn_app};
+
+fn set_cookie(r: &crate::helpers::TestResponse, name: &str) -> Option<String> {
+    r.headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|v| v.starts_with(&format!("{name}=")))
+}
+
+fn cookie_value(set_cookie: &str) -> String {
+    set_cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1
+        .to_owned()
+}
+
+#[tokio::test]
+async fn signing_in_sets_a_strict_http_only_session_cookie_and_signing_out_ends_it() {
+    // Arrange
+    let app = spawn_app();
+    app.user("sw1", "north-hospital", Role::Practitioner);
+    let form = app.get_as("/sign-in", &Auth::Anonymous).await;
+    let csrf_cookie = set_cookie(&form, "safeguard_sign_in").expect("a sign-in CSRF cookie");
+    let csrf = cookie_value(&csrf_cookie);
+    assert!(form.text.contains(&csrf), "the form carries the same token");
+
+    // Act
+    let request = axum::http::Request::post("/sign-in")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, format!("safeguard_sign_in={csrf}"))
+        .body(axum::body::Body::from(format!(
+            "csrf={csrf}&user=sw1&password={}",
+            PASSWORD.replace(' ', "+")
+        )))
+        .unwrap();
+    let signed_in = app.request(request).await;
+
+    // Assert
+    assert_eq!(
+        signed_in.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        signed_in.text
+    );
+    let session_cookie = set_cookie(&signed_in, "safeguard_session").expect("a session cookie");
+    assert!(session_cookie.contains("HttpOnly"));
+    assert!(session_cookie.contains("SameSite=Strict"));
+    assert!(!session_cookie.contains("Secure"), "not over plain HTTP");
+    let token = cookie_value(&session_cookie);
+    let session = app.store.session(&token).unwrap().expect("a live session");
+    let auth = Auth::Session {
+        token: token.clone(),
+        csrf: session.csrf_token.clone(),
+    };
+    assert_eq!(app.get_as("/", &auth).await.status, StatusCode::OK);
+
+    let without_csrf = app
+        .post_as(
+            "/sign-out",
+            "application/x-www-form-urlencoded",
+            "",
+            &Auth::Session {
+                token: token.clone(),
+                csrf: "wrong".into(),
+            },
+        )
+        .await;
+    assert_eq!(
+        without_csrf.status,
+        StatusCode::FORBIDDEN,
+        "a form without the session's CSRF token is refused"
+    );
+    let form_request = axum::http::Request::post("/sign-out")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, format!("safeguard_session={token}"))
+        .body(axum::body::Body::from(format!(
+            "csrf={}",
+            session.csrf_token
+        )))
+        .unwrap();
+    let signed_out = app.request(form_request).await;
+    assert_eq!(signed_out.status, StatusCode::SEE_OTHER);
+    assert!(
+        app.store.session(&token).unwrap().is_none(),
+        "the session ended on the server"
+    );
+    let after = app.get_as("/", &auth).await;
+    assert_eq!(after.status, StatusCode::SEE_OTHER, "back to sign-in");
+}
+
+#[tokio::test]
+async fn a_sign_in_without_its_csrf_cookie_is_refused() {
+    let app = spawn_app();
+    app.user("sw1", "north-hospital", Role::Practitioner);
+    let r = app
+        .post_as(
+            "/sign-in",
+            "application/x-www-form-urlencoded",
+            format!("csrf=abc&user=sw1&password={PASSWORD}"),
+            &Auth::Anonymous,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn api_writes_with_a_session_need_the_csrf_header() {
+    let app = spawn_app();
+    let Auth::Session { token, csrf } = app.user("sw1", "north-hospital", Role::Practitioner)
+    else {
+        panic!()
+    };
+    let body = crate::helpers::entry("e1", "2007-01-01").to_string();
+    let forged = app
+        .post_as(
+            "/api/v1/entries",
+            "application/json",
+            body.clone(),
+            &Auth::Session {
+                token: token.clone(),
+                csrf: "forged".into(),
+            },
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let genuine = app
+        .post_as(
+            "/api/v1/entries",
+            "application/json",
+            body,
+            &Auth::Session { token, csrf },
+        )
+        .await;
+    assert_eq!(genuine.status, StatusCode::CREATED, "{}", genuine.text);
+}
+
+#[tokio::test]
+async fn failed_sign_ins_are_throttled_per_address() {
+    let app = spawn_app();
+    let form = app.get_as("/sign-in", &Auth::Anonymous).await;
+    let csrf = cookie_value(&set_cookie(&form, "safeguard_sign_in").unwrap());
+    let attempt = |user: String| {
+        let app = &app;
+        let csrf = csrf.clone();
+        async move {
+            let request = axum::http::Request::post("/sign-in")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::COOKIE, format!("safeguard_sign_in={csrf}"))
+                .body(axum::body::Body::from(format!(
+                    "csrf={csrf}&user={user}&password=wrong"
+                )))
+                .unwrap();
+            app.request(request).await.status
+        }
+    };
+    for i in 0..20 {
+        assert_eq!(
+            attempt(format!("nobody{i}")).await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        attempt("nobody".into()).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let app = spawn_app();
+    for uri in ["/healthz", "/sign-in", "/api/v1/persons?q=x", "/nowhere"] {
+        let r = app.get(uri).await;
+        let csp = r
+            .headers
+            .get(header::CONTENT_SECURITY_POLICY)
+            .expect("a CSP")
+            .to_str()
+            .unwrap();
+        assert!(csp.contains("frame-ancestors 'none'"), "{uri}: {csp}");
+        assert!(!csp.contains("unsafe-inline"), "{uri}");
+        assert_eq!(r.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        assert_eq!(r.headers[header::REFERRER_POLICY], "no-referrer");
+    }
+}
