@@ -96,7 +96,7 @@ pub(crate) async fn load_person(state: &AppState, id: PersonId) -> Result<Person
 /// A person and every agency record linked to them.
 #[utoipa::path(get, path = "/api/v1/persons/{id}", tag = "persons",
     security(("token" = []), ("session" = [])),
-    params(("id" = String, Path, description = "Person identifier")),
+    params(("id" = PersonId, Path, description = "Person identifier")),
     responses(
         (status = 200, description = "The person", body = Person),
         (status = 400, description = "Not a person identifier", body = ErrorBody),
@@ -235,7 +235,7 @@ impl From<ChronologyPage> for ChronologyResponse {
 /// Every entry from every agency naming any of the person's records, in time order.
 #[utoipa::path(get, path = "/api/v1/persons/{id}/chronology", tag = "persons",
     security(("token" = []), ("session" = [])),
-    params(("id" = String, Path, description = "Person identifier"), ChronologyParams),
+    params(("id" = PersonId, Path, description = "Person identifier"), ChronologyParams),
     responses(
         (status = 200, description = "A page of the chronology", body = ChronologyResponse),
         (status = 400, description = "A bad parameter", body = ErrorBody),
@@ -267,7 +267,7 @@ pub(crate) struct HouseholdParams {
 /// Who lived with the person on a date, with the evidence for each.
 #[utoipa::path(get, path = "/api/v1/persons/{id}/household", tag = "persons",
     security(("token" = []), ("session" = [])),
-    params(("id" = String, Path, description = "Person identifier"), HouseholdParams),
+    params(("id" = PersonId, Path, description = "Person identifier"), HouseholdParams),
     responses(
         (status = 200, description = "The household on the date", body = Household),
         (status = 400, description = "A bad parameter", body = ErrorBody),
@@ -343,7 +343,7 @@ pub(crate) async fn access_log(state: &AppState, id: PersonId) -> Result<Vec<Acc
 /// leads and the child's lead professional.
 #[utoipa::path(get, path = "/api/v1/persons/{id}/access-log", tag = "persons",
     security(("token" = []), ("session" = [])),
-    params(("id" = String, Path, description = "Person identifier")),
+    params(("id" = PersonId, Path, description = "Person identifier")),
     responses(
         (status = 200, description = "Accesses, newest first", body = AccessLogResponse),
         (status = 400, description = "Not a person identifier", body = ErrorBody),
@@ -387,7 +387,7 @@ pub(crate) async fn grant_break_glass(
 /// audited and reported to the agency's safeguarding lead.
 #[utoipa::path(post, path = "/api/v1/persons/{id}/break-glass", tag = "persons",
     security(("session" = [])),
-    params(("id" = String, Path, description = "Person identifier")),
+    params(("id" = PersonId, Path, description = "Person identifier")),
     request_body = BreakGlassRequest,
     responses(
         (status = 204, description = "Granted for this session"),

@@ -200,3 +200,185 @@ fn audit_verify_passes_an_intact_log_and_names_a_changed_event() {
     let stderr = String::from_utf8(tampered.stderr).unwrap();
     assert!(stderr.contains("audit event 7 was changed"), "{stderr}");
 }
+
+/// One HTTP/1.1 request over a fresh connection: the status line, headers and body.
+fn http(
+    address: &str,
+    method: &str,
+    path: &str,
+    headers: &[String],
+    body: &str,
+) -> (String, String, String) {
+    let mut stream = TcpStream::connect(address).unwrap();
+    let mut request =
+        format!("{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n");
+    for h in headers {
+        request.push_str(h);
+        request.push_str("\r\n");
+    }
+    if !body.is_empty() {
+        request.push_str(&format!(
+            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
+            body.len()
+        ));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    let (status, headers) = head.split_once("\r\n").unwrap_or((head, ""));
+    (status.to_owned(), headers.to_owned(), body.to_owned())
+}
+
+fn cookie_from(headers: &str, name: &str) -> String {
+    headers
+        .lines()
+        .filter_map(|l| l.strip_prefix("set-cookie: "))
+        .find_map(|c| c.strip_prefix(&format!("{name}=")))
+        .map(|c| c.split(';').next().unwrap().to_owned())
+        .unwrap_or_else(|| panic!("no {name} cookie in {headers}"))
+}
+
+fn hidden_csrf(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
+    html[at..at + 64].to_owned()
+}
+
+#[test]
+fn a_full_demo_session_logs_no_name_date_of_birth_nhs_number_postcode_or_phone() {
+    // Arrange: seed and serve the demo, logging at the level deployments use.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("logs.db");
+    let database = format!("sqlite:{}", path.display());
+    let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
+    let mut server = safeguard()
+        .args([
+            "demo",
+            "--families",
+            "40",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            &database,
+        ])
+        .env("SAFEGUARD_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(server.stdout.take().unwrap());
+    let mut stdout = String::new();
+    let (mut address, mut child) = (String::new(), String::new());
+    while child.is_empty() {
+        let mut line = String::new();
+        assert!(
+            out.read_line(&mut line).unwrap() > 0,
+            "the demo stopped: {stdout}"
+        );
+        if let Some(a) = line.trim().strip_prefix("Serving on http://") {
+            address = a.trim_end_matches('/').to_owned();
+        }
+        if let Some(url) = line.trim().strip_prefix("Demo child: ") {
+            child = url.rsplit('/').next().unwrap().to_owned();
+        }
+        stdout.push_str(&line);
+    }
+
+    // Act: a session a social worker might have, with names typed into search and sign-in.
+    let (_, headers, form) = http(&address, "GET", "/sign-in", &[], "");
+    let sign_in_cookie = format!(
+        "Cookie: safeguard_sign_in={}",
+        cookie_from(&headers, "safeguard_sign_in")
+    );
+    let csrf = hidden_csrf(&form);
+    let (status, _, _) = http(
+        &address,
+        "POST",
+        "/sign-in",
+        &[sign_in_cookie.clone()],
+        &format!("csrf={csrf}&user=Kerry+Reeve&password=Joshua+Reeve+2006-06-14"),
+    );
+    assert!(status.contains("401"), "{status}");
+    let (status, headers, _) = http(
+        &address,
+        "POST",
+        "/sign-in",
+        &[sign_in_cookie],
+        &format!(
+            "csrf={csrf}&user=practitioner%40northbury-childrens-services&password=safeguard-demo-2007"
+        ),
+    );
+    assert!(status.contains("303"), "{status}");
+    let session = format!(
+        "Cookie: safeguard_session={}",
+        cookie_from(&headers, "safeguard_session")
+    );
+    for path in [
+        "/?q=Joshua+Reeve".to_owned(),
+        "/?q=9992345675".to_owned(),
+        "/?q=NB4+7QX+14%2F06%2F2006".to_owned(),
+        format!("/persons/{child}"),
+        format!("/api/v1/persons/{child}/chronology?limit=1000"),
+        format!("/api/v1/persons/{child}/household?at=2007-06-04"),
+        "/api/v1/persons?q=Danny+Marsh".to_owned(),
+        format!("/persons/{child}/access-log"),
+    ] {
+        let (status, _, _) = http(&address, "GET", &path, &[session.clone()], "");
+        assert!(status.contains("200"), "{path}: {status}");
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    // Assert: nothing that identifies a person is in what the process wrote.
+    let logs = std::fs::read_to_string(dir.path().join("server.log")).unwrap() + &stdout;
+    assert!(logs.contains("request"), "the requests were logged: {logs}");
+    let store = Store::open(&DatabaseUrl::Sqlite(path)).unwrap();
+    let records = store
+        .bare_read(|sql| sql.query("SELECT record FROM person_records", &[]))
+        .unwrap();
+    let words: std::collections::HashSet<String> = logs
+        .split(|c: char| !c.is_alphanumeric())
+        .map(str::to_lowercase)
+        .collect();
+    let mut checked = 0;
+    for row in records {
+        let record: serde_json::Value = serde_json::from_str(row.text(0).unwrap()).unwrap();
+        let names = record["name"]["given"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .chain(
+                record["name"]["family"]
+                    .as_str()
+                    .map(serde_json::Value::from)
+                    .iter(),
+            )
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect::<Vec<_>>();
+        for name in names.iter().filter(|n| n.len() >= 3) {
+            assert!(
+                !words.contains(&name.to_lowercase()),
+                "the name {name:?} is in the logs"
+            );
+            checked += 1;
+        }
+        for field in ["date_of_birth", "nhs_number", "phone"] {
+            if let Some(v) = record[field].as_str() {
+                assert!(!logs.contains(v), "{field} {v:?} is in the logs");
+                checked += 1;
+            }
+        }
+        for address in record["addresses"].as_array().into_iter().flatten() {
+            if let Some(p) = address["postcode"].as_str() {
+                assert!(
+                    !logs.contains(p) && !logs.contains(&p.replace(' ', "")),
+                    "postcode {p} is in the logs"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 1000, "only {checked} identifiers checked");
+}
