@@ -297,7 +297,7 @@ fn a_full_demo_session_logs_no_name_date_of_birth_nhs_number_postcode_or_phone()
         &address,
         "POST",
         "/sign-in",
-        &[sign_in_cookie.clone()],
+        std::slice::from_ref(&sign_in_cookie),
         &format!("csrf={csrf}&user=Kerry+Reeve&password=Joshua+Reeve+2006-06-14"),
     );
     assert!(status.contains("401"), "{status}");
@@ -325,7 +325,7 @@ fn a_full_demo_session_logs_no_name_date_of_birth_nhs_number_postcode_or_phone()
         "/api/v1/persons?q=Danny+Marsh".to_owned(),
         format!("/persons/{child}/access-log"),
     ] {
-        let (status, _, _) = http(&address, "GET", &path, &[session.clone()], "");
+        let (status, _, _) = http(&address, "GET", &path, std::slice::from_ref(&session), "");
         assert!(status.contains("200"), "{path}: {status}");
     }
     server.kill().unwrap();
