@@ -227,10 +227,45 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
 
 /// The access-control middleware: see the module documentation.
 pub async fn authorize(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_default();
     match check(&state, request).await {
         Ok(request) => next.run(request).await,
+        Err(response) if !is_api(&route) => as_page(response).await,
         Err(response) => response,
     }
+}
+
+/// A refusal on a page route, as a page rather than JSON.
+async fn as_page(response: Response) -> Response {
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !is_json {
+        return response;
+    }
+    let status = response.status();
+    let body = axum::body::to_bytes(response.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let message = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v["message"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let page = crate::pages::layout(
+        "You cannot open this page",
+        None,
+        maud::html! {
+            h1 { "You cannot open this page" }
+            p { (message) }
+            p { a class="link" href="/" { "Find a person" } " or " a class="link" href="/sign-in" { "sign in as someone else" } }
+        },
+    );
+    (status, page).into_response()
 }
 
 async fn check(state: &AppState, mut request: Request) -> Result<Request, Response> {

@@ -240,3 +240,46 @@ async fn an_allowed_read_is_audited_and_a_refused_one_is_not() {
         "safeguarding_lead"
     );
 }
+
+#[tokio::test]
+async fn a_break_glass_read_is_reported_to_the_readers_safeguarding_lead() {
+    let app = spawn_app();
+    app.post_entries(&entry("e1", "2007-01-01")).await;
+    let child = app.find_person("sam").await;
+    let outsider = app.user("outsider", "north-hospital", Role::Practitioner);
+    let hospital_lead = app.user("hospital-lead", "north-hospital", Role::SafeguardingLead);
+    let police_lead = app.user("police-lead", "north-police", Role::SafeguardingLead);
+
+    let body = json!({"reason": "Child seen in A&E with a head injury"}).to_string();
+    let r = app
+        .post_as(
+            &format!("/api/v1/persons/{child}/break-glass"),
+            "application/json",
+            body,
+            &outsider,
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let read = app
+        .get_as(&format!("/api/v1/persons/{child}/chronology"), &outsider)
+        .await;
+    assert_eq!(read.status, 200, "glass broken, the record opens");
+
+    let report = app.get_as("/break-glass", &hospital_lead).await;
+    assert_eq!(report.status, 200);
+    assert!(
+        report
+            .text
+            .contains("Child seen in A&amp;E with a head injury"),
+        "{}",
+        report.text
+    );
+    assert!(report.text.contains("outsider"));
+    let other = app.get_as("/break-glass", &police_lead).await;
+    assert!(
+        !other.text.contains("outsider"),
+        "another agency's lead does not see it"
+    );
+    let not_a_lead = app.get_as("/break-glass", &outsider).await;
+    assert_eq!(not_a_lead.status, 403);
+}

@@ -192,3 +192,26 @@ async fn every_response_carries_the_security_headers() {
         assert_eq!(r.headers[header::REFERRER_POLICY], "no-referrer");
     }
 }
+
+#[tokio::test]
+async fn a_refused_page_is_a_page_and_a_refused_api_call_is_json() {
+    let app = spawn_app();
+    let auditor = app.user("auditor", "north-police", Role::Auditor);
+    let page = app.get_as("/?q=sam", &auditor).await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(
+        page.content_type.starts_with("text/html"),
+        "{}",
+        page.content_type
+    );
+    assert!(page.text.contains("You cannot open this page"));
+    let api = app.get_as("/api/v1/persons?q=sam", &auditor).await;
+    assert_eq!(api.status, StatusCode::FORBIDDEN);
+    assert_eq!(api.json()["error"], "forbidden");
+    let anonymous = app.get_as("/", &Auth::Anonymous).await;
+    assert_eq!(
+        anonymous.status,
+        StatusCode::SEE_OTHER,
+        "people are sent to sign in"
+    );
+}
