@@ -164,14 +164,29 @@ async fn break_glass_page(
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Html<String>, Error> {
-    let id = parse_person_id(&id)?;
-    let person = load_person(&state, id).await?;
+    break_glass_form(&state, &caller, &id, None).await
+}
+
+async fn break_glass_form(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    error: Option<&str>,
+) -> Result<Html<String>, Error> {
+    let id = parse_person_id(id)?;
+    let person = load_person(state, id).await?;
     let session = caller.session();
     let csrf = session.map(|s| s.csrf_token.clone()).unwrap_or_default();
     Ok(layout(
         "Your agency is not involved with this child",
         session,
         html! {
+            @if let Some(error) = error {
+                div class="error-summary" role="alert" {
+                    h2 { "There is a problem" }
+                    p { a href="#reason" { (error) } }
+                }
+            }
             h1 { "Your agency is not involved with this child" }
             p { "To read " (person.display_name()) "'s record, say why. Your reason, your name and the time are recorded, and your agency's safeguarding lead sees them." }
             form method="post" action={ "/persons/" (id) "/break-glass" } {
@@ -192,10 +207,17 @@ async fn break_glass(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, Error> {
-    let id = parse_person_id(&id)?;
+    let person = parse_person_id(&id)?;
     let reason = form_field(&body, "reason").unwrap_or_default();
-    grant_break_glass(&state, &caller, id, reason).await?;
-    Ok(Redirect::to(&format!("/persons/{id}")).into_response())
+    match grant_break_glass(&state, &caller, person, reason).await {
+        Ok(()) => Ok(Redirect::to(&format!("/persons/{person}")).into_response()),
+        Err(Error::Invalid(fields)) => {
+            let message = fields.first().map(|f| f.reason.clone()).unwrap_or_default();
+            let page = break_glass_form(&state, &caller, &id, Some(&message)).await?;
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e),
+    }
 }
 
 fn access_table(events: &[crate::persons::AccessEvent]) -> maud::Markup {

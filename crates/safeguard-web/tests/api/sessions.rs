@@ -215,3 +215,50 @@ async fn a_refused_page_is_a_page_and_a_refused_api_call_is_json() {
         "people are sent to sign in"
     );
 }
+
+#[tokio::test]
+async fn the_break_glass_form_asks_again_for_a_real_reason_then_opens_the_record() {
+    let app = spawn_app();
+    app.post_entries(&crate::helpers::entry("e1", "2007-01-01"))
+        .await;
+    let child = app.find_person("sam").await;
+    let outsider = app.user("outsider", "north-police", Role::Practitioner);
+    let Auth::Session { csrf, .. } = &outsider else {
+        panic!()
+    };
+
+    let page = app.get_as(&format!("/persons/{child}"), &outsider).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        page.headers[header::LOCATION],
+        format!("/persons/{child}/break-glass")
+    );
+
+    let form = |reason: &str| format!("csrf={csrf}&reason={}", reason.replace(' ', "+"));
+    let short = app
+        .post_as(
+            &format!("/persons/{child}/break-glass"),
+            "application/x-www-form-urlencoded",
+            form("because"),
+            &outsider,
+        )
+        .await;
+    assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(short.text.contains("There is a problem"), "{}", short.text);
+
+    let granted = app
+        .post_as(
+            &format!("/persons/{child}/break-glass"),
+            "application/x-www-form-urlencoded",
+            form("Officer attending a call at the home tonight"),
+            &outsider,
+        )
+        .await;
+    assert_eq!(granted.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get_as(&format!("/persons/{child}"), &outsider)
+            .await
+            .status,
+        StatusCode::OK
+    );
+}
