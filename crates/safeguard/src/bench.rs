@@ -6,6 +6,7 @@
 //! - `chronology`: p50/p99 of reading a 1,000-entry chronology through [`Store::chronology`]
 //!   against the bare SQL query that fetches the same entries.
 
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -14,7 +15,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use safeguard_core::{Entry, PersonId};
 use safeguard_store::sql::{Sql, Value, placeholders};
 use safeguard_store::temp_postgres::TempPostgres;
-use safeguard_store::{Actor, ChronologyQuery, DatabaseUrl, Store, StoreError};
+use safeguard_store::{Actor, Appended, ChronologyQuery, DatabaseUrl, Outcome, Store, StoreError};
 
 use crate::demo;
 
@@ -149,7 +150,7 @@ fn ingest(
 ) -> anyhow::Result<()> {
     let entries = demo::population_entries(population);
     println!(
-        "bench ingest: {} entries in batches of {BATCH}; baseline: bare INSERTs of the rows the store wrote",
+        "bench ingest: {} entries in batches of {BATCH}; baseline: bare INSERTs of the rows the store wrote, in the same transactions",
         entries.len()
     );
     println!(
@@ -160,18 +161,23 @@ fn ingest(
         let store = databases.fresh(engine)?;
         let actor = Actor::system("bench");
         let bar = progress(entries.len(), format!("{engine}: appending"));
+        let mut batches = Vec::new();
         let started = Instant::now();
         for batch in entries.chunks(BATCH) {
-            store.append(&actor, batch)?;
+            batches.push(store.append(&actor, batch)?);
             bar.inc(batch.len() as u64);
         }
         let store_time = started.elapsed();
         bar.finish_and_clear();
 
-        let rows = written_rows(&store)?;
+        // The same rows, in the same transactions (one per batch), without the store's logic.
+        let rows = WrittenRows::read(&store)?;
         let bare = databases.fresh(engine)?;
         let started = Instant::now();
-        bare.bare_write(|sql| insert_rows(sql, &rows))?;
+        let mut inserted = Inserted::default();
+        for batch in &batches {
+            bare.bare_write(|sql| rows.insert_batch(sql, batch, &mut inserted))?;
+        }
         let bare_time = started.elapsed();
 
         let rate = |d: Duration| entries.len() as f64 / d.as_secs_f64();
@@ -186,49 +192,112 @@ fn ingest(
     Ok(())
 }
 
-/// The tables an append writes, in foreign-key order. (It also moves the one-row audit head,
-/// which the baseline leaves alone.)
-const TABLES: [&str; 7] = [
-    "persons",
-    "person_records",
-    "entries",
-    "entry_persons",
-    "residences",
-    "relationships",
-    "audit_log",
-];
+/// One row of a table, as read back.
+type Values = Vec<Value>;
 
-/// One table's rows and the statement that inserts one of them.
-struct TableRows {
-    insert: String,
-    rows: Vec<Vec<Value>>,
+/// Every row the store wrote, read back for the baseline (not timed), grouped the way an
+/// append writes them. Column positions follow the migrations.
+struct WrittenRows {
+    persons: HashMap<String, Values>,
+    records: HashMap<String, Values>,
+    entries: HashMap<String, Values>,
+    entry_persons: HashMap<String, Vec<Values>>,
+    residences: HashMap<String, Vec<Values>>,
+    relationships: HashMap<String, Vec<Values>>,
+    audit: HashMap<String, Vec<Values>>,
 }
 
-/// Every row the store wrote, table by table, read back for the baseline (not timed).
-fn written_rows(store: &Store) -> Result<Vec<TableRows>, StoreError> {
-    store.bare_read(|sql| {
-        TABLES
-            .iter()
-            .map(|table| {
-                let rows = sql.query(&format!("SELECT * FROM {table}"), &[])?;
-                let width = rows.first().map_or(0, |r| r.len());
-                let insert = format!("INSERT INTO {table} VALUES ({})", placeholders(0, width));
-                Ok(TableRows {
-                    insert,
-                    rows: rows.into_iter().map(|r| r.into_values()).collect(),
-                })
-            })
-            .collect()
-    })
+/// What the baseline has inserted so far.
+#[derive(Default)]
+struct Inserted {
+    persons: HashSet<String>,
+    records: HashSet<String>,
 }
 
-fn insert_rows(sql: &mut dyn Sql, tables: &[TableRows]) -> Result<(), StoreError> {
-    for table in tables {
-        for row in &table.rows {
-            sql.execute(&table.insert, row)?;
-        }
+fn text(row: &Values, i: usize) -> String {
+    match &row[i] {
+        Value::Text(t) => t.clone(),
+        other => panic!("column {i}: expected text, found {other:?}"),
     }
-    Ok(())
+}
+
+impl WrittenRows {
+    fn read(store: &Store) -> Result<Self, StoreError> {
+        store.bare_read(|sql| {
+            let mut all = |table: &str| -> Result<Vec<Values>, StoreError> {
+                Ok(sql
+                    .query(&format!("SELECT * FROM {table}"), &[])?
+                    .into_iter()
+                    .map(|r| r.into_values())
+                    .collect())
+            };
+            let by_key = |rows: Vec<Values>, key: usize| {
+                rows.into_iter()
+                    .map(|r| (text(&r, key), r))
+                    .collect::<HashMap<_, _>>()
+            };
+            let grouped = |rows: Vec<Values>, key: usize| {
+                let mut map: HashMap<String, Vec<Values>> = HashMap::new();
+                for r in rows {
+                    map.entry(text(&r, key)).or_default().push(r);
+                }
+                map
+            };
+            Ok(Self {
+                persons: by_key(all("persons")?, 0),
+                records: by_key(all("person_records")?, 0),
+                entries: by_key(all("entries")?, 0),
+                entry_persons: grouped(all("entry_persons")?, 0),
+                residences: grouped(all("residences")?, 0),
+                relationships: grouped(all("relationships")?, 0),
+                audit: grouped(all("audit_log")?, 6),
+            })
+        })
+    }
+
+    /// Inserts the rows of one append batch, in foreign-key order.
+    fn insert_batch(
+        &self,
+        sql: &mut dyn Sql,
+        batch: &[Appended],
+        inserted: &mut Inserted,
+    ) -> Result<(), StoreError> {
+        let insert = |sql: &mut dyn Sql, table: &str, row: &Values| {
+            sql.execute(
+                &format!(
+                    "INSERT INTO {table} VALUES ({})",
+                    placeholders(0, row.len())
+                ),
+                row,
+            )
+        };
+        for appended in batch.iter().filter(|a| a.outcome == Outcome::Created) {
+            let id = appended.id.to_string();
+            let participants = self.entry_persons.get(&id).map_or(&[][..], Vec::as_slice);
+            for ep in participants {
+                let record = &self.records[&text(ep, 2)];
+                let person = text(record, 1);
+                if inserted.persons.insert(person.clone()) {
+                    insert(sql, "persons", &self.persons[&person])?;
+                }
+                if inserted.records.insert(text(record, 0)) {
+                    insert(sql, "person_records", record)?;
+                }
+            }
+            insert(sql, "entries", &self.entries[&id])?;
+            for (table, rows) in [
+                ("entry_persons", &self.entry_persons),
+                ("residences", &self.residences),
+                ("relationships", &self.relationships),
+                ("audit_log", &self.audit),
+            ] {
+                for row in rows.get(&id).into_iter().flatten() {
+                    insert(sql, table, row)?;
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The demo case's entries that name the child by NHS number (and so join one chronology),
