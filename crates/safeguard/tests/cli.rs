@@ -382,3 +382,175 @@ fn a_full_demo_session_logs_no_name_date_of_birth_nhs_number_postcode_or_phone()
     }
     assert!(checked > 1000, "only {checked} identifiers checked");
 }
+
+#[test]
+fn agencies_users_and_tokens_are_managed_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite:{}", dir.path().join("admin.db").display());
+    let run = |args: &[&str], stdin: &str| {
+        let mut child = safeguard()
+            .args(args)
+            .args(["--database", &database])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8(out.stdout).unwrap() + &String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+
+    assert!(
+        run(
+            &[
+                "agency",
+                "add",
+                "--id",
+                "east-police",
+                "--name",
+                "East Police",
+                "--kind",
+                "police"
+            ],
+            ""
+        )
+        .0
+    );
+    let (ok, listed) = run(&["agency", "list"], "");
+    assert!(
+        ok && listed.contains("east-police") && listed.contains("East Police"),
+        "{listed}"
+    );
+    let (ok, err) = run(
+        &[
+            "agency",
+            "add",
+            "--id",
+            "East Police",
+            "--name",
+            "x",
+            "--kind",
+            "police",
+        ],
+        "",
+    );
+    assert!(!ok && err.contains("not an agency identifier"), "{err}");
+
+    let (ok, out) = run(
+        &[
+            "user",
+            "add",
+            "--id",
+            "dc1",
+            "--agency",
+            "east-police",
+            "--name",
+            "DC One",
+            "--role",
+            "practitioner",
+        ],
+        "a very long password\n",
+    );
+    assert!(ok, "{out}");
+    let (ok, out) = run(
+        &[
+            "user",
+            "add",
+            "--id",
+            "dc2",
+            "--agency",
+            "east-police",
+            "--name",
+            "DC Two",
+            "--role",
+            "auditor",
+        ],
+        "",
+    );
+    assert!(
+        ok && out.contains("Password (shown once): "),
+        "a password is generated when none is given: {out}"
+    );
+    let (ok, out) = run(
+        &[
+            "user",
+            "add",
+            "--id",
+            "dc1",
+            "--agency",
+            "east-police",
+            "--name",
+            "again",
+            "--role",
+            "lawyer",
+        ],
+        "another long password\n",
+    );
+    assert!(!ok && out.contains("already exists"), "{out}");
+    let (ok, out) = run(
+        &[
+            "user",
+            "add",
+            "--id",
+            "dc3",
+            "--agency",
+            "east-police",
+            "--name",
+            "x",
+            "--role",
+            "wizard",
+        ],
+        "",
+    );
+    assert!(!ok && out.contains("unknown role"), "{out}");
+
+    assert!(
+        run(
+            &[
+                "user",
+                "roles",
+                "dc1",
+                "--role",
+                "team_manager",
+                "--role",
+                "lawyer"
+            ],
+            ""
+        )
+        .0
+    );
+    assert!(run(&["user", "disable", "dc2"], "").0);
+    let (_, users) = run(&["user", "list"], "");
+    let line = |id: &str| {
+        users
+            .lines()
+            .find(|l| l.starts_with(id))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(
+        line("dc1").contains("team_manager,lawyer") && line("dc1").contains("active"),
+        "{users}"
+    );
+    assert!(line("dc2").contains("disabled"), "{users}");
+
+    let (ok, out) = run(
+        &["token", "add", "--name", "niche", "--agency", "east-police"],
+        "",
+    );
+    assert!(ok && out.contains("(shown once): "), "{out}");
+    assert!(run(&["token", "revoke", "niche"], "").0);
+    assert!(
+        !run(&["token", "revoke", "niche"], "").0,
+        "a revoked token cannot be revoked again"
+    );
+}

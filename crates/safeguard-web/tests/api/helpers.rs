@@ -79,6 +79,10 @@ impl TestResponse {
 }
 
 pub fn spawn_app() -> TestApp {
+    spawn_app_with(Config::default())
+}
+
+pub fn spawn_app_with(config: Config) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&DatabaseUrl::Sqlite(dir.path().join("api.db"))).unwrap();
     for (id, kind) in [
@@ -99,7 +103,7 @@ pub fn spawn_app() -> TestApp {
             .unwrap(),
     );
     let app = TestApp {
-        router: app(AppState::new(store.clone(), Config::default())),
+        router: app(AppState::new(store.clone(), config)),
         store,
         hospital,
         lead: Auth::Anonymous,

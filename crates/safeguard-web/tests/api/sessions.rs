@@ -262,3 +262,33 @@ async fn the_break_glass_form_asks_again_for_a_real_reason_then_opens_the_record
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn served_over_tls_the_session_cookie_is_secure() {
+    let app = crate::helpers::spawn_app_with(safeguard_web::Config {
+        secure_cookies: true,
+        ..Default::default()
+    });
+    app.user("sw1", "north-hospital", Role::Practitioner);
+    let form = app.get_as("/sign-in", &Auth::Anonymous).await;
+    let csrf = cookie_value(&set_cookie(&form, "safeguard_sign_in").unwrap());
+    assert!(
+        set_cookie(&form, "safeguard_sign_in")
+            .unwrap()
+            .contains("Secure")
+    );
+    let request = axum::http::Request::post("/sign-in")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, format!("safeguard_sign_in={csrf}"))
+        .body(axum::body::Body::from(format!(
+            "csrf={csrf}&user=sw1&password={}",
+            PASSWORD.replace(' ', "+")
+        )))
+        .unwrap();
+    let signed_in = app.request(request).await;
+    assert!(
+        set_cookie(&signed_in, "safeguard_session")
+            .unwrap()
+            .contains("; Secure")
+    );
+}
