@@ -31,6 +31,7 @@ macro_rules! text_value {
 
 pub mod access;
 mod agency;
+pub mod calendar;
 mod dates;
 mod entry;
 pub mod household;
