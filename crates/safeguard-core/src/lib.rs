@@ -32,6 +32,7 @@ macro_rules! text_value {
 pub mod access;
 mod agency;
 pub mod calendar;
+pub mod clocks;
 mod dates;
 mod entry;
 pub mod household;

@@ -1010,3 +1010,50 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod clock_tests {
+    use chrono::NaiveDate;
+    use safeguard_core::EntryId;
+    use safeguard_core::calendar::Calendar;
+    use safeguard_core::clocks::{ClockStatus, DEFAULT_CLOCKS, evaluate_clocks, parse_clocks};
+
+    use super::case_entries;
+
+    #[test]
+    fn on_the_demo_case_the_conference_and_the_legal_planning_meeting_come_late() {
+        let entries = case_entries();
+        let mut chronology: Vec<(EntryId, &safeguard_core::Entry)> = entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (EntryId(uuid::Uuid::from_u128(i as u128 + 1)), e))
+            .collect();
+        chronology.sort_by_key(|(_, e)| e.occurred_at.start());
+        let runs = evaluate_clocks(
+            &parse_clocks(DEFAULT_CLOCKS).unwrap(),
+            &chronology,
+            NaiveDate::from_ymd_opt(2007, 8, 3).unwrap(),
+            &Calendar::england_and_wales(),
+        )
+        .unwrap();
+        let status = |id: &str| {
+            runs.iter()
+                .find(|r| r.clock == id)
+                .map(|r| (r.status, r.due.to_string()))
+        };
+        assert_eq!(
+            status("icpc_after_strategy_discussion"),
+            Some((ClockStatus::MetLate, "2007-01-04".to_owned())),
+            "strategy discussion 11 December 2006, conference 22 January 2007"
+        );
+        assert_eq!(
+            status("legal_planning_meeting_held"),
+            Some((ClockStatus::MetLate, "2007-06-20".to_owned())),
+            "requested 6 June, held 25 July"
+        );
+        assert_eq!(
+            status("first_review_conference").map(|s| s.0),
+            Some(ClockStatus::Met)
+        );
+    }
+}
