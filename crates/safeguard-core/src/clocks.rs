@@ -126,6 +126,23 @@ fn field_error(clock: &str, field: &str, reason: impl Into<String>) -> ClocksErr
     }
 }
 
+impl Matcher {
+    /// Reads a matcher from its table (`{ kind = "...", field = value, ... }`); `owner` and
+    /// `field` name it in errors.
+    pub fn from_table(
+        owner: &str,
+        field: &str,
+        raw: BTreeMap<String, serde_json::Value>,
+    ) -> Result<Self, ClocksError> {
+        matcher(owner, field, raw)
+    }
+
+    /// Whether `entry` matches, given its details as JSON.
+    pub fn matches_details(&self, entry: &Entry, details: &serde_json::Value) -> bool {
+        self.matches(entry, details)
+    }
+}
+
 fn matcher(
     clock: &str,
     field: &str,

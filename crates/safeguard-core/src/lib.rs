@@ -39,6 +39,7 @@ pub mod household;
 mod nhs_number;
 mod person;
 mod postcode;
+pub mod rules;
 mod stored;
 
 pub use agency::{Agency, AgencyId, AgencyIdError, AgencyKind};

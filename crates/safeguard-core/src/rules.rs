@@ -1,0 +1,951 @@
+//! Explainable risk rules. Each rule instantiates a template implemented here with parameters
+//! from a rules file (`data/rules.toml` ships with Safeguard; a local safeguarding partnership
+//! may replace it). Rules are pure functions from a child's chronology, as it was known on a
+//! date, to flags; each flag carries its rule, parameters, severity, the entries behind it, the
+//! date it first became knowable and a sentence a social worker can read.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{Duration, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::calendar::{Calendar, CalendarError, add_months};
+use crate::clocks::{ClockDefinition, ClockStatus, ClocksError, Matcher, evaluate_clocks};
+use crate::{Entry, EntryId, PartialDate, PersonId, Seniority};
+
+/// The rules shipped with Safeguard.
+pub const DEFAULT_RULES: &str = include_str!("../../../data/rules.toml");
+
+/// Why a rules file was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RulesError {
+    /// The file is not valid TOML or not the expected shape.
+    #[error("rules file: {0}")]
+    Syntax(String),
+    /// A rule's field is wrong.
+    #[error("rule {rule:?}, field {field}: {reason}")]
+    Field {
+        /// The rule's id.
+        rule: String,
+        /// The field (`template`, `params.window_days`).
+        field: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// How serious a flag is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum Severity {
+    /// Worth noting.
+    Low,
+    /// Needs attention.
+    Medium,
+    /// Needs action now.
+    High,
+}
+
+/// A concern raised by a rule, with the entries behind it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Flag {
+    /// The rule's id.
+    pub rule: String,
+    /// The rule's severity.
+    pub severity: Severity,
+    /// The rule's parameters.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub parameters: serde_json::Value,
+    /// The entries behind the flag.
+    pub entries: Vec<EntryId>,
+    /// The first day the record held everything the flag rests on.
+    pub first_knowable: NaiveDate,
+    /// What it means, for a social worker.
+    pub sentence: String,
+}
+
+/// An entry of a child's chronology, with the persons its participants belong to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChronologyItem {
+    /// The entry's identifier.
+    pub id: EntryId,
+    /// The entry.
+    pub entry: Entry,
+    /// The person of each participant, in order.
+    pub person_ids: Vec<PersonId>,
+}
+
+impl ChronologyItem {
+    /// The day the record could first have known of this entry: when it happened or, if
+    /// later, when it was recorded.
+    pub fn known_on(&self) -> NaiveDate {
+        self.entry
+            .occurred_at
+            .date()
+            .max(self.entry.recorded_at.date_naive())
+    }
+
+    fn day(&self) -> NaiveDate {
+        self.entry.occurred_at.date()
+    }
+}
+
+/// What the rules look at: a child and their chronology, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Child {
+    /// The child.
+    pub person: PersonId,
+    /// Their date of birth, as precisely as known.
+    pub date_of_birth: Option<PartialDate>,
+    /// Their chronology, oldest first.
+    pub chronology: Vec<ChronologyItem>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Template {
+    CountInWindow {
+        matcher: Matcher,
+        min_count: usize,
+        window_days: i64,
+    },
+    EntryWhileInState {
+        matcher: Matcher,
+        state_start: Matcher,
+        state_end: Matcher,
+    },
+    EntryWhileChildYoungerThan {
+        matcher: Matcher,
+        months: u32,
+    },
+    DecisionWithoutEvidence {
+        matcher: Matcher,
+        required_evidence: Vec<String>,
+        required_attendee: Option<(String, Seniority)>,
+    },
+    NoEscalation {
+        contacts: Vec<Matcher>,
+        escalations: Vec<Matcher>,
+        min_contacts: usize,
+        min_agencies: usize,
+        window_days: i64,
+    },
+    ClockOverdue,
+}
+
+/// A rule: a template with its parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rule {
+    /// Stable identifier.
+    pub id: String,
+    /// Severity of its flags.
+    pub severity: Severity,
+    /// Where the concern comes from.
+    pub source: String,
+    /// The sentence its flags carry, `{name}` standing for a parameter.
+    pub sentence: String,
+    /// The parameters, as written.
+    pub parameters: serde_json::Value,
+    template: Template,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    rule: Vec<RawRule>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    id: String,
+    template: String,
+    severity: Severity,
+    source: String,
+    sentence: String,
+    #[serde(default)]
+    params: BTreeMap<String, serde_json::Value>,
+}
+
+/// Reads the parameters of one rule, naming the rule and field in every error.
+struct Params<'a> {
+    rule: &'a str,
+    values: BTreeMap<String, serde_json::Value>,
+}
+
+impl Params<'_> {
+    fn error(&self, field: &str, reason: impl Into<String>) -> RulesError {
+        RulesError::Field {
+            rule: self.rule.to_owned(),
+            field: format!("params.{field}"),
+            reason: reason.into(),
+        }
+    }
+
+    fn take(&mut self, field: &str) -> Result<serde_json::Value, RulesError> {
+        self.values
+            .remove(field)
+            .ok_or_else(|| self.error(field, "is missing"))
+    }
+
+    fn matcher(&mut self, field: &str) -> Result<Matcher, RulesError> {
+        let value = self.take(field)?;
+        self.matcher_from(field, value)
+    }
+
+    fn matcher_from(&self, field: &str, value: serde_json::Value) -> Result<Matcher, RulesError> {
+        let table = serde_json::from_value(value).map_err(|_| {
+            self.error(
+                field,
+                "must be a table such as { kind = \"injury_observed\" }",
+            )
+        })?;
+        Matcher::from_table(self.rule, field, table).map_err(|e| match e {
+            ClocksError::Field { field, reason, .. } => self.error(&field, reason),
+            ClocksError::Syntax(s) => self.error(field, s),
+        })
+    }
+
+    fn matchers(&mut self, field: &str) -> Result<Vec<Matcher>, RulesError> {
+        match self.take(field)? {
+            serde_json::Value::Array(items) if !items.is_empty() => items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| self.matcher_from(&format!("{field}[{i}]"), v))
+                .collect(),
+            _ => Err(self.error(field, "must be a non-empty list of matchers")),
+        }
+    }
+
+    fn number(&mut self, field: &str) -> Result<u32, RulesError> {
+        self.take(field)?
+            .as_u64()
+            .filter(|n| *n > 0 && *n <= u64::from(u32::MAX))
+            .map(|n| n as u32)
+            .ok_or_else(|| self.error(field, "must be a whole number above 0"))
+    }
+
+    fn strings(&mut self, field: &str) -> Result<Vec<String>, RulesError> {
+        match self.take(field)? {
+            serde_json::Value::Array(items) => items
+                .into_iter()
+                .map(|v| {
+                    v.as_str()
+                        .map(str::to_owned)
+                        .ok_or_else(|| self.error(field, "must be a list of strings"))
+                })
+                .collect(),
+            _ => Err(self.error(field, "must be a list of strings")),
+        }
+    }
+
+    /// Refuses parameters the template does not take: a typo must not pass silently.
+    fn done(self) -> Result<(), RulesError> {
+        match self.values.keys().next() {
+            Some(extra) => Err(self.error(extra, "is not a parameter of this template")),
+            None => Ok(()),
+        }
+    }
+}
+
+fn template(
+    rule: &str,
+    name: &str,
+    params: BTreeMap<String, serde_json::Value>,
+) -> Result<Template, RulesError> {
+    let mut p = Params {
+        rule,
+        values: params,
+    };
+    let t = match name {
+        "count_in_window" => Template::CountInWindow {
+            matcher: p.matcher("match")?,
+            min_count: p.number("min_count")? as usize,
+            window_days: i64::from(p.number("window_days")?),
+        },
+        "entry_while_in_state" => Template::EntryWhileInState {
+            matcher: p.matcher("match")?,
+            state_start: p.matcher("state_start")?,
+            state_end: p.matcher("state_end")?,
+        },
+        "entry_while_child_younger_than" => Template::EntryWhileChildYoungerThan {
+            matcher: p.matcher("match")?,
+            months: p.number("months")?,
+        },
+        "decision_without_evidence" => {
+            let matcher = p.matcher("match")?;
+            let required_evidence = p.strings("required_evidence")?;
+            let required_attendee = match p.values.remove("required_attendee") {
+                None => None,
+                Some(v) => {
+                    let role = v.get("role").and_then(|r| r.as_str()).map(str::to_owned);
+                    let seniority = v
+                        .get("min_seniority")
+                        .cloned()
+                        .and_then(|s| serde_json::from_value::<Seniority>(s).ok());
+                    match (role, seniority) {
+                        (Some(r), Some(s)) => Some((r, s)),
+                        _ => {
+                            return Err(p.error(
+                                "required_attendee",
+                                "must be { role = \"...\", min_seniority = \"junior\" | \"qualified\" | \"senior\" }",
+                            ));
+                        }
+                    }
+                }
+            };
+            Template::DecisionWithoutEvidence {
+                matcher,
+                required_evidence,
+                required_attendee,
+            }
+        }
+        "no_escalation" => Template::NoEscalation {
+            contacts: p.matchers("contacts")?,
+            escalations: p.matchers("escalations")?,
+            min_contacts: p.number("min_contacts")? as usize,
+            min_agencies: p.number("min_agencies")? as usize,
+            window_days: i64::from(p.number("window_days")?),
+        },
+        "clock_overdue" => Template::ClockOverdue,
+        other => {
+            return Err(RulesError::Field {
+                rule: rule.to_owned(),
+                field: "template".into(),
+                reason: format!(
+                    "{other:?} is not a template: use count_in_window, entry_while_in_state, \
+                     entry_while_child_younger_than, decision_without_evidence, no_escalation or clock_overdue"
+                ),
+            });
+        }
+    };
+    p.done()?;
+    Ok(t)
+}
+
+/// Reads and checks a rules file.
+pub fn parse_rules(text: &str) -> Result<Vec<Rule>, RulesError> {
+    let raw: RawFile = toml::from_str(text).map_err(|e| RulesError::Syntax(e.to_string()))?;
+    let mut seen = BTreeSet::new();
+    raw.rule
+        .into_iter()
+        .map(|r| {
+            if !seen.insert(r.id.clone()) {
+                return Err(RulesError::Field {
+                    rule: r.id,
+                    field: "id".into(),
+                    reason: "is used by another rule".into(),
+                });
+            }
+            let parameters = serde_json::to_value(&r.params).unwrap_or_default();
+            Ok(Rule {
+                template: template(&r.id, &r.template, r.params)?,
+                id: r.id,
+                severity: r.severity,
+                source: r.source,
+                sentence: r.sentence,
+                parameters,
+            })
+        })
+        .collect()
+}
+
+impl Rule {
+    fn flag(
+        &self,
+        entries: Vec<EntryId>,
+        first_knowable: NaiveDate,
+        extra: &[(&str, String)],
+    ) -> Flag {
+        let mut sentence = self.sentence.clone();
+        if let Some(params) = self.parameters.as_object() {
+            for (k, v) in params {
+                let text = match v {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                sentence = sentence.replace(&format!("{{{k}}}"), &text);
+            }
+        }
+        for (k, v) in extra {
+            sentence = sentence.replace(&format!("{{{k}}}"), v);
+        }
+        Flag {
+            rule: self.id.clone(),
+            severity: self.severity,
+            parameters: self.parameters.clone(),
+            entries,
+            first_knowable,
+            sentence,
+        }
+    }
+}
+
+/// Evaluates every rule over the child's chronology as it was known on `as_of`.
+pub fn evaluate(
+    rules: &[Rule],
+    clocks: &[ClockDefinition],
+    child: &Child,
+    as_of: NaiveDate,
+    calendar: &Calendar,
+) -> Result<Vec<Flag>, CalendarError> {
+    let known: Vec<(&ChronologyItem, serde_json::Value)> = child
+        .chronology
+        .iter()
+        .filter(|i| i.known_on() <= as_of)
+        .map(|i| {
+            (
+                i,
+                serde_json::to_value(&i.entry.details).unwrap_or_default(),
+            )
+        })
+        .collect();
+    let mut flags = Vec::new();
+    for rule in rules {
+        match &rule.template {
+            Template::CountInWindow {
+                matcher,
+                min_count,
+                window_days,
+            } => {
+                let hits: Vec<&ChronologyItem> = known
+                    .iter()
+                    .filter(|(i, d)| matcher.matches_details(&i.entry, d))
+                    .map(|(i, _)| *i)
+                    .collect();
+                // The first window holding enough entries raises the flag; later entries
+                // within the window of the one before join it.
+                let mut flagged: Vec<&ChronologyItem> = Vec::new();
+                for (n, hit) in hits.iter().enumerate() {
+                    let window: Vec<&ChronologyItem> = hits[..=n]
+                        .iter()
+                        .filter(|h| hit.day() - h.day() <= Duration::days(*window_days))
+                        .copied()
+                        .collect();
+                    if flagged.is_empty() && window.len() >= *min_count {
+                        flagged = window;
+                    } else if flagged
+                        .last()
+                        .is_some_and(|l| hit.day() - l.day() <= Duration::days(*window_days))
+                    {
+                        flagged.push(hit);
+                    }
+                }
+                if flagged.len() >= *min_count {
+                    let knowable = flagged[..*min_count]
+                        .iter()
+                        .map(|i| i.known_on())
+                        .max()
+                        .expect("not empty");
+                    flags.push(rule.flag(flagged.iter().map(|i| i.id).collect(), knowable, &[]));
+                }
+            }
+            Template::EntryWhileInState {
+                matcher,
+                state_start,
+                state_end,
+            } => {
+                let mut open: Option<&ChronologyItem> = None;
+                for (item, details) in &known {
+                    if open.is_some() && state_end.matches_details(&item.entry, details) {
+                        open = None;
+                    }
+                    if open.is_none() && state_start.matches_details(&item.entry, details) {
+                        open = Some(item);
+                        continue;
+                    }
+                    if let Some(start) = open
+                        && matcher.matches_details(&item.entry, details)
+                    {
+                        flags.push(rule.flag(
+                            vec![item.id, start.id],
+                            item.known_on().max(start.known_on()),
+                            &[],
+                        ));
+                    }
+                }
+            }
+            Template::EntryWhileChildYoungerThan { matcher, months } => {
+                // With a partial date of birth, the latest possible day: when unsure, assume
+                // the younger child.
+                let Some(dob) = child.date_of_birth else {
+                    continue;
+                };
+                let limit = add_months(dob.latest(), *months);
+                for (item, details) in &known {
+                    if item.day() < limit && matcher.matches_details(&item.entry, details) {
+                        flags.push(rule.flag(vec![item.id], item.known_on(), &[]));
+                    }
+                }
+            }
+            Template::DecisionWithoutEvidence {
+                matcher,
+                required_evidence,
+                required_attendee,
+            } => {
+                for (item, details) in &known {
+                    if !matcher.matches_details(&item.entry, details) {
+                        continue;
+                    }
+                    let present: Vec<&str> = details["evidence_present"]
+                        .as_array()
+                        .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+                        .unwrap_or_default();
+                    let evidence_missing = required_evidence
+                        .iter()
+                        .any(|e| !present.contains(&e.as_str()));
+                    let attendee_missing = required_attendee.as_ref().is_some_and(|(role, min)| {
+                        !details["attendees"].as_array().is_some_and(|a| {
+                            a.iter().any(|att| {
+                                att["role"].as_str() == Some(role.as_str())
+                                    && serde_json::from_value::<Seniority>(att["seniority"].clone())
+                                        .is_ok_and(|s| s >= *min)
+                            })
+                        })
+                    });
+                    if evidence_missing || attendee_missing {
+                        flags.push(rule.flag(vec![item.id], item.known_on(), &[]));
+                    }
+                }
+            }
+            Template::NoEscalation {
+                contacts,
+                escalations,
+                min_contacts,
+                min_agencies,
+                window_days,
+            } => {
+                let mut window: Vec<&ChronologyItem> = Vec::new();
+                for (item, details) in &known {
+                    if escalations
+                        .iter()
+                        .any(|m| m.matches_details(&item.entry, details))
+                    {
+                        window.clear();
+                        continue;
+                    }
+                    if !contacts
+                        .iter()
+                        .any(|m| m.matches_details(&item.entry, details))
+                    {
+                        continue;
+                    }
+                    window.retain(|w| item.day() - w.day() <= Duration::days(*window_days));
+                    window.push(item);
+                    let agencies: BTreeSet<&str> =
+                        window.iter().map(|w| w.entry.agency.as_str()).collect();
+                    if window.len() >= *min_contacts && agencies.len() >= *min_agencies {
+                        flags.push(rule.flag(
+                            window.iter().map(|w| w.id).collect(),
+                            item.known_on(),
+                            &[],
+                        ));
+                        window.clear();
+                    }
+                }
+            }
+            Template::ClockOverdue => {
+                let chronology: Vec<(EntryId, &Entry)> =
+                    known.iter().map(|(i, _)| (i.id, &i.entry)).collect();
+                for run in evaluate_clocks(clocks, &chronology, as_of, calendar)? {
+                    if matches!(run.status, ClockStatus::Overdue | ClockStatus::MetLate) {
+                        let name = clocks
+                            .iter()
+                            .find(|c| c.id == run.clock)
+                            .map_or(run.clock.clone(), |c| c.name.clone());
+                        let mut entries = vec![run.started_by];
+                        entries.extend(run.stopped.map(|(id, _)| id));
+                        let due_passed = run.due + Duration::days(1);
+                        flags.push(rule.flag(entries, due_passed, &[("clock", name)]));
+                    }
+                }
+            }
+        }
+    }
+    Ok(flags)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clocks::{DEFAULT_CLOCKS, parse_clocks};
+    use crate::*;
+
+    fn item(n: u128, day: &str, agency: &str, details: EntryDetails) -> ChronologyItem {
+        let occurred_at = OccurredAt::parse(day).unwrap();
+        ChronologyItem {
+            id: EntryId(uuid::Uuid::from_u128(n)),
+            entry: Entry {
+                agency: AgencyId::parse(agency).unwrap(),
+                source: SourceRef {
+                    system: "s".into(),
+                    id: n.to_string(),
+                },
+                author: Author {
+                    name: "a".into(),
+                    role: "b".into(),
+                },
+                occurred_at,
+                recorded_at: occurred_at.start().and_utc(),
+                persons: vec![Participant {
+                    role: ParticipantRole::SubjectChild,
+                    record: PersonRecord::named("c", PersonName::new("Sam", "Example")),
+                }],
+                summary: String::new(),
+                details,
+                residences: vec![],
+                relationships: vec![],
+                supersedes: None,
+            },
+            person_ids: vec![PersonId(uuid::Uuid::from_u128(1))],
+        }
+    }
+
+    fn injury() -> EntryDetails {
+        EntryDetails::InjuryObserved(InjuryObserved {
+            body_site: "face".into(),
+            injury_type: InjuryType::Bruise,
+            count: None,
+            explanation_given: None,
+            medical_opinion: None,
+        })
+    }
+
+    fn missed() -> EntryDetails {
+        EntryDetails::GpAppointment(GpAppointment {
+            attended: false,
+            reason: None,
+        })
+    }
+
+    fn child(dob: Option<&str>, chronology: Vec<ChronologyItem>) -> Child {
+        Child {
+            person: PersonId(uuid::Uuid::from_u128(1)),
+            date_of_birth: dob.map(|d| PartialDate::parse(d).unwrap()),
+            chronology,
+        }
+    }
+
+    fn flags_of(rule: &str, c: &Child, as_of: &str) -> Vec<Flag> {
+        let rules = parse_rules(DEFAULT_RULES).unwrap();
+        let clocks = parse_clocks(DEFAULT_CLOCKS).unwrap();
+        let as_of = NaiveDate::parse_from_str(as_of, "%Y-%m-%d").unwrap();
+        evaluate(&rules, &clocks, c, as_of, &Calendar::england_and_wales())
+            .unwrap()
+            .into_iter()
+            .filter(|f| f.rule == rule)
+            .collect()
+    }
+
+    fn day(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn the_shipped_rules_load() {
+        let rules = parse_rules(DEFAULT_RULES).unwrap();
+        assert!(rules.len() >= 7);
+        assert!(
+            rules
+                .iter()
+                .all(|r| !r.source.is_empty() && !r.sentence.is_empty())
+        );
+    }
+
+    #[test]
+    fn count_in_window_fires_at_the_threshold_inside_the_window_only() {
+        let two_in_90 = child(
+            None,
+            vec![
+                item(1, "2007-01-01", "gp", injury()),
+                item(2, "2007-04-01", "hospital", injury()),
+            ],
+        );
+        let f = flags_of("repeated_injuries", &two_in_90, "2007-12-31");
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].first_knowable, day("2007-04-01"));
+        assert_eq!(
+            f[0].sentence,
+            "2 or more injuries were recorded within 90 days."
+        );
+        // 1 January to 2 April is 91 days: outside the window.
+        let apart = child(
+            None,
+            vec![
+                item(1, "2007-01-01", "gp", injury()),
+                item(2, "2007-04-02", "hospital", injury()),
+            ],
+        );
+        assert!(flags_of("repeated_injuries", &apart, "2007-12-31").is_empty());
+        assert!(
+            flags_of("repeated_injuries", &two_in_90, "2007-03-31").is_empty(),
+            "not yet knowable"
+        );
+    }
+
+    #[test]
+    fn count_in_window_reads_detail_fields() {
+        let attended = EntryDetails::GpAppointment(GpAppointment {
+            attended: true,
+            reason: None,
+        });
+        let c = child(
+            None,
+            vec![
+                item(1, "2007-01-01", "gp", missed()),
+                item(2, "2007-02-01", "gp", attended),
+                item(3, "2007-03-01", "gp", missed()),
+            ],
+        );
+        let f = flags_of("missed_health_appointments", &c, "2007-12-31");
+        assert_eq!(
+            f[0].entries,
+            vec![
+                EntryId(uuid::Uuid::from_u128(1)),
+                EntryId(uuid::Uuid::from_u128(3))
+            ]
+        );
+    }
+
+    #[test]
+    fn entry_while_in_state_fires_only_between_start_and_end() {
+        let plan = |n, d| {
+            item(
+                n,
+                d,
+                "social-care",
+                EntryDetails::PlanStart(PlanStart {
+                    category: AbuseCategory::Neglect,
+                }),
+            )
+        };
+        let end = |n, d| {
+            item(
+                n,
+                d,
+                "social-care",
+                EntryDetails::PlanEnd(PlanEnd { reason: None }),
+            )
+        };
+        let c = child(
+            None,
+            vec![
+                item(1, "2007-01-01", "gp", injury()),
+                plan(2, "2007-01-22"),
+                item(3, "2007-04-09", "hospital", injury()),
+                end(4, "2007-05-01"),
+                item(5, "2007-06-01", "gp", injury()),
+            ],
+        );
+        let f = flags_of("injury_while_on_plan", &c, "2007-12-31");
+        assert_eq!(f.len(), 1);
+        assert_eq!(
+            f[0].entries,
+            vec![
+                EntryId(uuid::Uuid::from_u128(3)),
+                EntryId(uuid::Uuid::from_u128(2))
+            ]
+        );
+        assert_eq!(f[0].first_knowable, day("2007-04-09"));
+    }
+
+    #[test]
+    fn a_young_babys_injury_is_flagged_until_six_months_and_not_after() {
+        let c = child(
+            Some("2006-06-14"),
+            vec![
+                item(1, "2006-12-13", "gp", injury()),
+                item(2, "2006-12-14", "gp", injury()),
+            ],
+        );
+        let f = flags_of("injury_to_non_mobile_baby", &c, "2007-12-31");
+        assert_eq!(
+            f.len(),
+            1,
+            "13 December is before six months; 14 December is not"
+        );
+        assert_eq!(f[0].entries, vec![EntryId(uuid::Uuid::from_u128(1))]);
+        let unknown_day = child(Some("2006-06"), vec![item(2, "2006-12-20", "gp", injury())]);
+        assert_eq!(
+            flags_of("injury_to_non_mobile_baby", &unknown_day, "2007-12-31").len(),
+            1,
+            "born as late as 30 June"
+        );
+        assert!(
+            flags_of(
+                "injury_to_non_mobile_baby",
+                &child(None, c.chronology.clone()),
+                "2007-12-31"
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_legal_meeting_needs_its_medical_report_and_a_qualified_lawyer() {
+        let meeting = |evidence: Vec<EvidenceKind>, seniority| {
+            EntryDetails::LegalPlanningMeeting(LegalPlanningMeeting {
+                stage: MeetingStage::Held,
+                attendees: vec![Attendee {
+                    role: "lawyer".into(),
+                    seniority,
+                }],
+                evidence_present: evidence,
+                threshold_met: None,
+            })
+        };
+        let flagged = |d| {
+            !flags_of(
+                "legal_meeting_without_evidence",
+                &child(None, vec![item(1, "2007-07-25", "legal", d)]),
+                "2007-12-31",
+            )
+            .is_empty()
+        };
+        assert!(
+            flagged(meeting(vec![EvidenceKind::Assessment], Seniority::Senior)),
+            "no medical report"
+        );
+        assert!(
+            flagged(meeting(
+                vec![EvidenceKind::MedicalReport],
+                Seniority::Junior
+            )),
+            "a junior lawyer"
+        );
+        assert!(!flagged(meeting(
+            vec![EvidenceKind::MedicalReport],
+            Seniority::Qualified
+        )));
+    }
+
+    #[test]
+    fn many_contacts_across_agencies_without_escalation_are_flagged_and_escalation_resets() {
+        let attendance = || {
+            EntryDetails::HospitalAttendance(HospitalAttendance {
+                department: "emergency".into(),
+                presenting_complaint: None,
+            })
+        };
+        let contacts = vec![
+            item(1, "2007-01-01", "hospital", attendance()),
+            item(2, "2007-01-10", "gp", injury()),
+            item(3, "2007-01-20", "hospital", attendance()),
+            item(
+                4,
+                "2007-02-01",
+                "police",
+                EntryDetails::PoliceCallOut(PoliceCallOut::default()),
+            ),
+        ];
+        let f = flags_of(
+            "many_contacts_no_escalation",
+            &child(None, contacts.clone()),
+            "2007-12-31",
+        );
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].first_knowable, day("2007-02-01"));
+        let mut escalated = contacts;
+        escalated.insert(
+            2,
+            item(
+                9,
+                "2007-01-15",
+                "social-care",
+                EntryDetails::StrategyDiscussion(StrategyDiscussion {
+                    section47_decided: true,
+                }),
+            ),
+        );
+        assert!(
+            flags_of(
+                "many_contacts_no_escalation",
+                &child(None, escalated),
+                "2007-12-31"
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_missed_timescale_is_flagged_the_day_after_it_was_due() {
+        let c = child(
+            None,
+            vec![item(
+                1,
+                "2007-01-02",
+                "social-care",
+                EntryDetails::StrategyDiscussion(StrategyDiscussion {
+                    section47_decided: true,
+                }),
+            )],
+        );
+        assert!(
+            flags_of("statutory_timescale_missed", &c, "2007-01-23")
+                .iter()
+                .all(|f| !f.sentence.contains("Initial child protection conference"))
+        );
+        let f = flags_of("statutory_timescale_missed", &c, "2007-01-24");
+        let icpc = f
+            .iter()
+            .find(|f| f.sentence.contains("Initial child protection conference"))
+            .expect("overdue");
+        assert_eq!(icpc.first_knowable, day("2007-01-24"));
+    }
+
+    #[test]
+    fn a_rules_file_with_a_mistake_names_the_rule_and_field() {
+        let cases = [
+            (
+                DEFAULT_RULES.replacen("window_days = 90", "window_days = 0", 1),
+                "repeated_injuries",
+                "params.window_days",
+            ),
+            (
+                DEFAULT_RULES.replacen(
+                    "min_count = 2, window_days = 90",
+                    "min_count = 2, window_days = 90, windw = 3",
+                    1,
+                ),
+                "repeated_injuries",
+                "params.windw",
+            ),
+            (
+                DEFAULT_RULES.replacen(
+                    "template = \"count_in_window\"",
+                    "template = \"count_in_windw\"",
+                    1,
+                ),
+                "repeated_injuries",
+                "template",
+            ),
+            (
+                DEFAULT_RULES.replacen("kind = \"plan_start\"", "kind = \"plan_begins\"", 1),
+                "injury_while_on_plan",
+                "params.state_start.kind",
+            ),
+            (
+                DEFAULT_RULES.replacen(
+                    "min_seniority = \"qualified\"",
+                    "min_seniority = \"expert\"",
+                    1,
+                ),
+                "legal_meeting_without_evidence",
+                "params.required_attendee",
+            ),
+        ];
+        for (text, rule, field) in cases {
+            match parse_rules(&text) {
+                Err(RulesError::Field {
+                    rule: r, field: f, ..
+                }) => assert_eq!((r.as_str(), f.as_str()), (rule, field)),
+                other => panic!("{rule}/{field}: {other:?}"),
+            }
+        }
+        assert!(matches!(
+            parse_rules("[[rule]]\nid = 3"),
+            Err(RulesError::Syntax(_))
+        ));
+    }
+}
