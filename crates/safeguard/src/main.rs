@@ -4,12 +4,13 @@
 mod admin;
 mod bench;
 mod demo;
+mod replay;
 
 use std::net::SocketAddr;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use safeguard_store::{DatabaseUrl, Store};
+use safeguard_store::{Actor, DatabaseUrl, Store};
 use safeguard_web::AppState;
 
 /// Safeguard: one multi-agency record per child.
@@ -119,6 +120,20 @@ enum Command {
         /// Make them the child's lead professional.
         #[arg(long)]
         lead: bool,
+    },
+    /// When could we have known? Replay a child's entries through the rules and print each
+    /// flag at the date it would first have been raised, next to the first escalation after.
+    Replay {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// The child's person identifier.
+        #[arg(long)]
+        person: safeguard_core::PersonId,
+        /// Replay the record as it stood on this day (default: today).
+        #[arg(long)]
+        at: Option<chrono::NaiveDate>,
+        #[command(flatten)]
+        files: replay::RuleFiles,
     },
     /// Check the audit log's hash chain.
     Audit {
@@ -242,6 +257,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 "Allocated {user} to {person}{}.",
                 if lead { " as lead professional" } else { "" }
             );
+            Ok(())
+        }
+        Command::Replay {
+            db,
+            person,
+            at,
+            files,
+        } => {
+            let loaded = files.load()?;
+            let store = db.open()?;
+            let child = replay::load_child(&store, person, &Actor::system("replay"))?;
+            let as_of = at.unwrap_or_else(|| chrono::Local::now().date_naive());
+            replay::print(&replay::replay(&child, &loaded, as_of)?);
             Ok(())
         }
         Command::Bench { which } => bench::run(&which),

@@ -554,3 +554,78 @@ fn agencies_users_and_tokens_are_managed_from_the_command_line() {
         "a revoked token cannot be revoked again"
     );
 }
+
+#[test]
+fn replay_shows_when_each_concern_could_first_have_been_known() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite:{}", dir.path().join("replay.db").display());
+    let child = child_id(&seed(&database));
+
+    let out = safeguard()
+        .args([
+            "replay",
+            "--person",
+            &child.to_string(),
+            "--at",
+            "2007-08-03",
+            "--database",
+            &database,
+        ])
+        .output()
+        .unwrap();
+
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let flagged = |date: &str, rule: &str| {
+        text.lines()
+            .any(|l| l.starts_with(date) && l.contains(rule))
+    };
+    // The entries linked to this child by NHS number; the hospital visit in April under a
+    // misspelt name, and the partner's records, wait for identity resolution.
+    assert!(flagged("2006-12-11", "injury_to_non_mobile_baby"), "{text}");
+    assert!(
+        flagged("2007-01-05", "statutory_timescale_missed"),
+        "the initial conference came late: {text}"
+    );
+    assert!(flagged("2007-05-10", "injury_while_on_plan"), "{text}");
+    assert!(
+        flagged("2007-06-21", "statutory_timescale_missed"),
+        "the legal planning meeting came late: {text}"
+    );
+    assert!(
+        flagged("2007-07-25", "legal_meeting_without_evidence"),
+        "no medical report: {text}"
+    );
+    let lpm = text
+        .lines()
+        .find(|l| l.starts_with("2007-07-25") && l.contains("legal_meeting_without_evidence"))
+        .unwrap();
+    assert!(
+        !lpm.contains("(0 days later)"),
+        "the meeting is not its own escalation: {lpm}"
+    );
+
+    let bad_rules = dir.path().join("rules.toml");
+    std::fs::write(&bad_rules, "[[rule]]\nid = \"x\"\ntemplate = \"nope\"\nseverity = \"high\"\nsource = \"s\"\nsentence = \"s\"\n").unwrap();
+    let refused = safeguard()
+        .args([
+            "replay",
+            "--person",
+            &child.to_string(),
+            "--rules",
+            bad_rules.to_str().unwrap(),
+            "--database",
+            &database,
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(refused.stderr).unwrap();
+    assert!(
+        !refused.status.success() && stderr.contains("rule \"x\", field template"),
+        "{stderr}"
+    );
+}
