@@ -158,7 +158,7 @@ pub fn replay(
 }
 
 /// Prints the replay.
-pub fn print(rows: &[(Flag, Option<(NaiveDate, EntryKind)>)]) {
+pub fn print(rows: &[Replayed]) {
     println!(
         "{:<11} {:<8} {:<34} first escalation after",
         "knowable", "severity", "rule"
