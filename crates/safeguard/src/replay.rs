@@ -126,12 +126,11 @@ fn is_escalation(details: &EntryDetails) -> bool {
     }
 }
 
+/// A flag and the first escalation (its day and kind) that followed it, if any.
+pub type Replayed = (Flag, Option<(NaiveDate, EntryKind)>);
+
 /// Flags with the first escalation on or after each flag's date.
-pub fn replay(
-    child: &Child,
-    loaded: &Loaded,
-    as_of: NaiveDate,
-) -> anyhow::Result<Vec<(Flag, Option<(NaiveDate, EntryKind)>)>> {
+pub fn replay(child: &Child, loaded: &Loaded, as_of: NaiveDate) -> anyhow::Result<Vec<Replayed>> {
     let mut flags = evaluate(
         &loaded.rules,
         &loaded.clocks,
