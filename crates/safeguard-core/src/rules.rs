@@ -132,6 +132,25 @@ enum Template {
         window_days: i64,
     },
     ClockOverdue,
+    Contradiction {
+        assertions: Vec<String>,
+    },
+    UnverifiedAdult {
+        roles: Vec<String>,
+        working_days: u32,
+    },
+    NewUnrelatedAdult {
+        roles: Vec<String>,
+    },
+    NotSeenAloneWhileInState {
+        state_start: Matcher,
+        state_end: Matcher,
+        seen: Matcher,
+        working_days: u32,
+    },
+    ChangingExplanation {
+        window_days: i64,
+    },
 }
 
 /// A rule: a template with its parameters.
@@ -309,13 +328,34 @@ fn template(
             window_days: i64::from(p.number("window_days")?),
         },
         "clock_overdue" => Template::ClockOverdue,
+        "contradiction" => Template::Contradiction {
+            assertions: p.strings("assertions")?,
+        },
+        "unverified_adult" => Template::UnverifiedAdult {
+            roles: p.strings("roles")?,
+            working_days: p.number("working_days")?,
+        },
+        "new_unrelated_adult" => Template::NewUnrelatedAdult {
+            roles: p.strings("roles")?,
+        },
+        "not_seen_alone_while_in_state" => Template::NotSeenAloneWhileInState {
+            state_start: p.matcher("state_start")?,
+            state_end: p.matcher("state_end")?,
+            seen: p.matcher("seen")?,
+            working_days: p.number("working_days")?,
+        },
+        "changing_explanation" => Template::ChangingExplanation {
+            window_days: i64::from(p.number("window_days")?),
+        },
         other => {
             return Err(RulesError::Field {
                 rule: rule.to_owned(),
                 field: "template".into(),
                 reason: format!(
                     "{other:?} is not a template: use count_in_window, entry_while_in_state, \
-                     entry_while_child_younger_than, decision_without_evidence, no_escalation or clock_overdue"
+                     entry_while_child_younger_than, decision_without_evidence, no_escalation, \
+                     clock_overdue, contradiction, unverified_adult, new_unrelated_adult, \
+                     not_seen_alone_while_in_state or changing_explanation"
                 ),
             });
         }
@@ -545,6 +585,74 @@ pub fn evaluate(
                     }
                 }
             }
+            Template::Contradiction { assertions } => {
+                contradictions(rule, assertions, &known, &mut flags)
+            }
+            Template::UnverifiedAdult {
+                roles,
+                working_days,
+            } => unverified_adults(
+                rule,
+                roles,
+                *working_days,
+                &known,
+                as_of,
+                calendar,
+                &mut flags,
+            )?,
+            Template::NewUnrelatedAdult { roles } => {
+                new_unrelated_adults(rule, roles, child, &known, &mut flags)
+            }
+            Template::NotSeenAloneWhileInState {
+                state_start,
+                state_end,
+                seen,
+                working_days,
+            } => {
+                let mut last_seen: Option<(&ChronologyItem, NaiveDate)> = None;
+                let close = |from: Option<(&ChronologyItem, NaiveDate)>,
+                             until: NaiveDate,
+                             flags: &mut Vec<Flag>|
+                 -> Result<(), CalendarError> {
+                    if let Some((item, since)) = from {
+                        let due = calendar.add_working_days(since, *working_days)?;
+                        if due < until {
+                            flags.push(rule.flag(vec![item.id], due + Duration::days(1), &[]));
+                        }
+                    }
+                    Ok(())
+                };
+                for (item, details) in &known {
+                    let day = item.day();
+                    if last_seen.is_some() && state_end.matches_details(&item.entry, details) {
+                        close(last_seen.take(), day, &mut flags)?;
+                    } else if last_seen.is_none()
+                        && state_start.matches_details(&item.entry, details)
+                    {
+                        last_seen = Some((item, day));
+                    } else if last_seen.is_some() && seen.matches_details(&item.entry, details) {
+                        close(last_seen.take(), day, &mut flags)?;
+                        last_seen = Some((item, day));
+                    }
+                }
+                close(last_seen, as_of, &mut flags)?;
+            }
+            Template::ChangingExplanation { window_days } => {
+                let explained: Vec<(&ChronologyItem, &str)> = known
+                    .iter()
+                    .filter_map(|(i, d)| d["explanation_given"].as_str().map(|e| (*i, e)))
+                    .collect();
+                for (n, (item, explanation)) in explained.iter().enumerate() {
+                    let earlier = explained[..n].iter().find(|(e, other)| {
+                        item.day() - e.day() <= Duration::days(*window_days)
+                            && normalise(other) != normalise(explanation)
+                    });
+                    if let Some((first, _)) = earlier {
+                        flags.push(rule.flag(vec![first.id, item.id], item.known_on(), &[]));
+                        break;
+                    }
+                }
+            }
             Template::ClockOverdue => {
                 let chronology: Vec<(EntryId, &Entry)> =
                     known.iter().map(|(i, _)| (i.id, &i.entry)).collect();
@@ -564,6 +672,174 @@ pub fn evaluate(
         }
     }
     Ok(flags)
+}
+
+fn normalise(text: &str) -> String {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// The person a participant local id stands for in an entry.
+fn person_of(item: &ChronologyItem, local_id: &str) -> Option<PersonId> {
+    item.entry
+        .persons
+        .iter()
+        .position(|p| p.record.local_id == local_id)
+        .and_then(|i| item.person_ids.get(i).copied())
+}
+
+/// Claims contradicted by what a professional observed: "does not live here" against an
+/// observed or verified residence at the child's address; "is only a friend" against a stated
+/// partnership; "never alone with the child" against an entry with the two and no parent.
+fn contradictions(
+    rule: &Rule,
+    assertions: &[String],
+    known: &[(&ChronologyItem, serde_json::Value)],
+    flags: &mut Vec<Flag>,
+) {
+    use crate::{ClaimAssertion, EntryDetails, EvidenceStrength, ParticipantRole};
+    let child_addresses: BTreeSet<String> = known
+        .iter()
+        .flat_map(|(i, _)| {
+            i.entry.residences.iter().filter(|r| {
+                i.entry.persons.iter().any(|p| {
+                    p.record.local_id == r.person && p.role == ParticipantRole::SubjectChild
+                })
+            })
+        })
+        .map(|r| r.address.key())
+        .collect();
+    for (claim_item, _) in known {
+        let EntryDetails::Claim(claim) = &claim_item.entry.details else {
+            continue;
+        };
+        let assertion = match &claim.assertion {
+            ClaimAssertion::DoesNotLiveHere => "does_not_live_here",
+            ClaimAssertion::IsOnlyAFriend => "is_only_a_friend",
+            ClaimAssertion::NeverAloneWithChild => "never_alone_with_child",
+            _ => continue,
+        };
+        if !assertions.iter().any(|a| a == assertion) {
+            continue;
+        }
+        let Some(about) = person_of(claim_item, &claim.about) else {
+            continue;
+        };
+        let contradicting = known.iter().find(|(item, _)| {
+            let observed = |s: EvidenceStrength| s >= EvidenceStrength::Observed;
+            match assertion {
+                "does_not_live_here" => item.entry.residences.iter().any(|r| {
+                    observed(r.strength)
+                        && person_of(item, &r.person) == Some(about)
+                        && child_addresses.contains(&r.address.key())
+                }),
+                "is_only_a_friend" => {
+                    item.id != claim_item.id
+                        && item.entry.relationships.iter().any(|r| {
+                            r.kind == crate::household::RelationshipKind::Partner
+                                && (person_of(item, &r.person) == Some(about)
+                                    || person_of(item, &r.other) == Some(about))
+                        })
+                }
+                _ => {
+                    let has =
+                        |role: ParticipantRole| item.entry.persons.iter().any(|p| p.role == role);
+                    item.person_ids.contains(&about)
+                        && has(ParticipantRole::SubjectChild)
+                        && !has(ParticipantRole::Parent)
+                        && !matches!(item.entry.details, EntryDetails::Claim(_))
+                }
+            }
+        });
+        if let Some((observation, _)) = contradicting {
+            let knowable = claim_item.known_on().max(observation.known_on());
+            flags.push(rule.flag(vec![claim_item.id, observation.id], knowable, &[]));
+        }
+    }
+}
+
+fn role_name(role: crate::ParticipantRole) -> &'static str {
+    role.as_str()
+}
+
+/// Adults seen with the child (in the given roles) with no completed background check within
+/// `working_days` working days of first being seen.
+fn unverified_adults(
+    rule: &Rule,
+    roles: &[String],
+    working_days: u32,
+    known: &[(&ChronologyItem, serde_json::Value)],
+    as_of: NaiveDate,
+    calendar: &Calendar,
+    flags: &mut Vec<Flag>,
+) -> Result<(), CalendarError> {
+    use crate::{CheckStatus, EntryDetails};
+    let mut first_seen: BTreeMap<PersonId, &ChronologyItem> = BTreeMap::new();
+    let mut checked: BTreeMap<PersonId, NaiveDate> = BTreeMap::new();
+    for (item, _) in known {
+        for (p, person) in item.entry.persons.iter().zip(&item.person_ids) {
+            if roles.iter().any(|r| r == role_name(p.role)) {
+                first_seen.entry(*person).or_insert(item);
+            }
+        }
+        if let EntryDetails::BackgroundCheck(check) = &item.entry.details
+            && check.status == CheckStatus::Completed
+            && let Some(subject) = person_of(item, &check.subject)
+        {
+            checked.entry(subject).or_insert(item.day());
+        }
+    }
+    for (person, seen) in first_seen {
+        let due = calendar.add_working_days(seen.day(), working_days)?;
+        let done_in_time = checked.get(&person).is_some_and(|d| *d <= due);
+        if !done_in_time && due < as_of {
+            flags.push(rule.flag(vec![seen.id], due + Duration::days(1), &[]));
+        }
+    }
+    Ok(())
+}
+
+/// An adult with no stated family relationship to the child appearing with a child who has
+/// one parent on record.
+fn new_unrelated_adults(
+    rule: &Rule,
+    roles: &[String],
+    child: &Child,
+    known: &[(&ChronologyItem, serde_json::Value)],
+    flags: &mut Vec<Flag>,
+) {
+    use crate::household::RelationshipKind::{Father, Grandparent, Mother, Sibling, StepParent};
+    let mut parents: BTreeSet<PersonId> = BTreeSet::new();
+    let mut family: BTreeSet<PersonId> = BTreeSet::new();
+    let mut flagged: BTreeSet<PersonId> = BTreeSet::new();
+    for (item, _) in known {
+        for r in &item.entry.relationships {
+            let (Some(a), Some(b)) = (person_of(item, &r.person), person_of(item, &r.other)) else {
+                continue;
+            };
+            if b == child.person
+                && matches!(r.kind, Mother | Father | StepParent | Grandparent | Sibling)
+            {
+                family.insert(a);
+                if matches!(r.kind, Mother | Father) {
+                    parents.insert(a);
+                }
+            }
+        }
+        if parents.len() != 1 {
+            continue;
+        }
+        for (p, person) in item.entry.persons.iter().zip(&item.person_ids) {
+            if roles.iter().any(|r| r == role_name(p.role))
+                && !family.contains(person)
+                && flagged.insert(*person)
+            {
+                flags.push(rule.flag(vec![item.id], item.known_on(), &[]));
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -892,6 +1168,360 @@ mod tests {
             .find(|f| f.sentence.contains("Initial child protection conference"))
             .expect("overdue");
         assert_eq!(icpc.first_knowable, day("2007-01-24"));
+    }
+
+    /// An entry naming the child (person 1, local id `c`) and others: (role, local id, person).
+    fn with_people(
+        n: u128,
+        day: &str,
+        details: EntryDetails,
+        people: &[(ParticipantRole, &str, u128)],
+    ) -> ChronologyItem {
+        let mut i = item(n, day, "social-care", details);
+        for (role, local_id, person) in people {
+            i.entry.persons.push(Participant {
+                role: *role,
+                record: PersonRecord::named(local_id, PersonName::new("Someone", "Else")),
+            });
+            i.person_ids.push(PersonId(uuid::Uuid::from_u128(*person)));
+        }
+        i
+    }
+
+    const MOTHER: u128 = 2;
+    const PARTNER: u128 = 3;
+
+    fn claim(n: u128, day: &str, assertion: ClaimAssertion) -> ChronologyItem {
+        with_people(
+            n,
+            day,
+            EntryDetails::Claim(Claim {
+                claimant: "m".into(),
+                about: "h".into(),
+                assertion,
+            }),
+            &[
+                (ParticipantRole::Parent, "m", MOTHER),
+                (ParticipantRole::OtherAdultPresent, "h", PARTNER),
+            ],
+        )
+    }
+
+    fn home() -> Address {
+        Address {
+            lines: vec!["14 Ashdown Road".into()],
+            postcode: Some(Postcode::parse("NB4 7QX").unwrap()),
+        }
+    }
+
+    fn lives(person: &str, strength: EvidenceStrength) -> ResidenceStatement {
+        ResidenceStatement {
+            person: person.into(),
+            address: home(),
+            from: None,
+            to: None,
+            strength,
+        }
+    }
+
+    fn note() -> EntryDetails {
+        EntryDetails::CaseNote(CaseNote {})
+    }
+
+    #[test]
+    fn a_claim_is_contradicted_by_an_observation_of_the_same_person_not_by_another_claim() {
+        let mut registration = with_people(
+            1,
+            "2007-01-01",
+            note(),
+            &[(ParticipantRole::Parent, "m", MOTHER)],
+        );
+        registration
+            .entry
+            .residences
+            .push(lives("c", EvidenceStrength::Verified));
+        let mut seen_there = with_people(
+            3,
+            "2007-03-25",
+            note(),
+            &[(ParticipantRole::OtherAdultPresent, "h", PARTNER)],
+        );
+        seen_there
+            .entry
+            .residences
+            .push(lives("h", EvidenceStrength::Observed));
+        let c = child(
+            None,
+            vec![
+                registration.clone(),
+                claim(2, "2007-01-05", ClaimAssertion::DoesNotLiveHere),
+                seen_there.clone(),
+            ],
+        );
+        let f = flags_of("claim_contradicted", &c, "2007-12-31");
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].first_knowable, day("2007-03-25"));
+
+        let mut only_claimed = seen_there.clone();
+        only_claimed.entry.residences[0].strength = EvidenceStrength::Claimed;
+        let c = child(
+            None,
+            vec![
+                registration.clone(),
+                claim(2, "2007-01-05", ClaimAssertion::DoesNotLiveHere),
+                only_claimed,
+            ],
+        );
+        assert!(
+            flags_of("claim_contradicted", &c, "2007-12-31").is_empty(),
+            "a claim does not contradict a claim"
+        );
+
+        let mut someone_else = seen_there;
+        someone_else.person_ids[1] = PersonId(uuid::Uuid::from_u128(9));
+        let c = child(
+            None,
+            vec![
+                registration,
+                claim(2, "2007-01-05", ClaimAssertion::DoesNotLiveHere),
+                someone_else,
+            ],
+        );
+        assert!(
+            flags_of("claim_contradicted", &c, "2007-12-31").is_empty(),
+            "another adult living there is not him"
+        );
+    }
+
+    #[test]
+    fn only_a_friend_is_contradicted_by_a_stated_partnership() {
+        let mut hospital = with_people(
+            3,
+            "2007-04-09",
+            note(),
+            &[
+                (ParticipantRole::Parent, "m", MOTHER),
+                (ParticipantRole::OtherAdultPresent, "h", PARTNER),
+            ],
+        );
+        hospital.entry.relationships.push(RelationshipStatement {
+            person: "h".into(),
+            kind: household::RelationshipKind::Partner,
+            other: "m".into(),
+            from: None,
+            to: None,
+            strength: EvidenceStrength::Claimed,
+        });
+        let c = child(
+            None,
+            vec![
+                claim(2, "2007-01-05", ClaimAssertion::IsOnlyAFriend),
+                hospital,
+            ],
+        );
+        assert_eq!(
+            flags_of("claim_contradicted", &c, "2007-12-31")[0].first_knowable,
+            day("2007-04-09")
+        );
+    }
+
+    #[test]
+    fn an_adult_seen_with_the_child_needs_a_background_check_within_ten_working_days() {
+        let seen = with_people(
+            1,
+            "2007-04-09",
+            note(),
+            &[(ParticipantRole::OtherAdultPresent, "h", PARTNER)],
+        );
+        let c = child(None, vec![seen.clone()]);
+        // 9 April 2007 + 10 working days = 23 April.
+        assert!(flags_of("unverified_adult", &c, "2007-04-23").is_empty());
+        let f = flags_of("unverified_adult", &c, "2007-04-24");
+        assert_eq!(f[0].first_knowable, day("2007-04-24"));
+        let check = with_people(
+            2,
+            "2007-04-20",
+            EntryDetails::BackgroundCheck(BackgroundCheck {
+                subject: "h".into(),
+                status: CheckStatus::Completed,
+                result: None,
+            }),
+            &[(ParticipantRole::OtherAdultPresent, "h", PARTNER)],
+        );
+        assert!(
+            flags_of(
+                "unverified_adult",
+                &child(None, vec![seen, check]),
+                "2007-12-31"
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn an_unrelated_adult_in_a_single_parent_household_is_flagged_once() {
+        let mut family = with_people(
+            1,
+            "2007-01-01",
+            note(),
+            &[(ParticipantRole::Parent, "m", MOTHER)],
+        );
+        family.entry.relationships.push(RelationshipStatement {
+            person: "m".into(),
+            kind: household::RelationshipKind::Mother,
+            other: "c".into(),
+            from: None,
+            to: None,
+            strength: EvidenceStrength::Verified,
+        });
+        let visit = |n, d| {
+            with_people(
+                n,
+                d,
+                note(),
+                &[(ParticipantRole::OtherAdultPresent, "h", PARTNER)],
+            )
+        };
+        let c = child(
+            None,
+            vec![
+                family.clone(),
+                visit(2, "2007-03-01"),
+                visit(3, "2007-06-04"),
+            ],
+        );
+        let f = flags_of("new_unrelated_adult", &c, "2007-12-31");
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].first_knowable, day("2007-03-01"));
+        let mut two_parents = family;
+        two_parents.entry.persons.push(Participant {
+            role: ParticipantRole::Parent,
+            record: PersonRecord::named("f", PersonName::new("A", "B")),
+        });
+        two_parents
+            .person_ids
+            .push(PersonId(uuid::Uuid::from_u128(7)));
+        two_parents.entry.relationships.push(RelationshipStatement {
+            person: "f".into(),
+            kind: household::RelationshipKind::Father,
+            other: "c".into(),
+            from: None,
+            to: None,
+            strength: EvidenceStrength::Verified,
+        });
+        assert!(
+            flags_of(
+                "new_unrelated_adult",
+                &child(None, vec![two_parents, visit(2, "2007-03-01")]),
+                "2007-12-31"
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_child_on_a_plan_not_seen_alone_for_twenty_working_days_is_flagged() {
+        let plan = item(
+            1,
+            "2007-01-22",
+            "social-care",
+            EntryDetails::PlanStart(PlanStart {
+                category: AbuseCategory::Multiple,
+            }),
+        );
+        let alone = |n, d| {
+            item(
+                n,
+                d,
+                "social-care",
+                EntryDetails::HomeVisit(HomeVisit {
+                    child_seen: true,
+                    child_seen_alone: true,
+                    announced: None,
+                }),
+            )
+        };
+        let not_alone = |n, d| {
+            item(
+                n,
+                d,
+                "social-care",
+                EntryDetails::HomeVisit(HomeVisit {
+                    child_seen: true,
+                    child_seen_alone: false,
+                    announced: None,
+                }),
+            )
+        };
+        // 22 January + 20 working days = 19 February.
+        let seen_in_time = child(None, vec![plan.clone(), alone(2, "2007-02-19")]);
+        assert!(flags_of("not_seen_alone_on_plan", &seen_in_time, "2007-03-01").is_empty());
+        let f = flags_of(
+            "not_seen_alone_on_plan",
+            &child(None, vec![plan.clone(), not_alone(2, "2007-02-19")]),
+            "2007-03-01",
+        );
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].first_knowable, day("2007-02-20"));
+        assert!(
+            flags_of(
+                "not_seen_alone_on_plan",
+                &child(None, vec![plan]),
+                "2007-02-19"
+            )
+            .is_empty(),
+            "not yet due"
+        );
+    }
+
+    #[test]
+    fn explanations_that_change_or_that_a_clinician_doubts_are_flagged() {
+        let explained = |n, d, e: &str, opinion| {
+            item(
+                n,
+                d,
+                "hospital",
+                EntryDetails::InjuryObserved(InjuryObserved {
+                    body_site: "face".into(),
+                    injury_type: InjuryType::Bruise,
+                    count: None,
+                    explanation_given: Some(e.into()),
+                    medical_opinion: opinion,
+                }),
+            )
+        };
+        let same = child(
+            None,
+            vec![
+                explained(1, "2007-04-09", "Fell  over", None),
+                explained(2, "2007-04-10", "fell over", None),
+            ],
+        );
+        assert!(flags_of("explanation_changed", &same, "2007-12-31").is_empty());
+        let changed = child(
+            None,
+            vec![
+                explained(1, "2007-04-09", "scratched by a dog", None),
+                explained(2, "2007-04-09", "pushed over", None),
+            ],
+        );
+        assert_eq!(
+            flags_of("explanation_changed", &changed, "2007-12-31").len(),
+            1
+        );
+        let doubted = child(
+            None,
+            vec![explained(
+                1,
+                "2006-12-11",
+                "fell from the sofa",
+                Some(MedicalOpinion::Inconsistent),
+            )],
+        );
+        assert_eq!(
+            flags_of("explanation_inconsistent", &doubted, "2007-12-31").len(),
+            1
+        );
     }
 
     #[test]
