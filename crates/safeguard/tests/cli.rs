@@ -584,14 +584,23 @@ fn replay_shows_when_each_concern_could_first_have_been_known() {
         text.lines()
             .any(|l| l.starts_with(date) && l.contains(rule))
     };
-    // The entries linked to this child by NHS number; the hospital visit in April under a
-    // misspelt name, and the partner's records, wait for identity resolution.
+    // The entries linked to this child by NHS number. The hospital visit in April under a
+    // misspelt name, and the partner's police and hospital records (which contradict the
+    // mother's claims), join this chronology only with identity resolution.
     assert!(flagged("2006-12-11", "injury_to_non_mobile_baby"), "{text}");
     assert!(
         flagged("2007-01-05", "statutory_timescale_missed"),
         "the initial conference came late: {text}"
     );
     assert!(flagged("2007-05-10", "injury_while_on_plan"), "{text}");
+    assert!(
+        flagged("2007-01-05", "new_unrelated_adult"),
+        "\"Dan\", said to be only a friend: {text}"
+    );
+    assert!(
+        flagged("2007-01-20", "unverified_adult"),
+        "no check on \"Dan\" within 10 working days: {text}"
+    );
     assert!(
         flagged("2007-06-21", "statutory_timescale_missed"),
         "the legal planning meeting came late: {text}"
