@@ -66,6 +66,44 @@ pub struct Flag {
     pub sentence: String,
 }
 
+impl Flag {
+    /// What identifies a flag across re-evaluations: its rule and the entry it rests on first.
+    pub fn key(&self) -> String {
+        match self.entries.first() {
+            Some(first) => format!("{}:{first}", self.rule),
+            None => self.rule.clone(),
+        }
+    }
+}
+
+/// Rules, the clocks they check, and the calendar the clocks count in.
+#[derive(Debug, Clone)]
+pub struct RuleBook {
+    /// The rules.
+    pub rules: Vec<Rule>,
+    /// The clocks.
+    pub clocks: Vec<ClockDefinition>,
+    /// The working-day calendar.
+    pub calendar: Calendar,
+}
+
+impl RuleBook {
+    /// The rules, clocks and bank holidays shipped with Safeguard.
+    pub fn shipped() -> Self {
+        Self {
+            rules: parse_rules(DEFAULT_RULES).expect("the shipped rules are valid"),
+            clocks: crate::clocks::parse_clocks(crate::clocks::DEFAULT_CLOCKS)
+                .expect("the shipped clocks are valid"),
+            calendar: Calendar::england_and_wales(),
+        }
+    }
+
+    /// Every flag on the child's record as it was known on `as_of`.
+    pub fn evaluate(&self, child: &Child, as_of: NaiveDate) -> Result<Vec<Flag>, CalendarError> {
+        evaluate(&self.rules, &self.clocks, child, as_of, &self.calendar)
+    }
+}
+
 /// An entry of a child's chronology, with the persons its participants belong to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChronologyItem {

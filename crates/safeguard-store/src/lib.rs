@@ -8,6 +8,7 @@
 pub mod accounts;
 mod append;
 pub mod audit;
+pub mod flags;
 mod migrate;
 mod postgres;
 mod read;

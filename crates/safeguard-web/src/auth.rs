@@ -105,6 +105,7 @@ pub fn rule_for(method: &Method, route: &str) -> Option<Rule> {
         "/persons/{id}" if get => Rule::ReadChild("read_chronology"),
         "/api/v1/persons/{id}/chronology" if get => Rule::ReadChild("read_chronology"),
         "/api/v1/persons/{id}/household" if get => Rule::ReadChild("read_household"),
+        "/api/v1/persons/{id}/flags" if get => Rule::ReadChild("read_flags"),
         "/api/v1/persons/{id}/access-log" | "/persons/{id}/access-log" if get => Rule::AccessLog,
         "/api/v1/persons/{id}/break-glass" | "/persons/{id}/break-glass" if post => {
             Rule::BreakGlass

@@ -81,6 +81,24 @@ pub(crate) async fn create_entries(
             other => other,
         })
         .await?;
+    // The children these entries are about are re-evaluated now, in this request, so that a
+    // flag is on their record before the sender hears back.
+    let created: Vec<_> = results
+        .iter()
+        .filter(|r| r.outcome == Outcome::Created)
+        .map(|r| r.id)
+        .collect();
+    let rules = state.rules.clone();
+    let actor = caller.actor();
+    state
+        .blocking(move |store| {
+            let today = chrono::Local::now().date_naive();
+            for child in store.subject_children(&created)? {
+                store.refresh_flags(&actor, child, &rules, today)?;
+            }
+            Ok(())
+        })
+        .await?;
     let status = if results.iter().any(|r| r.outcome == Outcome::Created) {
         StatusCode::CREATED
     } else {

@@ -50,6 +50,8 @@ pub struct AppState {
     pub config: Config,
     /// Failed sign-ins by address.
     pub throttle: std::sync::Arc<auth::Throttle>,
+    /// The rules, clocks and calendar flags are evaluated with.
+    pub rules: std::sync::Arc<safeguard_core::rules::RuleBook>,
 }
 
 impl AppState {
@@ -59,6 +61,15 @@ impl AppState {
             store,
             config,
             throttle: Default::default(),
+            rules: std::sync::Arc::new(safeguard_core::rules::RuleBook::shipped()),
+        }
+    }
+
+    /// The same state with other rules (a local safeguarding partnership's).
+    pub fn with_rules(self, rules: safeguard_core::rules::RuleBook) -> Self {
+        Self {
+            rules: std::sync::Arc::new(rules),
+            ..self
         }
     }
 }

@@ -19,6 +19,7 @@ use crate::AppState;
         crate::persons::get_chronology,
         crate::persons::get_household,
         crate::persons::get_access_log,
+        crate::persons::get_flags,
         crate::persons::break_glass,
     ),
     modifiers(&Security),

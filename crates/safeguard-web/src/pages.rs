@@ -119,6 +119,14 @@ fn first(person: &Person, f: impl Fn(&safeguard_core::LinkedRecord) -> Option<St
         .unwrap_or_else(|| "Not recorded".to_owned())
 }
 
+fn severity(s: safeguard_core::rules::Severity) -> &'static str {
+    match s {
+        safeguard_core::rules::Severity::High => "high",
+        safeguard_core::rules::Severity::Medium => "medium",
+        safeguard_core::rules::Severity::Low => "low",
+    }
+}
+
 /// A date of birth as people write it: `14 June 2006`, `June 2006`, `2006`.
 fn date_of_birth(date: Option<PartialDate>) -> String {
     match date {
@@ -147,8 +155,14 @@ async fn person_page(
     let id = parse_person_id(&id)?;
     let query = params.to_query()?;
     let person = load_person(&state, id).await?;
-    let (page, agencies) = state
-        .blocking(move |store| Ok((store.chronology(id, &query)?, store.agencies()?)))
+    let (page, agencies, flags) = state
+        .blocking(move |store| {
+            Ok((
+                store.chronology(id, &query)?,
+                store.agencies()?,
+                store.flags(id)?,
+            ))
+        })
         .await?;
     let agency_names: HashMap<String, String> = agencies
         .iter()
@@ -174,6 +188,28 @@ async fn person_page(
                             td { (date_of_birth(r.record.date_of_birth)) }
                             td { (r.record.nhs_number.as_ref().map_or("Not recorded".to_owned(), |n| n.to_string())) }
                             td { (r.record.addresses.first().map_or("Not recorded".to_owned(), |a| a.display())) }
+                        }
+                    }
+                }
+            }
+            h2 id="concerns" { "Concerns" }
+            @if flags.is_empty() {
+                p { "No rule has raised a concern on this record." }
+            } @else {
+                ul class="flags" {
+                    @for f in &flags {
+                        li class={ "flag flag-" (severity(f.flag.severity)) } {
+                            strong class="tag" { (severity(f.flag.severity)) }
+                            " " (f.flag.sentence)
+                            br;
+                            span class="hint" {
+                                "Knowable from " (f.flag.first_knowable.format("%-d %B %Y").to_string()) ". Entries: "
+                                @for (n, e) in f.flag.entries.iter().enumerate() {
+                                    @if n > 0 { ", " }
+                                    a href={ "#entry-" (e) } { (n + 1) }
+                                }
+                                " (rule " (f.flag.rule) ")"
+                            }
                         }
                     }
                 }

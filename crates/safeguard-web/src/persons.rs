@@ -10,6 +10,7 @@ use axum::{Json, Router};
 use chrono::NaiveDate;
 use safeguard_core::{AgencyId, EntryKind, FieldError, Household, Person, PersonId};
 use safeguard_store::audit::{AuditEvent, ChainedEvent};
+use safeguard_store::flags::StoredFlag;
 use safeguard_store::{ChronologyEntry, ChronologyPage, ChronologyQuery, MAX_PAGE};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -24,6 +25,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/api/v1/persons/{id}/chronology", get(get_chronology))
         .route("/api/v1/persons/{id}/household", get(get_household))
         .route("/api/v1/persons/{id}/access-log", get(get_access_log))
+        .route("/api/v1/persons/{id}/flags", get(get_flags))
         .route("/api/v1/persons/{id}/break-glass", post(break_glass))
 }
 
@@ -408,4 +410,31 @@ pub(crate) async fn break_glass(
         .map_err(|e| Error::BadRequest(vec![FieldError::new("reason", e.to_string())]))?;
     grant_break_glass(&state, &caller, id, request.reason).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The flags open on a child's record.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct FlagsResponse {
+    /// Most severe and earliest first.
+    flags: Vec<StoredFlag>,
+}
+
+/// The flags open on the child's record: each with its rule, parameters, severity, the entries
+/// behind it, the date it first became knowable and a sentence.
+#[utoipa::path(get, path = "/api/v1/persons/{id}/flags", tag = "persons",
+    security(("token" = []), ("session" = [])),
+    params(("id" = PersonId, Path, description = "Person identifier")),
+    responses(
+        (status = 200, description = "Open flags", body = FlagsResponse),
+        (status = 400, description = "Not a person identifier", body = ErrorBody),
+        (status = 401, description = "No valid session or API token", body = ErrorBody),
+        (status = 403, description = "No access to this child's record", body = ErrorBody),
+    ))]
+pub(crate) async fn get_flags(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<FlagsResponse>, Error> {
+    let id = parse_person_id(&id)?;
+    let flags = state.blocking(move |store| store.flags(id)).await?;
+    Ok(Json(FlagsResponse { flags }))
 }

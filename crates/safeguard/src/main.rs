@@ -135,6 +135,11 @@ enum Command {
         #[command(flatten)]
         files: replay::RuleFiles,
     },
+    /// Check or re-run the rules.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
     /// Check the audit log's hash chain.
     Audit {
         #[command(subcommand)]
@@ -144,6 +149,25 @@ enum Command {
     Bench {
         #[command(subcommand)]
         which: bench::Which,
+    },
+}
+
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// Check the rules, clocks and bank holidays files and list the rules.
+    Check {
+        #[command(flatten)]
+        files: replay::RuleFiles,
+    },
+    /// Re-evaluate every child's flags (after the rules file changes), storing the difference.
+    Rerun {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[command(flatten)]
+        files: replay::RuleFiles,
+        /// Evaluate the record as it stood on this day (default: today).
+        #[arg(long)]
+        at: Option<chrono::NaiveDate>,
     },
 }
 
@@ -265,11 +289,42 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             at,
             files,
         } => {
-            let loaded = files.load()?;
+            let book = files.load()?;
             let store = db.open()?;
             let child = replay::load_child(&store, person, &Actor::system("replay"))?;
             let as_of = at.unwrap_or_else(|| chrono::Local::now().date_naive());
-            replay::print(&replay::replay(&child, &loaded, as_of)?);
+            replay::print(&replay::replay(&child, &book, as_of)?);
+            Ok(())
+        }
+        Command::Rules {
+            command: RulesCommand::Check { files },
+        } => {
+            let book = files.load()?;
+            for rule in &book.rules {
+                println!(
+                    "{:<32} {:<7} {}",
+                    rule.id,
+                    format!("{:?}", rule.severity).to_lowercase(),
+                    rule.source
+                );
+            }
+            println!(
+                "{} rules and {} clocks are valid.",
+                book.rules.len(),
+                book.clocks.len()
+            );
+            Ok(())
+        }
+        Command::Rules {
+            command: RulesCommand::Rerun { db, files, at },
+        } => {
+            let book = files.load()?;
+            let as_of = at.unwrap_or_else(|| chrono::Local::now().date_naive());
+            let [children, raised, updated, resolved] =
+                replay::rerun(&db.open()?, &book, as_of, &Actor::system("rules-rerun"))?;
+            println!(
+                "Re-evaluated {children} children: {raised} flags raised, {updated} updated, {resolved} resolved."
+            );
             Ok(())
         }
         Command::Bench { which } => bench::run(&which),

@@ -8,13 +8,11 @@ use anyhow::Context;
 use chrono::NaiveDate;
 use clap::Args;
 use safeguard_core::calendar::Calendar;
-use safeguard_core::clocks::{ClockDefinition, DEFAULT_CLOCKS, parse_clocks};
-use safeguard_core::rules::{
-    Child, ChronologyItem, DEFAULT_RULES, Flag, Rule, evaluate, parse_rules,
-};
-use safeguard_core::{EntryDetails, EntryKind, MeetingStage, PartialDate, PersonId, StageEvent};
+use safeguard_core::clocks::{DEFAULT_CLOCKS, parse_clocks};
+use safeguard_core::rules::{Child, DEFAULT_RULES, Flag, RuleBook, parse_rules};
+use safeguard_core::{EntryDetails, EntryKind, MeetingStage, PersonId, StageEvent};
 use safeguard_store::audit::AuditEvent;
-use safeguard_store::{Actor, ChronologyQuery, MAX_PAGE, Store};
+use safeguard_store::{Actor, Store};
 
 /// Where rules, clocks and bank holidays come from: the shipped files unless replaced.
 #[derive(Args, Clone)]
@@ -30,13 +28,6 @@ pub struct RuleFiles {
     bank_holidays: Option<PathBuf>,
 }
 
-/// The loaded rules, clocks and calendar.
-pub struct Loaded {
-    pub rules: Vec<Rule>,
-    pub clocks: Vec<ClockDefinition>,
-    pub calendar: Calendar,
-}
-
 fn read(path: &Option<PathBuf>, default: &str) -> anyhow::Result<String> {
     match path {
         Some(p) => {
@@ -47,7 +38,7 @@ fn read(path: &Option<PathBuf>, default: &str) -> anyhow::Result<String> {
 }
 
 impl RuleFiles {
-    pub fn load(&self) -> anyhow::Result<Loaded> {
+    pub fn load(&self) -> anyhow::Result<RuleBook> {
         let rules = parse_rules(&read(&self.rules, DEFAULT_RULES)?)?;
         let clocks = parse_clocks(&read(&self.clocks, DEFAULT_CLOCKS)?)?;
         let calendar = match &self.bank_holidays {
@@ -57,7 +48,7 @@ impl RuleFiles {
             }
             Some(_) => Calendar::from_csv(&read(&self.bank_holidays, "")?)?,
         };
-        Ok(Loaded {
+        Ok(RuleBook {
             rules,
             clocks,
             calendar,
@@ -65,49 +56,16 @@ impl RuleFiles {
     }
 }
 
-/// A child as the rules see them: their most precise date of birth and every entry.
+/// A child as the rules see them, read for the replay (and audited as a read).
 pub fn load_child(store: &Store, person: PersonId, actor: &Actor) -> anyhow::Result<Child> {
-    let found = store
-        .person(person)?
+    let child = store
+        .child(person)?
         .with_context(|| format!("no person {person}"))?;
-    let precision = |d: &PartialDate| match d {
-        PartialDate::Day(_) => 2,
-        PartialDate::Month(..) => 1,
-        PartialDate::Year(_) => 0,
-    };
-    let date_of_birth = found
-        .records
-        .iter()
-        .filter_map(|r| r.record.date_of_birth)
-        .max_by_key(precision);
-    let mut chronology = Vec::new();
-    let mut query = ChronologyQuery {
-        limit: MAX_PAGE,
-        ..ChronologyQuery::default()
-    };
-    loop {
-        let page = store.chronology(person, &query)?;
-        for e in &page.entries {
-            chronology.push(ChronologyItem {
-                id: e.id,
-                entry: e.entry.decode()?,
-                person_ids: e.person_ids.clone(),
-            });
-        }
-        match page.next {
-            Some(next) => query.after = Some(next),
-            None => break,
-        }
-    }
     store.record_access(
         actor,
         &[AuditEvent::new("read_chronology", person.to_string())],
     )?;
-    Ok(Child {
-        person,
-        date_of_birth,
-        chronology,
-    })
+    Ok(child)
 }
 
 /// Whether an entry is an escalation: a strategy discussion, an enquiry, a conference, a legal
@@ -130,14 +88,8 @@ fn is_escalation(details: &EntryDetails) -> bool {
 pub type Replayed = (Flag, Option<(NaiveDate, EntryKind)>);
 
 /// Flags with the first escalation on or after each flag's date.
-pub fn replay(child: &Child, loaded: &Loaded, as_of: NaiveDate) -> anyhow::Result<Vec<Replayed>> {
-    let mut flags = evaluate(
-        &loaded.rules,
-        &loaded.clocks,
-        child,
-        as_of,
-        &loaded.calendar,
-    )?;
+pub fn replay(child: &Child, book: &RuleBook, as_of: NaiveDate) -> anyhow::Result<Vec<Replayed>> {
+    let mut flags = book.evaluate(child, as_of)?;
     flags.sort_by(|a, b| (a.first_knowable, &a.rule).cmp(&(b.first_knowable, &b.rule)));
     Ok(flags
         .into_iter()
@@ -180,4 +132,33 @@ pub fn print(rows: &[Replayed]) {
         );
         println!("{:<11} {}", "", flag.sentence);
     }
+}
+
+/// Re-evaluates every child's flags, showing progress; returns (children, raised, updated,
+/// resolved).
+pub fn rerun(
+    store: &Store,
+    book: &RuleBook,
+    as_of: NaiveDate,
+    actor: &Actor,
+) -> anyhow::Result<[usize; 4]> {
+    let children = store.all_subject_children()?;
+    let bar = indicatif::ProgressBar::new(children.len() as u64).with_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg:>24} [{bar:40}] {pos}/{len} children ({per_sec}, {eta} left)",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    bar.set_message("evaluating rules");
+    let mut totals = [children.len(), 0, 0, 0];
+    for child in children {
+        let changes = store.refresh_flags(actor, child, book, as_of)?;
+        totals[1] += changes.raised.len();
+        totals[2] += changes.updated.len();
+        totals[3] += changes.resolved.len();
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    Ok(totals)
 }

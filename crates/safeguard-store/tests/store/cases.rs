@@ -734,3 +734,56 @@ pub fn breaking_glass_is_granted_for_the_session_and_audited_with_its_reason(sto
     );
     assert!(store.verify_audit().unwrap().is_ok());
 }
+
+pub fn flags_are_stored_by_difference_and_each_change_is_audited(store: &TestStore) {
+    use safeguard_core::rules::RuleBook;
+    let book = RuleBook::shipped();
+    let today = day(2007, 12, 31);
+    let mut injury = entry("north-hospital", "h1", "2006-12-11");
+    injury["details"] =
+        json!({"kind": "injury_observed", "body_site": "face", "injury_type": "bruise"});
+    injury["recorded_at"] = "2006-12-11T18:00:00Z".into();
+    let appended = append(store, vec![injury]);
+    let child = person_of(store, "north-hospital", "C1");
+    assert_eq!(
+        store.subject_children(&[appended[0].id]).unwrap(),
+        vec![child]
+    );
+    assert_eq!(store.all_subject_children().unwrap(), vec![child]);
+
+    let first = store.refresh_flags(&actor(), child, &book, today).unwrap();
+    assert_eq!(
+        first
+            .raised
+            .iter()
+            .map(|f| f.rule.as_str())
+            .collect::<Vec<_>>(),
+        ["injury_to_non_mobile_baby"]
+    );
+    let stored = store.flags(child).unwrap();
+    assert_eq!(stored[0].flag.entries, vec![appended[0].id]);
+    assert_eq!(stored[0].flag.first_knowable, day(2006, 12, 11));
+
+    let again = store.refresh_flags(&actor(), child, &book, today).unwrap();
+    assert_eq!(
+        again,
+        Default::default(),
+        "nothing changed, nothing written"
+    );
+
+    let mut correction = entry("north-hospital", "h1-corrected", "2006-12-11");
+    correction["supersedes"] = "h1".into();
+    append(store, vec![correction]);
+    let corrected = store.refresh_flags(&actor(), child, &book, today).unwrap();
+    assert_eq!(corrected.resolved.len(), 1);
+    assert!(store.flags(child).unwrap().is_empty());
+
+    let log: Vec<String> = store
+        .access_log(&child.to_string())
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(log, ["flag_resolved", "flag_raised"], "newest first");
+    assert!(store.verify_audit().unwrap().is_ok());
+}

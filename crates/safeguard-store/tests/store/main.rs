@@ -40,4 +40,5 @@ on_both_engines!(
     api_tokens_work_until_revoked,
     involvement_comes_from_recent_entries_and_allocations,
     breaking_glass_is_granted_for_the_session_and_audited_with_its_reason,
+    flags_are_stored_by_difference_and_each_change_is_audited,
 );

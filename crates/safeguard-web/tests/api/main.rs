@@ -2,6 +2,7 @@
 
 mod access;
 mod entries;
+mod flags;
 mod helpers;
 mod openapi;
 mod pages;

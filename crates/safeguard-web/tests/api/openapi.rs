@@ -27,6 +27,7 @@ async fn the_document_describes_every_api_route() {
             "/api/v1/persons/{id}/access-log",
             "/api/v1/persons/{id}/break-glass",
             "/api/v1/persons/{id}/chronology",
+            "/api/v1/persons/{id}/flags",
             "/api/v1/persons/{id}/household",
             "/healthz",
         ]

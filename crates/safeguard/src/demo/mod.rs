@@ -150,6 +150,12 @@ pub fn seed(store: &Store, population: &Population) -> anyhow::Result<PersonId> 
         .context("failed to refresh planner statistics")?;
     let child = demo_child(store)?.context("the demo child is missing after seeding")?;
     seed_users(store, child)?;
+    crate::replay::rerun(
+        store,
+        &safeguard_core::rules::RuleBook::shipped(),
+        chrono::Local::now().date_naive(),
+        &actor,
+    )?;
     Ok(child)
 }
 

@@ -1,0 +1,275 @@
+//! Flags on children's records: re-evaluated when an entry about a child arrives (or when the
+//! rules change), and stored only by difference, each change audited.
+
+use chrono::{NaiveDate, Utc};
+use safeguard_core::rules::{Child, ChronologyItem, Flag, RuleBook, Severity};
+use safeguard_core::{EntryId, FieldError, PartialDate, PersonId};
+use serde::Serialize;
+
+use crate::append::parse_id;
+use crate::audit::{self, AuditEvent};
+use crate::read::ChronologyQuery;
+use crate::sql::{Row, SqlExt};
+use crate::{Actor, MAX_PAGE, Store, StoreError};
+
+/// A flag as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StoredFlag {
+    /// The flag.
+    #[serde(flatten)]
+    pub flag: Flag,
+    /// When Safeguard raised it.
+    pub raised_at: chrono::DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: chrono::DateTime<Utc>,
+}
+
+/// What a re-evaluation changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FlagChanges {
+    /// Flags raised now.
+    pub raised: Vec<Flag>,
+    /// Flags whose entries or wording changed.
+    pub updated: Vec<Flag>,
+    /// Keys of flags that no longer hold.
+    pub resolved: Vec<String>,
+}
+
+fn severity_text(s: Severity) -> &'static str {
+    match s {
+        Severity::Low => "low",
+        Severity::Medium => "medium",
+        Severity::High => "high",
+    }
+}
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+fn flag_from(row: &Row) -> Result<StoredFlag, StoreError> {
+    let at = |i| {
+        row.int(i).and_then(|t| {
+            chrono::DateTime::from_timestamp_micros(t).ok_or_else(|| corrupt("a flag time"))
+        })
+    };
+    Ok(StoredFlag {
+        flag: Flag {
+            rule: row.text(0)?.to_owned(),
+            severity: serde_json::from_value(serde_json::Value::from(row.text(1)?))
+                .map_err(corrupt)?,
+            first_knowable: NaiveDate::parse_from_str(row.text(2)?, "%Y-%m-%d").map_err(corrupt)?,
+            sentence: row.text(3)?.to_owned(),
+            entries: row
+                .text(4)?
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(|id| parse_id(id).map(EntryId))
+                .collect::<Result<_, _>>()?,
+            parameters: serde_json::from_str(row.text(5)?).map_err(corrupt)?,
+        },
+        raised_at: at(6)?,
+        updated_at: at(7)?,
+    })
+}
+
+const FLAG_COLUMNS: &str =
+    "rule, severity, first_knowable, sentence, entries, parameters, raised_at, updated_at";
+
+impl Store {
+    /// A child as the rules see them: their most precise date of birth and every entry.
+    pub fn child(&self, person: PersonId) -> Result<Option<Child>, StoreError> {
+        let Some(found) = self.person(person)? else {
+            return Ok(None);
+        };
+        let precision = |d: &PartialDate| match d {
+            PartialDate::Day(_) => 2,
+            PartialDate::Month(..) => 1,
+            PartialDate::Year(_) => 0,
+        };
+        let date_of_birth = found
+            .records
+            .iter()
+            .filter_map(|r| r.record.date_of_birth)
+            .max_by_key(precision);
+        let mut chronology = Vec::new();
+        let mut query = ChronologyQuery {
+            limit: MAX_PAGE,
+            ..ChronologyQuery::default()
+        };
+        loop {
+            let page = self.chronology(person, &query)?;
+            for e in &page.entries {
+                chronology.push(ChronologyItem {
+                    id: e.id,
+                    entry: e.entry.decode()?,
+                    person_ids: e.person_ids.clone(),
+                });
+            }
+            match page.next {
+                Some(next) => query.after = Some(next),
+                None => break,
+            }
+        }
+        Ok(Some(Child {
+            person,
+            date_of_birth,
+            chronology,
+        }))
+    }
+
+    /// The flags open on a child's record, most severe and earliest first.
+    pub fn flags(&self, person: PersonId) -> Result<Vec<StoredFlag>, StoreError> {
+        let mut flags = self.read(|sql| {
+            sql.query(
+                &format!(
+                    "SELECT {FLAG_COLUMNS} FROM flags WHERE person_id = $1 AND resolved_at IS NULL"
+                ),
+                &[person.to_string().into()],
+            )?
+            .iter()
+            .map(flag_from)
+            .collect::<Result<Vec<_>, _>>()
+        })?;
+        flags.sort_by(|a, b| {
+            (b.flag.severity, a.flag.first_knowable, &a.flag.rule).cmp(&(
+                a.flag.severity,
+                b.flag.first_knowable,
+                &b.flag.rule,
+            ))
+        });
+        Ok(flags)
+    }
+
+    /// Re-evaluates a child's flags as of `as_of` and stores the difference, auditing each
+    /// change. A person who is not a child on any entry has no flags.
+    pub fn refresh_flags(
+        &self,
+        actor: &Actor,
+        person: PersonId,
+        book: &RuleBook,
+        as_of: NaiveDate,
+    ) -> Result<FlagChanges, StoreError> {
+        let Some(child) = self.child(person)? else {
+            return Ok(FlagChanges::default());
+        };
+        let flags = book
+            .evaluate(&child, as_of)
+            .map_err(|e| StoreError::Invalid {
+                index: None,
+                error: FieldError::new("bank_holidays", e.to_string()),
+            })?;
+        let now = Utc::now().timestamp_micros();
+        self.write(|sql| {
+            let open: std::collections::BTreeMap<String, StoredFlag> = sql
+                .query(
+                    &format!("SELECT {FLAG_COLUMNS}, flag_key FROM flags WHERE person_id = $1 AND resolved_at IS NULL"),
+                    &[person.to_string().into()],
+                )?
+                .iter()
+                .map(|r| Ok((r.text(8)?.to_owned(), flag_from(r)?)))
+                .collect::<Result<_, StoreError>>()?;
+            let mut changes = FlagChanges::default();
+            let mut seen = std::collections::BTreeSet::new();
+            for flag in flags {
+                let key = flag.key();
+                if !seen.insert(key.clone()) {
+                    continue;
+                }
+                let values = [
+                    person.to_string().into(),
+                    key.as_str().into(),
+                    flag.rule.as_str().into(),
+                    severity_text(flag.severity).into(),
+                    flag.first_knowable.to_string().into(),
+                    flag.sentence.as_str().into(),
+                    flag.entries.iter().map(|e| e.to_string()).collect::<Vec<_>>().join(",").into(),
+                    flag.parameters.to_string().into(),
+                    now.into(),
+                ];
+                match open.get(&key) {
+                    Some(stored) if stored.flag == flag => {}
+                    Some(_) => {
+                        sql.execute(
+                            "UPDATE flags SET rule = $3, severity = $4, first_knowable = $5, sentence = $6,
+                                 entries = $7, parameters = $8, updated_at = $9
+                             WHERE person_id = $1 AND flag_key = $2",
+                            &values,
+                        )?;
+                        changes.updated.push(flag);
+                    }
+                    None => {
+                        // A flag resolved before and raised again is raised anew.
+                        sql.execute("DELETE FROM flags WHERE person_id = $1 AND flag_key = $2", &values[..2])?;
+                        sql.execute(
+                            "INSERT INTO flags (person_id, flag_key, rule, severity, first_knowable, sentence,
+                                 entries, parameters, raised_at, updated_at)
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+                            &values,
+                        )?;
+                        changes.raised.push(flag);
+                    }
+                }
+            }
+            for key in open.keys().filter(|k| !seen.contains(*k)) {
+                sql.execute(
+                    "UPDATE flags SET resolved_at = $3 WHERE person_id = $1 AND flag_key = $2",
+                    &[person.to_string().into(), key.as_str().into(), now.into()],
+                )?;
+                changes.resolved.push(key.clone());
+            }
+            let subject = person.to_string();
+            let event = |action: &str, key: String| AuditEvent { reason: Some(key), ..AuditEvent::new(action, subject.as_str()) };
+            let events: Vec<AuditEvent> = changes
+                .raised
+                .iter()
+                .map(|f| event("flag_raised", f.key()))
+                .chain(changes.updated.iter().map(|f| event("flag_updated", f.key())))
+                .chain(changes.resolved.iter().map(|k| event("flag_resolved", k.clone())))
+                .collect();
+            audit::append_events(sql, actor, now, &events)?;
+            Ok(changes)
+        })
+    }
+
+    /// The children an entry is about (its subject children's persons).
+    pub fn subject_children(&self, entries: &[EntryId]) -> Result<Vec<PersonId>, StoreError> {
+        let mut children = std::collections::BTreeSet::new();
+        self.read(|sql| {
+            for id in entries {
+                for row in sql.query(
+                    "SELECT r.person_id FROM entry_persons ep JOIN person_records r ON r.id = ep.record_id
+                     WHERE ep.entry_id = $1 AND ep.role = 'subject_child'",
+                    &[id.to_string().into()],
+                )? {
+                    children.insert(PersonId(parse_id(row.text(0)?)?));
+                }
+            }
+            Ok(())
+        })?;
+        Ok(children.into_iter().collect())
+    }
+
+    /// Every person who is the subject child of some entry.
+    pub fn all_subject_children(&self) -> Result<Vec<PersonId>, StoreError> {
+        self.read(|sql| {
+            sql.query(
+                "SELECT DISTINCT r.person_id FROM entry_persons ep JOIN person_records r ON r.id = ep.record_id
+                 WHERE ep.role = 'subject_child' ORDER BY r.person_id",
+                &[],
+            )?
+            .iter()
+            .map(|r| parse_id(r.text(0)?).map(PersonId))
+            .collect()
+        })
+    }
+
+    /// Whether any flag is stored at all (for tests and tools).
+    pub fn flag_count(&self) -> Result<i64, StoreError> {
+        self.read(|sql| {
+            sql.query_opt("SELECT COUNT(*) FROM flags WHERE resolved_at IS NULL", &[])?
+                .map_or(Ok(0), |r| r.int(0))
+        })
+    }
+}
