@@ -6,6 +6,7 @@
 //! (agency, source system, source id), and writes an audit row for every entry it stores.
 
 pub mod accounts;
+pub mod alerts;
 mod append;
 pub mod audit;
 pub mod flags;

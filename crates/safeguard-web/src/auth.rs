@@ -75,8 +75,10 @@ impl Caller {
 pub enum Rule {
     /// Anyone: health, sign-in, the OpenAPI document, static assets.
     Public,
-    /// Any signed-in user (sign-out, the home page).
+    /// Any signed-in user (sign-out).
     SignedIn,
+    /// A person with a session, whatever their role (their own alerts).
+    Person,
     /// A user who may search for persons (not auditors or administrators).
     Search,
     /// Reading a child's record (`{id}` in the path): the access rule, audited as `action`.
@@ -113,6 +115,7 @@ pub fn rule_for(method: &Method, route: &str) -> Option<Rule> {
         "/persons/{id}/break-glass" if get => Rule::BreakGlass,
         "/api/v1/entries" if post => Rule::WriteEntries,
         "/break-glass" if get => Rule::SafeguardingLead,
+        "/api/v1/alerts" | "/alerts" if get => Rule::Person,
         _ => return None,
     })
 }
@@ -296,6 +299,14 @@ async fn check(state: &AppState, mut request: Request) -> Result<Request, Respon
     let user_has = |f: fn(access::Role) -> bool| matches!(&principal, Principal::User { roles, .. } if roles.iter().copied().any(f));
     match rule {
         Rule::Public | Rule::SignedIn => {}
+        Rule::Person => {
+            if caller.session().is_none() {
+                return Err(
+                    Error::Forbidden("this is for people, not agency systems".into())
+                        .into_response(),
+                );
+            }
+        }
         Rule::Search => {
             if !user_has(access::Role::searches) {
                 return Err(

@@ -81,8 +81,8 @@ pub(crate) async fn create_entries(
             other => other,
         })
         .await?;
-    // The children these entries are about are re-evaluated now, in this request, so that a
-    // flag is on their record before the sender hears back.
+    // The children these entries are about are re-evaluated, and their professionals in other
+    // agencies alerted, in this request: both are stored before the sender hears back.
     let created: Vec<_> = results
         .iter()
         .filter(|r| r.outcome == Outcome::Created)
@@ -95,6 +95,11 @@ pub(crate) async fn create_entries(
             let today = chrono::Local::now().date_naive();
             for child in store.subject_children(&created)? {
                 store.refresh_flags(&actor, child, &rules, today)?;
+            }
+            for entry in &created {
+                for child in store.subject_children(&[*entry])? {
+                    store.raise_alerts(*entry, child)?;
+                }
             }
             Ok(())
         })

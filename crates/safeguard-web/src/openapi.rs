@@ -20,12 +20,14 @@ use crate::AppState;
         crate::persons::get_household,
         crate::persons::get_access_log,
         crate::persons::get_flags,
+        crate::persons::get_alerts,
         crate::persons::break_glass,
     ),
     modifiers(&Security),
     tags(
         (name = "entries", description = "Recording what agencies know"),
         (name = "persons", description = "Persons, their chronologies and households"),
+        (name = "alerts", description = "What other agencies recorded about your children"),
     )
 )]
 pub struct ApiDoc;

@@ -53,6 +53,7 @@ pub(crate) fn layout(title: &str, session: Option<&Session>, body: Markup) -> Ht
                             a class="header-name" href="/" { "Safeguard" }
                             @if let Some(s) = session {
                                 form class="header-user" method="post" action="/sign-out" {
+                                    a class="header-link" href="/alerts" { "Alerts" }
                                     span { (s.user.display_name) }
                                     input type="hidden" name=(CSRF_FIELD) value=(s.csrf_token);
                                     button class="link-button" type="submit" { "Sign out" }
@@ -155,8 +156,12 @@ async fn person_page(
     let id = parse_person_id(&id)?;
     let query = params.to_query()?;
     let person = load_person(&state, id).await?;
+    let reader = caller.session().map(|s| s.user.id.clone());
     let (page, agencies, flags) = state
         .blocking(move |store| {
+            if let Some(user) = reader {
+                store.mark_alerts_read(&user, id)?;
+            }
             Ok((
                 store.chronology(id, &query)?,
                 store.agencies()?,

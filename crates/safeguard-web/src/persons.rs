@@ -9,6 +9,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::NaiveDate;
 use safeguard_core::{AgencyId, EntryKind, FieldError, Household, Person, PersonId};
+use safeguard_store::alerts::Alert;
 use safeguard_store::audit::{AuditEvent, ChainedEvent};
 use safeguard_store::flags::StoredFlag;
 use safeguard_store::{ChronologyEntry, ChronologyPage, ChronologyQuery, MAX_PAGE};
@@ -20,6 +21,7 @@ use crate::{AppState, Error, ErrorBody, Params};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
+        .route("/api/v1/alerts", get(get_alerts))
         .route("/api/v1/persons", get(search_persons))
         .route("/api/v1/persons/{id}", get(get_person))
         .route("/api/v1/persons/{id}/chronology", get(get_chronology))
@@ -437,4 +439,32 @@ pub(crate) async fn get_flags(
     let id = parse_person_id(&id)?;
     let flags = state.blocking(move |store| store.flags(id)).await?;
     Ok(Json(FlagsResponse { flags }))
+}
+
+/// A professional's alerts.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct AlertsResponse {
+    /// Newest first.
+    alerts: Vec<Alert>,
+}
+
+/// The signed-in professional's alerts: entries other agencies recorded about children they
+/// lead (or, on a plan, are allocated to).
+#[utoipa::path(get, path = "/api/v1/alerts", tag = "alerts",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "Alerts, newest first", body = AlertsResponse),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not a person", body = ErrorBody),
+    ))]
+pub(crate) async fn get_alerts(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Json<AlertsResponse>, Error> {
+    let user = caller
+        .session()
+        .map(|s| s.user.id.clone())
+        .ok_or_else(|| Error::Forbidden("alerts are for people".into()))?;
+    let alerts = state.blocking(move |store| store.alerts(&user)).await?;
+    Ok(Json(AlertsResponse { alerts }))
 }

@@ -27,6 +27,7 @@ pub(crate) fn router() -> Router<AppState> {
         )
         .route("/persons/{id}/access-log", get(access_log_page))
         .route("/break-glass", get(break_glass_report))
+        .route("/alerts", get(alerts_page))
 }
 
 fn cookie_header(state: &AppState, name: &str, value: &str, max_age: i64) -> String {
@@ -276,6 +277,42 @@ async fn break_glass_report(
         html! {
             h1 { "Break-glass reads by your agency" }
             @if events.is_empty() { p { "None." } } @else { (access_table(&events)) }
+        },
+    ))
+}
+
+/// The signed-in professional's alerts.
+async fn alerts_page(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Html<String>, Error> {
+    let user = caller
+        .session()
+        .map(|s| s.user.id.clone())
+        .unwrap_or_default();
+    let alerts = state.blocking(move |store| store.alerts(&user)).await?;
+    Ok(layout(
+        "Alerts",
+        caller.session(),
+        html! {
+            h1 { "Alerts" }
+            @if alerts.is_empty() {
+                p { "No other agency has recorded anything about the children you hold." }
+            } @else {
+                table class="table" {
+                    thead { tr { th scope="col" { "When (UTC)" } th scope="col" { "Agency" } th scope="col" { "Recorded" } th scope="col" { "Child" } } }
+                    tbody {
+                        @for a in &alerts {
+                            tr class=[(!a.read).then_some("unread")] {
+                                td class="nowrap" { (a.created_at.format("%-d %b %Y %H:%M")) }
+                                td { (a.agency) }
+                                td { (a.kind.replace('_', " ")) }
+                                td { a href={ "/persons/" (a.person) "#entry-" (a.entry) } { "Open the record" } }
+                            }
+                        }
+                    }
+                }
+            }
         },
     ))
 }

@@ -45,6 +45,10 @@ const EXPECTED: &[(&str, [&str; 4])] = &[
         ["YYYYNNNY", "NNYNNNNN", "NNYNNNNN", "YYYYYNNN"],
     ),
     (
+        "GET /api/v1/alerts",
+        ["YYYYYYYN", "YYYYYYYN", "YYYYYYYN", "YYYYYYYN"],
+    ),
+    (
         "GET /api/v1/persons/{id}/flags",
         ["YYYYNNNY", "NNYNNNNN", "NNYNNNNN", "YYYYYNNN"],
     ),

@@ -1,6 +1,7 @@
 //! API tests through the real router, with no socket: one module per resource.
 
 mod access;
+mod alerts;
 mod entries;
 mod flags;
 mod helpers;

@@ -21,6 +21,7 @@ async fn the_document_describes_every_api_route() {
     assert_eq!(
         paths,
         [
+            "/api/v1/alerts",
             "/api/v1/entries",
             "/api/v1/persons",
             "/api/v1/persons/{id}",
