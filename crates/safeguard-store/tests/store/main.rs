@@ -41,4 +41,5 @@ on_both_engines!(
     involvement_comes_from_recent_entries_and_allocations,
     breaking_glass_is_granted_for_the_session_and_audited_with_its_reason,
     flags_are_stored_by_difference_and_each_change_is_audited,
+    incremental_flags_equal_a_full_re_evaluation_on_random_chronologies,
 );
