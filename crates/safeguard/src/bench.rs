@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use chrono::Duration as Days;
 use clap::{Args, Subcommand, ValueEnum};
-use safeguard_core::{Entry, PersonId};
+use safeguard_core::rules::{Child, ChronologyItem, RuleBook};
+use safeguard_core::{Entry, EntryId, PersonId};
 use safeguard_store::sql::{Sql, Value, placeholders};
 use safeguard_store::temp_postgres::TempPostgres;
 use safeguard_store::{Actor, Appended, ChronologyQuery, DatabaseUrl, Outcome, Store, StoreError};
@@ -26,6 +27,20 @@ pub enum Which {
     Ingest(Options),
     /// Reading a 1,000-entry chronology through the store, against the bare SQL query.
     Chronology(Options),
+    /// Rules: a full pass over generated children (children/s, against only building their
+    /// views), and the cost an appended entry adds by re-evaluating its child.
+    Rules(RulesOptions),
+}
+
+/// Options for the rules benchmark.
+#[derive(Args)]
+pub struct RulesOptions {
+    /// Children evaluated in the full pass (in memory).
+    #[arg(long, default_value_t = 100_000)]
+    children: usize,
+    /// Entries appended one by one to measure the cost re-evaluation adds to each.
+    #[arg(long, default_value_t = 200)]
+    appends: usize,
 }
 
 /// Which engines to measure.
@@ -113,7 +128,10 @@ fn engines(which: Engines) -> Vec<&'static str> {
 }
 
 pub fn run(which: &Which) -> anyhow::Result<()> {
-    let (Which::Ingest(options) | Which::Chronology(options)) = which;
+    let options = match which {
+        Which::Ingest(o) | Which::Chronology(o) => o,
+        Which::Rules(o) => return rules(o),
+    };
     let mut databases = Databases::new(options.engine)?;
     let population = demo::Population {
         families: options.families,
@@ -121,8 +139,156 @@ pub fn run(which: &Which) -> anyhow::Result<()> {
     };
     match which {
         Which::Ingest(_) => ingest(&mut databases, options, &population),
-        Which::Chronology(_) => chronology(&mut databases, options, &population),
+        _ => chronology(&mut databases, options, &population),
     }
+}
+
+/// Children as the rules see them, built in memory from the generated population: each
+/// family's children with their entries, in time order.
+fn generated_children(children: usize) -> Vec<Child> {
+    // Families have two children on average: generate a few more than needed and take them.
+    let population = demo::Population {
+        families: children * 6 / 10 + 10,
+        ..demo::Population::default()
+    };
+    let mut by_child: HashMap<String, Child> = HashMap::new();
+    for (n, entry) in demo::population_entries(&population)
+        .into_iter()
+        .enumerate()
+    {
+        let Some(subject) = entry
+            .persons
+            .iter()
+            .find(|p| p.role == safeguard_core::ParticipantRole::SubjectChild)
+        else {
+            continue;
+        };
+        let key = subject.record.local_id.clone();
+        let dob = subject.record.date_of_birth;
+        let next = by_child.len() as u128;
+        let child = by_child.entry(key).or_insert_with(|| Child {
+            person: PersonId(uuid::Uuid::from_u128(next + 1)),
+            date_of_birth: dob,
+            chronology: Vec::new(),
+        });
+        let person_ids = entry
+            .persons
+            .iter()
+            .enumerate()
+            .map(|(i, _)| PersonId(uuid::Uuid::from_u128(((n as u128) << 8) + i as u128)))
+            .collect();
+        child.chronology.push(ChronologyItem {
+            id: EntryId(uuid::Uuid::from_u128(n as u128 + 1)),
+            entry,
+            person_ids,
+        });
+    }
+    let mut all: Vec<Child> = by_child.into_values().take(children).collect();
+    for c in &mut all {
+        c.chronology.sort_by_key(|i| i.entry.occurred_at.start());
+    }
+    all
+}
+
+fn rules(options: &RulesOptions) -> anyhow::Result<()> {
+    let book = RuleBook::shipped();
+    let as_of = chrono::NaiveDate::from_ymd_opt(2027, 12, 31).expect("valid");
+    println!(
+        "bench rules: {} rules over generated children; baseline: building the same views without evaluating",
+        book.rules.len()
+    );
+    let bar = progress(1, "generating children".into());
+    let children = generated_children(options.children);
+    bar.finish_and_clear();
+    let entries: usize = children.iter().map(|c| c.chronology.len()).sum();
+
+    // Baseline: what any pass costs before rules run, cloning each child's view.
+    let started = Instant::now();
+    for c in &children {
+        std::hint::black_box(c.clone());
+    }
+    let baseline = started.elapsed();
+    let evaluate_all = |chunk: &[Child]| -> anyhow::Result<usize> {
+        let mut flags = 0;
+        for c in chunk {
+            flags += book
+                .evaluate(&std::hint::black_box(c.clone()), as_of)?
+                .len();
+        }
+        Ok(flags)
+    };
+    let started = Instant::now();
+    let flags = evaluate_all(&children)?;
+    let one_core = started.elapsed();
+    let started = Instant::now();
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let half = children.len() / 2;
+        let (a, b) = children.split_at(half);
+        let first = scope.spawn(|| evaluate_all(a));
+        evaluate_all(b)?;
+        first
+            .join()
+            .map_err(|_| anyhow::anyhow!("a worker panicked"))??;
+        Ok(())
+    })?;
+    let two_cores = started.elapsed();
+    let rate = |d: Duration| children.len() as f64 / d.as_secs_f64();
+    println!(
+        "full pass: {} children ({entries} entries, {flags} flags): {:.0} children/s on one core, {:.0} on two; baseline {:.0} children/s (ratio {:.2})",
+        children.len(),
+        rate(one_core),
+        rate(two_cores),
+        rate(baseline),
+        rate(one_core) / rate(baseline)
+    );
+    println!(
+        "extrapolated full pass over 1,000,000 children on this machine: {:.1} s on two cores (goal <= 60 s: {})",
+        1_000_000.0 / rate(two_cores),
+        if 1_000_000.0 / rate(two_cores) <= 60.0 {
+            "met"
+        } else {
+            "NOT MET"
+        }
+    );
+
+    // The cost re-evaluation adds to an appended entry, on SQLite with the demo case loaded.
+    let mut databases = Databases::new(Engines::Sqlite)?;
+    let with_rules = databases.fresh("sqlite")?;
+    let without = databases.fresh("sqlite")?;
+    let actor = Actor::system("bench");
+    for store in [&with_rules, &without] {
+        store.append(&actor, &demo::case_entries())?;
+    }
+    let child = demo::demo_child(&with_rules)?.context("no demo child")?;
+    let appends = long_case(options.appends + demo::case_entries().len());
+    let appends = &appends[demo::case_entries().len()..];
+    let today = chrono::Local::now().date_naive();
+    let started = Instant::now();
+    for e in appends {
+        without.append(&actor, std::slice::from_ref(e))?;
+    }
+    let plain = started.elapsed();
+    let started = Instant::now();
+    for e in appends {
+        with_rules.append(&actor, std::slice::from_ref(e))?;
+        with_rules.refresh_flags(&actor, child, &book, today)?;
+    }
+    let evaluated = started.elapsed();
+    let per = |d: Duration| d.as_secs_f64() * 1000.0 / appends.len() as f64;
+    println!(
+        "per appended entry (child growing from {} to {} entries): {:.2} ms with re-evaluation, {:.2} ms without: {:.2} ms added (goal <= 1 ms: {})",
+        demo::case_entries().len(),
+        demo::case_entries().len() + appends.len(),
+        per(evaluated),
+        per(plain),
+        per(evaluated) - per(plain),
+        if per(evaluated) - per(plain) <= 1.0 {
+            "met"
+        } else {
+            "NOT MET"
+        }
+    );
+    Ok(())
 }
 
 fn verdict(ratio: f64) -> &'static str {
