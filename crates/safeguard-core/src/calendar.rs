@@ -123,6 +123,19 @@ impl Calendar {
         Ok(date)
     }
 
+    /// The `n`th working day before `end` (`n` = 0 is `end` itself).
+    pub fn sub_working_days(&self, end: NaiveDate, n: u32) -> Result<NaiveDate, CalendarError> {
+        let mut date = end;
+        let mut left = n;
+        while left > 0 {
+            date -= Duration::days(1);
+            if self.is_working_day(date)? {
+                left -= 1;
+            }
+        }
+        Ok(date)
+    }
+
     /// Working days after `from` up to and including `to` (0 when `to` is not after `from`).
     pub fn working_days_between(
         &self,

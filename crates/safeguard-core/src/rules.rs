@@ -170,6 +170,7 @@ enum Template {
         window_days: i64,
     },
     ClockOverdue,
+    ClockDueSoon,
     Contradiction {
         assertions: Vec<String>,
     },
@@ -204,6 +205,8 @@ pub struct Rule {
     pub sentence: String,
     /// The parameters, as written.
     pub parameters: serde_json::Value,
+    /// Whether a flag it raises is escalated to team managers.
+    pub escalate: bool,
     template: Template,
 }
 
@@ -221,6 +224,8 @@ struct RawRule {
     severity: Severity,
     source: String,
     sentence: String,
+    #[serde(default)]
+    escalate: bool,
     #[serde(default)]
     params: BTreeMap<String, serde_json::Value>,
 }
@@ -366,6 +371,7 @@ fn template(
             window_days: i64::from(p.number("window_days")?),
         },
         "clock_overdue" => Template::ClockOverdue,
+        "clock_due_soon" => Template::ClockDueSoon,
         "contradiction" => Template::Contradiction {
             assertions: p.strings("assertions")?,
         },
@@ -392,7 +398,7 @@ fn template(
                 reason: format!(
                     "{other:?} is not a template: use count_in_window, entry_while_in_state, \
                      entry_while_child_younger_than, decision_without_evidence, no_escalation, \
-                     clock_overdue, contradiction, unverified_adult, new_unrelated_adult, \
+                     clock_overdue, clock_due_soon, contradiction, unverified_adult, new_unrelated_adult, \
                      not_seen_alone_while_in_state or changing_explanation"
                 ),
             });
@@ -424,6 +430,7 @@ pub fn parse_rules(text: &str) -> Result<Vec<Rule>, RulesError> {
                 source: r.source,
                 sentence: r.sentence,
                 parameters,
+                escalate: r.escalate,
             })
         })
         .collect()
@@ -688,6 +695,29 @@ pub fn evaluate(
                     if let Some((first, _)) = earlier {
                         flags.push(rule.flag(vec![first.id, item.id], item.known_on(), &[]));
                         break;
+                    }
+                }
+            }
+            Template::ClockDueSoon => {
+                let chronology: Vec<(EntryId, &Entry)> =
+                    known.iter().map(|(i, _)| (i.id, &i.entry)).collect();
+                for run in evaluate_clocks(clocks, &chronology, as_of, calendar)? {
+                    if run.status == ClockStatus::DueSoon {
+                        let clock = clocks
+                            .iter()
+                            .find(|c| c.id == run.clock)
+                            .expect("its own clock");
+                        let warned_from =
+                            calendar.sub_working_days(run.due, clock.due_soon_working_days)?;
+                        let extra = [
+                            ("clock", clock.name.clone()),
+                            ("due", run.due.format("%-d %B %Y").to_string()),
+                        ];
+                        flags.push(rule.flag(
+                            vec![run.started_by],
+                            warned_from.max(run.started),
+                            &extra,
+                        ));
                     }
                 }
             }
@@ -1179,6 +1209,47 @@ mod tests {
                 "2007-12-31"
             )
             .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_timescale_is_due_soon_from_three_working_days_before_it_is_due() {
+        let c = child(
+            None,
+            vec![item(
+                1,
+                "2007-01-02",
+                "social-care",
+                EntryDetails::StrategyDiscussion(StrategyDiscussion {
+                    section47_decided: true,
+                }),
+            )],
+        );
+        // Due 23 January 2007; three working days before is 18 January.
+        assert!(flags_of("statutory_timescale_due_soon", &c, "2007-01-17").is_empty());
+        let f = flags_of("statutory_timescale_due_soon", &c, "2007-01-18");
+        let icpc = f
+            .iter()
+            .find(|f| f.sentence.contains("Initial child protection conference"))
+            .expect("due soon");
+        assert_eq!(icpc.first_knowable, day("2007-01-18"));
+        assert!(
+            icpc.sentence.contains("23 January 2007"),
+            "{}",
+            icpc.sentence
+        );
+        assert_eq!(
+            flags_of("statutory_timescale_due_soon", &c, "2007-01-23")
+                .first()
+                .map(|f| f.first_knowable),
+            Some(day("2007-01-18")),
+            "stable while due soon"
+        );
+        assert!(
+            flags_of("statutory_timescale_due_soon", &c, "2007-01-24")
+                .iter()
+                .all(|f| !f.sentence.contains("Initial")),
+            "overdue instead"
         );
     }
 

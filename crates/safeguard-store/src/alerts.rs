@@ -30,6 +30,8 @@ pub struct Alert {
     pub created_at: chrono::DateTime<Utc>,
     /// Whether the professional has seen it.
     pub read: bool,
+    /// For an escalation, the concern escalated.
+    pub reason: Option<String>,
 }
 
 fn alert_from(row: &Row) -> Result<Alert, StoreError> {
@@ -43,6 +45,7 @@ fn alert_from(row: &Row) -> Result<Alert, StoreError> {
         created_at: chrono::DateTime::from_timestamp_micros(created)
             .ok_or_else(|| StoreError::Corrupt(format!("alert time {created}")))?,
         read: row.opt_int(6)?.is_some(),
+        reason: row.opt_text(7)?.map(str::to_owned),
     })
 }
 
@@ -92,7 +95,8 @@ impl Store {
     pub fn alerts(&self, user: &str) -> Result<Vec<Alert>, StoreError> {
         self.read(|sql| {
             sql.query(
-                "SELECT a.id, a.person_id, a.entry_id, e.agency_id, e.kind, a.created_at, a.read_at
+                "SELECT a.id, a.person_id, a.entry_id, e.agency_id, e.kind, a.created_at, a.read_at,
+                        a.reason
                  FROM alerts a JOIN entries e ON e.id = a.entry_id
                  WHERE a.user_id = $1 ORDER BY a.created_at DESC, a.id DESC LIMIT 200",
                 &[user.into()],

@@ -219,6 +219,33 @@ impl Store {
                 )?;
                 changes.resolved.push(key.clone());
             }
+            // Escalations: the team managers of the agencies holding the child hear of flags
+            // whose rule escalates.
+            for flag in changes.raised.iter().filter(|f| book.rules.iter().any(|r| r.id == f.rule && r.escalate)) {
+                let managers = sql.query(
+                    "SELECT DISTINCT u.id FROM allocations a
+                     JOIN users worker ON worker.id = a.user_id
+                     JOIN users u ON u.agency_id = worker.agency_id
+                     WHERE a.person_id = $1 AND a.ended_at IS NULL AND u.disabled = 0
+                       AND (',' || u.roles || ',') LIKE '%,team_manager,%'",
+                    &[person.to_string().into()],
+                )?;
+                for m in &managers {
+                    sql.execute(
+                        "INSERT INTO alerts (id, user_id, person_id, entry_id, created_at, reason)
+                         VALUES ($1, $2, $3, $4, $5, $6)
+                         ON CONFLICT (user_id, entry_id, person_id) DO NOTHING",
+                        &[
+                            uuid::Uuid::now_v7().to_string().into(),
+                            m.text(0)?.into(),
+                            person.to_string().into(),
+                            flag.entries.first().map(|e| e.to_string()).into(),
+                            now.into(),
+                            format!("Escalated: {}", flag.sentence).into(),
+                        ],
+                    )?;
+                }
+            }
             let subject = person.to_string();
             let event = |action: &str, key: String| AuditEvent { reason: Some(key), ..AuditEvent::new(action, subject.as_str()) };
             let events: Vec<AuditEvent> = changes

@@ -306,7 +306,12 @@ async fn alerts_page(
                             tr class=[(!a.read).then_some("unread")] {
                                 td class="nowrap" { (a.created_at.format("%-d %b %Y %H:%M")) }
                                 td { (a.agency) }
-                                td { (a.kind.replace('_', " ")) }
+                                td {
+                                    @match &a.reason {
+                                        Some(reason) => (reason),
+                                        None => (a.kind.replace('_', " ")),
+                                    }
+                                }
                                 td { a href={ "/persons/" (a.person) "#entry-" (a.entry) } { "Open the record" } }
                             }
                         }

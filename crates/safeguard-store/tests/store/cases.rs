@@ -914,3 +914,60 @@ fn valid_nhs(seed: u64) -> String {
         })
         .unwrap()
 }
+
+pub fn a_missed_timescale_is_escalated_to_the_team_managers_of_the_agencies_holding_the_child(
+    store: &TestStore,
+) {
+    use safeguard_core::access::Role;
+    use safeguard_core::rules::RuleBook;
+    let sc = agency_id("north-childrens-services");
+    let mut discussion = entry("north-childrens-services", "sd1", "2007-01-02");
+    discussion["details"] = json!({"kind": "strategy_discussion", "section47_decided": true});
+    discussion["recorded_at"] = "2007-01-02T17:00:00Z".into();
+    append(store, vec![discussion]);
+    let child = person_of(store, "north-childrens-services", "C1");
+    store
+        .add_user("sw1", &sc, "Worker", &[Role::Practitioner], PASSWORD)
+        .unwrap();
+    store
+        .add_user("tm1", &sc, "Manager", &[Role::TeamManager], PASSWORD)
+        .unwrap();
+    store
+        .add_user(
+            "tm-police",
+            &agency_id("north-police"),
+            "Other manager",
+            &[Role::TeamManager],
+            PASSWORD,
+        )
+        .unwrap();
+    store.allocate(child, "sw1", true).unwrap();
+
+    let changes = store
+        .refresh_flags(&actor(), child, &RuleBook::shipped(), day(2007, 1, 24))
+        .unwrap();
+
+    assert!(
+        changes
+            .raised
+            .iter()
+            .any(|f| f.rule == "statutory_timescale_missed")
+    );
+    let alerts = store.alerts("tm1").unwrap();
+    assert_eq!(alerts.len(), 1);
+    assert!(
+        alerts[0]
+            .reason
+            .as_deref()
+            .unwrap()
+            .starts_with("Escalated: A timescale was missed")
+    );
+    assert!(
+        store.alerts("tm-police").unwrap().is_empty(),
+        "another agency's manager"
+    );
+    assert!(
+        store.alerts("sw1").unwrap().is_empty(),
+        "the practitioner is not a manager"
+    );
+}

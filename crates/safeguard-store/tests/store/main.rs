@@ -42,4 +42,5 @@ on_both_engines!(
     breaking_glass_is_granted_for_the_session_and_audited_with_its_reason,
     flags_are_stored_by_difference_and_each_change_is_audited,
     incremental_flags_equal_a_full_re_evaluation_on_random_chronologies,
+    a_missed_timescale_is_escalated_to_the_team_managers_of_the_agencies_holding_the_child,
 );
