@@ -191,6 +191,77 @@ pub struct Household {
     pub members: Vec<HouseholdMember>,
     /// Relationships in force on the date between the subject or a member and anyone.
     pub relationships: Vec<Relationship>,
+    /// People seen with the subject in the weeks up to the date, whether or not they live there.
+    pub around: Vec<AroundPerson>,
+}
+
+/// Someone recorded with a person at an entry: present, in a role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Presence {
+    /// Who was there.
+    pub person: PersonId,
+    /// Their part in the entry.
+    pub role: crate::ParticipantRole,
+    /// The day of the entry.
+    pub date: NaiveDate,
+    /// The entry.
+    pub entry: EntryId,
+}
+
+/// Someone seen with the subject, and the evidence: the entries that recorded them there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AroundPerson {
+    /// Who.
+    pub person: PersonId,
+    /// The parts they were recorded in.
+    pub roles: Vec<crate::ParticipantRole>,
+    /// The first and last days they were seen in the window.
+    pub first_seen: NaiveDate,
+    /// The last day they were seen in the window.
+    pub last_seen: NaiveDate,
+    /// Whether they also live with the subject on the date.
+    pub lives_here: bool,
+    /// A professional recorded them: observed, not merely claimed.
+    pub strength: EvidenceStrength,
+    /// The entries that recorded them.
+    pub entries: Vec<EntryId>,
+}
+
+/// Adds to a household everyone seen with its subject in the `window_days` days up to its date.
+/// Professionals and reporters are not "around" the child.
+pub fn with_people_around(
+    mut household: Household,
+    presences: &[Presence],
+    window_days: i64,
+) -> Household {
+    use crate::ParticipantRole::{Carer, OtherAdultPresent, OtherChild, Parent};
+    let from = household.date - chrono::Duration::days(window_days);
+    let mut around: BTreeMap<PersonId, AroundPerson> = BTreeMap::new();
+    let mut seen: Vec<&Presence> = presences
+        .iter()
+        .filter(|p| p.person != household.subject && from <= p.date && p.date <= household.date)
+        .filter(|p| matches!(p.role, Parent | Carer | OtherAdultPresent | OtherChild))
+        .collect();
+    seen.sort_by_key(|p| p.date);
+    for p in seen {
+        let lives_here = household.members.iter().any(|m| m.person == p.person);
+        let a = around.entry(p.person).or_insert_with(|| AroundPerson {
+            person: p.person,
+            roles: Vec::new(),
+            first_seen: p.date,
+            last_seen: p.date,
+            lives_here,
+            strength: EvidenceStrength::Observed,
+            entries: Vec::new(),
+        });
+        a.last_seen = p.date;
+        push_unique(&mut a.roles, p.role);
+        push_unique(&mut a.entries, p.entry);
+    }
+    household.around = around.into_values().collect();
+    household
 }
 
 /// Derives the household of `subject` on `date` from residences and relationships.
@@ -262,6 +333,7 @@ pub fn household_at(
         addresses: addresses.into_values().collect(),
         members: members.into_values().collect(),
         relationships,
+        around: Vec::new(),
     }
 }
 
@@ -446,6 +518,56 @@ mod tests {
         let h = household_at(person(CHILD), day(3, 2), &res, &rel);
         assert_eq!(h.members[0].strength, EvidenceStrength::Verified);
         assert_eq!(h.members[0].entries, vec![entry(1), entry(9)]);
+    }
+
+    #[test]
+    fn people_seen_with_the_child_in_the_window_are_around_whether_or_not_they_live_there() {
+        use crate::ParticipantRole::{OtherAdultPresent, Parent, Professional};
+        let (res, rel) = facts();
+        let seen = |p: PersonId, m: u32, d: u32, role, e: u128| Presence {
+            person: p,
+            role,
+            date: day(m, d),
+            entry: entry(e),
+        };
+        let presences = vec![
+            seen(person(PARTNER), 4, 9, OtherAdultPresent, 20),
+            seen(person(PARTNER), 6, 4, OtherAdultPresent, 21),
+            seen(person(MOTHER), 6, 4, Parent, 21),
+            seen(person(NEIGHBOUR), 3, 1, OtherAdultPresent, 22),
+            seen(person(99), 6, 1, Professional, 23),
+        ];
+        let h = with_people_around(
+            household_at(person(CHILD), day(6, 10), &res, &rel),
+            &presences,
+            90,
+        );
+        let around: Vec<PersonId> = h.around.iter().map(|a| a.person).collect();
+        assert_eq!(
+            around,
+            vec![person(MOTHER), person(PARTNER)],
+            "the neighbour was seen before the window; professionals are not around"
+        );
+        let partner = &h.around[1];
+        assert_eq!(
+            (partner.first_seen, partner.last_seen),
+            (day(4, 9), day(6, 4))
+        );
+        assert_eq!(partner.entries, vec![entry(20), entry(21)]);
+        assert!(partner.lives_here, "observed living there from 1 June");
+        let may = with_people_around(
+            household_at(person(CHILD), day(5, 1), &res, &rel),
+            &presences,
+            90,
+        );
+        assert!(
+            !may.around
+                .iter()
+                .find(|a| a.person == person(PARTNER))
+                .unwrap()
+                .lives_here,
+            "around, not living there, in May"
+        );
     }
 
     #[test]

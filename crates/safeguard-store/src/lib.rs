@@ -355,9 +355,15 @@ impl Store {
         self.read(|sql| read::chronology(sql, id, query))
     }
 
-    /// Who lived with a person on a date, derived from the residences and relationships stated.
-    pub fn household(&self, id: PersonId, date: NaiveDate) -> Result<Household, StoreError> {
-        self.read(|sql| read::household(sql, id, date))
+    /// Who lived with a person on a date, derived from the residences and relationships stated,
+    /// and who was seen with them in the `around_days` days up to it.
+    pub fn household(
+        &self,
+        id: PersonId,
+        date: NaiveDate,
+        around_days: i64,
+    ) -> Result<Household, StoreError> {
+        self.read(|sql| read::household(sql, id, date, around_days))
     }
 
     /// Persons whose records match every term of `query`: name parts, a date of birth, an NHS

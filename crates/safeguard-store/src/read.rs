@@ -6,11 +6,12 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use safeguard_core::household::{
-    EvidenceStrength, Relationship, RelationshipKind, Residence, Validity, household_at,
+    EvidenceStrength, Presence, Relationship, RelationshipKind, Residence, Validity, household_at,
+    with_people_around,
 };
 use safeguard_core::{
     AgencyId, Entry, EntryId, EntryKind, Household, LinkedRecord, NhsNumber, OccurredAt,
-    PartialDate, Person, PersonId, Postcode, RecordId,
+    PartialDate, ParticipantRole, Person, PersonId, Postcode, RecordId,
 };
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -299,6 +300,7 @@ pub(crate) fn household(
     sql: &mut dyn Sql,
     subject: PersonId,
     date: NaiveDate,
+    around_days: i64,
 ) -> Result<Household, StoreError> {
     const NOT_SUPERSEDED: &str =
         "NOT EXISTS (SELECT 1 FROM entries s WHERE s.supersedes = x.entry_id)";
@@ -356,7 +358,43 @@ pub(crate) fn household(
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
-    Ok(household_at(subject, date, &residences, &relationships))
+    // Everyone named with the subject in the window, in their parts.
+    let rows = sql.query(
+        "SELECT e.id, e.occurred_at, ep2.role, r2.person_id FROM entries e
+         JOIN entry_persons ep ON ep.entry_id = e.id
+         JOIN person_records r ON r.id = ep.record_id
+         JOIN entry_persons ep2 ON ep2.entry_id = e.id
+         JOIN person_records r2 ON r2.id = ep2.record_id
+         WHERE r.person_id = $1 AND r2.person_id <> $1
+           AND e.occurred_at >= $2 AND e.occurred_at < $3
+           AND NOT EXISTS (SELECT 1 FROM entries s WHERE s.supersedes = e.id)",
+        &[
+            subject.to_string().into(),
+            day_start(date - chrono::Duration::days(around_days)).into(),
+            day_start(date + chrono::Duration::days(1)).into(),
+        ],
+    )?;
+    let presences = rows
+        .iter()
+        .map(|row| {
+            let role: ParticipantRole =
+                serde_json::from_value(serde_json::Value::from(row.text(2)?))
+                    .map_err(|e| StoreError::Corrupt(format!("role: {e}")))?;
+            Ok(Presence {
+                entry: EntryId(parse_id(row.text(0)?)?),
+                date: OccurredAt::from_sort_key(row.int(1)?, safeguard_core::Precision::Day)
+                    .ok_or_else(|| StoreError::Corrupt("occurred_at".into()))?
+                    .date(),
+                role,
+                person: PersonId(parse_id(row.text(3)?)?),
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(with_people_around(
+        household_at(subject, date, &residences, &relationships),
+        &presences,
+        around_days,
+    ))
 }
 
 fn validity(row: &Row, from_column: usize) -> Result<Validity, StoreError> {

@@ -266,6 +266,8 @@ pub(crate) async fn get_chronology(
 pub(crate) struct HouseholdParams {
     /// The day (`YYYY-MM-DD`); today when absent.
     at: Option<String>,
+    /// Who was seen with the person in this many days up to the day (1 to 3650; default 90).
+    around_days: Option<String>,
 }
 
 /// Who lived with the person on a date, with the evidence for each.
@@ -290,9 +292,21 @@ pub(crate) async fn get_household(
         Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
             .map_err(|_| Error::bad_parameter("at", format!("{s:?} is not a date (YYYY-MM-DD)")))?,
     };
+    let around_days = match params.around_days.as_deref().filter(|s| !s.is_empty()) {
+        None => 90,
+        Some(s) => match s.parse::<i64>() {
+            Ok(n) if (1..=3650).contains(&n) => n,
+            _ => {
+                return Err(Error::bad_parameter(
+                    "around_days",
+                    "must be a whole number from 1 to 3650",
+                ));
+            }
+        },
+    };
     load_person(&state, id).await?;
     let household = state
-        .blocking(move |store| store.household(id, date))
+        .blocking(move |store| store.household(id, date, around_days))
         .await?;
     Ok(Json(household))
 }

@@ -336,7 +336,7 @@ pub fn the_household_at_a_date_comes_from_stored_residences(store: &TestStore) {
     let child = person_of(store, "north-childrens-services", "C1");
     let mother = person_of(store, "north-childrens-services", "M1");
 
-    let before = store.household(child, day(2007, 6, 3)).unwrap();
+    let before = store.household(child, day(2007, 6, 3), 90).unwrap();
     assert_eq!(
         before.members.iter().map(|m| m.person).collect::<Vec<_>>(),
         vec![mother]
@@ -346,7 +346,7 @@ pub fn the_household_at_a_date_comes_from_stored_residences(store: &TestStore) {
         vec![safeguard_core::household::RelationshipKind::Mother]
     );
 
-    let after = store.household(child, day(2007, 6, 4)).unwrap();
+    let after = store.household(child, day(2007, 6, 4), 90).unwrap();
     assert_eq!(
         after.members.len(),
         2,
@@ -362,6 +362,15 @@ pub fn the_household_at_a_date_comes_from_stored_residences(store: &TestStore) {
     );
     assert_eq!(after.addresses.len(), 1);
     assert_eq!(after.addresses[0].strength, EvidenceStrength::Verified);
+    assert!(
+        before.around.is_empty(),
+        "nobody seen with the child before the visit"
+    );
+    let around: Vec<PersonId> = after.around.iter().map(|a| a.person).collect();
+    assert!(
+        around.contains(&adult.person) && around.contains(&mother),
+        "{around:?}"
+    );
 }
 
 pub fn persons_are_found_by_name_date_of_birth_nhs_number_and_postcode(store: &TestStore) {

@@ -137,6 +137,10 @@ async fn bad_parameters_are_named() {
         (r.status, r.error_fields()),
         (StatusCode::BAD_REQUEST, vec!["at".to_owned()])
     );
+    let r = app
+        .get(&format!("/api/v1/persons/{child}/household?around_days=0"))
+        .await;
+    assert_eq!(r.error_fields(), ["around_days"]);
 }
 
 #[tokio::test]
