@@ -8,7 +8,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::append::parse_id;
-use crate::sql::{Row, SqlExt};
+use crate::sql::{Row, Sql, SqlExt};
 use crate::{Store, StoreError};
 
 /// An alert for a professional.
@@ -49,6 +49,49 @@ fn alert_from(row: &Row) -> Result<Alert, StoreError> {
     })
 }
 
+/// Stores an alert (once per professional, entry and child) and, when the professional's
+/// agency has a webhook, queues its delivery in the same transaction. Returns whether it is new.
+pub(crate) fn insert_alert(
+    sql: &mut dyn Sql,
+    user: &str,
+    child: PersonId,
+    entry: EntryId,
+    now: i64,
+    reason: Option<String>,
+) -> Result<bool, StoreError> {
+    let id = Uuid::now_v7();
+    let inserted = sql.execute(
+        "INSERT INTO alerts (id, user_id, person_id, entry_id, created_at, reason)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_id, entry_id, person_id) DO NOTHING",
+        &[
+            id.to_string().into(),
+            user.into(),
+            child.to_string().into(),
+            entry.to_string().into(),
+            now.into(),
+            reason.clone().into(),
+        ],
+    )? == 1;
+    if inserted
+        && let Some(hook) = sql.query_opt(
+            "SELECT w.agency_id FROM agency_webhooks w JOIN users u ON u.agency_id = w.agency_id
+             WHERE u.id = $1",
+            &[user.into()],
+        )?
+    {
+        // Identifiers only: the agency's system reads the record through the API.
+        let body = serde_json::json!({
+            "alert": id, "user": user, "person": child, "entry": entry,
+            "reason": reason, "created_at": chrono::DateTime::from_timestamp_micros(now),
+        });
+        sql.execute(
+            "INSERT INTO webhook_deliveries (id, agency_id, body, next_attempt_at) VALUES ($1, $2, $3, $4)",
+            &[Uuid::now_v7().to_string().into(), hook.text(0)?.into(), body.to_string().into(), now.into()],
+        )?;
+    }
+    Ok(inserted)
+}
+
 impl Store {
     /// Raises the alerts an entry about `child` calls for; returns how many.
     pub fn raise_alerts(&self, entry: EntryId, child: PersonId) -> Result<usize, StoreError> {
@@ -71,21 +114,15 @@ impl Store {
                  JOIN entries e ON e.id = $2
                  WHERE a.person_id = $1 AND a.ended_at IS NULL AND u.disabled = 0
                    AND u.agency_id <> e.agency_id AND (a.lead = 1 OR $3 = 1)",
-                &[child.to_string().into(), entry.to_string().into(), i64::from(on_plan).into()],
+                &[
+                    child.to_string().into(),
+                    entry.to_string().into(),
+                    i64::from(on_plan).into(),
+                ],
             )?;
             let mut raised = 0;
             for r in &recipients {
-                raised += sql.execute(
-                    "INSERT INTO alerts (id, user_id, person_id, entry_id, created_at)
-                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, entry_id, person_id) DO NOTHING",
-                    &[
-                        Uuid::now_v7().to_string().into(),
-                        r.text(0)?.into(),
-                        child.to_string().into(),
-                        entry.to_string().into(),
-                        now.into(),
-                    ],
-                )? as usize;
+                raised += usize::from(insert_alert(sql, r.text(0)?, child, entry, now, None)?);
             }
             Ok(raised)
         })

@@ -230,20 +230,10 @@ impl Store {
                        AND (',' || u.roles || ',') LIKE '%,team_manager,%'",
                     &[person.to_string().into()],
                 )?;
+                let Some(first) = flag.entries.first() else { continue };
                 for m in &managers {
-                    sql.execute(
-                        "INSERT INTO alerts (id, user_id, person_id, entry_id, created_at, reason)
-                         VALUES ($1, $2, $3, $4, $5, $6)
-                         ON CONFLICT (user_id, entry_id, person_id) DO NOTHING",
-                        &[
-                            uuid::Uuid::now_v7().to_string().into(),
-                            m.text(0)?.into(),
-                            person.to_string().into(),
-                            flag.entries.first().map(|e| e.to_string()).into(),
-                            now.into(),
-                            format!("Escalated: {}", flag.sentence).into(),
-                        ],
-                    )?;
+                    let reason = format!("Escalated: {}", flag.sentence);
+                    crate::alerts::insert_alert(sql, m.text(0)?, person, *first, now, Some(reason))?;
                 }
             }
             let subject = person.to_string();

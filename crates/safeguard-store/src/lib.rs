@@ -16,6 +16,7 @@ mod read;
 pub mod sql;
 mod sqlite;
 pub mod temp_postgres;
+pub mod webhooks;
 
 use std::collections::HashSet;
 use std::fmt;

@@ -10,6 +10,7 @@ mod openapi;
 mod pages;
 mod persons;
 mod session;
+pub mod webhooks;
 
 use std::time::Instant;
 
@@ -132,8 +133,9 @@ async fn log_request(request: Request, next: Next) -> Response {
     response
 }
 
-/// Serves the application on `listener` until Ctrl-C.
+/// Serves the application on `listener` until Ctrl-C, delivering webhooks meanwhile.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    webhooks::spawn_worker(state.store.clone());
     axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),

@@ -45,6 +45,17 @@ pub enum AgencyCommand {
         #[command(flatten)]
         db: DatabaseArgs,
     },
+    /// Post the agency's alerts to a URL, signed with HMAC-SHA256 (the secret is shown once).
+    Webhook {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// The agency.
+        #[arg(long)]
+        id: AgencyId,
+        /// Where to post (`http://...`).
+        #[arg(long)]
+        url: String,
+    },
 }
 
 /// User commands.
@@ -127,6 +138,13 @@ pub fn agency(command: AgencyCommand) -> anyhow::Result<()> {
                 kind,
             })?;
             println!("Agency {id} registered.");
+        }
+        AgencyCommand::Webhook { db, id, url } => {
+            let secret = db.open()?.set_webhook(&id, &url)?;
+            println!(
+                "Alerts for {id} will be posted to {url}, signed in the x-safeguard-signature header."
+            );
+            println!("Signing secret (shown once): {secret}");
         }
         AgencyCommand::List { db } => {
             for a in db.open()?.agencies()? {

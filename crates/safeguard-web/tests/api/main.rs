@@ -9,3 +9,4 @@ mod openapi;
 mod pages;
 mod persons;
 mod sessions;
+mod webhooks;
