@@ -109,8 +109,8 @@ impl RuleBook {
 pub struct ChronologyItem {
     /// The entry's identifier.
     pub id: EntryId,
-    /// The entry.
-    pub entry: Entry,
+    /// The entry (shared: entries never change, so a decoded entry is reused).
+    pub entry: std::sync::Arc<Entry>,
     /// The person of each participant, in order.
     pub person_ids: Vec<PersonId>,
 }
@@ -700,7 +700,7 @@ pub fn evaluate(
             }
             Template::ClockDueSoon => {
                 let chronology: Vec<(EntryId, &Entry)> =
-                    known.iter().map(|(i, _)| (i.id, &i.entry)).collect();
+                    known.iter().map(|(i, _)| (i.id, &*i.entry)).collect();
                 for run in evaluate_clocks(clocks, &chronology, as_of, calendar)? {
                     if run.status == ClockStatus::DueSoon {
                         let clock = clocks
@@ -723,7 +723,7 @@ pub fn evaluate(
             }
             Template::ClockOverdue => {
                 let chronology: Vec<(EntryId, &Entry)> =
-                    known.iter().map(|(i, _)| (i.id, &i.entry)).collect();
+                    known.iter().map(|(i, _)| (i.id, &*i.entry)).collect();
                 for run in evaluate_clocks(clocks, &chronology, as_of, calendar)? {
                     if matches!(run.status, ClockStatus::Overdue | ClockStatus::MetLate) {
                         let name = clocks
@@ -920,7 +920,7 @@ mod tests {
         let occurred_at = OccurredAt::parse(day).unwrap();
         ChronologyItem {
             id: EntryId(uuid::Uuid::from_u128(n)),
-            entry: Entry {
+            entry: std::sync::Arc::new(Entry {
                 agency: AgencyId::parse(agency).unwrap(),
                 source: SourceRef {
                     system: "s".into(),
@@ -941,7 +941,7 @@ mod tests {
                 residences: vec![],
                 relationships: vec![],
                 supersedes: None,
-            },
+            }),
             person_ids: vec![PersonId(uuid::Uuid::from_u128(1))],
         }
     }
@@ -1288,10 +1288,12 @@ mod tests {
     ) -> ChronologyItem {
         let mut i = item(n, day, "social-care", details);
         for (role, local_id, person) in people {
-            i.entry.persons.push(Participant {
-                role: *role,
-                record: PersonRecord::named(local_id, PersonName::new("Someone", "Else")),
-            });
+            std::sync::Arc::make_mut(&mut i.entry)
+                .persons
+                .push(Participant {
+                    role: *role,
+                    record: PersonRecord::named(local_id, PersonName::new("Someone", "Else")),
+                });
             i.person_ids.push(PersonId(uuid::Uuid::from_u128(*person)));
         }
         i
@@ -1345,8 +1347,7 @@ mod tests {
             note(),
             &[(ParticipantRole::Parent, "m", MOTHER)],
         );
-        registration
-            .entry
+        std::sync::Arc::make_mut(&mut registration.entry)
             .residences
             .push(lives("c", EvidenceStrength::Verified));
         let mut seen_there = with_people(
@@ -1355,8 +1356,7 @@ mod tests {
             note(),
             &[(ParticipantRole::OtherAdultPresent, "h", PARTNER)],
         );
-        seen_there
-            .entry
+        std::sync::Arc::make_mut(&mut seen_there.entry)
             .residences
             .push(lives("h", EvidenceStrength::Observed));
         let c = child(
@@ -1372,7 +1372,8 @@ mod tests {
         assert_eq!(f[0].first_knowable, day("2007-03-25"));
 
         let mut only_claimed = seen_there.clone();
-        only_claimed.entry.residences[0].strength = EvidenceStrength::Claimed;
+        std::sync::Arc::make_mut(&mut only_claimed.entry).residences[0].strength =
+            EvidenceStrength::Claimed;
         let c = child(
             None,
             vec![
@@ -1413,14 +1414,16 @@ mod tests {
                 (ParticipantRole::OtherAdultPresent, "h", PARTNER),
             ],
         );
-        hospital.entry.relationships.push(RelationshipStatement {
-            person: "h".into(),
-            kind: household::RelationshipKind::Partner,
-            other: "m".into(),
-            from: None,
-            to: None,
-            strength: EvidenceStrength::Claimed,
-        });
+        std::sync::Arc::make_mut(&mut hospital.entry)
+            .relationships
+            .push(RelationshipStatement {
+                person: "h".into(),
+                kind: household::RelationshipKind::Partner,
+                other: "m".into(),
+                from: None,
+                to: None,
+                strength: EvidenceStrength::Claimed,
+            });
         let c = child(
             None,
             vec![
@@ -1475,14 +1478,16 @@ mod tests {
             note(),
             &[(ParticipantRole::Parent, "m", MOTHER)],
         );
-        family.entry.relationships.push(RelationshipStatement {
-            person: "m".into(),
-            kind: household::RelationshipKind::Mother,
-            other: "c".into(),
-            from: None,
-            to: None,
-            strength: EvidenceStrength::Verified,
-        });
+        std::sync::Arc::make_mut(&mut family.entry)
+            .relationships
+            .push(RelationshipStatement {
+                person: "m".into(),
+                kind: household::RelationshipKind::Mother,
+                other: "c".into(),
+                from: None,
+                to: None,
+                strength: EvidenceStrength::Verified,
+            });
         let visit = |n, d| {
             with_people(
                 n,
@@ -1503,21 +1508,25 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].first_knowable, day("2007-03-01"));
         let mut two_parents = family;
-        two_parents.entry.persons.push(Participant {
-            role: ParticipantRole::Parent,
-            record: PersonRecord::named("f", PersonName::new("A", "B")),
-        });
+        std::sync::Arc::make_mut(&mut two_parents.entry)
+            .persons
+            .push(Participant {
+                role: ParticipantRole::Parent,
+                record: PersonRecord::named("f", PersonName::new("A", "B")),
+            });
         two_parents
             .person_ids
             .push(PersonId(uuid::Uuid::from_u128(7)));
-        two_parents.entry.relationships.push(RelationshipStatement {
-            person: "f".into(),
-            kind: household::RelationshipKind::Father,
-            other: "c".into(),
-            from: None,
-            to: None,
-            strength: EvidenceStrength::Verified,
-        });
+        std::sync::Arc::make_mut(&mut two_parents.entry)
+            .relationships
+            .push(RelationshipStatement {
+                person: "f".into(),
+                kind: household::RelationshipKind::Father,
+                other: "c".into(),
+                from: None,
+                to: None,
+                strength: EvidenceStrength::Verified,
+            });
         assert!(
             flags_of(
                 "new_unrelated_adult",

@@ -8,9 +8,8 @@ use serde::Serialize;
 
 use crate::append::parse_id;
 use crate::audit::{self, AuditEvent};
-use crate::read::ChronologyQuery;
-use crate::sql::{Row, SqlExt};
-use crate::{Actor, MAX_PAGE, Store, StoreError};
+use crate::sql::{Row, Sql, SqlExt};
+use crate::{Actor, Store, StoreError};
 
 /// A flag as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -74,13 +73,33 @@ fn flag_from(row: &Row) -> Result<StoredFlag, StoreError> {
     })
 }
 
+/// Decoded entries kept in memory at most (about 2 KiB each).
+const MAX_DECODED: usize = 200_000;
+
 const FLAG_COLUMNS: &str =
     "rule, severity, first_knowable, sentence, entries, parameters, raised_at, updated_at";
 
+/// The children one entry is about.
+fn subject_children_in(sql: &mut dyn Sql, entry: EntryId) -> Result<Vec<PersonId>, StoreError> {
+    sql.query(
+        "SELECT r.person_id FROM entry_persons ep JOIN person_records r ON r.id = ep.record_id
+         WHERE ep.entry_id = $1 AND ep.role = 'subject_child'",
+        &[entry.to_string().into()],
+    )?
+    .iter()
+    .map(|row| parse_id(row.text(0)?).map(PersonId))
+    .collect()
+}
+
 impl Store {
-    /// A child as the rules see them: their most precise date of birth and every entry.
+    /// A child as the rules see them: their most precise date of birth and every entry (not
+    /// superseded), oldest first. Entries already decoded are reused, not read again.
     pub fn child(&self, person: PersonId) -> Result<Option<Child>, StoreError> {
-        let Some(found) = self.person(person)? else {
+        self.read(|sql| self.child_in(sql, person))
+    }
+
+    fn child_in(&self, sql: &mut dyn Sql, person: PersonId) -> Result<Option<Child>, StoreError> {
+        let Some(found) = crate::read::person(sql, person)? else {
             return Ok(None);
         };
         let precision = |d: &PartialDate| match d {
@@ -93,25 +112,70 @@ impl Store {
             .iter()
             .filter_map(|r| r.record.date_of_birth)
             .max_by_key(precision);
-        let mut chronology = Vec::new();
-        let mut query = ChronologyQuery {
-            limit: MAX_PAGE,
-            ..ChronologyQuery::default()
+        let chronology = {
+            let rows = sql.query(
+                "SELECT e.id, r2.person_id FROM entries e
+                 JOIN entry_persons ep2 ON ep2.entry_id = e.id
+                 JOIN person_records r2 ON r2.id = ep2.record_id
+                 WHERE e.id IN (SELECT ep.entry_id FROM entry_persons ep
+                                JOIN person_records r ON r.id = ep.record_id WHERE r.person_id = $1)
+                   AND NOT EXISTS (SELECT 1 FROM entries s WHERE s.supersedes = e.id)
+                 ORDER BY e.occurred_at, e.id, ep2.position",
+                &[person.to_string().into()],
+            )?;
+            let mut order: Vec<(EntryId, Vec<PersonId>)> = Vec::new();
+            for row in &rows {
+                let id = EntryId(parse_id(row.text(0)?)?);
+                let person = PersonId(parse_id(row.text(1)?)?);
+                match order.last_mut() {
+                    Some((last, persons)) if *last == id => persons.push(person),
+                    _ => order.push((id, vec![person])),
+                }
+            }
+            let missing: Vec<EntryId> = {
+                let decoded = self.inner.decoded.lock().unwrap_or_else(|e| e.into_inner());
+                order
+                    .iter()
+                    .map(|(id, _)| *id)
+                    .filter(|id| !decoded.contains_key(id))
+                    .collect()
+            };
+            const CHUNK: usize = 100;
+            let query = format!(
+                "SELECT id, body FROM entries WHERE id IN ({})",
+                crate::sql::placeholders(0, CHUNK)
+            );
+            let mut fresh = Vec::with_capacity(missing.len());
+            for chunk in missing.chunks(CHUNK) {
+                let mut ids: Vec<crate::sql::Value> =
+                    chunk.iter().map(|id| id.to_string().into()).collect();
+                ids.resize(CHUNK, crate::sql::Value::Null);
+                for row in sql.query(&query, &ids)? {
+                    let entry: safeguard_core::Entry =
+                        serde_json::from_str(row.text(1)?).map_err(corrupt)?;
+                    fresh.push((EntryId(parse_id(row.text(0)?)?), std::sync::Arc::new(entry)));
+                }
+            }
+            let mut decoded = self.inner.decoded.lock().unwrap_or_else(|e| e.into_inner());
+            if decoded.len() + fresh.len() > MAX_DECODED {
+                decoded.clear();
+            }
+            decoded.extend(fresh);
+            order
+                .into_iter()
+                .map(|(id, person_ids)| {
+                    let entry = decoded
+                        .get(&id)
+                        .cloned()
+                        .ok_or_else(|| corrupt(format!("entry {id} vanished")))?;
+                    Ok(ChronologyItem {
+                        id,
+                        entry,
+                        person_ids,
+                    })
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?
         };
-        loop {
-            let page = self.chronology(person, &query)?;
-            for e in &page.entries {
-                chronology.push(ChronologyItem {
-                    id: e.id,
-                    entry: e.entry.decode()?,
-                    person_ids: e.person_ids.clone(),
-                });
-            }
-            match page.next {
-                Some(next) => query.after = Some(next),
-                None => break,
-            }
-        }
         Ok(Some(Child {
             person,
             date_of_birth,
@@ -151,7 +215,19 @@ impl Store {
         book: &RuleBook,
         as_of: NaiveDate,
     ) -> Result<FlagChanges, StoreError> {
-        let Some(child) = self.child(person)? else {
+        self.write(|sql| self.refresh_flags_in(sql, actor, person, book, as_of))
+    }
+
+    /// [`Store::refresh_flags`] in the caller's transaction, reading what it has written.
+    pub(crate) fn refresh_flags_in(
+        &self,
+        sql: &mut dyn Sql,
+        actor: &Actor,
+        person: PersonId,
+        book: &RuleBook,
+        as_of: NaiveDate,
+    ) -> Result<FlagChanges, StoreError> {
+        let Some(child) = self.child_in(sql, person)? else {
             return Ok(FlagChanges::default());
         };
         let flags = book
@@ -161,7 +237,7 @@ impl Store {
                 error: FieldError::new("bank_holidays", e.to_string()),
             })?;
         let now = Utc::now().timestamp_micros();
-        self.write(|sql| {
+        {
             let open: std::collections::BTreeMap<String, StoredFlag> = sql
                 .query(
                     &format!("SELECT {FLAG_COLUMNS}, flag_key FROM flags WHERE person_id = $1 AND resolved_at IS NULL"),
@@ -184,7 +260,12 @@ impl Store {
                     severity_text(flag.severity).into(),
                     flag.first_knowable.to_string().into(),
                     flag.sentence.as_str().into(),
-                    flag.entries.iter().map(|e| e.to_string()).collect::<Vec<_>>().join(",").into(),
+                    flag.entries
+                        .iter()
+                        .map(|e| e.to_string())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                        .into(),
                     flag.parameters.to_string().into(),
                     now.into(),
                 ];
@@ -201,7 +282,10 @@ impl Store {
                     }
                     None => {
                         // A flag resolved before and raised again is raised anew.
-                        sql.execute("DELETE FROM flags WHERE person_id = $1 AND flag_key = $2", &values[..2])?;
+                        sql.execute(
+                            "DELETE FROM flags WHERE person_id = $1 AND flag_key = $2",
+                            &values[..2],
+                        )?;
                         sql.execute(
                             "INSERT INTO flags (person_id, flag_key, rule, severity, first_knowable, sentence,
                                  entries, parameters, raised_at, updated_at)
@@ -221,7 +305,11 @@ impl Store {
             }
             // Escalations: the team managers of the agencies holding the child hear of flags
             // whose rule escalates.
-            for flag in changes.raised.iter().filter(|f| book.rules.iter().any(|r| r.id == f.rule && r.escalate)) {
+            for flag in changes
+                .raised
+                .iter()
+                .filter(|f| book.rules.iter().any(|r| r.id == f.rule && r.escalate))
+            {
                 let managers = sql.query(
                     "SELECT DISTINCT u.id FROM allocations a
                      JOIN users worker ON worker.id = a.user_id
@@ -230,23 +318,78 @@ impl Store {
                        AND (',' || u.roles || ',') LIKE '%,team_manager,%'",
                     &[person.to_string().into()],
                 )?;
-                let Some(first) = flag.entries.first() else { continue };
+                let Some(first) = flag.entries.first() else {
+                    continue;
+                };
                 for m in &managers {
                     let reason = format!("Escalated: {}", flag.sentence);
-                    crate::alerts::insert_alert(sql, m.text(0)?, person, *first, now, Some(reason))?;
+                    crate::alerts::insert_alert(
+                        sql,
+                        m.text(0)?,
+                        person,
+                        *first,
+                        now,
+                        Some(reason),
+                    )?;
                 }
             }
             let subject = person.to_string();
-            let event = |action: &str, key: String| AuditEvent { reason: Some(key), ..AuditEvent::new(action, subject.as_str()) };
+            let event = |action: &str, key: String| AuditEvent {
+                reason: Some(key),
+                ..AuditEvent::new(action, subject.as_str())
+            };
             let events: Vec<AuditEvent> = changes
                 .raised
                 .iter()
                 .map(|f| event("flag_raised", f.key()))
-                .chain(changes.updated.iter().map(|f| event("flag_updated", f.key())))
-                .chain(changes.resolved.iter().map(|k| event("flag_resolved", k.clone())))
+                .chain(
+                    changes
+                        .updated
+                        .iter()
+                        .map(|f| event("flag_updated", f.key())),
+                )
+                .chain(
+                    changes
+                        .resolved
+                        .iter()
+                        .map(|k| event("flag_resolved", k.clone())),
+                )
                 .collect();
             audit::append_events(sql, actor, now, &events)?;
             Ok(changes)
+        }
+    }
+
+    /// Appends entries and, in the same transaction, re-evaluates the children they are about
+    /// and raises the alerts they call for: one commit, so an entry is never stored without
+    /// its consequences (and the write is made once).
+    pub fn append_and_refresh(
+        &self,
+        actor: &Actor,
+        entries: &[safeguard_core::Entry],
+        book: &RuleBook,
+        as_of: NaiveDate,
+    ) -> Result<Vec<crate::Appended>, StoreError> {
+        self.check_appendable(entries)?;
+        self.write(|sql| {
+            let appended = crate::append::append(sql, actor, entries)?;
+            let created: Vec<EntryId> = appended
+                .iter()
+                .filter(|a| a.outcome == crate::Outcome::Created)
+                .map(|a| a.id)
+                .collect();
+            let now = Utc::now().timestamp_micros();
+            let mut children = std::collections::BTreeSet::new();
+            for entry in &created {
+                for child in subject_children_in(sql, *entry)? {
+                    crate::alerts::raise_alerts_in(sql, *entry, child, now)?;
+                    children.insert(child);
+                }
+            }
+            for child in children {
+                self.refresh_flags_in(sql, actor, child, book, as_of)?;
+            }
+            Ok(appended)
         })
     }
 
@@ -255,13 +398,7 @@ impl Store {
         let mut children = std::collections::BTreeSet::new();
         self.read(|sql| {
             for id in entries {
-                for row in sql.query(
-                    "SELECT r.person_id FROM entry_persons ep JOIN person_records r ON r.id = ep.record_id
-                     WHERE ep.entry_id = $1 AND ep.role = 'subject_child'",
-                    &[id.to_string().into()],
-                )? {
-                    children.insert(PersonId(parse_id(row.text(0)?)?));
-                }
+                children.extend(subject_children_in(sql, *id)?);
             }
             Ok(())
         })?;

@@ -176,6 +176,9 @@ struct Inner {
     engine: Engine,
     /// Agencies known to exist; a miss is checked against the database.
     agencies: RwLock<HashSet<AgencyId>>,
+    /// Decoded entries by id. Entries never change once stored, so a decoded entry stays true
+    /// in every process; bounded by clearing.
+    decoded: std::sync::Mutex<std::collections::HashMap<EntryId, std::sync::Arc<Entry>>>,
 }
 
 /// The multi-agency record. Cheap to clone; all clones share the engine.
@@ -200,6 +203,7 @@ impl Store {
             inner: Arc::new(Inner {
                 engine,
                 agencies: RwLock::new(HashSet::new()),
+                decoded: Default::default(),
             }),
         };
         store.write(|sql| migrate::migrate(sql, migrations))?;
@@ -299,14 +303,19 @@ impl Store {
     /// Appends entries in one transaction: all are stored, or (on any invalid entry) none.
     /// Re-sending an entry already stored changes nothing and is reported, not refused.
     pub fn append(&self, actor: &Actor, entries: &[Entry]) -> Result<Vec<Appended>, StoreError> {
+        self.check_appendable(entries)?;
+        self.write(|sql| append::append(sql, actor, entries))
+    }
+
+    /// Validates entries and checks their agencies are registered, before any write.
+    fn check_appendable(&self, entries: &[Entry]) -> Result<(), StoreError> {
         for (i, e) in entries.iter().enumerate() {
             e.validate().map_err(|error| StoreError::Invalid {
                 index: Some(i),
                 error,
             })?;
         }
-        self.check_agencies(entries)?;
-        self.write(|sql| append::append(sql, actor, entries))
+        self.check_agencies(entries)
     }
 
     fn check_agencies(&self, entries: &[Entry]) -> Result<(), StoreError> {

@@ -72,36 +72,19 @@ pub(crate) async fn create_entries(
         }
     }
     let actor = caller.actor();
-    let results = state
-        .blocking(move |store| match store.append(&actor, &entries) {
-            // A single entry's errors are not prefixed with its place in a batch.
-            Err(StoreError::Invalid { error, .. }) if !batch => {
-                Err(StoreError::Invalid { index: None, error })
-            }
-            other => other,
-        })
-        .await?;
-    // The children these entries are about are re-evaluated, and their professionals in other
-    // agencies alerted, in this request: both are stored before the sender hears back.
-    let created: Vec<_> = results
-        .iter()
-        .filter(|r| r.outcome == Outcome::Created)
-        .map(|r| r.id)
-        .collect();
     let rules = state.rules.clone();
-    let actor = caller.actor();
-    state
+    // One transaction stores the entries, re-evaluates the children they are about and alerts
+    // their professionals in other agencies: all before the sender hears back.
+    let results = state
         .blocking(move |store| {
             let today = chrono::Local::now().date_naive();
-            for child in store.subject_children(&created)? {
-                store.refresh_flags(&actor, child, &rules, today)?;
-            }
-            for entry in &created {
-                for child in store.subject_children(&[*entry])? {
-                    store.raise_alerts(*entry, child)?;
+            match store.append_and_refresh(&actor, &entries, &rules, today) {
+                // A single entry's errors are not prefixed with its place in a batch.
+                Err(StoreError::Invalid { error, .. }) if !batch => {
+                    Err(StoreError::Invalid { index: None, error })
                 }
+                other => other,
             }
-            Ok(())
         })
         .await?;
     let status = if results.iter().any(|r| r.outcome == Outcome::Created) {

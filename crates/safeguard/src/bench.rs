@@ -179,7 +179,7 @@ fn generated_children(children: usize) -> Vec<Child> {
             .collect();
         child.chronology.push(ChronologyItem {
             id: EntryId(uuid::Uuid::from_u128(n as u128 + 1)),
-            entry,
+            entry: std::sync::Arc::new(entry),
             person_ids,
         });
     }
@@ -259,7 +259,6 @@ fn rules(options: &RulesOptions) -> anyhow::Result<()> {
     for store in [&with_rules, &without] {
         store.append(&actor, &demo::case_entries())?;
     }
-    let child = demo::demo_child(&with_rules)?.context("no demo child")?;
     let appends = long_case(options.appends + demo::case_entries().len());
     let appends = &appends[demo::case_entries().len()..];
     let today = chrono::Local::now().date_naive();
@@ -270,8 +269,7 @@ fn rules(options: &RulesOptions) -> anyhow::Result<()> {
     let plain = started.elapsed();
     let started = Instant::now();
     for e in appends {
-        with_rules.append(&actor, std::slice::from_ref(e))?;
-        with_rules.refresh_flags(&actor, child, &book, today)?;
+        with_rules.append_and_refresh(&actor, std::slice::from_ref(e), &book, today)?;
     }
     let evaluated = started.elapsed();
     let per = |d: Duration| d.as_secs_f64() * 1000.0 / appends.len() as f64;
