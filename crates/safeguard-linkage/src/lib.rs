@@ -1,0 +1,7 @@
+//! Record linkage for Safeguard: deciding whether two agencies' records are the same person,
+//! and showing why. Comparisons grade each field into levels (exact, a nickname, a close
+//! spelling, a swapped day and month, the same postcode sector, ...); later modules weigh the
+//! levels (Fellegi–Sunter), cluster records and explain every decision. No I/O: usable alone.
+
+pub mod compare;
+pub mod names;

@@ -1,0 +1,162 @@
+//! Names: normalisation, Jaro–Winkler similarity and nicknames.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
+
+/// The nickname table shipped with Safeguard (`name,nickname` per line).
+pub const NICKNAMES_CSV: &str = include_str!("../../../data/nicknames.csv");
+
+/// A name as compared: lower case, letters only (`O'Brien` → `obrien`, `Anne-Marie` →
+/// `annemarie`).
+pub fn normalise(name: &str) -> String {
+    name.chars()
+        .filter(|c| c.is_alphabetic())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Jaro similarity, from 0 (nothing in common) to 1 (equal).
+pub fn jaro(a: &str, b: &str) -> f64 {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    if a.is_empty() && b.is_empty() {
+        return 1.0;
+    }
+    if a.is_empty() || b.is_empty() {
+        return 0.0;
+    }
+    let window = (a.len().max(b.len()) / 2).saturating_sub(1);
+    let mut a_matched = vec![false; a.len()];
+    let mut b_matched = vec![false; b.len()];
+    let mut matches = 0usize;
+    for (i, ca) in a.iter().enumerate() {
+        let from = i.saturating_sub(window);
+        let to = (i + window + 1).min(b.len());
+        for j in from..to {
+            if !b_matched[j] && b[j] == *ca {
+                a_matched[i] = true;
+                b_matched[j] = true;
+                matches += 1;
+                break;
+            }
+        }
+    }
+    if matches == 0 {
+        return 0.0;
+    }
+    let a_order = a
+        .iter()
+        .zip(&a_matched)
+        .filter(|(_, m)| **m)
+        .map(|(c, _)| c);
+    let b_order = b
+        .iter()
+        .zip(&b_matched)
+        .filter(|(_, m)| **m)
+        .map(|(c, _)| c);
+    let transpositions = a_order.zip(b_order).filter(|(x, y)| x != y).count() / 2;
+    let m = matches as f64;
+    (m / a.len() as f64 + m / b.len() as f64 + (m - transpositions as f64) / m) / 3.0
+}
+
+/// Jaro–Winkler similarity: Jaro, raised for a common prefix of up to four characters.
+pub fn jaro_winkler(a: &str, b: &str) -> f64 {
+    let j = jaro(a, b);
+    let prefix = a
+        .chars()
+        .zip(b.chars())
+        .take(4)
+        .take_while(|(x, y)| x == y)
+        .count();
+    j + prefix as f64 * 0.1 * (1.0 - j)
+}
+
+/// Names known to stand for each other (Daniel, Dan, Danny).
+#[derive(Debug, Clone, Default)]
+pub struct Nicknames {
+    groups: HashMap<String, HashSet<String>>,
+}
+
+impl Nicknames {
+    /// The table shipped with Safeguard.
+    pub fn shipped() -> &'static Nicknames {
+        static TABLE: OnceLock<Nicknames> = OnceLock::new();
+        TABLE.get_or_init(|| Nicknames::from_csv(NICKNAMES_CSV))
+    }
+
+    /// A table from `name,nickname` lines after a header.
+    pub fn from_csv(text: &str) -> Self {
+        let mut table = Nicknames::default();
+        for line in text.lines().skip(1) {
+            if let Some((name, nick)) = line.split_once(',') {
+                let (name, nick) = (normalise(name), normalise(nick));
+                table
+                    .groups
+                    .entry(name.clone())
+                    .or_default()
+                    .insert(nick.clone());
+                table.groups.entry(nick).or_default().insert(name);
+            }
+        }
+        table
+    }
+
+    /// Whether two (normalised) names stand for each other: one is a nickname of the other,
+    /// or both are nicknames of one name (Dan and Danny).
+    pub fn related(&self, a: &str, b: &str) -> bool {
+        let (Some(ga), Some(gb)) = (self.groups.get(a), self.groups.get(b)) else {
+            return false;
+        };
+        ga.contains(b) || gb.contains(a) || ga.intersection(gb).next().is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(x: f64, y: f64) -> bool {
+        (x - y).abs() < 0.001
+    }
+
+    #[test]
+    fn jaro_winkler_matches_the_published_examples() {
+        // Winkler (1990): MARTHA/MARHTA 0.961, DWAYNE/DUANE 0.84, DIXON/DICKSONX 0.813.
+        assert!(
+            close(jaro_winkler("martha", "marhta"), 0.961),
+            "{}",
+            jaro_winkler("martha", "marhta")
+        );
+        assert!(
+            close(jaro_winkler("dwayne", "duane"), 0.840),
+            "{}",
+            jaro_winkler("dwayne", "duane")
+        );
+        assert!(
+            close(jaro_winkler("dixon", "dicksonx"), 0.813),
+            "{}",
+            jaro_winkler("dixon", "dicksonx")
+        );
+        assert_eq!(jaro_winkler("reeve", "reeve"), 1.0);
+        assert_eq!(jaro_winkler("abc", "xyz"), 0.0);
+        assert_eq!(jaro_winkler("", ""), 1.0);
+        assert_eq!(jaro_winkler("a", ""), 0.0);
+    }
+
+    #[test]
+    fn names_are_normalised_to_lower_case_letters() {
+        assert_eq!(normalise("O'Brien"), "obrien");
+        assert_eq!(normalise(" Anne-Marie "), "annemarie");
+    }
+
+    #[test]
+    fn nicknames_relate_both_ways_and_through_their_name() {
+        let n = Nicknames::shipped();
+        assert!(n.related("daniel", "danny"));
+        assert!(n.related("danny", "daniel"));
+        assert!(n.related("dan", "danny"), "both stand for Daniel");
+        assert!(n.related("kate", "katherine") && n.related("kate", "catherine"));
+        assert!(!n.related("daniel", "david"));
+        assert!(!n.related("zebedee", "daniel"));
+    }
+}
