@@ -4,4 +4,5 @@
 //! levels (Fellegi–Sunter), cluster records and explain every decision. No I/O: usable alone.
 
 pub mod compare;
+pub mod model;
 pub mod names;
