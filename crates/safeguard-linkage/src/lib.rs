@@ -3,6 +3,7 @@
 //! spelling, a swapped day and month, the same postcode sector, ...); later modules weigh the
 //! levels (Fellegi–Sunter), cluster records and explain every decision. No I/O: usable alone.
 
+pub mod blocking;
 pub mod cluster;
 pub mod compare;
 pub mod model;
