@@ -91,6 +91,8 @@ enum Command {
         db: DatabaseArgs,
         #[command(flatten)]
         serve: ServeArgs,
+        #[command(flatten)]
+        files: replay::RuleFiles,
     },
     /// Register and list agencies.
     Agency {
@@ -243,9 +245,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 involvement_days,
                 ..Default::default()
             };
-            serve(store, listen, config, Some(child))
+            serve(
+                store,
+                listen,
+                config,
+                safeguard_core::rules::RuleBook::shipped(),
+                Some(child),
+            )
         }
-        Command::Serve { db, serve: args } => serve(db.open()?, args.listen, args.config(), None),
+        Command::Serve {
+            db,
+            serve: args,
+            files,
+        } => {
+            // Checked before serving: a mistake in a local rules file stops the start-up.
+            let rules = files.load()?;
+            serve(db.open()?, args.listen, args.config(), rules, None)
+        }
         Command::Audit {
             command: AuditCommand::Verify { db, expect_head },
         } => {
@@ -335,6 +351,7 @@ fn serve(
     store: Store,
     listen: SocketAddr,
     config: safeguard_web::Config,
+    rules: safeguard_core::rules::RuleBook,
     demo_child: Option<safeguard_core::PersonId>,
 ) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -350,7 +367,7 @@ fn serve(
         if let Some(child) = demo_child {
             println!("Demo child: http://{address}/persons/{child}");
         }
-        safeguard_web::serve(AppState::new(store, config), listener)
+        safeguard_web::serve(AppState::new(store, config).with_rules(rules), listener)
             .await
             .context("the server stopped")
     })
