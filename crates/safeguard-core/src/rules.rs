@@ -487,6 +487,15 @@ pub fn evaluate(
         })
         .collect();
     let mut flags = Vec::new();
+    // The clock templates share one run of the clocks, made only if a rule needs it.
+    let mut clock_runs: Option<Vec<crate::clocks::ClockRun>> = None;
+    let runs = |clock_runs: &mut Option<Vec<crate::clocks::ClockRun>>| -> Result<Vec<crate::clocks::ClockRun>, CalendarError> {
+        if clock_runs.is_none() {
+            let chronology: Vec<(EntryId, &Entry)> = known.iter().map(|(i, _)| (i.id, &*i.entry)).collect();
+            *clock_runs = Some(evaluate_clocks(clocks, &chronology, as_of, calendar)?);
+        }
+        Ok(clock_runs.clone().unwrap_or_default())
+    };
     for rule in rules {
         match &rule.template {
             Template::CountInWindow {
@@ -699,9 +708,7 @@ pub fn evaluate(
                 }
             }
             Template::ClockDueSoon => {
-                let chronology: Vec<(EntryId, &Entry)> =
-                    known.iter().map(|(i, _)| (i.id, &*i.entry)).collect();
-                for run in evaluate_clocks(clocks, &chronology, as_of, calendar)? {
+                for run in runs(&mut clock_runs)? {
                     if run.status == ClockStatus::DueSoon {
                         let clock = clocks
                             .iter()
@@ -722,9 +729,7 @@ pub fn evaluate(
                 }
             }
             Template::ClockOverdue => {
-                let chronology: Vec<(EntryId, &Entry)> =
-                    known.iter().map(|(i, _)| (i.id, &*i.entry)).collect();
-                for run in evaluate_clocks(clocks, &chronology, as_of, calendar)? {
+                for run in runs(&mut clock_runs)? {
                     if matches!(run.status, ClockStatus::Overdue | ClockStatus::MetLate) {
                         let name = clocks
                             .iter()

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::append::parse_id;
 use crate::audit::{self, AuditEvent};
-use crate::sql::{Row, Sql, SqlExt};
+use crate::sql::{Row, Sql};
 use crate::{Actor, Store, StoreError};
 
 /// A flag as stored.
@@ -416,14 +416,6 @@ impl Store {
             .iter()
             .map(|r| parse_id(r.text(0)?).map(PersonId))
             .collect()
-        })
-    }
-
-    /// Whether any flag is stored at all (for tests and tools).
-    pub fn flag_count(&self) -> Result<i64, StoreError> {
-        self.read(|sql| {
-            sql.query_opt("SELECT COUNT(*) FROM flags WHERE resolved_at IS NULL", &[])?
-                .map_or(Ok(0), |r| r.int(0))
         })
     }
 }

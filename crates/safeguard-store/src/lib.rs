@@ -406,16 +406,6 @@ impl Store {
                 .map_or(Ok(0), |r| r.int(0))
         })
     }
-
-    /// Looks up an entry's identifier by its provenance.
-    pub fn entry_id(
-        &self,
-        agency: &AgencyId,
-        system: &str,
-        source_id: &str,
-    ) -> Result<Option<EntryId>, StoreError> {
-        self.read(|sql| append::find_entry(sql, agency, system, source_id))
-    }
 }
 
 #[cfg(test)]
