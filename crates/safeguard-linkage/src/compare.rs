@@ -1,7 +1,8 @@
 //! Field comparisons, each graded into levels from strongest agreement to disagreement, with a
 //! level for a missing value (which is neither evidence for nor against).
 
-use crate::names::{Nicknames, jaro_winkler, normalise};
+use crate::names::{Nicknames, jaro_winkler};
+use crate::record::{Prepared, PreparedName};
 
 /// How two names compare.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -12,42 +13,72 @@ pub enum NameLevel {
     Nickname,
     /// Jaro–Winkler at least 0.92 (a typo: Reeve, Reeves).
     VeryClose,
+    /// The same Double Metaphone code (Smith, Smyth; Catherine, Kathryn).
+    Phonetic,
     /// Jaro–Winkler at least 0.80.
     Close,
     /// One is the other's initial (D, Daniel).
     Initial,
+    /// Given and family names swapped between the records (the given name is graded; the
+    /// family name then counts as missing, so the pair is not weighed twice).
+    Transposed,
     /// Different.
     Different,
     /// Either is missing.
     Missing,
 }
 
+impl NameLevel {
+    /// Every level but `Missing`, strongest first.
+    pub const GRADED: [NameLevel; 8] = [
+        NameLevel::Exact,
+        NameLevel::Nickname,
+        NameLevel::VeryClose,
+        NameLevel::Phonetic,
+        NameLevel::Close,
+        NameLevel::Initial,
+        NameLevel::Transposed,
+        NameLevel::Different,
+    ];
+}
+
 /// Compares two given names (or two family names, with no nickname table).
-pub fn compare_names(a: Option<&str>, b: Option<&str>, nicknames: Option<&Nicknames>) -> NameLevel {
-    let (Some(a), Some(b)) = (a.map(normalise), b.map(normalise)) else {
+pub fn compare_names(
+    a: Option<&PreparedName>,
+    b: Option<&PreparedName>,
+    nicknames: Option<&Nicknames>,
+) -> NameLevel {
+    let (Some(a), Some(b)) = (a, b) else {
         return NameLevel::Missing;
     };
-    if a.is_empty() || b.is_empty() {
-        return NameLevel::Missing;
-    }
-    if a == b {
+    let (ta, tb) = (&a.text, &b.text);
+    if ta == tb {
         return NameLevel::Exact;
     }
-    if nicknames.is_some_and(|n| n.related(&a, &b)) {
+    if nicknames.is_some_and(|n| n.related(ta, tb)) {
         return NameLevel::Nickname;
     }
-    let (short, long) = if a.len() <= b.len() {
-        (&a, &b)
+    let (short, long) = if ta.len() <= tb.len() {
+        (ta, tb)
     } else {
-        (&b, &a)
+        (tb, ta)
     };
-    if short.chars().count() == 1 && long.starts_with(short.as_str()) {
-        return NameLevel::Initial;
+    if short.chars().count() == 1 {
+        return if long.starts_with(short.as_str()) {
+            NameLevel::Initial
+        } else {
+            NameLevel::Different
+        };
     }
-    match jaro_winkler(&a, &b) {
-        s if s >= 0.92 => NameLevel::VeryClose,
-        s if s >= 0.80 => NameLevel::Close,
-        _ => NameLevel::Different,
+    let similarity = jaro_winkler(ta, tb);
+    if similarity >= 0.92 {
+        NameLevel::VeryClose
+    } else if a.sounds_like(b) {
+        NameLevel::Phonetic
+    } else if similarity >= 0.80 {
+        NameLevel::Close
+    } else {
+        NameLevel::Different
     }
 }
 
@@ -79,6 +110,18 @@ pub enum BirthDateLevel {
     Different,
     /// Either is missing.
     Missing,
+}
+
+impl BirthDateLevel {
+    /// Every level but `Missing`, strongest first.
+    pub const GRADED: [BirthDateLevel; 6] = [
+        BirthDateLevel::Exact,
+        BirthDateLevel::DayMonthSwapped,
+        BirthDateLevel::OneDigitOff,
+        BirthDateLevel::Consistent,
+        BirthDateLevel::SameYear,
+        BirthDateLevel::Different,
+    ];
 }
 
 fn digits(d: &BirthDate) -> Option<String> {
@@ -155,35 +198,199 @@ pub fn compare_postcodes(a: Option<&str>, b: Option<&str>) -> PostcodeLevel {
     }
 }
 
-/// How two NHS numbers compare.
+/// How two homes compare, postcode and address together: one home is one piece of evidence,
+/// however many fields record it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum NhsNumberLevel {
-    /// Equal.
-    Exact,
+pub enum HomeLevel {
+    /// The same address (its words agree, and the postcodes agree or one is missing).
+    SameAddress,
+    /// The same postcode, the address different or unknown.
+    SamePostcode,
+    /// The same postcode sector.
+    SameSector,
+    /// The same postcode district.
+    SameDistrict,
     /// Different.
     Different,
-    /// Either is missing.
+    /// Neither postcode nor address on one side.
     Missing,
 }
 
-/// Compares two NHS numbers (digits only).
-pub fn compare_nhs_numbers(a: Option<&str>, b: Option<&str>) -> NhsNumberLevel {
-    let digits = |n: &str| -> String { n.chars().filter(char::is_ascii_digit).collect() };
-    match (a.map(digits), b.map(digits)) {
-        (Some(a), Some(b)) if a.len() == 10 && b.len() == 10 => {
-            if a == b {
-                NhsNumberLevel::Exact
-            } else {
-                NhsNumberLevel::Different
+impl HomeLevel {
+    /// Every level but `Missing`, strongest first.
+    pub const GRADED: [HomeLevel; 5] = [
+        HomeLevel::SameAddress,
+        HomeLevel::SamePostcode,
+        HomeLevel::SameSector,
+        HomeLevel::SameDistrict,
+        HomeLevel::Different,
+    ];
+}
+
+/// The share of address words two addresses have in common (Jaccard), over sorted distinct
+/// tokens.
+fn address_overlap(a: &[String], b: &[String]) -> f64 {
+    let (mut i, mut j, mut shared) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                shared += 1;
+                i += 1;
+                j += 1;
             }
         }
-        _ => NhsNumberLevel::Missing,
     }
+    shared as f64 / (a.len() + b.len() - shared) as f64
+}
+
+/// Compares two homes.
+pub fn compare_homes(a: &Prepared, b: &Prepared) -> HomeLevel {
+    let postcode = compare_postcodes(a.postcode.as_deref(), b.postcode.as_deref());
+    let addresses_known = !a.address.is_empty() && !b.address.is_empty();
+    if addresses_known
+        && matches!(postcode, PostcodeLevel::Exact | PostcodeLevel::Missing)
+        && address_overlap(&a.address, &b.address) >= 0.6
+    {
+        return HomeLevel::SameAddress;
+    }
+    match postcode {
+        PostcodeLevel::Exact => HomeLevel::SamePostcode,
+        PostcodeLevel::Sector => HomeLevel::SameSector,
+        PostcodeLevel::District => HomeLevel::SameDistrict,
+        PostcodeLevel::Different => HomeLevel::Different,
+        PostcodeLevel::Missing if addresses_known => HomeLevel::Different,
+        PostcodeLevel::Missing => HomeLevel::Missing,
+    }
+}
+
+/// The comparisons Safeguard makes, in the order of a comparison vector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Field {
+    /// Given name.
+    GivenName,
+    /// Family name.
+    FamilyName,
+    /// Date of birth.
+    BirthDate,
+    /// Sex.
+    Sex,
+    /// Postcode and address together.
+    Home,
+    /// NHS number.
+    NhsNumber,
+}
+
+impl Field {
+    /// Every comparison, in vector order.
+    pub const ALL: [Field; 6] = [
+        Field::GivenName,
+        Field::FamilyName,
+        Field::BirthDate,
+        Field::Sex,
+        Field::Home,
+        Field::NhsNumber,
+    ];
+
+    /// The comparison's name in explanations.
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::GivenName => "given name",
+            Field::FamilyName => "family name",
+            Field::BirthDate => "date of birth",
+            Field::Sex => "sex",
+            Field::Home => "home",
+            Field::NhsNumber => "NHS number",
+        }
+    }
+
+    /// Whether people who live together tend to share it (a family name, a home): such a
+    /// field says "same household", not "same person".
+    pub fn is_household(self) -> bool {
+        matches!(self, Field::FamilyName | Field::Home)
+    }
+
+    /// The names of its levels, strongest first.
+    pub fn levels(self) -> &'static [&'static str] {
+        match self {
+            Field::GivenName | Field::FamilyName => &[
+                "exact",
+                "nickname",
+                "very close spelling",
+                "sounds alike",
+                "close spelling",
+                "initial",
+                "given and family names swapped",
+                "different",
+            ],
+            Field::BirthDate => &[
+                "exact",
+                "day and month swapped",
+                "one digit different",
+                "consistent as far as known",
+                "same year",
+                "different",
+            ],
+            Field::Sex => &["same", "different"],
+            Field::Home => &[
+                "same address",
+                "same postcode",
+                "same postcode sector",
+                "same postcode district",
+                "different",
+            ],
+            Field::NhsNumber => &["same", "different"],
+        }
+    }
+}
+
+/// A comparison vector: the level of each field (its index in [`Field::levels`]), or `None`
+/// when either record lacks it.
+pub type Levels = [Option<u8>; 6];
+
+fn graded<T: PartialEq>(level: T, order: &[T]) -> Option<u8> {
+    order.iter().position(|l| *l == level).map(|i| i as u8)
+}
+
+/// Compares two prepared records field by field.
+pub fn compare(a: &Prepared, b: &Prepared, nicknames: &Nicknames) -> Levels {
+    let mut given = compare_names(a.given.as_ref(), b.given.as_ref(), Some(nicknames));
+    let mut family = compare_names(a.family.as_ref(), b.family.as_ref(), None);
+    if given > NameLevel::Initial && given != NameLevel::Missing {
+        let crossed = |x: Option<&PreparedName>, y: Option<&PreparedName>| {
+            compare_names(x, y, Some(nicknames)) <= NameLevel::VeryClose
+        };
+        if crossed(a.given.as_ref(), b.family.as_ref())
+            && crossed(a.family.as_ref(), b.given.as_ref())
+        {
+            given = NameLevel::Transposed;
+            family = NameLevel::Missing;
+        }
+    }
+    let birth = compare_birth_dates(a.birth_date, b.birth_date);
+    let sex = match (a.sex, b.sex) {
+        (Some(x), Some(y)) => Some(u8::from(x != y)),
+        _ => None,
+    };
+    let nhs = match (&a.nhs_number, &b.nhs_number) {
+        (Some(x), Some(y)) => Some(u8::from(x != y)),
+        _ => None,
+    };
+    [
+        graded(given, &NameLevel::GRADED),
+        graded(family, &NameLevel::GRADED),
+        graded(birth, &BirthDateLevel::GRADED),
+        sex,
+        graded(compare_homes(a, b), &HomeLevel::GRADED),
+        nhs,
+    ]
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::{Record, Sex};
 
     fn dob(y: i32, m: Option<u32>, d: Option<u32>) -> Option<BirthDate> {
         Some(BirthDate {
@@ -191,6 +398,17 @@ mod tests {
             month: m,
             day: d,
         })
+    }
+
+    fn compare_names(a: Option<&str>, b: Option<&str>, n: Option<&Nicknames>) -> NameLevel {
+        let prepare = |x: Option<&str>| {
+            Prepared::new(&crate::record::Record {
+                given_name: x.map(String::from),
+                ..Default::default()
+            })
+            .given
+        };
+        super::compare_names(prepare(a).as_ref(), prepare(b).as_ref(), n)
     }
 
     #[test]
@@ -214,6 +432,10 @@ mod tests {
         );
         assert_eq!(
             compare_names(Some("Jonathon"), Some("Johnathan"), n),
+            NameLevel::Phonetic
+        );
+        assert_eq!(
+            compare_names(Some("Kirsty"), Some("Kirsten"), n),
             NameLevel::Close
         );
         assert_eq!(
@@ -300,20 +522,83 @@ mod tests {
         );
     }
 
+    fn record(given: &str, family: &str, postcode: &str, address: &str) -> Record {
+        Record {
+            id: given.into(),
+            given_name: Some(given.into()),
+            family_name: Some(family.into()),
+            postcode: Some(postcode.into()),
+            address: Some(address.into()),
+            ..Record::default()
+        }
+    }
+
     #[test]
-    fn each_nhs_number_level() {
+    fn one_home_is_graded_once_from_postcode_and_address_together() {
+        let home = |a: &Record, b: &Record| compare_homes(&Prepared::new(a), &Prepared::new(b));
+        let flat = record("A", "B", "NB4 7QX", "Flat 2, 14 Mill Lane");
         assert_eq!(
-            compare_nhs_numbers(Some("943 476 5919"), Some("9434765919")),
-            NhsNumberLevel::Exact
+            home(&flat, &record("A", "B", "nb47qx", "14 Mill Lane Flat 2")),
+            HomeLevel::SameAddress
         );
         assert_eq!(
-            compare_nhs_numbers(Some("9434765919"), Some("9992345675")),
-            NhsNumberLevel::Different
+            home(&flat, &record("A", "B", "", "Flat 2 14 Mill Lane")),
+            HomeLevel::SameAddress,
+            "the address alone, with no postcode"
         );
         assert_eq!(
-            compare_nhs_numbers(Some("943"), Some("9992345675")),
-            NhsNumberLevel::Missing
+            home(&flat, &record("A", "B", "NB4 7QX", "3 Mill Lane")),
+            HomeLevel::SamePostcode
         );
-        assert_eq!(compare_nhs_numbers(None, None), NhsNumberLevel::Missing);
+        assert_eq!(
+            home(&flat, &record("A", "B", "NB4 7AB", "")),
+            HomeLevel::SameSector
+        );
+        assert_eq!(
+            home(&flat, &record("A", "B", "NB4 2AB", "")),
+            HomeLevel::SameDistrict
+        );
+        assert_eq!(
+            home(&flat, &record("A", "B", "NB9 2AB", "Flat 2, 14 Mill Lane")),
+            HomeLevel::Different,
+            "the same words under another postcode are another street"
+        );
+        assert_eq!(home(&flat, &record("A", "B", "", "")), HomeLevel::Missing);
+    }
+
+    #[test]
+    fn a_comparison_vector_grades_every_field_and_swapped_names_count_once() {
+        let n = Nicknames::shipped();
+        let mut a = record("Daniel", "Marsh", "NB2 9LS", "");
+        let mut b = record("Marsh", "Daniel", "NB2 9LS", "");
+        a.sex = Some(Sex::Male);
+        b.sex = Some(Sex::Female);
+        a.nhs_number = Some("999 234 5675".into());
+        b.nhs_number = Some("9992345675".into());
+        let levels = compare(&Prepared::new(&a), &Prepared::new(&b), n);
+        assert_eq!(
+            levels,
+            [Some(6), None, None, Some(1), Some(1), Some(0)],
+            "swapped names, family name not counted again, no dates, sex differs, same postcode, same NHS number"
+        );
+        for (field, level) in Field::ALL.iter().zip(levels) {
+            if let Some(l) = level {
+                assert!(usize::from(l) < field.levels().len());
+            }
+        }
+        assert_eq!(
+            Field::GivenName.levels()[6],
+            "given and family names swapped"
+        );
+        b.given_name = Some("Danny".into());
+        b.family_name = Some("Marsh".into());
+        b.nhs_number = Some("9434765919".into());
+        let levels = compare(&Prepared::new(&a), &Prepared::new(&b), n);
+        assert_eq!(
+            levels[..2],
+            [Some(1), Some(0)],
+            "a nickname, the same family name"
+        );
+        assert_eq!(levels[5], Some(1), "different NHS numbers");
     }
 }

@@ -6,5 +6,10 @@
 pub mod blocking;
 pub mod cluster;
 pub mod compare;
+pub mod evaluate;
+pub mod linker;
 pub mod model;
 pub mod names;
+pub mod record;
+pub mod rng;
+pub mod synthetic;

@@ -1,0 +1,613 @@
+//! The linkage pipeline: block, compare, weigh, cluster. In batch over a set of records
+//! (deduplication, or linking two sources), and online, one arriving record at a time against
+//! an [`Index`], with the same model, so both give the same persons.
+
+use std::collections::HashMap;
+
+use crate::blocking::{BlockingRule, candidate_pairs};
+use crate::cluster::{Conflict, Link, cluster};
+use crate::compare::{Levels, compare};
+use crate::model::{Frequencies, Model};
+use crate::names::Nicknames;
+use crate::record::Prepared;
+use crate::rng::Rng;
+
+/// How linkage runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// Blocking rules, OR-ed.
+    pub rules: Vec<BlockingRule>,
+    /// Blocks larger than this are skipped.
+    pub max_block: usize,
+    /// Random pairs sampled to estimate u.
+    pub random_pairs: usize,
+    /// Seed for the random pairs.
+    pub seed: u64,
+    /// A pair at or above this probability is linked automatically.
+    pub link_threshold: f64,
+    /// A pair at or above this (and below the link threshold) goes to a person to review.
+    pub review_threshold: f64,
+    /// Whether the model weighs "another person in the same household" (see [`crate::model`])
+    /// and confident disagreements forbid automatic links. Off, this is the textbook
+    /// two-class model, kept to measure what these prevent.
+    pub household_class: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            rules: BlockingRule::DEFAULT.to_vec(),
+            max_block: 500,
+            random_pairs: 1_000_000,
+            seed: 2007,
+            link_threshold: 0.95,
+            review_threshold: 0.5,
+            household_class: true,
+        }
+    }
+}
+
+/// A stage of a long run, for a progress bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Preparing records.
+    Preparing,
+    /// Blocking.
+    Blocking,
+    /// Sampling random pairs for u.
+    Sampling,
+    /// Fitting m by EM.
+    Fitting,
+    /// Scoring candidate pairs.
+    Scoring,
+    /// Clustering.
+    Clustering,
+}
+
+/// Reports progress: the stage, work done, work in all.
+pub type Progress<'a> = &'a (dyn Fn(Stage, u64, u64) + Sync);
+
+/// A progress report that goes nowhere.
+pub fn quiet(_: Stage, _: u64, _: u64) {}
+
+/// How common each name is among the records the model was trained on, so that an exact
+/// match on "Smith" counts for less than one on "Szczepanski".
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TermFrequencies {
+    given: HashMap<String, u32>,
+    family: HashMap<String, u32>,
+    records: u32,
+}
+
+impl TermFrequencies {
+    /// Counts the names of the records.
+    pub fn count(records: &[Prepared]) -> Self {
+        let mut tf = TermFrequencies {
+            records: records.len() as u32,
+            ..TermFrequencies::default()
+        };
+        for r in records {
+            if let Some(g) = &r.given {
+                *tf.given.entry(g.text.clone()).or_default() += 1;
+            }
+            if let Some(f) = &r.family {
+                *tf.family.entry(f.text.clone()).or_default() += 1;
+            }
+        }
+        tf
+    }
+
+    fn share(&self, table: &HashMap<String, u32>, name: &str) -> f64 {
+        // A name never seen is as rare as one seen once.
+        f64::from(table.get(name).copied().unwrap_or(1).max(1)) / f64::from(self.records.max(1))
+    }
+
+    /// The frequencies to weigh a pair with: only exact names are adjusted.
+    pub fn for_pair(&self, a: &Prepared, levels: &Levels) -> Frequencies {
+        let mut f = [None; 6];
+        if levels[0] == Some(0) {
+            f[0] = a.given.as_ref().map(|g| self.share(&self.given, &g.text));
+        }
+        if levels[1] == Some(0) {
+            f[1] = a.family.as_ref().map(|n| self.share(&self.family, &n.text));
+        }
+        f
+    }
+}
+
+/// A model with what it needs to score pairs.
+#[derive(Debug, Clone)]
+pub struct Trained {
+    /// The weights.
+    pub model: Model,
+    /// Name frequencies.
+    pub frequencies: TermFrequencies,
+    /// EM iterations taken.
+    pub iterations: usize,
+    /// Candidate pairs EM was fitted on.
+    pub candidate_pairs: usize,
+}
+
+impl Trained {
+    /// The comparison vector and match probability of two records.
+    pub fn score(&self, a: &Prepared, b: &Prepared) -> (Levels, f64) {
+        let levels = compare(a, b, Nicknames::shipped());
+        let p = self
+            .model
+            .probability(&levels, &self.frequencies.for_pair(a, &levels));
+        (levels, p)
+    }
+}
+
+/// Why a pair must not be joined automatically, whatever its weight: a field both records
+/// hold that disagrees beyond any recording error Safeguard knows of (a date of birth
+/// with both day and month different counts, a swapped or mistyped one does not). Twins share a family
+/// name, a date of birth and a home, and a son named after his father shares all but the
+/// date; the shared fields add up to a high weight, so a confident disagreement overrides
+/// it. A person can still join the two after review.
+pub fn confident_disagreement(levels: &Levels) -> Option<&'static str> {
+    const DIFFERENT_NAME: u8 = 7;
+    const SAME_YEAR_ONLY: u8 = 4;
+    const DIFFERENT_DATE: u8 = 5;
+    const DIFFERENT: u8 = 1;
+    if levels[0] == Some(DIFFERENT_NAME) {
+        Some("different given names")
+    } else if matches!(levels[2], Some(SAME_YEAR_ONLY | DIFFERENT_DATE)) {
+        Some("different dates of birth")
+    } else if levels[3] == Some(DIFFERENT) {
+        Some("different sex")
+    } else if levels[5] == Some(DIFFERENT) {
+        Some("different NHS numbers")
+    } else {
+        None
+    }
+}
+
+/// Whether a pair holds evidence that tells a person from others in their household: a date
+/// of birth on both records, or the same NHS number. Without it (a police record with a name
+/// and an address only) a father and the son named after him look alike; such a pair is
+/// reviewed, never joined automatically.
+pub fn has_personal_evidence(levels: &Levels) -> bool {
+    levels[2].is_some() || levels[5] == Some(0)
+}
+
+/// A scored candidate pair.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scored {
+    /// One record (index).
+    pub a: u32,
+    /// The other.
+    pub b: u32,
+    /// The comparison vector.
+    pub levels: Levels,
+    /// P(same person).
+    pub probability: f64,
+}
+
+/// Candidate pairs of a set of records: all pairs, or with `sources` only pairs across
+/// sources (linking two files).
+pub fn block(
+    records: &[Prepared],
+    settings: &Settings,
+    sources: Option<&[u8]>,
+) -> (Vec<(u32, u32)>, usize) {
+    let (mut pairs, skipped) = candidate_pairs(records, &settings.rules, settings.max_block);
+    if let Some(s) = sources {
+        pairs.retain(|&(a, b)| s[a as usize] != s[b as usize]);
+    }
+    (pairs, skipped)
+}
+
+/// Runs `work` over `items` split across the machine's cores, in order.
+fn parallel<T: Sync, R: Send>(items: &[T], work: impl Fn(&[T]) -> Vec<R> + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = items.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|c| scope.spawn(|| work(c)))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a linkage worker panicked"))
+            .collect()
+    })
+}
+
+/// Pairs of records known to be different people of one household: the same family name and
+/// postcode, and different NHS numbers. At most `limit`.
+fn household_pairs(records: &[Prepared], limit: usize) -> Vec<(u32, u32)> {
+    let mut keys: Vec<(u64, u32)> = records
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.nhs_number.is_some())
+        .filter_map(|(i, r)| {
+            let mut h = std::hash::DefaultHasher::new();
+            std::hash::Hash::hash(&(&r.family.as_ref()?.text, r.postcode.as_deref()?), &mut h);
+            Some((std::hash::Hasher::finish(&h), i as u32))
+        })
+        .collect();
+    keys.sort_unstable();
+    let mut pairs = Vec::new();
+    for block in keys.chunk_by(|a, b| a.0 == b.0).filter(|b| b.len() <= 20) {
+        for (n, &(_, a)) in block.iter().enumerate() {
+            for &(_, b) in &block[n + 1..] {
+                if records[a as usize].nhs_number != records[b as usize].nhs_number {
+                    pairs.push((a, b));
+                }
+            }
+        }
+        if pairs.len() >= limit {
+            break;
+        }
+    }
+    pairs
+}
+
+fn patterns(records: &[Prepared], pairs: &[(u32, u32)]) -> Vec<(Levels, u64)> {
+    let nicknames = Nicknames::shipped();
+    let counts: Vec<HashMap<Levels, u64>> = parallel(pairs, |chunk| {
+        let mut counts = HashMap::new();
+        for &(a, b) in chunk {
+            let levels = compare(&records[a as usize], &records[b as usize], nicknames);
+            *counts.entry(levels).or_insert(0) += 1;
+        }
+        vec![counts]
+    });
+    let mut patterns: HashMap<Levels, u64> = HashMap::new();
+    for c in counts {
+        for (levels, count) in c {
+            *patterns.entry(levels).or_insert(0) += count;
+        }
+    }
+    let mut patterns: Vec<(Levels, u64)> = patterns.into_iter().collect();
+    patterns.sort_unstable(); // a fixed order, so that fitting is deterministic
+    patterns
+}
+
+/// Trains a model on the records: u from random pairs; m, h and priors by EM on the pairs of
+/// the tight training rules; then the priors again over all candidate pairs.
+pub fn train(
+    records: &[Prepared],
+    training_pairs: &[(u32, u32)],
+    pairs: &[(u32, u32)],
+    settings: &Settings,
+    progress: Progress,
+) -> Trained {
+    let nicknames = Nicknames::shipped();
+    let n = records.len();
+    let mut rng = Rng::new(settings.seed);
+    let samples = if n < 2 {
+        0
+    } else {
+        settings.random_pairs.min(n * (n - 1) / 2)
+    };
+    progress(Stage::Sampling, 0, samples as u64);
+    let random: Vec<(usize, usize)> = (0..samples)
+        .map(|_| {
+            let a = rng.below(n);
+            let b = (a + 1 + rng.below(n - 1)) % n;
+            (a, b)
+        })
+        .collect();
+    let random_levels: Vec<Levels> = parallel(&random, |chunk| {
+        chunk
+            .iter()
+            .map(|&(a, b)| compare(&records[a], &records[b], nicknames))
+            .collect()
+    });
+    progress(Stage::Sampling, samples as u64, samples as u64);
+    let household: Vec<Levels> = household_pairs(records, settings.random_pairs)
+        .into_iter()
+        .map(|(a, b)| compare(&records[a as usize], &records[b as usize], nicknames))
+        .collect();
+    let mut model = Model::initial(&random_levels, &household, settings.household_class);
+
+    progress(Stage::Fitting, 0, pairs.len() as u64);
+    let mut iterations = model.fit(&patterns(records, training_pairs), 500, 1e-6);
+    iterations += model.fit_priors(&patterns(records, pairs), 500, 1e-7);
+    progress(Stage::Fitting, pairs.len() as u64, pairs.len() as u64);
+    Trained {
+        model,
+        frequencies: TermFrequencies::count(records),
+        iterations,
+        candidate_pairs: pairs.len(),
+    }
+}
+
+/// Scores candidate pairs.
+pub fn score(
+    records: &[Prepared],
+    pairs: &[(u32, u32)],
+    trained: &Trained,
+    progress: Progress,
+) -> Vec<Scored> {
+    let total = pairs.len() as u64;
+    let done = std::sync::atomic::AtomicU64::new(0);
+    parallel(pairs, |chunk| {
+        let mut out = Vec::with_capacity(chunk.len());
+        for (i, &(a, b)) in chunk.iter().enumerate() {
+            let (levels, probability) = trained.score(&records[a as usize], &records[b as usize]);
+            out.push(Scored {
+                a,
+                b,
+                levels,
+                probability,
+            });
+            if i % 100_000 == 99_999 {
+                let d = done.fetch_add(100_000, std::sync::atomic::Ordering::Relaxed);
+                progress(Stage::Scoring, d + 100_000, total);
+            }
+        }
+        out
+    })
+}
+
+/// The persons found: each record's cluster (the smallest record index in it) and the
+/// highest probability with which it was linked into that cluster (`None` for a record alone).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Persons {
+    /// Per record, its cluster.
+    pub cluster: Vec<usize>,
+    /// Per record, its strongest link within its cluster.
+    pub probability: Vec<Option<f64>>,
+}
+
+/// Clusters scored pairs into persons, honouring people's decisions.
+pub fn persons(
+    n: usize,
+    scored: &[Scored],
+    settings: &Settings,
+    must_link: &[(usize, usize)],
+    cannot_link: &[(usize, usize)],
+) -> Result<Persons, Conflict> {
+    let threshold = settings.link_threshold;
+    let mut cannot_link = cannot_link.to_vec();
+    cannot_link.extend(
+        scored
+            .iter()
+            .filter(|s| settings.household_class && confident_disagreement(&s.levels).is_some())
+            .map(|s| (s.a as usize, s.b as usize))
+            .filter(|pair| !must_link.contains(pair) && !must_link.contains(&(pair.1, pair.0))),
+    );
+    let links: Vec<Link> = scored
+        .iter()
+        .filter(|s| {
+            s.probability >= threshold
+                && !(settings.household_class
+                    && (confident_disagreement(&s.levels).is_some()
+                        || !has_personal_evidence(&s.levels)))
+        })
+        .map(|s| Link {
+            a: s.a as usize,
+            b: s.b as usize,
+            probability: s.probability,
+        })
+        .collect();
+    let first = cluster(n, &links, threshold, must_link, &cannot_link)?;
+    // A record that strongly matches two people known to be different (a police record of
+    // "John Smith", no date of birth, at the home of John Smith and his son John) could be
+    // either: it is left alone for a person to review rather than joined to one by weight.
+    let mut partner_cluster: Vec<Option<usize>> = vec![None; n];
+    let mut ambiguous = vec![false; n];
+    for l in &links {
+        for (me, other) in [(l.a, l.b), (l.b, l.a)] {
+            let theirs = first[other];
+            match partner_cluster[me] {
+                Some(c) if c != theirs => ambiguous[me] = true,
+                _ => partner_cluster[me] = Some(theirs),
+            }
+        }
+    }
+    let links: Vec<Link> = links
+        .into_iter()
+        .filter(|l| !ambiguous[l.a] && !ambiguous[l.b])
+        .collect();
+    let cluster = if ambiguous.iter().any(|a| *a) {
+        cluster(n, &links, threshold, must_link, &cannot_link)?
+    } else {
+        first
+    };
+    let mut probability = vec![None; n];
+    for s in scored {
+        let (a, b) = (s.a as usize, s.b as usize);
+        if cluster[a] == cluster[b] {
+            for r in [a, b] {
+                let best: &mut Option<f64> = &mut probability[r];
+                *best = Some(best.map_or(s.probability, |p: f64| p.max(s.probability)));
+            }
+        }
+    }
+    for &(a, b) in must_link {
+        probability[a] = Some(1.0);
+        probability[b] = Some(1.0);
+    }
+    Ok(Persons {
+        cluster,
+        probability,
+    })
+}
+
+/// Everything a batch run produced.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    /// The model, as trained on these records.
+    pub trained: Trained,
+    /// Every candidate pair, scored.
+    pub scored: Vec<Scored>,
+    /// Blocks skipped as too large.
+    pub skipped_blocks: usize,
+    /// The persons.
+    pub persons: Persons,
+}
+
+/// Links a set of records in batch: trains on them, scores and clusters. With `sources`, only
+/// records from different sources are compared.
+pub fn link(
+    records: &[Prepared],
+    sources: Option<&[u8]>,
+    settings: &Settings,
+    progress: Progress,
+) -> Batch {
+    progress(Stage::Blocking, 0, records.len() as u64);
+    let (pairs, skipped_blocks) = block(records, settings, sources);
+    let training = Settings {
+        rules: BlockingRule::TRAINING.to_vec(),
+        ..settings.clone()
+    };
+    let (training_pairs, _) = block(records, &training, sources);
+    progress(Stage::Blocking, records.len() as u64, records.len() as u64);
+    let trained = train(records, &training_pairs, &pairs, settings, progress);
+    let scored = score(records, &pairs, &trained, progress);
+    progress(Stage::Clustering, 0, 1);
+    let persons =
+        persons(records.len(), &scored, settings, &[], &[]).expect("no decisions, no conflict");
+    progress(Stage::Clustering, 1, 1);
+    Batch {
+        trained,
+        scored,
+        skipped_blocks,
+        persons,
+    }
+}
+
+/// Records held for online matching, indexed by every blocking key.
+#[derive(Debug, Clone, Default)]
+pub struct Index {
+    records: Vec<Prepared>,
+    keys: HashMap<u64, Vec<u32>>,
+}
+
+impl Index {
+    /// An empty index.
+    pub fn new() -> Self {
+        Index::default()
+    }
+
+    /// How many records it holds.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// Adds a record; returns its index.
+    pub fn insert(&mut self, record: Prepared, rules: &[BlockingRule]) -> u32 {
+        let id = self.records.len() as u32;
+        for rule in rules {
+            if let Some(key) = rule.key(&record) {
+                self.keys.entry(key).or_default().push(id);
+            }
+        }
+        self.records.push(record);
+        id
+    }
+
+    /// The record at an index.
+    pub fn record(&self, i: u32) -> &Prepared {
+        &self.records[i as usize]
+    }
+
+    /// Every held record that shares a blocking key with `record`, scored, best first.
+    pub fn matches(
+        &self,
+        record: &Prepared,
+        trained: &Trained,
+        settings: &Settings,
+    ) -> Vec<(u32, Levels, f64)> {
+        let mut candidates: Vec<u32> = Vec::new();
+        for rule in &settings.rules {
+            if let Some(ids) = rule.key(record).and_then(|k| self.keys.get(&k))
+                && ids.len() < settings.max_block
+            {
+                candidates.extend(ids);
+            }
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        let mut scored: Vec<(u32, Levels, f64)> = candidates
+            .into_iter()
+            .map(|i| {
+                let (levels, p) = trained.score(&self.records[i as usize], record);
+                (i, levels, p)
+            })
+            .collect();
+        scored.sort_by(|x, y| y.2.total_cmp(&x.2).then(x.0.cmp(&y.0)));
+        scored
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evaluate::{quality, wrong_merges};
+    use crate::synthetic::{Relation, generate};
+
+    fn prepared(records: &[crate::record::Record]) -> Vec<Prepared> {
+        records.iter().map(Prepared::new).collect()
+    }
+
+    #[test]
+    fn a_generated_population_links_well_and_never_merges_twins() {
+        let data = generate(6_000, 5);
+        let records = prepared(&data.records);
+        let settings = Settings::default();
+        let batch = link(&records, None, &settings, &quiet);
+        let q = quality(&batch.persons.cluster, &data.person);
+        assert!(q.f1 > 0.88 && q.precision > 0.97, "{q:?}");
+        let merges = wrong_merges(&batch.persons.cluster, &data.person, &data.relations);
+        for (kind, total, merged) in &merges {
+            assert!(
+                *total > 0 || *kind == Relation::Twin,
+                "{} present",
+                kind.label()
+            );
+            assert_eq!(*merged, 0, "{} merged", kind.label());
+        }
+
+        let textbook = Settings {
+            household_class: false,
+            ..settings
+        };
+        let naive = link(&records, None, &textbook, &quiet);
+        let naive_merges = wrong_merges(&naive.persons.cluster, &data.person, &data.relations);
+        let households = |m: &[(Relation, u64, u64)]| m.iter().map(|x| x.2).sum::<u64>();
+        assert!(
+            households(&naive_merges) > 20,
+            "the textbook model merges households: {naive_merges:?}"
+        );
+    }
+
+    #[test]
+    fn online_matching_finds_the_same_persons_as_batch() {
+        let data = generate(3_000, 9);
+        let records = prepared(&data.records);
+        let settings = Settings::default();
+        let batch = link(&records, None, &settings, &quiet);
+
+        // Online: each record, as it arrives, is scored against those already held, with the
+        // model the batch trained.
+        let mut index = Index::new();
+        let mut scored = Vec::new();
+        for r in &records {
+            for (i, levels, probability) in index.matches(r, &batch.trained, &settings) {
+                scored.push(Scored {
+                    a: i,
+                    b: index.len() as u32,
+                    levels,
+                    probability,
+                });
+            }
+            index.insert(r.clone(), &settings.rules);
+        }
+        let online = persons(records.len(), &scored, &settings, &[], &[]).expect("no decisions");
+        assert_eq!(online.cluster, batch.persons.cluster);
+        assert!(
+            online.cluster.iter().enumerate().any(|(i, c)| *c != i),
+            "some records were linked"
+        );
+    }
+}
