@@ -182,7 +182,7 @@ pub fn compare_postcodes(a: Option<&str>, b: Option<&str>) -> PostcodeLevel {
     let (Some(a), Some(b)) = (a.map(clean), b.map(clean)) else {
         return PostcodeLevel::Missing;
     };
-    if a.len() < 5 || b.len() < 5 {
+    if a.len() < 4 || b.len() < 4 {
         return PostcodeLevel::Missing;
     }
     let (a_out, a_in) = a.split_at(a.len() - 3);

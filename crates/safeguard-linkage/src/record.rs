@@ -80,7 +80,8 @@ pub struct Prepared {
     pub birth_date: Option<BirthDate>,
     /// Sex.
     pub sex: Option<Sex>,
-    /// Postcode, upper case without spaces (at least five characters).
+    /// Postcode, upper case without spaces (at least four characters: UK postcodes have five
+    /// to seven; four keeps other countries' numeric codes comparable as exact or not).
     pub postcode: Option<String>,
     /// Address tokens, lower case, sorted and distinct (`12`, `high`, `street`).
     pub address: Vec<String>,
@@ -100,7 +101,7 @@ impl Prepared {
                     .map(|c| c.to_ascii_uppercase())
                     .collect::<String>()
             })
-            .filter(|p| p.len() >= 5);
+            .filter(|p| p.len() >= 4);
         let mut address: Vec<String> = r
             .address
             .as_deref()

@@ -4,6 +4,7 @@
 mod admin;
 mod bench;
 mod demo;
+mod link;
 mod replay;
 
 use std::net::SocketAddr;
@@ -147,6 +148,9 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Identity resolution over files: `--input people.csv --output clusters.csv`, or
+    /// `--link-only A.csv B.csv`; `link generate` writes UK-style test data with its truth.
+    Link(link::LinkArgs),
     /// Measure the store against a bare-SQL baseline in the same run, on both engines.
     Bench {
         #[command(subcommand)]
@@ -343,6 +347,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Link(args) => link::run(&args),
         Command::Bench { which } => bench::run(&which),
     }
 }

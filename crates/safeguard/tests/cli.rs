@@ -638,3 +638,67 @@ fn replay_shows_when_each_concern_could_first_have_been_known() {
         "{stderr}"
     );
 }
+
+#[test]
+fn link_generates_a_file_clusters_it_and_reports_bad_rows_without_stopping() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let people = dir.path().join("people.csv");
+    let truth = dir.path().join("truth.csv");
+    let clusters = dir.path().join("clusters.csv");
+    let generated = safeguard()
+        .args(["link", "generate", "--records", "3000", "--seed", "4"])
+        .arg("--output")
+        .arg(&people)
+        .arg("--truth")
+        .arg(&truth)
+        .output()
+        .expect("runs");
+    assert!(generated.status.success());
+    let mut text = std::fs::read_to_string(&people).expect("written");
+    text.push_str("bad1,Ann,Other,31/02/1990,F,,,\n");
+    std::fs::write(&people, &text).expect("appended");
+
+    let linked = safeguard()
+        .arg("link")
+        .arg("--input")
+        .arg(&people)
+        .arg("--output")
+        .arg(&clusters)
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&linked.stderr);
+    assert!(linked.status.success(), "{stderr}");
+    let bad_line = text.lines().count();
+    assert!(
+        stderr.contains(&format!("line {bad_line}, field date_of_birth")),
+        "{stderr}"
+    );
+
+    let out = std::fs::read_to_string(&clusters).expect("written");
+    let mut lines = out.lines();
+    assert_eq!(lines.next(), Some("id,cluster_id,match_probability"));
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let read = text.lines().count() - 1 - stderr.matches("row skipped").count();
+    assert_eq!(rows.len(), read, "one row per record read");
+    let truth_text = std::fs::read_to_string(&truth).expect("written");
+    let person: std::collections::HashMap<&str, &str> = truth_text
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(','))
+        .collect();
+    let linked_pairs: Vec<&Vec<&str>> = rows.iter().filter(|r| r[0] != r[1]).collect();
+    assert!(linked_pairs.len() > 500, "records were linked");
+    let right = linked_pairs
+        .iter()
+        .filter(|r| person[r[0]] == person[r[1]])
+        .count();
+    assert!(
+        right as f64 / linked_pairs.len() as f64 > 0.97,
+        "{right} of {} linked to their own person",
+        linked_pairs.len()
+    );
+    for r in &linked_pairs {
+        let p: f64 = r[2].parse().expect("a probability");
+        assert!((0.0..=1.0).contains(&p));
+    }
+}

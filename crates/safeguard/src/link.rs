@@ -1,0 +1,423 @@
+//! `safeguard link`: identity resolution over files, so the engine can be judged alone, and a
+//! generator of UK-style test data with known truth.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use safeguard_linkage::compare::BirthDate;
+use safeguard_linkage::linker::{self, Settings, Stage};
+use safeguard_linkage::record::{Prepared, Record, Sex};
+use safeguard_linkage::synthetic;
+
+/// What `link` does.
+#[derive(Args)]
+pub struct LinkArgs {
+    /// People to deduplicate: `id,given_name,surname,date_of_birth,sex,postcode,address,nhs_number`.
+    #[arg(long, conflicts_with = "link_only")]
+    input: Option<PathBuf>,
+    /// Two files to link to each other (records within one file are not compared).
+    #[arg(long, num_args = 2, value_names = ["A", "B"])]
+    link_only: Vec<PathBuf>,
+    /// Where to write `id,cluster_id,match_probability`.
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// Probability at or above which a pair is linked.
+    #[arg(long, default_value_t = Settings::default().link_threshold)]
+    threshold: f64,
+    #[command(subcommand)]
+    command: Option<LinkCommand>,
+}
+
+/// `link` subcommands.
+#[derive(Subcommand)]
+pub enum LinkCommand {
+    /// Write a generated UK-style person file with its truth (deterministic by seed).
+    Generate {
+        /// How many records.
+        #[arg(long, default_value_t = 100_000)]
+        records: usize,
+        /// Seed.
+        #[arg(long, default_value_t = 2007)]
+        seed: u64,
+        /// The person file.
+        #[arg(long)]
+        output: PathBuf,
+        /// The truth: `id,person_id`, and `person_a,person_b,relation` in `<output>.relations.csv`.
+        #[arg(long)]
+        truth: PathBuf,
+    },
+}
+
+/// The columns a person file may have; only `id` is required.
+pub const COLUMNS: [&str; 8] = [
+    "id",
+    "given_name",
+    "surname",
+    "date_of_birth",
+    "sex",
+    "postcode",
+    "address",
+    "nhs_number",
+];
+
+/// A row that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    /// 1-based line number.
+    pub line: usize,
+    /// The field at fault.
+    pub field: &'static str,
+    /// What is wrong.
+    pub problem: String,
+}
+
+/// Splits one CSV line into fields (RFC 4180 quoting, no embedded newlines).
+fn split_csv(line: &str) -> Result<Vec<String>, String> {
+    let mut fields = Vec::new();
+    let mut field = String::new();
+    let mut chars = line.chars().peekable();
+    let mut quoted = false;
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            (true, '"') => quoted = false,
+            (true, c) => field.push(c),
+            (false, '"') if field.is_empty() => quoted = true,
+            (false, ',') => fields.push(std::mem::take(&mut field)),
+            (false, c) => field.push(c),
+        }
+    }
+    if quoted {
+        return Err("a quoted field is not closed".into());
+    }
+    fields.push(field);
+    Ok(fields)
+}
+
+fn quote(field: &str) -> String {
+    if field.contains([',', '"', '\n']) {
+        format!("\"{}\"", field.replace('"', "\"\""))
+    } else {
+        field.to_string()
+    }
+}
+
+/// Reads a date of birth: `YYYY-MM-DD`, `DD/MM/YYYY`, `YYYY-MM` or `YYYY`.
+pub fn parse_birth_date(text: &str) -> Result<BirthDate, String> {
+    let bad = || format!("{text:?} is not a date (YYYY-MM-DD, DD/MM/YYYY, YYYY-MM or YYYY)");
+    let numbers: Vec<u32> = text
+        .split(['-', '/'])
+        .map(|p| p.trim().parse::<u32>().map_err(|_| bad()))
+        .collect::<Result<_, _>>()?;
+    let (year, month, day) = match (text.contains('/'), numbers.as_slice()) {
+        (false, [y]) => (*y, None, None),
+        (false, [y, m]) => (*y, Some(*m), None),
+        (false, [y, m, d]) => (*y, Some(*m), Some(*d)),
+        (true, [d, m, y]) => (*y, Some(*m), Some(*d)),
+        _ => return Err(bad()),
+    };
+    let valid = (1850..=2100).contains(&year)
+        && month.is_none_or(|m| (1..=12).contains(&m))
+        && match (month, day) {
+            (Some(m), Some(d)) => chrono::NaiveDate::from_ymd_opt(year as i32, m, d).is_some(),
+            _ => true,
+        };
+    if !valid {
+        return Err(format!("{text:?} is not a real date"));
+    }
+    Ok(BirthDate {
+        year: year as i32,
+        month,
+        day,
+    })
+}
+
+/// Reads a person file, keeping good rows and reporting the rest.
+pub fn read_people(text: &str) -> anyhow::Result<(Vec<Record>, Vec<Rejected>)> {
+    let mut lines = text.lines().enumerate();
+    let (_, header) = lines
+        .next()
+        .context("the file is empty: it needs a header line")?;
+    let header = split_csv(header.trim_start_matches('\u{feff}'))
+        .map_err(|e| anyhow::anyhow!("line 1: {e}"))?;
+    let position = |name: &str| header.iter().position(|h| h.trim() == name);
+    let id_column = position("id").context("line 1: the header has no `id` column")?;
+    if let Some(unknown) = header.iter().find(|h| !COLUMNS.contains(&h.trim())) {
+        anyhow::bail!(
+            "line 1: unknown column {unknown:?}; expected some of {}",
+            COLUMNS.join(",")
+        );
+    }
+    let columns: Vec<Option<usize>> = COLUMNS.iter().map(|c| position(c)).collect();
+    let mut records = Vec::new();
+    let mut rejected = Vec::new();
+    for (index, line) in lines {
+        let line_number = index + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let reject = |field: &'static str, problem: String| Rejected {
+            line: line_number,
+            field,
+            problem,
+        };
+        let fields = match split_csv(line) {
+            Ok(f) if f.len() == header.len() => f,
+            Ok(f) => {
+                rejected.push(reject(
+                    "row",
+                    format!("{} fields where the header has {}", f.len(), header.len()),
+                ));
+                continue;
+            }
+            Err(e) => {
+                rejected.push(reject("row", e));
+                continue;
+            }
+        };
+        let get = |k: usize| {
+            columns[k]
+                .map(|i| fields[i].trim())
+                .filter(|v| !v.is_empty())
+                .map(String::from)
+        };
+        let Some(id) = Some(fields[id_column].trim()).filter(|v| !v.is_empty()) else {
+            rejected.push(reject("id", "is empty".into()));
+            continue;
+        };
+        let birth_date = match get(3).map(|d| parse_birth_date(&d)).transpose() {
+            Ok(d) => d,
+            Err(e) => {
+                rejected.push(reject("date_of_birth", e));
+                continue;
+            }
+        };
+        let sex = match get(4).as_deref().map(str::to_ascii_lowercase).as_deref() {
+            None | Some("u" | "unknown" | "9" | "0") => None,
+            Some("f" | "female" | "2") => Some(Sex::Female),
+            Some("m" | "male" | "1") => Some(Sex::Male),
+            Some(other) => {
+                rejected.push(reject(
+                    "sex",
+                    format!("{other:?} is not F, M or U (female, male, unknown)"),
+                ));
+                continue;
+            }
+        };
+        records.push(Record {
+            id: id.to_string(),
+            given_name: get(1),
+            family_name: get(2),
+            birth_date,
+            sex,
+            postcode: get(5),
+            address: get(6),
+            nhs_number: get(7),
+        });
+    }
+    Ok((records, rejected))
+}
+
+fn read_file(path: &Path) -> anyhow::Result<Vec<Record>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let (records, rejected) =
+        read_people(&text).with_context(|| format!("reading {}", path.display()))?;
+    for r in &rejected {
+        eprintln!(
+            "{}: line {}, field {}: {} (row skipped)",
+            path.display(),
+            r.line,
+            r.field,
+            r.problem
+        );
+    }
+    if !rejected.is_empty() {
+        eprintln!(
+            "{}: {} rows skipped, {} read",
+            path.display(),
+            rejected.len(),
+            records.len()
+        );
+    }
+    Ok(records)
+}
+
+fn bar() -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(1).with_style(
+        indicatif::ProgressStyle::with_template("{msg:>12} [{bar:30}] {pos}/{len}")
+            .expect("a valid template"),
+    );
+    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    bar
+}
+
+/// Writes `id,cluster_id,match_probability`.
+fn write_clusters(records: &[Record], persons: &linker::Persons) -> String {
+    let mut out = String::from("id,cluster_id,match_probability\n");
+    for (i, r) in records.iter().enumerate() {
+        let cluster = &records[persons.cluster[i]].id;
+        let p = persons.probability[i].map_or(String::new(), |p| format!("{p:.4}"));
+        let _ = writeln!(out, "{},{},{p}", quote(&r.id), quote(cluster));
+    }
+    out
+}
+
+/// Runs `link` in file mode.
+pub fn run(args: &LinkArgs) -> anyhow::Result<()> {
+    if let Some(LinkCommand::Generate {
+        records,
+        seed,
+        output,
+        truth,
+    }) = &args.command
+    {
+        return generate(*records, *seed, output, truth);
+    }
+    let (records, sources) = match (&args.input, args.link_only.as_slice()) {
+        (Some(input), []) => (read_file(input)?, None),
+        (None, [a, b]) => {
+            let a = read_file(a)?;
+            let b = read_file(b)?;
+            let sources: Vec<u8> = std::iter::repeat_n(0, a.len())
+                .chain(std::iter::repeat_n(1, b.len()))
+                .collect();
+            (a.into_iter().chain(b).collect(), Some(sources))
+        }
+        _ => anyhow::bail!("give --input FILE, or --link-only A B"),
+    };
+    let output = args
+        .output
+        .as_ref()
+        .context("give --output FILE for the clusters")?;
+    let started = Instant::now();
+    let settings = Settings {
+        link_threshold: args.threshold,
+        ..Settings::default()
+    };
+    let bar = bar();
+    let progress = |stage: Stage, done: u64, total: u64| {
+        bar.set_message(format!("{stage:?}").to_lowercase());
+        bar.set_length(total.max(1));
+        bar.set_position(done);
+    };
+    bar.set_message("preparing");
+    let prepared: Vec<Prepared> = records.iter().map(Prepared::new).collect();
+    let batch = linker::link(&prepared, sources.as_deref(), &settings, &progress);
+    bar.finish_and_clear();
+    std::fs::write(output, write_clusters(&records, &batch.persons))
+        .with_context(|| format!("writing {}", output.display()))?;
+    let persons = {
+        let mut c = batch.persons.cluster.clone();
+        c.sort_unstable();
+        c.dedup();
+        c.len()
+    };
+    eprintln!(
+        "{} records, {} candidate pairs ({} blocks too large, skipped), EM {} iterations: {} persons in {:.1} s",
+        records.len(),
+        batch.scored.len(),
+        batch.skipped_blocks,
+        batch.trained.iterations,
+        persons,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn generate(records: usize, seed: u64, output: &Path, truth: &Path) -> anyhow::Result<()> {
+    let data = synthetic::generate(records, seed);
+    let mut people = COLUMNS.join(",") + "\n";
+    let mut truth_csv = String::from("id,person_id\n");
+    for (r, person) in data.records.iter().zip(&data.person) {
+        let date = r
+            .birth_date
+            .map_or(String::new(), |d| match (d.month, d.day) {
+                (Some(m), Some(day)) => format!("{:04}-{m:02}-{day:02}", d.year),
+                (Some(m), None) => format!("{:04}-{m:02}", d.year),
+                _ => format!("{:04}", d.year),
+            });
+        let sex = match r.sex {
+            Some(Sex::Female) => "F",
+            Some(Sex::Male) => "M",
+            None => "",
+        };
+        let field = |f: &Option<String>| quote(f.as_deref().unwrap_or_default());
+        let _ = writeln!(
+            people,
+            "{},{},{},{date},{sex},{},{},{}",
+            quote(&r.id),
+            field(&r.given_name),
+            field(&r.family_name),
+            field(&r.postcode),
+            field(&r.address),
+            field(&r.nhs_number)
+        );
+        let _ = writeln!(truth_csv, "{},p{person}", quote(&r.id));
+    }
+    let mut relations = String::from("person_a,person_b,relation\n");
+    for (a, b, kind) in &data.relations {
+        let _ = writeln!(relations, "p{a},p{b},{}", kind.label());
+    }
+    std::fs::write(output, people).with_context(|| format!("writing {}", output.display()))?;
+    std::fs::write(truth, truth_csv).with_context(|| format!("writing {}", truth.display()))?;
+    let relations_path = PathBuf::from(format!("{}.relations.csv", truth.display()));
+    std::fs::write(&relations_path, relations)
+        .with_context(|| format!("writing {}", relations_path.display()))?;
+    eprintln!(
+        "{} records of {} persons written to {}",
+        data.records.len(),
+        data.person.last().map_or(0, |p| p + 1),
+        output.display()
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_person_file_keeps_good_rows_and_names_the_line_and_field_of_bad_ones() {
+        let text = "id,given_name,surname,date_of_birth,sex,postcode,address,nhs_number\n\
+                    a1,Daniel,Marsh,1975-08-21,M,NB2 9LS,\"12 High St, Northbury\",\n\
+                    a2,Danny,Marsh,21/08/1975,m,,,\n\
+                    a3,Dan,Marsh,1975-02-30,M,,,\n\
+                    ,Nobody,Here,,,,,\n\
+                    a5,Sam,Reeve,,X,,,\n\
+                    a6,too,few\n\
+                    a7,,,1975,,,,9992345675\n";
+        let (records, rejected) = read_people(text).expect("a header");
+        assert_eq!(
+            records.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+            ["a1", "a2", "a7"]
+        );
+        assert_eq!(records[0].address.as_deref(), Some("12 High St, Northbury"));
+        assert_eq!(records[0].birth_date, records[1].birth_date);
+        assert_eq!(records[1].sex, Some(Sex::Male));
+        assert_eq!(records[2].given_name, None);
+        assert_eq!(
+            records[2].birth_date.map(|d| (d.year, d.month)),
+            Some((1975, None))
+        );
+        let at: Vec<(usize, &str)> = rejected.iter().map(|r| (r.line, r.field)).collect();
+        assert_eq!(
+            at,
+            [(4, "date_of_birth"), (5, "id"), (6, "sex"), (7, "row")]
+        );
+        assert!(rejected[0].problem.contains("not a real date"));
+    }
+
+    #[test]
+    fn a_header_without_an_id_or_with_an_unknown_column_is_refused() {
+        assert!(read_people("name,surname\nx,y\n").is_err());
+        let e = read_people("id,favourite_colour\n1,blue\n").unwrap_err();
+        assert!(e.to_string().contains("favourite_colour"));
+    }
+}
