@@ -363,7 +363,7 @@ fn generate(records: usize, seed: u64, output: &Path, truth: &Path) -> anyhow::R
     }
     let mut relations = String::from("person_a,person_b,relation\n");
     for (a, b, kind) in &data.relations {
-        let _ = writeln!(relations, "p{a},p{b},{}", kind.label());
+        let _ = writeln!(relations, "p{a},p{b},{}", quote(kind.label()));
     }
     std::fs::write(output, people).with_context(|| format!("writing {}", output.display()))?;
     std::fs::write(truth, truth_csv).with_context(|| format!("writing {}", truth.display()))?;

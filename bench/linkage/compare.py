@@ -1,0 +1,139 @@
+"""Runs Safeguard and Splink on each dataset and prints the table."""
+import csv
+import subprocess
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import pandas as pd
+
+work = Path(sys.argv[1])
+safeguard = sys.argv[2]
+
+
+def truth_of(*paths):
+    person = {}
+    for p in paths:
+        with open(str(p).replace(".csv", ".truth.csv")) as f:
+            for row in csv.DictReader(f):
+                person[row["id"]] = row["person_id"]
+    return person
+
+
+def relations_of(path):
+    rel = Path(str(path).replace(".csv", ".truth.csv") + ".relations.csv")
+    if not rel.exists():
+        return []
+    with open(rel) as f:
+        return [(r["person_a"], r["person_b"], r["relation"]) for r in csv.DictReader(f)]
+
+
+def pairs(n):
+    return n * (n - 1) // 2
+
+
+def quality(cluster, person):
+    ids = [i for i in cluster if i in person]
+    both = Counter((cluster[i], person[i]) for i in ids)
+    by_c = Counter(cluster[i] for i in ids)
+    by_p = Counter(person[i] for i in ids)
+    agreed = sum(pairs(n) for n in both.values())
+    predicted = sum(pairs(n) for n in by_c.values())
+    true = sum(pairs(n) for n in by_p.values())
+    precision = agreed / predicted if predicted else 1.0
+    recall = agreed / true if true else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+def merges(cluster, person, relations):
+    clusters_of = defaultdict(set)
+    for i, p in person.items():
+        if i in cluster:
+            clusters_of[p].add(cluster[i])
+    out = Counter()
+    total = Counter()
+    for a, b, kind in relations:
+        if a in clusters_of and b in clusters_of:
+            total[kind] += 1
+            if clusters_of[a] & clusters_of[b]:
+                out[kind] += 1
+    return {k: (out[k], total[k]) for k in total}
+
+
+def run_safeguard(files, link_only):
+    out = work / "safeguard-clusters.csv"
+    args = [safeguard, "link", "--output", str(out)]
+    args += ["--link-only", *map(str, files)] if link_only else ["--input", str(files[0])]
+    started = time.perf_counter()
+    subprocess.run(args, check=True, stderr=subprocess.DEVNULL)
+    seconds = time.perf_counter() - started
+    with open(out) as f:
+        return {r["id"]: r["cluster_id"] for r in csv.DictReader(f)}, seconds
+
+
+def run_splink(files, link_only):
+    import splink.comparison_library as cl
+    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
+    started = time.perf_counter()
+    frames = [pd.read_csv(p, dtype=str, keep_default_na=False).replace("", None) for p in files]
+    for f in frames:
+        # Splink's date comparison wants full ISO dates; partial ones become unknown
+        f["date_of_birth"] = f["date_of_birth"].where(f["date_of_birth"].str.len() == 10)
+        f["birth_year"] = f["date_of_birth"].str[:4]
+    # As Splink's documentation recommends for person data: name, date of birth and postcode
+    # comparisons with term-frequency adjustment on names; u by random sampling; the prior
+    # from deterministic rules; m by EM in sessions blocked on different fields.
+    settings = SettingsCreator(
+        link_type="link_only" if link_only else "dedupe_only",
+        unique_id_column_name="id",
+        blocking_rules_to_generate_predictions=[
+            block_on("surname", "date_of_birth"),
+            block_on("given_name", "postcode"),
+            block_on("date_of_birth", "postcode"),
+            block_on("substr(surname, 1, 1)", "date_of_birth"),
+            block_on("nhs_number"),
+        ],
+        comparisons=[
+            cl.NameComparison("given_name").configure(term_frequency_adjustments=True),
+            cl.NameComparison("surname").configure(term_frequency_adjustments=True),
+            cl.DateOfBirthComparison("date_of_birth", input_is_string=True),
+            cl.PostcodeComparison("postcode"),
+            cl.LevenshteinAtThresholds("address", [2, 5]),
+            cl.ExactMatch("sex"),
+            cl.ExactMatch("nhs_number"),
+        ],
+    )
+    db = DuckDBAPI()
+    tables = [db.register(f) for f in frames]
+    linker = Linker(tables if link_only else tables[0], settings)
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on("given_name", "surname", "date_of_birth")], recall=0.7
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=1e6)
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("date_of_birth"))
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("surname"))
+    predictions = linker.inference.predict(threshold_match_probability=0.5)
+    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, 0.95)
+    frame = clusters.as_pandas_dataframe()
+    seconds = time.perf_counter() - started
+    return dict(zip(frame["id"].astype(str), frame["cluster_id"].astype(str))), seconds
+
+
+datasets = [
+    ("FEBRL4 (link 5,000 + 5,000)", [work / "febrl4a.csv", work / "febrl4b.csv"], True),
+    ("FEBRL3 (dedupe 5,000)", [work / "febrl3.csv"], False),
+    ("UK-style generated (dedupe)", [work / "uk.csv"], False),
+]
+print(f"{'dataset':32} {'tool':10} {'precision':>9} {'recall':>7} {'F1':>7} {'seconds':>8}  wrong merges of related people")
+for name, files, link_only in datasets:
+    person = truth_of(*files)
+    relations = relations_of(files[0])
+    for tool, run in [("safeguard", run_safeguard), ("splink", run_splink)]:
+        cluster, seconds = run(files, link_only)
+        p, r, f1 = quality(cluster, person)
+        m = merges(cluster, person, relations)
+        merged = ", ".join(f"{k} {a}/{t} ({100 * a / t:.1f}%)" for k, (a, t) in sorted(m.items()))
+        print(f"{name:32} {tool:10} {p:9.4f} {r:7.4f} {f1:7.4f} {seconds:8.1f}  {merged}", flush=True)
