@@ -266,7 +266,7 @@ pub fn compare_homes(a: &Prepared, b: &Prepared) -> HomeLevel {
 }
 
 /// The comparisons Safeguard makes, in the order of a comparison vector.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Field {
     /// Given name.
     GivenName,

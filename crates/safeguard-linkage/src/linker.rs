@@ -72,7 +72,7 @@ pub fn quiet(_: Stage, _: u64, _: u64) {}
 
 /// How common each name is among the records the model was trained on, so that an exact
 /// match on "Smith" counts for less than one on "Szczepanski".
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TermFrequencies {
     given: HashMap<String, u32>,
     family: HashMap<String, u32>,
@@ -102,9 +102,13 @@ impl TermFrequencies {
         f64::from(table.get(name).copied().unwrap_or(1).max(1)) / f64::from(self.records.max(1))
     }
 
-    /// The frequencies to weigh a pair with: only exact names are adjusted.
+    /// The frequencies to weigh a pair with: only exact names are adjusted, and none when
+    /// nothing was counted.
     pub fn for_pair(&self, a: &Prepared, levels: &Levels) -> Frequencies {
         let mut f = [None; 6];
+        if self.records == 0 {
+            return f;
+        }
         if levels[0] == Some(0) {
             f[0] = a.given.as_ref().map(|g| self.share(&self.given, &g.text));
         }
@@ -116,7 +120,7 @@ impl TermFrequencies {
 }
 
 /// A model with what it needs to score pairs.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Trained {
     /// The weights.
     pub model: Model,
@@ -129,6 +133,37 @@ pub struct Trained {
 }
 
 impl Trained {
+    /// The model a store uses before it has been trained on its own records: trained once per
+    /// process on generated UK-style records (see [`crate::synthetic`]), without term
+    /// frequencies, since generated names say nothing about which names are common locally.
+    pub fn generic() -> &'static Trained {
+        static GENERIC: std::sync::OnceLock<Trained> = std::sync::OnceLock::new();
+        GENERIC.get_or_init(|| {
+            let data = crate::synthetic::generate(10_000, 2007);
+            let records: Vec<Prepared> = data.records.iter().map(Prepared::new).collect();
+            let settings = Settings {
+                random_pairs: 300_000,
+                ..Settings::default()
+            };
+            let (pairs, _) = block(&records, &settings, None);
+            let training = Settings {
+                rules: BlockingRule::TRAINING.to_vec(),
+                ..settings.clone()
+            };
+            let (training_pairs, _) = block(&records, &training, None);
+            let mut trained = train(&records, &training_pairs, &pairs, &settings, &quiet);
+            trained.frequencies = TermFrequencies::default();
+            trained
+        })
+    }
+
+    /// Why the weights say what they say about two records.
+    pub fn explain(&self, a: &Prepared, b: &Prepared) -> crate::model::Explanation {
+        let levels = compare(a, b, Nicknames::shipped());
+        self.model
+            .explain(&levels, &self.frequencies.for_pair(a, &levels))
+    }
+
     /// The comparison vector and match probability of two records.
     pub fn score(&self, a: &Prepared, b: &Prepared) -> (Levels, f64) {
         let levels = compare(a, b, Nicknames::shipped());
@@ -169,6 +204,72 @@ pub fn confident_disagreement(levels: &Levels) -> Option<&'static str> {
 /// reviewed, never joined automatically.
 pub fn has_personal_evidence(levels: &Levels) -> bool {
     levels[2].is_some() || levels[5] == Some(0)
+}
+
+/// Why a pair, however likely, is not joined without a person deciding, if it is not: a
+/// confident disagreement or no personal evidence (see above). `None` when it may be joined.
+pub fn needs_a_person(levels: &Levels, settings: &Settings) -> Option<&'static str> {
+    if !settings.household_class {
+        return None;
+    }
+    confident_disagreement(levels).or_else(|| {
+        (!has_personal_evidence(levels))
+            .then_some("no date of birth or NHS number on both to tell household members apart")
+    })
+}
+
+/// Where an arriving record belongs, given its matches against the records already held,
+/// each with the person it belongs to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Placement<P> {
+    /// The person it joins, with the probability of its best link, or `None` for a new person.
+    pub joins: Option<(P, f64)>,
+    /// Records (by their place in the matches) a person should look at: likely, but not
+    /// joined, each with why not. At most one per person, the most likely.
+    pub review: Vec<(usize, &'static str)>,
+}
+
+/// Places an arriving record the way batch clustering would: it joins the one person it links
+/// to strongly and safely; when it links strongly to two persons it joins neither; pairs in
+/// the uncertain band, or held back by [`needs_a_person`], are proposed for review.
+pub fn place<P: Copy + Eq>(matches: &[(P, Levels, f64)], settings: &Settings) -> Placement<P> {
+    let strong = |(_, levels, p): &(P, Levels, f64)| {
+        *p >= settings.link_threshold && needs_a_person(levels, settings).is_none()
+    };
+    let mut linked: Vec<(P, f64)> = Vec::new();
+    for m in matches.iter().filter(|m| strong(m)) {
+        match linked.iter_mut().find(|(person, _)| *person == m.0) {
+            Some((_, best)) => *best = best.max(m.2),
+            None => linked.push((m.0, m.2)),
+        }
+    }
+    let joins = match linked.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    };
+    let mut review: Vec<(usize, &'static str)> = Vec::new();
+    let mut reviewed: Vec<P> = Vec::new();
+    let mut order: Vec<usize> = (0..matches.len()).collect();
+    order.sort_by(|&x, &y| matches[y].2.total_cmp(&matches[x].2));
+    for i in order {
+        let (person, levels, p) = &matches[i];
+        if *p < settings.review_threshold
+            || joins.is_some_and(|(j, _)| j == *person)
+            || reviewed.contains(person)
+        {
+            continue;
+        }
+        let why = if strong(&matches[i]) {
+            "likely the same as more than one person"
+        } else if *p < settings.link_threshold {
+            "uncertain"
+        } else {
+            needs_a_person(levels, settings).unwrap_or("uncertain")
+        };
+        reviewed.push(*person);
+        review.push((i, why));
+    }
+    Placement { joins, review }
 }
 
 /// A scored candidate pair.
@@ -372,12 +473,7 @@ pub fn persons(
     );
     let links: Vec<Link> = scored
         .iter()
-        .filter(|s| {
-            s.probability >= threshold
-                && !(settings.household_class
-                    && (confident_disagreement(&s.levels).is_some()
-                        || !has_personal_evidence(&s.levels)))
-        })
+        .filter(|s| s.probability >= threshold && needs_a_person(&s.levels, settings).is_none())
         .map(|s| Link {
             a: s.a as usize,
             b: s.b as usize,
@@ -579,6 +675,101 @@ mod tests {
             households(&naive_merges) > 20,
             "the textbook model merges households: {naive_merges:?}"
         );
+    }
+
+    #[test]
+    fn an_arriving_record_joins_one_safe_strong_match_and_a_person_reviews_the_rest() {
+        let settings = Settings::default();
+        // Exact names, date of birth, sex and home; NHS number missing.
+        let full: Levels = [Some(0), Some(0), Some(0), Some(0), Some(0), None];
+        let no_date: Levels = [Some(1), Some(0), None, Some(0), Some(0), None];
+        let twin: Levels = [Some(7), Some(0), Some(0), Some(0), Some(0), None];
+
+        let one = place(&[('p', full, 0.99), ('p', full, 0.97)], &settings);
+        assert_eq!(one.joins, Some(('p', 0.99)));
+        assert!(one.review.is_empty(), "{one:?}");
+
+        let two = place(&[('p', full, 0.99), ('q', full, 0.98)], &settings);
+        assert_eq!(two.joins, None, "strongly like two persons: neither");
+        assert_eq!(
+            two.review,
+            vec![
+                (0, "likely the same as more than one person"),
+                (1, "likely the same as more than one person")
+            ]
+        );
+
+        let unsafe_ = place(&[('p', no_date, 0.99), ('q', twin, 0.96)], &settings);
+        assert_eq!(unsafe_.joins, None);
+        assert_eq!(
+            unsafe_.review,
+            vec![
+                (
+                    0,
+                    "no date of birth or NHS number on both to tell household members apart"
+                ),
+                (1, "different given names")
+            ]
+        );
+
+        let band = place(
+            &[('p', full, 0.7), ('p', full, 0.6), ('q', full, 0.49)],
+            &settings,
+        );
+        assert_eq!(band.joins, None);
+        assert_eq!(
+            band.review,
+            vec![(0, "uncertain")],
+            "one review per person, none below the band"
+        );
+
+        let joined_and_reviewed = place(&[('p', full, 0.99), ('q', full, 0.8)], &settings);
+        assert_eq!(joined_and_reviewed.joins, Some(('p', 0.99)));
+        assert_eq!(joined_and_reviewed.review, vec![(1, "uncertain")]);
+    }
+
+    #[test]
+    fn the_generic_model_links_a_nickname_and_keeps_a_father_and_son_apart() {
+        let trained = Trained::generic();
+        let dob = |y, m, d| {
+            Some(crate::compare::BirthDate {
+                year: y,
+                month: Some(m),
+                day: Some(d),
+            })
+        };
+        let person = |given: &str, birth_date| {
+            Prepared::new(&crate::record::Record {
+                id: given.into(),
+                given_name: Some(given.into()),
+                family_name: Some("Marsh".into()),
+                birth_date,
+                sex: Some(crate::record::Sex::Male),
+                postcode: Some("NB2 9LS".into()),
+                address: Some("Flat 6 Carlow House Tern Street".into()),
+                nhs_number: None,
+            })
+        };
+        let daniel = person("Daniel", dob(1975, 8, 21));
+        let danny = person("Danny", dob(1975, 8, 21));
+        let son = person("Daniel", dob(2001, 3, 2));
+        assert!(trained.score(&daniel, &danny).1 > 0.95);
+        let (levels, _) = trained.score(&daniel, &son);
+        assert_eq!(
+            needs_a_person(&levels, &Settings::default()),
+            Some("different dates of birth")
+        );
+        let explained = trained.explain(&daniel, &danny);
+        let sum: f64 = explained
+            .contributions
+            .iter()
+            .map(|c| c.against_unrelated)
+            .sum::<f64>()
+            + explained.prior_against_unrelated;
+        assert!((sum - explained.total_against_unrelated).abs() < 1e-9);
+        let json = serde_json::to_string(trained).expect("serialises");
+        let back: Trained = serde_json::from_str(&json).expect("deserialises");
+        assert_eq!(back.model, trained.model);
     }
 
     #[test]

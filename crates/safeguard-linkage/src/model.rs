@@ -17,7 +17,7 @@
 use crate::compare::{Field, Levels};
 
 /// The distributions of one comparison's levels under each class.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Comparison {
     /// Which comparison.
     pub field: Field,
@@ -30,7 +30,7 @@ pub struct Comparison {
 }
 
 /// The share of candidate pairs in each class.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Priors {
     /// Same person.
     pub same_person: f64,
@@ -41,7 +41,7 @@ pub struct Priors {
 }
 
 /// A fitted model.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Model {
     /// One per field, in [`Field::ALL`] order.
     pub comparisons: Vec<Comparison>,

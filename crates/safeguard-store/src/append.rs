@@ -9,7 +9,11 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use safeguard_linkage::linker::Trained;
+use safeguard_linkage::record::Prepared;
+
 use crate::audit::{self, AuditEvent};
+use crate::linkage;
 use crate::migrate::hex;
 use crate::sql::{Sql, SqlExt};
 use crate::{Actor, StoreError};
@@ -53,13 +57,14 @@ pub(crate) fn append(
     sql: &mut dyn Sql,
     actor: &Actor,
     entries: &[Entry],
+    model: &Trained,
 ) -> Result<Vec<Appended>, StoreError> {
     let now = Utc::now().timestamp_micros();
     let mut records = RecordCache::new();
     let appended = entries
         .iter()
         .enumerate()
-        .map(|(i, e)| append_one(sql, e, i, now, &mut records))
+        .map(|(i, e)| append_one(sql, e, i, now, model, &mut records))
         .collect::<Result<Vec<_>, _>>()?;
     let events: Vec<AuditEvent> = appended
         .iter()
@@ -75,6 +80,7 @@ fn append_one(
     entry: &Entry,
     index: usize,
     now: i64,
+    model: &Trained,
     records: &mut RecordCache,
 ) -> Result<Appended, StoreError> {
     let body = serde_json::to_string(entry).map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -140,7 +146,7 @@ fn append_one(
     let as_of = entry.recorded_at.timestamp_micros();
     let mut by_local_id = HashMap::new();
     for (position, p) in entry.persons.iter().enumerate() {
-        let record = resolve_record(sql, entry, &p.record, as_of, records)?;
+        let record = resolve_record(sql, entry, &p.record, as_of, now, model, records)?;
         by_local_id.insert(p.record.local_id.as_str(), record.id);
         sql.execute(
             "INSERT INTO entry_persons (entry_id, position, record_id, role) VALUES ($1, $2, $3, $4)",
@@ -200,14 +206,17 @@ fn append_one(
 /// Finds the record for an agency's person, creating it if it is new, and keeping the
 /// demographics of the most recently recorded entry.
 ///
-/// A new record joins the person of any record with the same (check-digit valid) NHS number,
-/// the one identifier that the NHS verifies; otherwise it starts a person of its own.
-/// Probabilistic identity resolution, with its review queue, is the linkage engine's work.
+/// A new record is matched online against the records sharing a blocking key with it: it
+/// joins the one person it safely and strongly matches, or starts a person of its own; likely
+/// matches it was not joined to wait in the review queue.
+#[allow(clippy::too_many_arguments)] // one call site; a struct would only rename them
 fn resolve_record(
     sql: &mut dyn Sql,
     entry: &Entry,
     record: &PersonRecord,
     as_of: i64,
+    now: i64,
+    model: &Trained,
     cache: &mut RecordCache,
 ) -> Result<ResolvedRecord, StoreError> {
     let key = (
@@ -256,29 +265,28 @@ fn resolve_record(
                         json.as_str().into(),
                     ],
                 )?;
+                let id = RecordId(r.id.0);
+                linkage::store_keys(
+                    sql,
+                    id,
+                    &Prepared::new(&linkage::linkage_record(id, record)),
+                )?;
                 r.as_of = as_of;
                 r.json = json;
             }
             r
         }
         None => {
-            let same_nhs_number = match &keys.nhs_number {
-                Some(n) => sql
-                    .query_opt(
-                        "SELECT person_id FROM person_records WHERE nhs_number = $1 LIMIT 1",
-                        &[n.as_str().into()],
-                    )?
-                    .map(|row| parse_id(row.text(0)?).map(PersonId))
-                    .transpose()?,
-                None => None,
-            };
+            let id = RecordId(Uuid::now_v7());
+            let prepared = Prepared::new(&linkage::linkage_record(id, record));
+            let placement = linkage::place_new_record(sql, model, &prepared)?;
             let r = ResolvedRecord {
-                id: RecordId(Uuid::now_v7()),
-                person: same_nhs_number.unwrap_or_else(|| PersonId(Uuid::now_v7())),
+                id,
+                person: placement.joins.unwrap_or_else(|| PersonId(Uuid::now_v7())),
                 as_of,
                 json,
             };
-            if same_nhs_number.is_none() {
+            if placement.joins.is_none() {
                 sql.execute(
                     "INSERT INTO persons (id, created_at) VALUES ($1, $2)",
                     &[r.person.to_string().into(), as_of.into()],
@@ -302,6 +310,10 @@ fn resolve_record(
                     r.json.as_str().into(),
                 ],
             )?;
+            linkage::store_keys(sql, id, &prepared)?;
+            for (other, probability, reason) in placement.review {
+                linkage::propose(sql, id, other, probability, reason, now)?;
+            }
             r
         }
     };

@@ -10,6 +10,7 @@ pub mod alerts;
 mod append;
 pub mod audit;
 pub mod flags;
+pub mod linkage;
 mod migrate;
 mod postgres;
 mod read;
@@ -179,6 +180,8 @@ struct Inner {
     /// Decoded entries by id. Entries never change once stored, so a decoded entry stays true
     /// in every process; bounded by clearing.
     decoded: std::sync::Mutex<std::collections::HashMap<EntryId, std::sync::Arc<Entry>>>,
+    /// The linkage model in use (see [`linkage`]).
+    model: std::sync::Mutex<Option<linkage::CachedModel>>,
 }
 
 /// The multi-agency record. Cheap to clone; all clones share the engine.
@@ -204,6 +207,7 @@ impl Store {
                 engine,
                 agencies: RwLock::new(HashSet::new()),
                 decoded: Default::default(),
+                model: Default::default(),
             }),
         };
         store.write(|sql| migrate::migrate(sql, migrations))?;
@@ -304,7 +308,10 @@ impl Store {
     /// Re-sending an entry already stored changes nothing and is reported, not refused.
     pub fn append(&self, actor: &Actor, entries: &[Entry]) -> Result<Vec<Appended>, StoreError> {
         self.check_appendable(entries)?;
-        self.write(|sql| append::append(sql, actor, entries))
+        self.write(|sql| {
+            let model = self.model_in(sql)?;
+            append::append(sql, actor, entries, &model)
+        })
     }
 
     /// Validates entries and checks their agencies are registered, before any write.

@@ -1,0 +1,923 @@
+//! Identity resolution at the store's edge. The linkage engine (`safeguard-linkage`) decides;
+//! this module feeds it the store's records, keeps each record's blocking keys so that an
+//! arriving record meets its candidates by index, stores the proposals a person must decide,
+//! and applies people's decisions by merging and splitting persons. A person's decision is
+//! never overridden by automatic linkage, online or in batch.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use chrono::{Datelike, Utc};
+use safeguard_core::{PartialDate, PersonId, PersonRecord, RecordId, Sex};
+use safeguard_linkage::compare::BirthDate;
+use safeguard_linkage::linker::{self, Progress, Settings, Stage, Trained};
+use safeguard_linkage::model::Explanation;
+use safeguard_linkage::record::{self, Prepared, Record};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::append::parse_id;
+use crate::audit::{self, AuditEvent};
+use crate::sql::{Sql, SqlExt, Value, placeholders};
+use crate::{Actor, Store, StoreError};
+
+/// The store's linkage settings: the engine's defaults.
+fn settings() -> Settings {
+    Settings::default()
+}
+
+/// Below this many records a store keeps the generic model: too few pairs to fit one.
+pub const MIN_TRAINING_RECORDS: usize = 2_000;
+
+/// A person record as linkage sees it. Of the address, the lines before the town.
+pub(crate) fn linkage_record(id: RecordId, r: &PersonRecord) -> Record {
+    let address = r.addresses.first();
+    let lines = address.map(|a| {
+        let street = match a.lines.len() {
+            0 | 1 => &a.lines[..],
+            n => &a.lines[..n - 1],
+        };
+        street.join(" ")
+    });
+    Record {
+        id: id.to_string(),
+        given_name: r.name.given.first().cloned(),
+        family_name: r.name.family.clone(),
+        birth_date: r.date_of_birth.map(|d| match d {
+            PartialDate::Year(year) => BirthDate {
+                year,
+                month: None,
+                day: None,
+            },
+            PartialDate::Month(year, month) => BirthDate {
+                year,
+                month: Some(month),
+                day: None,
+            },
+            PartialDate::Day(date) => BirthDate {
+                year: date.year(),
+                month: Some(date.month()),
+                day: Some(date.day()),
+            },
+        }),
+        sex: match r.sex {
+            Some(Sex::Female) => Some(record::Sex::Female),
+            Some(Sex::Male) => Some(record::Sex::Male),
+            Some(Sex::Unknown) | None => None,
+        },
+        postcode: address
+            .and_then(|a| a.postcode.as_ref())
+            .map(|p| p.as_str().to_owned()),
+        address: lines.filter(|l| !l.is_empty()),
+        nhs_number: r.nhs_number.as_ref().map(|n| n.as_str().to_owned()),
+    }
+}
+
+fn prepared(id: RecordId, json: &str) -> Result<Prepared, StoreError> {
+    let record: PersonRecord =
+        serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("record {id}: {e}")))?;
+    Ok(Prepared::new(&linkage_record(id, &record)))
+}
+
+/// The model in use and where it came from, cached per store until another is stored.
+#[derive(Clone)]
+pub(crate) struct CachedModel {
+    /// The stored model's id; 0 for the generic model.
+    id: i64,
+    trained: Arc<Trained>,
+}
+
+impl Store {
+    /// The model online matching uses: the last one trained on this store's records, or the
+    /// generic one until there is one. Read in the caller's transaction, so that a model stored
+    /// by another process is seen.
+    pub(crate) fn model_in(&self, sql: &mut dyn Sql) -> Result<Arc<Trained>, StoreError> {
+        let latest = sql
+            .query_opt("SELECT MAX(id) FROM linkage_models", &[])?
+            .and_then(|r| r.int(0).ok())
+            .unwrap_or(0);
+        let mut cache = self.inner.model.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = cache.as_ref().filter(|c| c.id == latest) {
+            return Ok(c.trained.clone());
+        }
+        let trained = if latest == 0 {
+            Arc::new(Trained::generic().clone())
+        } else {
+            let row = sql
+                .query_opt(
+                    "SELECT model FROM linkage_models WHERE id = $1",
+                    &[latest.into()],
+                )?
+                .ok_or_else(|| StoreError::Corrupt("the linkage model vanished".into()))?;
+            Arc::new(
+                serde_json::from_str(row.text(0)?)
+                    .map_err(|e| StoreError::Corrupt(format!("linkage model {latest}: {e}")))?,
+            )
+        };
+        *cache = Some(CachedModel {
+            id: latest,
+            trained: trained.clone(),
+        });
+        Ok(trained)
+    }
+}
+
+/// Replaces a record's blocking keys with those of its current demographics.
+pub(crate) fn store_keys(
+    sql: &mut dyn Sql,
+    id: RecordId,
+    record: &Prepared,
+) -> Result<(), StoreError> {
+    sql.execute(
+        "DELETE FROM person_record_keys WHERE record_id = $1",
+        &[id.to_string().into()],
+    )?;
+    let keys: BTreeSet<i64> = settings()
+        .rules
+        .iter()
+        .filter_map(|rule| rule.key(record))
+        .map(|k| k as i64)
+        .collect();
+    for key in keys {
+        sql.execute(
+            "INSERT INTO person_record_keys (blocking_key, record_id) VALUES ($1, $2)",
+            &[key.into(), id.to_string().into()],
+        )?;
+    }
+    Ok(())
+}
+
+/// Where a new record belongs: the person it joins, if any, and the records it should be
+/// reviewed against, with the probability and why it was not joined.
+pub(crate) struct NewRecordPlacement {
+    pub(crate) joins: Option<PersonId>,
+    pub(crate) review: Vec<(RecordId, f64, &'static str)>,
+}
+
+/// Matches a new record against the records that share a blocking key with it.
+pub(crate) fn place_new_record(
+    sql: &mut dyn Sql,
+    trained: &Trained,
+    record: &Prepared,
+) -> Result<NewRecordPlacement, StoreError> {
+    let settings = settings();
+    let keys: BTreeSet<i64> = settings
+        .rules
+        .iter()
+        .filter_map(|rule| rule.key(record))
+        .map(|k| k as i64)
+        .collect();
+    if keys.is_empty() {
+        return Ok(NewRecordPlacement {
+            joins: None,
+            review: Vec::new(),
+        });
+    }
+    let keys: Vec<Value> = keys.into_iter().map(Value::from).collect();
+    let rows = sql.query(
+        &format!(
+            "SELECT k.blocking_key, r.id, r.person_id, r.record FROM person_record_keys k
+             JOIN person_records r ON r.id = k.record_id
+             WHERE k.blocking_key IN ({})",
+            placeholders(0, keys.len())
+        ),
+        &keys,
+    )?;
+    // A key shared by too many records says nothing, as in batch blocking.
+    let mut block_sizes: HashMap<i64, usize> = HashMap::new();
+    for row in &rows {
+        *block_sizes.entry(row.int(0)?).or_default() += 1;
+    }
+    let mut seen = BTreeSet::new();
+    let mut candidates: Vec<(RecordId, PersonId, Prepared)> = Vec::new();
+    for row in &rows {
+        if block_sizes[&row.int(0)?] >= settings.max_block {
+            continue;
+        }
+        let id = RecordId(parse_id(row.text(1)?)?);
+        if seen.insert(id) {
+            let person = PersonId(parse_id(row.text(2)?)?);
+            candidates.push((id, person, prepared(id, row.text(3)?)?));
+        }
+    }
+    let matches: Vec<(PersonId, _, f64)> = candidates
+        .iter()
+        .map(|(_, person, held)| {
+            let (levels, p) = trained.score(held, record);
+            (*person, levels, p)
+        })
+        .collect();
+    let placement = linker::place(&matches, &settings);
+    Ok(NewRecordPlacement {
+        joins: placement.joins.map(|(person, _)| person),
+        review: placement
+            .review
+            .into_iter()
+            .map(|(i, why)| (candidates[i].0, matches[i].2, why))
+            .collect(),
+    })
+}
+
+/// A pair in stored order: the smaller id first.
+fn ordered(a: RecordId, b: RecordId) -> (String, String) {
+    let (a, b) = (a.to_string(), b.to_string());
+    if a <= b { (a, b) } else { (b, a) }
+}
+
+/// Proposes a pair for review, unless a person has already decided it.
+pub(crate) fn propose(
+    sql: &mut dyn Sql,
+    a: RecordId,
+    b: RecordId,
+    probability: f64,
+    reason: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    let (a, b) = ordered(a, b);
+    sql.execute(
+        "INSERT INTO link_reviews (record_id, other_record_id, probability_ppm, reason, proposed_at)
+         SELECT $1, $2, $3, $4, $5
+         WHERE NOT EXISTS (SELECT 1 FROM link_decisions WHERE record_id = $1 AND other_record_id = $2)
+         ON CONFLICT (record_id, other_record_id) DO UPDATE
+             SET probability_ppm = excluded.probability_ppm, reason = excluded.reason",
+        &[
+            a.into(),
+            b.into(),
+            ((probability * 1e6).round() as i64).into(),
+            reason.into(),
+            now.into(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// One side of a proposed or decided link, as a reviewer sees it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LinkSide {
+    /// The record.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub record: RecordId,
+    /// The person it belongs to now.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub person: PersonId,
+    /// The agency holding it.
+    pub agency: String,
+    /// The record as the agency sent it.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub details: PersonRecord,
+}
+
+/// What one comparison contributed, for a reviewer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Evidence {
+    /// The comparison (`given name`, `date of birth`, ...).
+    pub comparison: String,
+    /// How the two records compare on it (`nickname`, `day and month swapped`, ...), or
+    /// `missing` when either lacks it.
+    pub level: String,
+    /// Weight, in bits, for "same person" against "unrelated people".
+    pub against_unrelated: f64,
+    /// Weight, in bits, for "same person" against "another person in the same household".
+    pub against_household: f64,
+}
+
+/// A proposed link, with the evidence for and against it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LinkReview {
+    /// One record.
+    pub a: LinkSide,
+    /// The other.
+    pub b: LinkSide,
+    /// P(same person), by the current model.
+    pub probability: f64,
+    /// Why it was not linked automatically.
+    pub reason: String,
+    /// When it was proposed (microseconds since 1970, UTC).
+    pub proposed_at: i64,
+    /// Prior weight (bits) against "unrelated", then per comparison.
+    pub prior_against_unrelated: f64,
+    /// Prior weight (bits) against "same household".
+    pub prior_against_household: f64,
+    /// What each comparison contributed; with the priors, each column sums to its total.
+    pub evidence: Vec<Evidence>,
+    /// Total weight against "unrelated".
+    pub total_against_unrelated: f64,
+    /// Total weight against "same household".
+    pub total_against_household: Option<f64>,
+}
+
+fn side(sql: &mut dyn Sql, id: RecordId) -> Result<(LinkSide, Prepared), StoreError> {
+    let row = sql
+        .query_opt(
+            "SELECT person_id, agency_id, record FROM person_records WHERE id = $1",
+            &[id.to_string().into()],
+        )?
+        .ok_or_else(|| StoreError::invalid(None, "record", format!("no record {id}")))?;
+    let details: PersonRecord = serde_json::from_str(row.text(2)?)
+        .map_err(|e| StoreError::Corrupt(format!("record {id}: {e}")))?;
+    let prepared = Prepared::new(&linkage_record(id, &details));
+    Ok((
+        LinkSide {
+            record: id,
+            person: PersonId(parse_id(row.text(0)?)?),
+            agency: row.text(1)?.to_owned(),
+            details,
+        },
+        prepared,
+    ))
+}
+
+fn explained(
+    sql: &mut dyn Sql,
+    trained: &Trained,
+    a: RecordId,
+    b: RecordId,
+    reason: String,
+    proposed_at: i64,
+) -> Result<LinkReview, StoreError> {
+    let (a, pa) = side(sql, a)?;
+    let (b, pb) = side(sql, b)?;
+    let x: Explanation = trained.explain(&pa, &pb);
+    Ok(LinkReview {
+        a,
+        b,
+        probability: x.probability,
+        reason,
+        proposed_at,
+        prior_against_unrelated: x.prior_against_unrelated,
+        prior_against_household: x.prior_against_household,
+        evidence: x
+            .contributions
+            .iter()
+            .map(|c| Evidence {
+                comparison: c.field.name().to_owned(),
+                level: c
+                    .level
+                    .map_or("missing", |l| c.field.levels()[l as usize])
+                    .to_owned(),
+                against_unrelated: c.against_unrelated,
+                against_household: c.against_household,
+            })
+            .collect(),
+        total_against_unrelated: x.total_against_unrelated,
+        total_against_household: x.total_against_household,
+    })
+}
+
+/// What a person decided about two records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum LinkDecision {
+    /// The same person: their persons are merged.
+    SamePerson,
+    /// Different people: they are kept, or split, apart.
+    DifferentPeople,
+}
+
+/// What a decision changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Decided {
+    /// The persons the two records belong to now.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
+    pub persons: Vec<PersonId>,
+    /// Persons merged into another and no longer in use.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
+    pub merged: Vec<PersonId>,
+}
+
+/// Every record's person, and people's decisions: what clustering needs from the store.
+struct Holdings {
+    ids: Vec<RecordId>,
+    persons: Vec<PersonId>,
+    json: Vec<String>,
+}
+
+fn holdings(sql: &mut dyn Sql, person: Option<PersonId>) -> Result<Holdings, StoreError> {
+    let rows = match person {
+        Some(p) => sql.query(
+            "SELECT id, person_id, record FROM person_records WHERE person_id = $1
+             ORDER BY first_seen_at, id",
+            &[p.to_string().into()],
+        )?,
+        None => sql.query(
+            "SELECT id, person_id, record FROM person_records ORDER BY first_seen_at, id",
+            &[],
+        )?,
+    };
+    let mut h = Holdings {
+        ids: Vec::with_capacity(rows.len()),
+        persons: Vec::with_capacity(rows.len()),
+        json: Vec::with_capacity(rows.len()),
+    };
+    for row in rows {
+        h.ids.push(RecordId(parse_id(row.text(0)?)?));
+        h.persons.push(PersonId(parse_id(row.text(1)?)?));
+        h.json.push(row.text(2)?.to_owned());
+    }
+    Ok(h)
+}
+
+type Pairs = Vec<(usize, usize)>;
+
+/// People's decisions among the held records, as must-link and cannot-link index pairs.
+fn decisions(sql: &mut dyn Sql, ids: &[RecordId]) -> Result<(Pairs, Pairs), StoreError> {
+    let index: HashMap<String, usize> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.to_string(), i))
+        .collect();
+    let (mut must, mut cannot) = (Vec::new(), Vec::new());
+    for row in sql.query(
+        "SELECT record_id, other_record_id, same_person FROM link_decisions",
+        &[],
+    )? {
+        if let (Some(&a), Some(&b)) = (index.get(row.text(0)?), index.get(row.text(1)?)) {
+            if row.int(2)? == 1 {
+                must.push((a, b));
+            } else {
+                cannot.push((a, b));
+            }
+        }
+    }
+    Ok((must, cannot))
+}
+
+/// Assigns clusters to persons, keeping each person's id with the cluster holding most of its
+/// records, and moves the records that changed person. Returns the persons that changed and
+/// those emptied (merged into the person most of their records went to).
+fn reconcile(
+    sql: &mut dyn Sql,
+    held: &Holdings,
+    cluster: &[usize],
+    now: i64,
+    events: &mut Vec<AuditEvent>,
+) -> Result<(BTreeSet<PersonId>, Vec<PersonId>), StoreError> {
+    let mut members: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (i, c) in cluster.iter().enumerate() {
+        members.entry(*c).or_default().push(i);
+    }
+    let mut clusters: Vec<Vec<usize>> = members.into_values().collect();
+    // Largest first, then by first record, so that the outcome does not depend on hashing.
+    clusters.sort_by_key(|m| (std::cmp::Reverse(m.len()), m[0]));
+    let mut claimed: BTreeSet<PersonId> = BTreeSet::new();
+    let mut changed: BTreeSet<PersonId> = BTreeSet::new();
+    let mut destination: HashMap<PersonId, HashMap<PersonId, usize>> = HashMap::new();
+    for records in &clusters {
+        let mut votes: Vec<(PersonId, usize)> = Vec::new();
+        for &i in records {
+            match votes.iter_mut().find(|(p, _)| *p == held.persons[i]) {
+                Some((_, n)) => *n += 1,
+                None => votes.push((held.persons[i], 1)),
+            }
+        }
+        // Most records first; ties to the person seen first (records are oldest first).
+        votes.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+        let owner = match votes.iter().find(|(p, _)| !claimed.contains(p)) {
+            Some((p, _)) => *p,
+            None => {
+                let p = PersonId(Uuid::now_v7());
+                sql.execute(
+                    "INSERT INTO persons (id, created_at) VALUES ($1, $2)",
+                    &[p.to_string().into(), now.into()],
+                )?;
+                p
+            }
+        };
+        claimed.insert(owner);
+        for &i in records {
+            let from = held.persons[i];
+            if from == owner {
+                continue;
+            }
+            sql.execute(
+                "UPDATE person_records SET person_id = $2 WHERE id = $1",
+                &[held.ids[i].to_string().into(), owner.to_string().into()],
+            )?;
+            events.push(AuditEvent {
+                reason: Some(format!("from person {from} to person {owner}")),
+                ..AuditEvent::new("record_relinked", held.ids[i].to_string())
+            });
+            *destination
+                .entry(from)
+                .or_default()
+                .entry(owner)
+                .or_default() += 1;
+            changed.insert(from);
+            changed.insert(owner);
+        }
+    }
+    let mut merged = Vec::new();
+    for (from, to) in destination {
+        if claimed.contains(&from) {
+            continue;
+        }
+        let (&into, _) = to
+            .iter()
+            .max_by_key(|(p, n)| (**n, std::cmp::Reverse(**p)))
+            .expect("a person is emptied only by moves");
+        merge_person(sql, from, into, now)?;
+        events.push(AuditEvent {
+            reason: Some(format!("into person {into}")),
+            ..AuditEvent::new("person_merged", from.to_string())
+        });
+        merged.push(from);
+    }
+    merged.sort();
+    Ok((changed, merged))
+}
+
+/// Retires a person whose records have all moved to `into`: old links to it resolve to `into`,
+/// its allocations move (a lead only if `into` has none), its open flags are resolved.
+fn merge_person(
+    sql: &mut dyn Sql,
+    gone: PersonId,
+    into: PersonId,
+    now: i64,
+) -> Result<(), StoreError> {
+    let (gone, into) = (gone.to_string(), into.to_string());
+    let both = || -> [Value; 2] { [gone.as_str().into(), into.as_str().into()] };
+    sql.execute(
+        "UPDATE persons SET merged_into = $2 WHERE id = $1 OR merged_into = $1",
+        &both(),
+    )?;
+    sql.execute(
+        "UPDATE allocations SET lead = 0 WHERE person_id = $1 AND EXISTS
+             (SELECT 1 FROM allocations k WHERE k.person_id = $2 AND k.lead = 1 AND k.ended_at IS NULL)",
+        &both(),
+    )?;
+    sql.execute(
+        "UPDATE allocations SET person_id = $2 WHERE person_id = $1
+             AND user_id NOT IN (SELECT k.user_id FROM allocations k WHERE k.person_id = $2)",
+        &both(),
+    )?;
+    sql.execute(
+        "DELETE FROM allocations WHERE person_id = $1",
+        &[gone.as_str().into()],
+    )?;
+    sql.execute(
+        "UPDATE flags SET resolved_at = $2 WHERE person_id = $1 AND resolved_at IS NULL",
+        &[gone.as_str().into(), now.into()],
+    )?;
+    Ok(())
+}
+
+/// Clusters the records of the given persons afresh, with the model and people's decisions.
+fn recluster(
+    sql: &mut dyn Sql,
+    trained: &Trained,
+    held: &Holdings,
+) -> Result<Vec<usize>, StoreError> {
+    let records: Vec<Prepared> = held
+        .ids
+        .iter()
+        .zip(&held.json)
+        .map(|(id, json)| prepared(*id, json))
+        .collect::<Result<_, _>>()?;
+    // A person holds few records: every pair is compared.
+    let mut scored = Vec::new();
+    for a in 0..records.len() {
+        for b in a + 1..records.len() {
+            let (levels, probability) = trained.score(&records[a], &records[b]);
+            scored.push(linker::Scored {
+                a: a as u32,
+                b: b as u32,
+                levels,
+                probability,
+            });
+        }
+    }
+    let (must, cannot) = decisions(sql, &held.ids)?;
+    let persons = linker::persons(records.len(), &scored, &settings(), &must, &cannot)
+        .map_err(|c| conflict(held, c))?;
+    Ok(persons.cluster)
+}
+
+fn conflict(held: &Holdings, c: safeguard_linkage::cluster::Conflict) -> StoreError {
+    StoreError::invalid(
+        None,
+        "decision",
+        format!(
+            "records {} and {} would be both the same person and different people by people's decisions",
+            held.ids[c.a], held.ids[c.b]
+        ),
+    )
+}
+
+/// What a batch run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Relinked {
+    /// Records linked.
+    pub records: usize,
+    /// Persons they form.
+    pub persons: usize,
+    /// Records moved to another person.
+    pub moved: usize,
+    /// Persons merged into another.
+    pub merged: usize,
+    /// Pairs awaiting a person's decision.
+    pub open_reviews: usize,
+    /// People's decisions honoured.
+    pub decisions: usize,
+    /// Whether a model was trained on the store's records (else the generic one was used).
+    pub trained: bool,
+    /// Persons whose records changed (for re-evaluating their flags).
+    pub changed: Vec<PersonId>,
+}
+
+impl Store {
+    /// Pairs awaiting a person's decision, most likely first, each explained by the current
+    /// model.
+    pub fn link_reviews(&self, limit: usize) -> Result<Vec<LinkReview>, StoreError> {
+        self.read(|sql| {
+            let trained = self.model_in(sql)?;
+            let rows = sql.query(
+                "SELECT record_id, other_record_id, reason, proposed_at FROM link_reviews
+                 ORDER BY probability_ppm DESC, record_id, other_record_id LIMIT $1",
+                &[(limit as i64).into()],
+            )?;
+            rows.iter()
+                .map(|row| {
+                    explained(
+                        sql,
+                        &trained,
+                        RecordId(parse_id(row.text(0)?)?),
+                        RecordId(parse_id(row.text(1)?)?),
+                        row.text(2)?.to_owned(),
+                        row.int(3)?,
+                    )
+                })
+                .collect()
+        })
+    }
+
+    /// Two records compared and explained by the current model, whether proposed or not.
+    pub fn explain_link(&self, a: RecordId, b: RecordId) -> Result<LinkReview, StoreError> {
+        self.read(|sql| {
+            let trained = self.model_in(sql)?;
+            let pending = {
+                let (x, y) = ordered(a, b);
+                sql.query_opt(
+                    "SELECT reason, proposed_at FROM link_reviews
+                     WHERE record_id = $1 AND other_record_id = $2",
+                    &[x.into(), y.into()],
+                )?
+            };
+            let (reason, at) = match pending {
+                Some(row) => (row.text(0)?.to_owned(), row.int(1)?),
+                None => ("not proposed".to_owned(), 0),
+            };
+            explained(sql, &trained, a, b, reason, at)
+        })
+    }
+
+    /// Records a person's decision on two records and applies it in one transaction: the same
+    /// person merges their persons; different people splits them if they are linked, with the
+    /// rest of the person's records re-clustered around the decision. Audited; later automatic
+    /// linkage never overrides it. Returns the persons whose records changed, whose flags the
+    /// caller re-evaluates.
+    pub fn decide_link(
+        &self,
+        actor: &Actor,
+        a: RecordId,
+        b: RecordId,
+        decision: LinkDecision,
+        reason: &str,
+    ) -> Result<Decided, StoreError> {
+        if a == b {
+            return Err(StoreError::invalid(
+                None,
+                "records",
+                "a record cannot be linked to itself",
+            ));
+        }
+        if reason.trim().is_empty() {
+            return Err(StoreError::invalid(
+                None,
+                "reason",
+                "say why: the decision is kept and audited",
+            ));
+        }
+        self.write(|sql| {
+            let now = Utc::now().timestamp_micros();
+            let (la, _) = side(sql, a)?;
+            let (lb, _) = side(sql, b)?;
+            let (x, y) = ordered(a, b);
+            let same = decision == LinkDecision::SamePerson;
+            sql.execute(
+                "INSERT INTO link_decisions (record_id, other_record_id, same_person, decided_by, decided_at, reason)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (record_id, other_record_id) DO UPDATE SET same_person = excluded.same_person,
+                     decided_by = excluded.decided_by, decided_at = excluded.decided_at, reason = excluded.reason",
+                &[
+                    x.as_str().into(),
+                    y.as_str().into(),
+                    i64::from(same).into(),
+                    actor.id().into(),
+                    now.into(),
+                    reason.into(),
+                ],
+            )?;
+            sql.execute(
+                "DELETE FROM link_reviews WHERE record_id = $1 AND other_record_id = $2",
+                &[x.as_str().into(), y.as_str().into()],
+            )?;
+            let mut events = vec![AuditEvent {
+                reason: Some(format!(
+                    "{}: {reason}",
+                    if same { "same person" } else { "different people" }
+                )),
+                ..AuditEvent::new("link_decided", format!("{x} {y}"))
+            }];
+            let mut merged = Vec::new();
+            if same && la.person != lb.person {
+                // Both persons' records, clustered together under every decision: the
+                // new must-link joins them unless an earlier "different" forbids it.
+                let mut held = holdings(sql, Some(la.person))?;
+                let other = holdings(sql, Some(lb.person))?;
+                held.ids.extend(other.ids);
+                held.persons.extend(other.persons);
+                held.json.extend(other.json);
+                let trained = self.model_in(sql)?;
+                let cluster = recluster(sql, &trained, &held)?;
+                let (_, gone) = reconcile(sql, &held, &cluster, now, &mut events)?;
+                merged = gone;
+            } else if !same && la.person == lb.person {
+                let held = holdings(sql, Some(la.person))?;
+                let trained = self.model_in(sql)?;
+                let cluster = recluster(sql, &trained, &held)?;
+                reconcile(sql, &held, &cluster, now, &mut events)?;
+            }
+            audit::append_events(sql, actor, now, &events)?;
+            let (la, _) = side(sql, a)?;
+            let (lb, _) = side(sql, b)?;
+            let mut persons = vec![la.person, lb.person];
+            persons.dedup();
+            Ok(Decided { persons, merged })
+        })
+    }
+
+    /// The person a retired person was merged into, if it was.
+    pub fn merged_into(&self, person: PersonId) -> Result<Option<PersonId>, StoreError> {
+        self.read(|sql| {
+            let row = sql.query_opt(
+                "SELECT merged_into FROM persons WHERE id = $1",
+                &[person.to_string().into()],
+            )?;
+            match row {
+                Some(row) => row
+                    .opt_text(0)?
+                    .map(|t| parse_id(t).map(PersonId))
+                    .transpose(),
+                None => Ok(None),
+            }
+        })
+    }
+
+    /// Links every record in the store afresh, in one transaction: trains a model on the
+    /// records (when there are enough) and stores it for online matching, rebuilds the
+    /// blocking keys, clusters under people's decisions, moves records whose person changed,
+    /// and proposes the uncertain pairs for review. Decisions are never overridden.
+    pub fn relink(&self, actor: &Actor, progress: Progress) -> Result<Relinked, StoreError> {
+        self.write(|sql| {
+            let now = Utc::now().timestamp_micros();
+            let settings = settings();
+            let held = holdings(sql, None)?;
+            progress(Stage::Preparing, 0, held.ids.len() as u64);
+            let records: Vec<Prepared> = held
+                .ids
+                .iter()
+                .zip(&held.json)
+                .map(|(id, json)| prepared(*id, json))
+                .collect::<Result<_, _>>()?;
+            progress(
+                Stage::Preparing,
+                held.ids.len() as u64,
+                held.ids.len() as u64,
+            );
+            sql.execute("DELETE FROM person_record_keys", &[])?;
+            for (id, r) in held.ids.iter().zip(&records) {
+                store_keys(sql, *id, r)?;
+            }
+            progress(Stage::Blocking, 0, records.len() as u64);
+            let (pairs, _) = linker::block(&records, &settings, None);
+            let training = Settings {
+                rules: safeguard_linkage::blocking::BlockingRule::TRAINING.to_vec(),
+                ..settings.clone()
+            };
+            let (training_pairs, _) = linker::block(&records, &training, None);
+            progress(Stage::Blocking, records.len() as u64, records.len() as u64);
+            let trained_here = records.len() >= MIN_TRAINING_RECORDS;
+            let trained = if trained_here {
+                let t = linker::train(&records, &training_pairs, &pairs, &settings, progress);
+                let json =
+                    serde_json::to_string(&t).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                sql.execute(
+                    "INSERT INTO linkage_models (id, trained_at, records, model)
+                     SELECT COALESCE(MAX(id), 0) + 1, $1, $2, $3 FROM linkage_models",
+                    &[now.into(), (records.len() as i64).into(), json.into()],
+                )?;
+                Arc::new(t)
+            } else {
+                self.model_in(sql)?
+            };
+            let scored = linker::score(&records, &pairs, &trained, progress);
+            progress(Stage::Clustering, 0, 1);
+            let (must, cannot) = decisions(sql, &held.ids)?;
+            let found = linker::persons(records.len(), &scored, &settings, &must, &cannot)
+                .map_err(|c| conflict(&held, c))?;
+            let mut events = Vec::new();
+            let (changed, merged) = reconcile(sql, &held, &found.cluster, now, &mut events)?;
+            let moved = events.len() - merged.len();
+            sql.execute(
+                "DELETE FROM link_reviews WHERE EXISTS (
+                     SELECT 1 FROM person_records a, person_records b
+                     WHERE a.id = link_reviews.record_id AND b.id = link_reviews.other_record_id
+                       AND a.person_id = b.person_id)",
+                &[],
+            )?;
+            for s in &scored {
+                let (a, b) = (s.a as usize, s.b as usize);
+                if s.probability < settings.review_threshold || found.cluster[a] == found.cluster[b]
+                {
+                    continue;
+                }
+                let why = if s.probability < settings.link_threshold {
+                    "uncertain"
+                } else {
+                    linker::needs_a_person(&s.levels, &settings)
+                        .unwrap_or("likely the same as more than one person")
+                };
+                propose(sql, held.ids[a], held.ids[b], s.probability, why, now)?;
+            }
+            progress(Stage::Clustering, 1, 1);
+            let open_reviews = sql
+                .query_opt("SELECT COUNT(*) FROM link_reviews", &[])?
+                .map_or(Ok(0), |r| r.int(0))? as usize;
+            let persons = found.cluster.iter().collect::<BTreeSet<_>>().len();
+            events.push(AuditEvent {
+                reason: Some(format!(
+                    "{} records, {persons} persons, {moved} moved, {} merged",
+                    records.len(),
+                    merged.len()
+                )),
+                ..AuditEvent::new("linkage_run", "persons")
+            });
+            audit::append_events(sql, actor, now, &events)?;
+            Ok(Relinked {
+                records: records.len(),
+                persons,
+                moved,
+                merged: merged.len(),
+                open_reviews,
+                decisions: must.len() + cannot.len(),
+                trained: trained_here,
+                changed: changed
+                    .into_iter()
+                    .filter(|p| !merged.contains(p))
+                    .collect(),
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use safeguard_core::{Address, PersonName, Postcode};
+
+    #[test]
+    fn a_record_is_given_to_linkage_with_its_street_not_its_town() {
+        let mut r = PersonRecord::named("1", PersonName::new("Daniel", "Marsh"));
+        r.date_of_birth = PartialDate::parse("1975-08").ok();
+        r.sex = Some(Sex::Unknown);
+        r.addresses.push(Address {
+            lines: vec![
+                "Flat 6, Carlow House".into(),
+                "Tern Street".into(),
+                "Northbury".into(),
+            ],
+            postcode: Postcode::parse("NB2 9LS").ok(),
+        });
+        let l = linkage_record(RecordId(Uuid::nil()), &r);
+        assert_eq!(l.given_name.as_deref(), Some("Daniel"));
+        assert_eq!(
+            l.address.as_deref(),
+            Some("Flat 6, Carlow House Tern Street")
+        );
+        assert_eq!(l.postcode.as_deref(), Some("NB2 9LS"));
+        assert_eq!(
+            l.birth_date,
+            Some(BirthDate {
+                year: 1975,
+                month: Some(8),
+                day: None
+            })
+        );
+        assert_eq!(l.sex, None, "unknown sex is missing, not a disagreement");
+    }
+}
