@@ -29,6 +29,11 @@ pub enum NameLevel {
 }
 
 impl NameLevel {
+    /// Its place in a comparison vector ([`Levels`]); `None` for `Missing`.
+    pub fn level(self) -> Option<u8> {
+        graded(self, &NameLevel::GRADED)
+    }
+
     /// Every level but `Missing`, strongest first.
     pub const GRADED: [NameLevel; 8] = [
         NameLevel::Exact,

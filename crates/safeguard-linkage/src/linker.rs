@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use crate::blocking::{BlockingRule, candidate_pairs};
 use crate::cluster::{Conflict, Link, cluster};
-use crate::compare::{Levels, compare};
+use crate::compare::{Levels, NameLevel, compare};
 use crate::model::{Frequencies, Model};
 use crate::names::Nicknames;
 use crate::record::Prepared;
@@ -216,6 +216,16 @@ pub fn needs_a_person(levels: &Levels, settings: &Settings) -> Option<&'static s
         (!has_personal_evidence(levels))
             .then_some("no date of birth or NHS number on both to tell household members apart")
     })
+}
+
+/// Whether two records recorded with the same people (the same mother, the same child) could
+/// be one person, though their weight alone would not propose them: the given names agree,
+/// or nearly (Dan and Danny), and nothing confidently disagrees. The family name may be
+/// missing: "Dan", the name a mother gives for her partner, has none.
+pub fn could_be_the_same_person(levels: &Levels) -> bool {
+    levels[0].is_some_and(|l| Some(l) <= NameLevel::Close.level())
+        && levels[1] != NameLevel::Different.level()
+        && confident_disagreement(levels).is_none()
 }
 
 /// Where an arriving record belongs, given its matches against the records already held,
@@ -726,6 +736,35 @@ mod tests {
         let joined_and_reviewed = place(&[('p', full, 0.99), ('q', full, 0.8)], &settings);
         assert_eq!(joined_and_reviewed.joins, Some(('p', 0.99)));
         assert_eq!(joined_and_reviewed.review, vec![(1, "uncertain")]);
+    }
+
+    #[test]
+    fn people_recorded_together_could_be_one_person_only_by_compatible_names() {
+        let name = |given: &str, family: Option<&str>| {
+            Prepared::new(&crate::record::Record {
+                id: given.into(),
+                given_name: Some(given.into()),
+                family_name: family.map(str::to_owned),
+                sex: Some(crate::record::Sex::Male),
+                ..crate::record::Record::default()
+            })
+        };
+        let nicknames = Nicknames::shipped();
+        let could =
+            |a: &Prepared, b: &Prepared| could_be_the_same_person(&compare(a, b, nicknames));
+        let dan = name("Dan", None);
+        assert!(
+            could(&dan, &name("Danny", Some("Marsh"))),
+            "a nickname, no family name"
+        );
+        assert!(!could(&dan, &name("Lee", Some("Marsh"))), "another man");
+        assert!(
+            !could(&name("Dan", Some("Reeve")), &name("Danny", Some("Marsh"))),
+            "different family names"
+        );
+        let mut woman = name("Danny", Some("Marsh"));
+        woman.sex = Some(crate::record::Sex::Female);
+        assert!(!could(&dan, &woman), "a different sex");
     }
 
     #[test]

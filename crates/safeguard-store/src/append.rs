@@ -145,8 +145,10 @@ fn append_one(
 
     let as_of = entry.recorded_at.timestamp_micros();
     let mut by_local_id = HashMap::new();
+    let mut participants: Vec<(RecordId, PersonId, bool)> = Vec::new();
     for (position, p) in entry.persons.iter().enumerate() {
-        let record = resolve_record(sql, entry, &p.record, as_of, now, model, records)?;
+        let (record, created) = resolve_record(sql, entry, &p.record, as_of, now, model, records)?;
+        participants.push((record.id, record.person, created));
         by_local_id.insert(p.record.local_id.as_str(), record.id);
         sql.execute(
             "INSERT INTO entry_persons (entry_id, position, record_id, role) VALUES ($1, $2, $3, $4)",
@@ -157,6 +159,20 @@ fn append_one(
                 p.role.as_str().into(),
             ],
         )?;
+    }
+    for (i, &(id, person, created)) in participants.iter().enumerate() {
+        if !created {
+            continue;
+        }
+        let mut with: Vec<PersonId> = participants
+            .iter()
+            .map(|p| p.1)
+            .filter(|p| *p != person)
+            .collect();
+        with.sort();
+        with.dedup();
+        let prepared = Prepared::new(&linkage::linkage_record(id, &entry.persons[i].record));
+        linkage::propose_associates(sql, model, id, &prepared, person, &with, now)?;
     }
     // validate() has checked that every local id below names a participant.
     let record_of = |local_id: &str| by_local_id[local_id].to_string();
@@ -218,7 +234,7 @@ fn resolve_record(
     now: i64,
     model: &Trained,
     cache: &mut RecordCache,
-) -> Result<ResolvedRecord, StoreError> {
+) -> Result<(ResolvedRecord, bool), StoreError> {
     let key = (
         entry.agency.as_str().to_owned(),
         entry.source.system.clone(),
@@ -248,6 +264,7 @@ fn resolve_record(
             .transpose()?,
     };
     let keys = SearchKeys::of(record);
+    let created = existing.is_none();
     let resolved = match existing {
         Some(mut r) => {
             if as_of >= r.as_of && json != r.json {
@@ -318,7 +335,7 @@ fn resolve_record(
         }
     };
     cache.insert(key, resolved.clone());
-    Ok(resolved)
+    Ok((resolved, created))
 }
 
 /// The columns person search uses, derived from a record.

@@ -7,7 +7,8 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use chrono::{Datelike, Utc};
+use chrono::{Datelike, NaiveDate, Utc};
+use safeguard_core::rules::RuleBook;
 use safeguard_core::{PartialDate, PersonId, PersonRecord, RecordId, Sex};
 use safeguard_linkage::compare::BirthDate;
 use safeguard_linkage::linker::{self, Progress, Settings, Stage, Trained};
@@ -73,7 +74,7 @@ pub(crate) fn linkage_record(id: RecordId, r: &PersonRecord) -> Record {
     }
 }
 
-fn prepared(id: RecordId, json: &str) -> Result<Prepared, StoreError> {
+fn prepared_json(id: RecordId, json: &str) -> Result<Prepared, StoreError> {
     let record: PersonRecord =
         serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("record {id}: {e}")))?;
     Ok(Prepared::new(&linkage_record(id, &record)))
@@ -197,7 +198,7 @@ pub(crate) fn place_new_record(
         let id = RecordId(parse_id(row.text(1)?)?);
         if seen.insert(id) {
             let person = PersonId(parse_id(row.text(2)?)?);
-            candidates.push((id, person, prepared(id, row.text(3)?)?));
+            candidates.push((id, person, prepared_json(id, row.text(3)?)?));
         }
     }
     let matches: Vec<(PersonId, _, f64)> = candidates
@@ -218,13 +219,138 @@ pub(crate) fn place_new_record(
     })
 }
 
+/// Proposes for review the records of other persons that were recorded with the same people
+/// as a new record (in an entry naming one of `with`) and could be the same person by name:
+/// "Dan", whom a mother calls a friend to children's services, and "Danny Marsh", whom police
+/// find at her door. Weight alone would not propose them; the company they keep does.
+pub(crate) fn propose_associates(
+    sql: &mut dyn Sql,
+    trained: &Trained,
+    record: RecordId,
+    prepared: &Prepared,
+    person: PersonId,
+    with: &[PersonId],
+    now: i64,
+) -> Result<(), StoreError> {
+    let company: Vec<Company> = company_of(sql, with)?
+        .into_iter()
+        .filter(|c| c.person != person)
+        .collect();
+    propose_best_per_person(sql, trained, record, prepared, &company, now)
+}
+
+/// After a merge, the records recorded with the merged person keep new company: proposes
+/// those of them that could be one person (the family support project's "Dan", once its
+/// records of the mother are hers, meets the police's "Danny Marsh").
+pub(crate) fn propose_associates_of(
+    sql: &mut dyn Sql,
+    trained: &Trained,
+    person: PersonId,
+    now: i64,
+) -> Result<(), StoreError> {
+    let company = company_of(sql, &[person])?;
+    for (i, c) in company.iter().enumerate() {
+        let others: Vec<Company> = company[i + 1..]
+            .iter()
+            .filter(|o| o.person != c.person)
+            .cloned()
+            .collect();
+        propose_best_per_person(sql, trained, c.record, &c.prepared, &others, now)?;
+    }
+    Ok(())
+}
+
+/// A record of another person, recorded in an entry with someone.
+#[derive(Clone)]
+struct Company {
+    record: RecordId,
+    person: PersonId,
+    prepared: Prepared,
+}
+
+/// The records of other persons named in an entry with any of `with`, at most 500.
+fn company_of(sql: &mut dyn Sql, with: &[PersonId]) -> Result<Vec<Company>, StoreError> {
+    if with.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = placeholders(0, with.len());
+    let params: Vec<Value> = with.iter().map(|p| Value::from(p.to_string())).collect();
+    sql.query(
+        &format!(
+            "SELECT DISTINCT r.id, r.person_id, r.record FROM person_records o
+             JOIN entry_persons together ON together.record_id = o.id
+             JOIN entry_persons ep ON ep.entry_id = together.entry_id
+             JOIN person_records r ON r.id = ep.record_id
+             WHERE o.person_id IN ({list}) AND r.person_id NOT IN ({list})
+             ORDER BY r.id LIMIT 500"
+        ),
+        &params,
+    )?
+    .iter()
+    .map(|row| {
+        let record = RecordId(parse_id(row.text(0)?)?);
+        Ok(Company {
+            record,
+            person: PersonId(parse_id(row.text(1)?)?),
+            prepared: prepared_json(record, row.text(2)?)?,
+        })
+    })
+    .collect()
+}
+
+/// Proposes `record` with the best-matching compatible record of each person in `company`,
+/// skipping persons it is already proposed with.
+fn propose_best_per_person(
+    sql: &mut dyn Sql,
+    trained: &Trained,
+    record: RecordId,
+    prepared: &Prepared,
+    company: &[Company],
+    now: i64,
+) -> Result<(), StoreError> {
+    let mut best: Vec<(PersonId, RecordId, f64)> = Vec::new();
+    for c in company {
+        let (levels, probability) = trained.score(&c.prepared, prepared);
+        if !linker::could_be_the_same_person(&levels) {
+            continue;
+        }
+        match best.iter_mut().find(|b| b.0 == c.person) {
+            Some(b) if b.2 >= probability => {}
+            Some(b) => *b = (c.person, c.record, probability),
+            None => best.push((c.person, c.record, probability)),
+        }
+    }
+    if best.is_empty() {
+        return Ok(());
+    }
+    let proposed: BTreeSet<PersonId> = sql
+        .query(
+            "SELECT r.person_id FROM link_reviews v JOIN person_records r
+                 ON r.id = CASE WHEN v.record_id = $1 THEN v.other_record_id ELSE v.record_id END
+             WHERE v.record_id = $1 OR v.other_record_id = $1",
+            &[record.to_string().into()],
+        )?
+        .iter()
+        .map(|r| parse_id(r.text(0)?).map(PersonId))
+        .collect::<Result<_, _>>()?;
+    for (person, other, probability) in best {
+        if !proposed.contains(&person) {
+            propose(sql, record, other, probability, ASSOCIATES, now)?;
+        }
+    }
+    Ok(())
+}
+
+/// Why an associate is proposed.
+pub const ASSOCIATES: &str = "recorded with the same people, with a compatible name";
+
 /// A pair in stored order: the smaller id first.
 fn ordered(a: RecordId, b: RecordId) -> (String, String) {
     let (a, b) = (a.to_string(), b.to_string());
     if a <= b { (a, b) } else { (b, a) }
 }
 
-/// Proposes a pair for review, unless a person has already decided it.
+/// Proposes a pair for review, unless a person has already decided it or it is proposed.
 pub(crate) fn propose(
     sql: &mut dyn Sql,
     a: RecordId,
@@ -238,8 +364,7 @@ pub(crate) fn propose(
         "INSERT INTO link_reviews (record_id, other_record_id, probability_ppm, reason, proposed_at)
          SELECT $1, $2, $3, $4, $5
          WHERE NOT EXISTS (SELECT 1 FROM link_decisions WHERE record_id = $1 AND other_record_id = $2)
-         ON CONFLICT (record_id, other_record_id) DO UPDATE
-             SET probability_ppm = excluded.probability_ppm, reason = excluded.reason",
+         ON CONFLICT (record_id, other_record_id) DO NOTHING",
         &[
             a.into(),
             b.into(),
@@ -371,11 +496,28 @@ fn explained(
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub enum LinkDecision {
+pub enum Verdict {
     /// The same person: their persons are merged.
     SamePerson,
     /// Different people: they are kept, or split, apart.
     DifferentPeople,
+}
+
+/// A person's decision on two records, with the reason kept beside it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LinkDecision {
+    /// One record.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub a: RecordId,
+    /// The other.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub b: RecordId,
+    /// The same person, or different people.
+    pub verdict: Verdict,
+    /// Why: what was checked.
+    pub reason: String,
 }
 
 /// What a decision changed.
@@ -576,7 +718,7 @@ fn recluster(
         .ids
         .iter()
         .zip(&held.json)
-        .map(|(id, json)| prepared(*id, json))
+        .map(|(id, json)| prepared_json(*id, json))
         .collect::<Result<_, _>>()?;
     // A person holds few records: every pair is compared.
     let mut scored = Vec::new();
@@ -625,7 +767,7 @@ pub struct Relinked {
     pub decisions: usize,
     /// Whether a model was trained on the store's records (else the generic one was used).
     pub trained: bool,
-    /// Persons whose records changed (for re-evaluating their flags).
+    /// Persons whose records changed; their flags were re-evaluated.
     pub changed: Vec<PersonId>,
 }
 
@@ -639,6 +781,31 @@ impl Store {
                 "SELECT record_id, other_record_id, reason, proposed_at FROM link_reviews
                  ORDER BY probability_ppm DESC, record_id, other_record_id LIMIT $1",
                 &[(limit as i64).into()],
+            )?;
+            rows.iter()
+                .map(|row| {
+                    explained(
+                        sql,
+                        &trained,
+                        RecordId(parse_id(row.text(0)?)?),
+                        RecordId(parse_id(row.text(1)?)?),
+                        row.text(2)?.to_owned(),
+                        row.int(3)?,
+                    )
+                })
+                .collect()
+        })
+    }
+
+    /// The pairs awaiting a decision that involve one record, most likely first.
+    pub fn link_reviews_of(&self, record: RecordId) -> Result<Vec<LinkReview>, StoreError> {
+        self.read(|sql| {
+            let trained = self.model_in(sql)?;
+            let rows = sql.query(
+                "SELECT record_id, other_record_id, reason, proposed_at FROM link_reviews
+                 WHERE record_id = $1 OR other_record_id = $1
+                 ORDER BY probability_ppm DESC, record_id, other_record_id",
+                &[record.to_string().into()],
             )?;
             rows.iter()
                 .map(|row| {
@@ -677,17 +844,17 @@ impl Store {
 
     /// Records a person's decision on two records and applies it in one transaction: the same
     /// person merges their persons; different people splits them if they are linked, with the
-    /// rest of the person's records re-clustered around the decision. Audited; later automatic
-    /// linkage never overrides it. Returns the persons whose records changed, whose flags the
-    /// caller re-evaluates.
+    /// rest of the person's records re-clustered around the decision. The flags of the persons
+    /// the two records belong to afterwards are re-evaluated in the same transaction. Audited;
+    /// later automatic linkage never overrides it.
     pub fn decide_link(
         &self,
         actor: &Actor,
-        a: RecordId,
-        b: RecordId,
-        decision: LinkDecision,
-        reason: &str,
+        decision: &LinkDecision,
+        book: &RuleBook,
+        as_of: NaiveDate,
     ) -> Result<Decided, StoreError> {
+        let (a, b, reason) = (decision.a, decision.b, decision.reason.trim());
         if a == b {
             return Err(StoreError::invalid(
                 None,
@@ -695,7 +862,7 @@ impl Store {
                 "a record cannot be linked to itself",
             ));
         }
-        if reason.trim().is_empty() {
+        if reason.is_empty() {
             return Err(StoreError::invalid(
                 None,
                 "reason",
@@ -707,7 +874,7 @@ impl Store {
             let (la, _) = side(sql, a)?;
             let (lb, _) = side(sql, b)?;
             let (x, y) = ordered(a, b);
-            let same = decision == LinkDecision::SamePerson;
+            let same = decision.verdict == Verdict::SamePerson;
             sql.execute(
                 "INSERT INTO link_decisions (record_id, other_record_id, same_person, decided_by, decided_at, reason)
                  VALUES ($1, $2, $3, $4, $5, $6)
@@ -746,6 +913,8 @@ impl Store {
                 let cluster = recluster(sql, &trained, &held)?;
                 let (_, gone) = reconcile(sql, &held, &cluster, now, &mut events)?;
                 merged = gone;
+                let (joined, _) = side(sql, a)?;
+                propose_associates_of(sql, &trained, joined.person, now)?;
             } else if !same && la.person == lb.person {
                 let held = holdings(sql, Some(la.person))?;
                 let trained = self.model_in(sql)?;
@@ -757,7 +926,33 @@ impl Store {
             let (lb, _) = side(sql, b)?;
             let mut persons = vec![la.person, lb.person];
             persons.dedup();
+            for p in &persons {
+                self.refresh_flags_in(sql, actor, *p, book, as_of)?;
+            }
             Ok(Decided { persons, merged })
+        })
+    }
+
+    /// An agency's record by the sending system's identifier, with the person it belongs to.
+    pub fn find_record(
+        &self,
+        agency: &str,
+        system: &str,
+        local_id: &str,
+    ) -> Result<Option<(RecordId, PersonId)>, StoreError> {
+        self.read(|sql| {
+            let row = sql.query_opt(
+                "SELECT id, person_id FROM person_records
+                 WHERE agency_id = $1 AND source_system = $2 AND local_id = $3",
+                &[agency.into(), system.into(), local_id.into()],
+            )?;
+            row.map(|r| {
+                Ok((
+                    RecordId(parse_id(r.text(0)?)?),
+                    PersonId(parse_id(r.text(1)?)?),
+                ))
+            })
+            .transpose()
         })
     }
 
@@ -781,8 +976,15 @@ impl Store {
     /// Links every record in the store afresh, in one transaction: trains a model on the
     /// records (when there are enough) and stores it for online matching, rebuilds the
     /// blocking keys, clusters under people's decisions, moves records whose person changed,
-    /// and proposes the uncertain pairs for review. Decisions are never overridden.
-    pub fn relink(&self, actor: &Actor, progress: Progress) -> Result<Relinked, StoreError> {
+    /// re-evaluates the flags of persons that changed, and proposes the uncertain pairs for
+    /// review. Decisions are never overridden.
+    pub fn relink(
+        &self,
+        actor: &Actor,
+        book: &RuleBook,
+        as_of: NaiveDate,
+        progress: Progress,
+    ) -> Result<Relinked, StoreError> {
         self.write(|sql| {
             let now = Utc::now().timestamp_micros();
             let settings = settings();
@@ -792,7 +994,7 @@ impl Store {
                 .ids
                 .iter()
                 .zip(&held.json)
-                .map(|(id, json)| prepared(*id, json))
+                .map(|(id, json)| prepared_json(*id, json))
                 .collect::<Result<_, _>>()?;
             progress(
                 Stage::Preparing,
@@ -833,12 +1035,14 @@ impl Store {
             let mut events = Vec::new();
             let (changed, merged) = reconcile(sql, &held, &found.cluster, now, &mut events)?;
             let moved = events.len() - merged.len();
+            // Proposals by weight are made afresh with this run's model; those by the
+            // company records keep stay until their records share a person.
             sql.execute(
-                "DELETE FROM link_reviews WHERE EXISTS (
+                "DELETE FROM link_reviews WHERE reason <> $1 OR EXISTS (
                      SELECT 1 FROM person_records a, person_records b
                      WHERE a.id = link_reviews.record_id AND b.id = link_reviews.other_record_id
                        AND a.person_id = b.person_id)",
-                &[],
+                &[ASSOCIATES.into()],
             )?;
             for s in &scored {
                 let (a, b) = (s.a as usize, s.b as usize);
@@ -868,6 +1072,13 @@ impl Store {
                 ..AuditEvent::new("linkage_run", "persons")
             });
             audit::append_events(sql, actor, now, &events)?;
+            let changed: Vec<PersonId> = changed
+                .into_iter()
+                .filter(|p| !merged.contains(p))
+                .collect();
+            for p in &changed {
+                self.refresh_flags_in(sql, actor, *p, book, as_of)?;
+            }
             Ok(Relinked {
                 records: records.len(),
                 persons,
@@ -876,10 +1087,7 @@ impl Store {
                 open_reviews,
                 decisions: must.len() + cannot.len(),
                 trained: trained_here,
-                changed: changed
-                    .into_iter()
-                    .filter(|p| !merged.contains(p))
-                    .collect(),
+                changed,
             })
         })
     }

@@ -1,5 +1,6 @@
-//! `safeguard link`: identity resolution over files, so the engine can be judged alone, and a
-//! generator of UK-style test data with known truth.
+//! `safeguard link`: identity resolution over the whole store (batch, honouring reviewers'
+//! decisions), over files, so the engine can be judged alone, and a generator of UK-style test
+//! data with known truth.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -12,9 +13,17 @@ use safeguard_linkage::linker::{self, Settings, Stage};
 use safeguard_linkage::record::{Prepared, Record, Sex};
 use safeguard_linkage::synthetic;
 
-/// What `link` does.
+/// What `link` does: with neither `--input` nor `--link-only`, relink the store.
 #[derive(Args)]
 pub struct LinkArgs {
+    /// The store to relink: `sqlite:PATH` or `postgres://user@host/database`.
+    #[arg(long, conflicts_with_all = ["input", "link_only"])]
+    database: Option<safeguard_store::DatabaseUrl>,
+    #[command(flatten)]
+    files: crate::replay::RuleFiles,
+    /// Re-evaluate changed persons' flags as the record stood on this day (default: today).
+    #[arg(long)]
+    at: Option<chrono::NaiveDate>,
     /// People to deduplicate: `id,given_name,surname,date_of_birth,sex,postcode,address,nhs_number`.
     #[arg(long, conflicts_with = "link_only")]
     input: Option<PathBuf>,
@@ -258,6 +267,45 @@ fn bar() -> indicatif::ProgressBar {
     bar
 }
 
+/// Relinks every record in the store, with a progress bar, and says what changed.
+pub fn relink_store(
+    store: &safeguard_store::Store,
+    book: &safeguard_core::rules::RuleBook,
+    as_of: chrono::NaiveDate,
+) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let bar = bar();
+    let progress = |stage: Stage, done: u64, total: u64| {
+        bar.set_message(format!("{stage:?}").to_lowercase());
+        bar.set_length(total.max(1));
+        bar.set_position(done);
+    };
+    let run = store.relink(
+        &safeguard_store::Actor::system("link"),
+        book,
+        as_of,
+        &progress,
+    )?;
+    bar.finish_and_clear();
+    eprintln!(
+        "Linked {} records into {} persons in {:.1} s with {}: {} records moved, {} persons merged, \
+         {} decisions by reviewers kept, {} pairs of records await review.",
+        run.records,
+        run.persons,
+        started.elapsed().as_secs_f64(),
+        if run.trained {
+            "a model trained on this store"
+        } else {
+            "the generic model (too few records to train on)"
+        },
+        run.moved,
+        run.merged,
+        run.decisions,
+        run.open_reviews
+    );
+    Ok(())
+}
+
 /// Writes `id,cluster_id,match_probability`.
 fn write_clusters(records: &[Record], persons: &linker::Persons) -> String {
     let mut out = String::from("id,cluster_id,match_probability\n");
@@ -281,6 +329,16 @@ pub fn run(args: &LinkArgs) -> anyhow::Result<()> {
         return generate(*records, *seed, output, truth);
     }
     let (records, sources) = match (&args.input, args.link_only.as_slice()) {
+        (None, []) => {
+            let url = args
+                .database
+                .clone()
+                .unwrap_or_else(safeguard_store::DatabaseUrl::default_embedded);
+            let store = safeguard_store::Store::open(&url)
+                .with_context(|| format!("failed to open {url}"))?;
+            let as_of = args.at.unwrap_or_else(|| chrono::Local::now().date_naive());
+            return relink_store(&store, &args.files.load()?, as_of);
+        }
         (Some(input), []) => (read_file(input)?, None),
         (None, [a, b]) => {
             let a = read_file(a)?;

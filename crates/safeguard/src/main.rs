@@ -148,8 +148,9 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
-    /// Identity resolution over files: `--input people.csv --output clusters.csv`, or
-    /// `--link-only A.csv B.csv`; `link generate` writes UK-style test data with its truth.
+    /// Identity resolution: relink the store (`--database`), or over files (`--input
+    /// people.csv --output clusters.csv`, or `--link-only A.csv B.csv`); `link generate`
+    /// writes UK-style test data with its truth.
     Link(link::LinkArgs),
     /// Measure the store against a bare-SQL baseline in the same run, on both engines.
     Bench {

@@ -584,10 +584,21 @@ fn replay_shows_when_each_concern_could_first_have_been_known() {
         text.lines()
             .any(|l| l.starts_with(date) && l.contains(rule))
     };
-    // The entries linked to this child by NHS number. The hospital visit in April under a
-    // misspelt name, and the partner's police and hospital records (which contradict the
-    // mother's claims), join this chronology only with identity resolution.
     assert!(flagged("2006-12-11", "injury_to_non_mobile_baby"), "{text}");
+    // Identity resolution at work. St Anne's registered "Joshua Reeves", no NHS number: linked
+    // online by date of birth, name and home, so April's injuries are in his chronology.
+    assert!(
+        flagged("2007-04-09", "injury_while_on_plan"),
+        "St Anne's, under a misspelt name: {text}"
+    );
+    // The mother said "Dan" was only a friend and did not live there; police found "Danny
+    // Marsh" living there as her boyfriend, recorded in the early hours of the 26th. The
+    // engine proposed Dan and Danny Marsh (recorded with the same family), and a reviewer
+    // confirmed them, so the claim meets the observation.
+    assert!(
+        flagged("2007-03-26", "claim_contradicted"),
+        "the mother's claims about Dan against the police call-out: {text}"
+    );
     assert!(
         flagged("2007-01-05", "statutory_timescale_missed"),
         "the initial conference came late: {text}"
@@ -616,6 +627,19 @@ fn replay_shows_when_each_concern_could_first_have_been_known() {
     assert!(
         !lpm.contains("(0 days later)"),
         "the meeting is not its own escalation: {lpm}"
+    );
+
+    // A batch run over the whole store keeps the reviewer's decisions and moves nothing the
+    // online matching placed.
+    let relinked = safeguard()
+        .args(["link", "--database", &database, "--at", "2007-08-03"])
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&relinked.stderr);
+    assert!(relinked.status.success(), "{report}");
+    assert!(
+        report.contains("0 records moved, 0 persons merged, 5 decisions by reviewers kept"),
+        "{report}"
     );
 
     let bad_rules = dir.path().join("rules.toml");

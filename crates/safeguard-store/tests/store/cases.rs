@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use safeguard_core::{Entry, EntryKind, EvidenceStrength, PersonId};
 use safeguard_store::audit::{AuditEvent, Tampering};
-use safeguard_store::linkage::LinkDecision;
+use safeguard_store::linkage::{LinkDecision, Verdict};
 use safeguard_store::{Actor, ChronologyQuery, Outcome, StoreError};
 use serde_json::{Value, json};
 
@@ -570,6 +570,38 @@ fn audited_actions(store: &TestStore, action: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+fn decide(
+    store: &TestStore,
+    a: safeguard_core::RecordId,
+    b: safeguard_core::RecordId,
+    verdict: Verdict,
+    reason: &str,
+) -> Result<safeguard_store::linkage::Decided, StoreError> {
+    let decision = LinkDecision {
+        a,
+        b,
+        verdict,
+        reason: reason.into(),
+    };
+    store.decide_link(
+        &Actor::system("reviewer"),
+        &decision,
+        &safeguard_core::rules::RuleBook::shipped(),
+        day(2007, 12, 31),
+    )
+}
+
+fn relink(store: &TestStore) -> safeguard_store::linkage::Relinked {
+    store
+        .relink(
+            &actor(),
+            &safeguard_core::rules::RuleBook::shipped(),
+            day(2007, 12, 31),
+            &|_, _, _| {},
+        )
+        .unwrap()
+}
+
 pub fn a_reviewers_decisions_merge_and_split_persons_and_later_runs_keep_them(store: &TestStore) {
     append(store, partner_entries());
     let (hospital, hospital_person) = record_of(store, "north-hospital", "SAH-2");
@@ -594,16 +626,14 @@ pub fn a_reviewers_decisions_merge_and_split_persons_and_later_runs_keep_them(st
     );
 
     // Confirmed: one person, one chronology; the retired person points to the survivor.
-    let reviewer = Actor::system("reviewer");
-    let decided = store
-        .decide_link(
-            &reviewer,
-            police,
-            hospital,
-            LinkDecision::SamePerson,
-            "same flat, seen together",
-        )
-        .unwrap();
+    let decided = decide(
+        store,
+        police,
+        hospital,
+        Verdict::SamePerson,
+        "same flat, seen together",
+    )
+    .unwrap();
     assert_eq!(decided.persons.len(), 1);
     let joined = decided.persons[0];
     assert_eq!(decided.merged.len(), 1);
@@ -624,23 +654,22 @@ pub fn a_reviewers_decisions_merge_and_split_persons_and_later_runs_keep_them(st
     assert!(decided_events[0].1.starts_with("same person: same flat"));
 
     // A batch run would not join them by weight, but keeps the reviewer's decision.
-    let run = store.relink(&actor(), &|_, _, _| {}).unwrap();
+    let run = relink(store);
     assert_eq!(run.decisions, 1);
     assert_eq!(record_of(store, "north-police", "PER-7").1, joined);
     assert_eq!(record_of(store, "north-hospital", "SAH-2").1, joined);
 
     // Changed mind: different people. Split, and kept apart by the next run, not re-proposed.
-    let split = store
-        .decide_link(
-            &reviewer,
-            hospital,
-            police,
-            LinkDecision::DifferentPeople,
-            "different men: checked",
-        )
-        .unwrap();
+    let split = decide(
+        store,
+        hospital,
+        police,
+        Verdict::DifferentPeople,
+        "different men: checked",
+    )
+    .unwrap();
     assert_eq!(split.persons.len(), 2);
-    store.relink(&actor(), &|_, _, _| {}).unwrap();
+    relink(store);
     assert_ne!(
         record_of(store, "north-police", "PER-7").1,
         record_of(store, "north-hospital", "SAH-2").1
@@ -656,12 +685,51 @@ pub fn a_reviewers_decisions_merge_and_split_persons_and_later_runs_keep_them(st
     );
     assert_eq!(audited_actions(store, "linkage_run").len(), 2);
 
-    let refused = store.decide_link(&reviewer, police, police, LinkDecision::SamePerson, "x");
+    let refused = decide(store, police, police, Verdict::SamePerson, "x");
     assert!(matches!(refused, Err(StoreError::Invalid { .. })));
-    let unexplained = store.decide_link(&reviewer, police, hospital, LinkDecision::SamePerson, " ");
+    let unexplained = decide(store, police, hospital, Verdict::SamePerson, " ");
     assert!(
         matches!(&unexplained, Err(StoreError::Invalid { error, .. }) if error.field == "reason"),
         "{unexplained:?}"
+    );
+}
+
+pub fn an_adult_recorded_with_the_same_family_is_proposed_as_the_one_a_parent_named(
+    store: &TestStore,
+) {
+    // Children's services: the mother speaks of "Dan", no family name, no date of birth.
+    let mut sc = entry("north-childrens-services", "sc-claim", "2007-01-05");
+    sc["persons"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"role": "other_adult_present",
+        "record": {"local_id": "SC-5120", "name": {"given": ["Dan"]}, "sex": "male"}}));
+    append(store, vec![sc]);
+    // Police, at the family's home with the same mother and child: Danny Marsh and Lee Marsh.
+    let mut police = entry("north-police", "p-callout", "2007-03-25");
+    let persons = police["persons"].as_array_mut().unwrap();
+    persons.push(json!({"role": "other_adult_present",
+        "record": {"local_id": "PER-7", "name": {"given": ["Danny"], "family": "Marsh"}, "sex": "male"}}));
+    persons.push(json!({"role": "other_adult_present",
+        "record": {"local_id": "PER-8", "name": {"given": ["Lee"], "family": "Marsh"}, "sex": "male"}}));
+    append(store, vec![police]);
+
+    let (dan, _) = record_of(store, "north-childrens-services", "SC-5120");
+    let (danny, _) = record_of(store, "north-police", "PER-7");
+    let (lee, _) = record_of(store, "north-police", "PER-8");
+    let reviews = store.link_reviews(50).unwrap();
+    let pair = |x, y| {
+        reviews.iter().find(|r| {
+            [r.a.record, r.b.record].contains(&x) && [r.a.record, r.b.record].contains(&y)
+        })
+    };
+    let proposed = pair(dan, danny).expect("Dan and Danny Marsh, seen with the same family");
+    assert_eq!(proposed.reason, safeguard_store::linkage::ASSOCIATES);
+    assert!(pair(dan, lee).is_none(), "another name: not proposed");
+    assert_ne!(
+        record_of(store, "north-childrens-services", "SC-5120").1,
+        record_of(store, "north-police", "PER-7").1,
+        "proposed, never joined without a person deciding"
     );
 }
 
@@ -697,7 +765,7 @@ pub fn a_batch_run_links_what_arrived_before_and_keeps_twins_apart(store: &TestS
         "no keys, no match"
     );
 
-    let run = store.relink(&actor(), &|_, _, _| {}).unwrap();
+    let run = relink(store);
     assert!(
         !run.trained,
         "too few records to train on: the generic model"
@@ -713,7 +781,7 @@ pub fn a_batch_run_links_what_arrived_before_and_keeps_twins_apart(store: &TestS
     assert!(!audited_actions(store, "record_relinked").is_empty());
 
     // A second run changes nothing.
-    let again = store.relink(&actor(), &|_, _, _| {}).unwrap();
+    let again = relink(store);
     assert_eq!((again.moved, again.merged), (0, 0), "{again:?}");
 }
 

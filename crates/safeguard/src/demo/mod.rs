@@ -129,6 +129,7 @@ pub fn seed(store: &Store, population: &Population) -> anyhow::Result<PersonId> 
     store
         .append(&actor, &case_entries())
         .context("failed to store the demo case")?;
+    confirm_identities(store)?;
     let entries = population_entries(population);
     let bar = indicatif::ProgressBar::new(entries.len() as u64).with_style(
         indicatif::ProgressStyle::with_template(
@@ -148,6 +149,11 @@ pub fn seed(store: &Store, population: &Population) -> anyhow::Result<PersonId> 
     store
         .analyze()
         .context("failed to refresh planner statistics")?;
+    crate::link::relink_store(
+        store,
+        &safeguard_core::rules::RuleBook::shipped(),
+        chrono::Local::now().date_naive(),
+    )?;
     let child = demo_child(store)?.context("the demo child is missing after seeding")?;
     seed_users(store, child)?;
     crate::replay::rerun(
@@ -157,6 +163,85 @@ pub fn seed(store: &Store, population: &Population) -> anyhow::Result<PersonId> 
         &actor,
     )?;
     Ok(child)
+}
+
+/// The identities a review would establish in the demo case, as a reviewer confirms them in
+/// the review queue: "Dan" (children's services, family support), "Danny Marsh" (police) and
+/// "Daniel Marsh" (hospital) are one man, and the family support project's records (no dates
+/// of birth) are the child's and the mother's. Each pair must have been proposed by the
+/// linkage engine, so the demo fails loudly if the engine stops finding Mr H. Lee Marsh's
+/// records are left in the queue for a demo user to decide.
+fn confirm_identities(store: &Store) -> anyhow::Result<()> {
+    use anyhow::Context;
+    use safeguard_store::linkage::{LinkDecision, Verdict};
+    const SC: (&str, &str) = ("northbury-childrens-services", "carefirst");
+    const POLICE: (&str, &str) = ("northbury-police", "niche");
+    const SAH: (&str, &str) = ("st-annes-hospital", "pas-sah");
+    const FSP: (&str, &str) = ("family-support-project", "fsp-notes");
+    let same = [
+        (
+            (FSP, "FSP-0191"),
+            (SC, "SC-4412"),
+            "Kerry Reeve at 14 Ashdown Road, with the same telephone number.",
+        ),
+        (
+            (FSP, "FSP-0192"),
+            (SC, "SC-4411"),
+            "Josh is Joshua Reeve, at 14 Ashdown Road with his mother.",
+        ),
+        (
+            (SC, "SC-5120"),
+            (POLICE, "PER-90377"),
+            "The mother named her partner as Dan; police found Danny Marsh at her home, saying he was her boyfriend and lived there.",
+        ),
+        (
+            (POLICE, "PER-90377"),
+            (SAH, "SAH-778122"),
+            "Danny is Daniel: both with Kerry Reeve as her boyfriend, both at Flat 6, Carlow House.",
+        ),
+        // Proposed once the project's records of the mother are hers: then its "Dan" keeps
+        // known company.
+        (
+            (FSP, "FSP-0207"),
+            (SC, "SC-5120"),
+            "The family support worker's Dan is the Dan the mother named to children's services.",
+        ),
+    ];
+    let reviewer = Actor::system("demo-review-panel");
+    for (((agency_a, system_a), a), ((agency_b, system_b), b), reason) in same {
+        let find = |agency, system, id| {
+            store
+                .find_record(agency, system, id)?
+                .with_context(|| format!("demo record {id} is missing"))
+        };
+        let (ra, person_a) = find(agency_a, system_a, a)?;
+        let (_, person_b) = find(agency_b, system_b, b)?;
+        if person_a == person_b {
+            continue; // seeded before
+        }
+        // The engine proposes one pair per person: `a` against whichever of the person's
+        // records matched best. The reviewer decides the pair proposed.
+        let proposed = store
+            .link_reviews_of(ra)?
+            .into_iter()
+            .find(|r| r.a.person == person_b || r.b.person == person_b);
+        let (ra, rb) = match proposed {
+            Some(r) => (r.a.record, r.b.record),
+            None => anyhow::bail!("the linkage engine did not propose {a} and {b} for review"),
+        };
+        store.decide_link(
+            &reviewer,
+            &LinkDecision {
+                a: ra,
+                b: rb,
+                verdict: Verdict::SamePerson,
+                reason: reason.to_owned(),
+            },
+            &safeguard_core::rules::RuleBook::shipped(),
+            chrono::Local::now().date_naive(),
+        )?;
+    }
+    Ok(())
 }
 
 /// The demo child's person, found by the NHS number on their records.
