@@ -77,6 +77,13 @@ impl Role {
     pub fn searches(self) -> bool {
         self.may_break_glass()
     }
+
+    /// Roles that decide whether two agencies' records are one person: those who see any
+    /// child's record (a safeguarding lead, a MASH worker), since a proposed pair may come
+    /// from any agency and a decision changes whose chronology an entry is in.
+    pub fn resolves_identity(self) -> bool {
+        self == Role::SafeguardingLead
+    }
 }
 
 /// Who is asking.

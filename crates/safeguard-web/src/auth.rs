@@ -92,6 +92,9 @@ pub enum Rule {
     WriteEntries,
     /// A safeguarding lead's report of break-glass reads by their agency's users.
     SafeguardingLead,
+    /// Reviewing proposed links and deciding whether two records are one person: a signed-in
+    /// user whose role resolves identity.
+    ResolveIdentity,
 }
 
 /// The rule of every route. A route missing here is refused to everyone.
@@ -116,6 +119,8 @@ pub fn rule_for(method: &Method, route: &str) -> Option<Rule> {
         "/api/v1/entries" if post => Rule::WriteEntries,
         "/break-glass" if get => Rule::SafeguardingLead,
         "/api/v1/alerts" | "/alerts" if get => Rule::Person,
+        "/api/v1/link-reviews" | "/link-reviews" if get => Rule::ResolveIdentity,
+        "/api/v1/link-decisions" | "/link-reviews" if post => Rule::ResolveIdentity,
         _ => return None,
     })
 }
@@ -337,6 +342,14 @@ async fn check(state: &AppState, mut request: Request) -> Result<Request, Respon
                     Error::Forbidden("this report is for safeguarding leads".into())
                         .into_response(),
                 );
+            }
+        }
+        Rule::ResolveIdentity => {
+            if caller.session().is_none() || !user_has(access::Role::resolves_identity) {
+                return Err(Error::Forbidden(
+                    "deciding who is who is for signed-in safeguarding leads".into(),
+                )
+                .into_response());
             }
         }
         Rule::ReadChild(action) => {

@@ -6,6 +6,7 @@ pub mod auth;
 mod entries;
 mod error;
 mod health;
+mod identity;
 mod openapi;
 mod pages;
 mod persons;
@@ -95,6 +96,7 @@ pub fn app(state: AppState) -> Router {
         .merge(health::router())
         .merge(entries::router())
         .merge(persons::router())
+        .merge(identity::router())
         .merge(openapi::router())
         .merge(pages::router())
         .merge(session::router())

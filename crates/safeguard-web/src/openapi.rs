@@ -22,12 +22,15 @@ use crate::AppState;
         crate::persons::get_flags,
         crate::persons::get_alerts,
         crate::persons::break_glass,
+        crate::identity::get_link_reviews,
+        crate::identity::post_link_decision,
     ),
     modifiers(&Security),
     tags(
         (name = "entries", description = "Recording what agencies know"),
         (name = "persons", description = "Persons, their chronologies and households"),
         (name = "alerts", description = "What other agencies recorded about your children"),
+        (name = "identity", description = "Deciding whether agencies' records are one person"),
     )
 )]
 pub struct ApiDoc;

@@ -54,6 +54,9 @@ pub(crate) fn layout(title: &str, session: Option<&Session>, body: Markup) -> Ht
                             @if let Some(s) = session {
                                 form class="header-user" method="post" action="/sign-out" {
                                     a class="header-link" href="/alerts" { "Alerts" }
+                                    @if s.user.roles.iter().any(|r| r.resolves_identity()) {
+                                        a class="header-link" href="/link-reviews" { "Possible matches" }
+                                    }
                                     span { (s.user.display_name) }
                                     input type="hidden" name=(CSRF_FIELD) value=(s.csrf_token);
                                     button class="link-button" type="submit" { "Sign out" }
@@ -129,7 +132,7 @@ fn severity(s: safeguard_core::rules::Severity) -> &'static str {
 }
 
 /// A date of birth as people write it: `14 June 2006`, `June 2006`, `2006`.
-fn date_of_birth(date: Option<PartialDate>) -> String {
+pub(crate) fn date_of_birth(date: Option<PartialDate>) -> String {
     match date {
         None => "Not recorded".to_owned(),
         Some(PartialDate::Day(d)) => d.format("%-d %B %Y").to_string(),

@@ -64,6 +64,14 @@ const EXPECTED: &[(&str, [&str; 4])] = &[
         "POST /api/v1/persons/{id}/break-glass",
         ["YYYYYNNN", "YYYYYNNN", "YYYYYNNN", "YYYYYNNN"],
     ),
+    (
+        "GET /api/v1/link-reviews",
+        ["NNYNNNNN", "NNYNNNNN", "NNYNNNNN", "NNYNNNNN"],
+    ),
+    (
+        "POST /api/v1/link-decisions",
+        ["NNYNNNNN", "NNYNNNNN", "NNYNNNNN", "NNYNNNNN"],
+    ),
 ];
 
 const SCENARIOS: [&str; 4] = ["own", "other", "none", "glass"];
@@ -102,6 +110,18 @@ async fn call(app: &TestApp, route: &str, child: &str, agency: &str, auth: &Auth
             e["persons"][0]["record"]["local_id"] = format!("W{n}").into();
             e["residences"] = json!([]);
             app.post_as(&path, "application/json", e.to_string(), auth)
+                .await
+        }
+        ("POST", "/api/v1/link-decisions") => {
+            // Ivy and Una are different people: a decision that changes nothing when repeated.
+            let record = |name: &str| {
+                app.store.search_persons(name, 1).unwrap()[0].records[0]
+                    .id
+                    .to_string()
+            };
+            let body = json!({"a": record("ivy"), "b": record("una"),
+                "verdict": "different_people", "reason": "Matrix test: different children"});
+            app.post_as(&path, "application/json", body.to_string(), auth)
                 .await
         }
         ("POST", _) => {

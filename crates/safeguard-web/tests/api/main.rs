@@ -5,6 +5,7 @@ mod alerts;
 mod entries;
 mod flags;
 mod helpers;
+mod identity;
 mod openapi;
 mod pages;
 mod persons;

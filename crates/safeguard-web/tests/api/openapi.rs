@@ -23,6 +23,8 @@ async fn the_document_describes_every_api_route() {
         [
             "/api/v1/alerts",
             "/api/v1/entries",
+            "/api/v1/link-decisions",
+            "/api/v1/link-reviews",
             "/api/v1/persons",
             "/api/v1/persons/{id}",
             "/api/v1/persons/{id}/access-log",
@@ -40,6 +42,8 @@ async fn the_document_describes_every_api_route() {
         "Household",
         "ErrorBody",
         "ChronologyResponse",
+        "LinkReview",
+        "LinkDecision",
     ] {
         assert!(
             doc["components"]["schemas"][schema].is_object(),

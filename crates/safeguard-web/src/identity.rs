@@ -1,0 +1,306 @@
+//! Who is who: the queue of proposed links between agencies' records, each shown with the
+//! evidence for and against, and the decisions safeguarding leads make on them (API and
+//! page). A decision merges or splits persons at once and is never overridden by automatic
+//! linking.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use maud::{Markup, html};
+use safeguard_core::{FieldError, RecordId};
+use safeguard_store::audit::AuditEvent;
+use safeguard_store::linkage::{Decided, LinkDecision, LinkReview, LinkSide, Verdict};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::{CSRF_FIELD, Caller, form_field};
+use crate::pages::{date_of_birth, layout};
+use crate::{AppState, Error, ErrorBody, Params};
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/link-reviews", get(get_link_reviews))
+        .route("/api/v1/link-decisions", post(post_link_decision))
+        .route("/link-reviews", get(review_page).post(decide_from_page))
+}
+
+/// The most pairs a queue page shows.
+const QUEUE_LIMIT: usize = 200;
+
+/// How many pairs to list.
+#[derive(Deserialize, IntoParams)]
+pub(crate) struct QueueParams {
+    /// At most this many, most likely first (default and maximum 200).
+    pub limit: Option<usize>,
+}
+
+/// Pairs awaiting a decision.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct LinkReviews {
+    reviews: Vec<LinkReview>,
+}
+
+/// Reads the queue, auditing that the caller saw it (it shows several agencies' records).
+async fn queue(state: &AppState, caller: &Caller, limit: usize) -> Result<Vec<LinkReview>, Error> {
+    let actor = caller.actor();
+    state
+        .blocking(move |store| {
+            let reviews = store.link_reviews(limit)?;
+            store.record_access(
+                &actor,
+                &[AuditEvent::new("read_link_reviews", "link_reviews")],
+            )?;
+            Ok(reviews)
+        })
+        .await
+}
+
+/// Pairs of records the linkage engine could not decide alone, most likely first, each with
+/// the weight every comparison contributed.
+#[utoipa::path(get, path = "/api/v1/link-reviews", tag = "identity", params(QueueParams),
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "Pairs awaiting a decision", body = LinkReviews),
+        (status = 401, description = "No valid session", body = ErrorBody),
+        (status = 403, description = "Not a safeguarding lead", body = ErrorBody),
+    ))]
+pub(crate) async fn get_link_reviews(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Params(params): Params<QueueParams>,
+) -> Result<Json<LinkReviews>, Error> {
+    let limit = params.limit.unwrap_or(QUEUE_LIMIT).clamp(1, QUEUE_LIMIT);
+    let reviews = queue(&state, &caller, limit).await?;
+    Ok(Json(LinkReviews { reviews }))
+}
+
+async fn decide(
+    state: &AppState,
+    caller: &Caller,
+    decision: LinkDecision,
+) -> Result<Decided, Error> {
+    let actor = caller.actor();
+    let rules = state.rules.clone();
+    let today = chrono::Local::now().date_naive();
+    state
+        .blocking(move |store| store.decide_link(&actor, &decision, &rules, today))
+        .await
+}
+
+/// Decides whether two records are one person: the same person merges their persons (one
+/// chronology), different people keeps or splits them apart. Kept, audited, and never
+/// overridden by automatic linking; the persons' flags are re-evaluated at once.
+#[utoipa::path(post, path = "/api/v1/link-decisions", tag = "identity",
+    security(("session" = [])),
+    request_body = LinkDecision,
+    responses(
+        (status = 200, description = "The decision, applied", body = Decided),
+        (status = 400, description = "Not a decision", body = ErrorBody),
+        (status = 401, description = "No valid session", body = ErrorBody),
+        (status = 403, description = "Not a safeguarding lead", body = ErrorBody),
+        (status = 422, description = "No such record, no reason, or a contradiction of earlier decisions", body = ErrorBody),
+    ))]
+pub(crate) async fn post_link_decision(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> Result<Json<Decided>, Error> {
+    let decision: LinkDecision =
+        serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(&body))
+            .map_err(|e| {
+                let error = FieldError::new(e.path().to_string(), e.inner().to_string());
+                if e.inner().is_data() {
+                    Error::Invalid(vec![error])
+                } else {
+                    Error::BadRequest(vec![error])
+                }
+            })?;
+    Ok(Json(decide(&state, &caller, decision).await?))
+}
+
+async fn review_page(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Html<String>, Error> {
+    let reviews = queue(&state, &caller, QUEUE_LIMIT).await?;
+    Ok(render(&caller, &reviews, None))
+}
+
+async fn decide_from_page(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> Result<Response, Error> {
+    let record = |name: &str| {
+        form_field(&body, name)
+            .and_then(|v| v.parse::<RecordId>().ok())
+            .ok_or_else(|| Error::bad_parameter(name, "not a record identifier"))
+    };
+    let verdict = match form_field(&body, "verdict").as_deref() {
+        Some("same_person") => Some(Verdict::SamePerson),
+        Some("different_people") => Some(Verdict::DifferentPeople),
+        _ => None,
+    };
+    let (a, b) = (record("a")?, record("b")?);
+    let problem = match verdict {
+        None => Some("Choose the same person or different people".to_owned()),
+        Some(verdict) => {
+            let reason = form_field(&body, "reason").unwrap_or_default();
+            match decide(
+                &state,
+                &caller,
+                LinkDecision {
+                    a,
+                    b,
+                    verdict,
+                    reason,
+                },
+            )
+            .await
+            {
+                Ok(_) => None,
+                Err(Error::Invalid(fields)) => Some(
+                    fields
+                        .first()
+                        .map_or("The decision was refused".to_owned(), |f| f.reason.clone()),
+                ),
+                Err(e) => return Err(e),
+            }
+        }
+    };
+    match problem {
+        None => Ok(Redirect::to("/link-reviews").into_response()),
+        Some(message) => {
+            let reviews = queue(&state, &caller, QUEUE_LIMIT).await?;
+            let page = render(&caller, &reviews, Some((a, b, &message)));
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+    }
+}
+
+fn percent(p: f64) -> String {
+    format!("{:.1}%", p * 100.0)
+}
+
+fn bits(weight: f64) -> String {
+    format!("{weight:+.1}")
+}
+
+/// What one record says on the comparison an evidence row is about.
+fn value(side: &LinkSide, comparison: &str) -> String {
+    let r = &side.details;
+    let or_not = |v: Option<String>| v.unwrap_or_else(|| "Not recorded".to_owned());
+    match comparison {
+        "given name" => or_not((!r.name.given.is_empty()).then(|| r.name.given.join(" "))),
+        "family name" => or_not(r.name.family.clone()),
+        "date of birth" => date_of_birth(r.date_of_birth),
+        "sex" => or_not(r.sex.map(|s| format!("{s:?}").to_lowercase())),
+        "home" => or_not(r.addresses.first().map(|a| a.display())),
+        "NHS number" => or_not(r.nhs_number.as_ref().map(|n| n.to_string())),
+        _ => String::new(),
+    }
+}
+
+fn render(
+    caller: &Caller,
+    reviews: &[LinkReview],
+    problem: Option<(RecordId, RecordId, &str)>,
+) -> Html<String> {
+    let csrf = caller
+        .session()
+        .map(|s| s.csrf_token.clone())
+        .unwrap_or_default();
+    layout(
+        "Possible matches to review",
+        caller.session(),
+        html! {
+            @if let Some((_, _, message)) = problem {
+                div class="error-summary" role="alert" {
+                    h2 { "There is a problem" }
+                    p { (message) }
+                }
+            }
+            h1 { "Possible matches to review" }
+            p { "Each pair below may be one person recorded by two agencies, or two people. Compare the records and decide. Your decision changes whose chronology each record's entries are in, at once; it is kept with your reason and your name, and automatic linking never overrides it." }
+            @if reviews.is_empty() {
+                p { "Nothing is waiting for a decision." }
+            }
+            @for (n, r) in reviews.iter().enumerate() {
+                (pair(n + 1, r, &csrf, problem.filter(|(a, b, _)| *a == r.a.record && *b == r.b.record).map(|p| p.2)))
+            }
+        },
+    )
+}
+
+fn pair(n: usize, r: &LinkReview, csrf: &str, problem: Option<&str>) -> Markup {
+    let id = format!("pair-{n}");
+    html! {
+        section class="review" aria-labelledby=(id) {
+            h2 id=(id) { "Pair " (n) ": " (percent(r.probability)) " likely the same person" }
+            p class="hint" { "Not linked automatically: " (r.reason) "." }
+            table class="table" {
+                caption class="visually-hidden" { "The two records compared, with the weight of each comparison" }
+                thead {
+                    tr {
+                        th scope="col" { "" }
+                        th scope="col" { (r.a.agency) }
+                        th scope="col" { (r.b.agency) }
+                        th scope="col" { "How they compare" }
+                        th scope="col" { "Weight against unrelated people" }
+                        th scope="col" { "Weight against another person at the same home" }
+                    }
+                }
+                tbody {
+                    @for e in &r.evidence {
+                        tr {
+                            th scope="row" { (e.comparison) }
+                            td { (value(&r.a, &e.comparison)) }
+                            td { (value(&r.b, &e.comparison)) }
+                            td { (e.level) }
+                            td class="nowrap" { (bits(e.against_unrelated)) }
+                            td class="nowrap" { (bits(e.against_household)) }
+                        }
+                    }
+                    tr {
+                        th scope="row" { "Before comparing" }
+                        td colspan="3" { "How often candidate pairs are the same person" }
+                        td class="nowrap" { (bits(r.prior_against_unrelated)) }
+                        td class="nowrap" { (bits(r.prior_against_household)) }
+                    }
+                    tr {
+                        th scope="row" { "Total" }
+                        td colspan="3" { "Positive: evidence for the same person. Each step of 1 doubles the odds." }
+                        td class="nowrap" { strong { (bits(r.total_against_unrelated)) } }
+                        td class="nowrap" { strong { (r.total_against_household.map_or(String::new(), bits)) } }
+                    }
+                }
+            }
+            form method="post" action="/link-reviews" {
+                input type="hidden" name=(CSRF_FIELD) value=(csrf);
+                input type="hidden" name="a" value=(r.a.record);
+                input type="hidden" name="b" value=(r.b.record);
+                @if let Some(message) = problem {
+                    p class="error-message" { (message) }
+                }
+                fieldset class="field" {
+                    legend class="label" { "Are these records of one person?" }
+                    div {
+                        input type="radio" id={ (id) "-same" } name="verdict" value="same_person";
+                        label for={ (id) "-same" } { " The same person: put their records in one chronology" }
+                    }
+                    div {
+                        input type="radio" id={ (id) "-different" } name="verdict" value="different_people";
+                        label for={ (id) "-different" } { " Different people: keep them apart" }
+                    }
+                }
+                div class="field" {
+                    label class="label" for={ (id) "-reason" } { "What did you check?" }
+                    textarea class="input textarea" id={ (id) "-reason" } name="reason" rows="2" {}
+                }
+                button class="button" type="submit" { "Save decision" }
+            }
+        }
+    }
+}
