@@ -55,6 +55,15 @@ pub enum ParticipantRole {
 }
 
 impl ParticipantRole {
+    /// A parent, a carer or another adult present: the adults around a child whose identity
+    /// matters to the child's safety (not the professionals or the reporter).
+    pub fn is_household_adult(self) -> bool {
+        matches!(
+            self,
+            ParticipantRole::Parent | ParticipantRole::Carer | ParticipantRole::OtherAdultPresent
+        )
+    }
+
     /// The stored name of the role.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -12,6 +12,9 @@ use crate::names::Nicknames;
 use crate::record::Prepared;
 use crate::rng::Rng;
 
+/// The generic model, as [`Trained::train_generic`] gives it.
+const GENERIC_MODEL: &str = include_str!("../data/generic-model.json");
+
 /// How linkage runs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
@@ -133,28 +136,35 @@ pub struct Trained {
 }
 
 impl Trained {
-    /// The model a store uses before it has been trained on its own records: trained once per
-    /// process on generated UK-style records (see [`crate::synthetic`]), without term
-    /// frequencies, since generated names say nothing about which names are common locally.
+    /// The model a store uses before it has been trained on its own records: the one
+    /// [`Trained::train_generic`] gives, shipped as JSON so that no process spends a quarter
+    /// of a second training it (a test checks the two agree).
     pub fn generic() -> &'static Trained {
         static GENERIC: std::sync::OnceLock<Trained> = std::sync::OnceLock::new();
         GENERIC.get_or_init(|| {
-            let data = crate::synthetic::generate(10_000, 2007);
-            let records: Vec<Prepared> = data.records.iter().map(Prepared::new).collect();
-            let settings = Settings {
-                random_pairs: 300_000,
-                ..Settings::default()
-            };
-            let (pairs, _) = block(&records, &settings, None);
-            let training = Settings {
-                rules: BlockingRule::TRAINING.to_vec(),
-                ..settings.clone()
-            };
-            let (training_pairs, _) = block(&records, &training, None);
-            let mut trained = train(&records, &training_pairs, &pairs, &settings, &quiet);
-            trained.frequencies = TermFrequencies::default();
-            trained
+            serde_json::from_str(GENERIC_MODEL).expect("the shipped generic model is valid")
         })
+    }
+
+    /// Trains the generic model: on 10,000 generated UK-style records (see
+    /// [`crate::synthetic`]), without term frequencies, since generated names say nothing
+    /// about which names are common locally.
+    pub fn train_generic() -> Trained {
+        let data = crate::synthetic::generate(10_000, 2007);
+        let records: Vec<Prepared> = data.records.iter().map(Prepared::new).collect();
+        let settings = Settings {
+            random_pairs: 300_000,
+            ..Settings::default()
+        };
+        let (pairs, _) = block(&records, &settings, None);
+        let training = Settings {
+            rules: BlockingRule::TRAINING.to_vec(),
+            ..settings.clone()
+        };
+        let (training_pairs, _) = block(&records, &training, None);
+        let mut trained = train(&records, &training_pairs, &pairs, &settings, &quiet);
+        trained.frequencies = TermFrequencies::default();
+        trained
     }
 
     /// Why the weights say what they say about two records.
@@ -226,6 +236,13 @@ pub fn could_be_the_same_person(levels: &Levels) -> bool {
     levels[0].is_some_and(|l| Some(l) <= NameLevel::Close.level())
         && levels[1] != NameLevel::Different.level()
         && confident_disagreement(levels).is_none()
+}
+
+/// Whether a record is one that weight alone cannot place, so that the company it keeps is
+/// worth searching: it lacks a full date of birth or a family name ("Dan"; "Danny Marsh",
+/// date of birth not given). A record with both meets its matches through blocking.
+pub fn needs_company(record: &Prepared) -> bool {
+    record.full_birth_date().is_none() || record.family.is_none()
 }
 
 /// Where an arriving record belongs, given its matches against the records already held,
@@ -765,6 +782,21 @@ mod tests {
         let mut woman = name("Danny", Some("Marsh"));
         woman.sex = Some(crate::record::Sex::Female);
         assert!(!could(&dan, &woman), "a different sex");
+    }
+
+    #[test]
+    fn the_shipped_generic_model_is_the_one_training_gives() {
+        let trained = Trained::train_generic();
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/generic-model.json");
+        if std::env::var_os("SAFEGUARD_WRITE_GENERIC_MODEL").is_some() {
+            let json = serde_json::to_string_pretty(&trained).expect("serialises");
+            std::fs::write(path, json + "\n").expect("written");
+        }
+        assert_eq!(
+            Trained::generic().model,
+            trained.model,
+            "{path} is stale: run this test with SAFEGUARD_WRITE_GENERIC_MODEL=1"
+        );
     }
 
     #[test]

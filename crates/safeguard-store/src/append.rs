@@ -9,7 +9,6 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use safeguard_linkage::linker::Trained;
 use safeguard_linkage::record::Prepared;
 
 use crate::audit::{self, AuditEvent};
@@ -57,14 +56,14 @@ pub(crate) fn append(
     sql: &mut dyn Sql,
     actor: &Actor,
     entries: &[Entry],
-    model: &Trained,
+    matcher: &linkage::Matcher,
 ) -> Result<Vec<Appended>, StoreError> {
     let now = Utc::now().timestamp_micros();
     let mut records = RecordCache::new();
     let appended = entries
         .iter()
         .enumerate()
-        .map(|(i, e)| append_one(sql, e, i, now, model, &mut records))
+        .map(|(i, e)| append_one(sql, e, i, now, matcher, &mut records))
         .collect::<Result<Vec<_>, _>>()?;
     let events: Vec<AuditEvent> = appended
         .iter()
@@ -80,7 +79,7 @@ fn append_one(
     entry: &Entry,
     index: usize,
     now: i64,
-    model: &Trained,
+    matcher: &linkage::Matcher,
     records: &mut RecordCache,
 ) -> Result<Appended, StoreError> {
     let body = serde_json::to_string(entry).map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -145,9 +144,10 @@ fn append_one(
 
     let as_of = entry.recorded_at.timestamp_micros();
     let mut by_local_id = HashMap::new();
-    let mut participants: Vec<(RecordId, PersonId, bool)> = Vec::new();
+    let mut participants: Vec<(RecordId, PersonId, Option<Prepared>)> = Vec::new();
     for (position, p) in entry.persons.iter().enumerate() {
-        let (record, created) = resolve_record(sql, entry, &p.record, as_of, now, model, records)?;
+        let (record, created) =
+            resolve_record(sql, entry, &p.record, as_of, now, matcher, records)?;
         participants.push((record.id, record.person, created));
         by_local_id.insert(p.record.local_id.as_str(), record.id);
         sql.execute(
@@ -160,19 +160,24 @@ fn append_one(
             ],
         )?;
     }
-    for (i, &(id, person, created)) in participants.iter().enumerate() {
-        if !created {
+    // The company an adult keeps can say who they are when their record cannot: a new adult
+    // record without a date of birth or a family name is compared with the others recorded
+    // with the same people. (A child's records meet by date of birth.)
+    for (i, (id, person, created)) in participants.iter().enumerate() {
+        let Some(prepared) = created else { continue };
+        if !entry.persons[i].role.is_household_adult()
+            || !safeguard_linkage::linker::needs_company(prepared)
+        {
             continue;
         }
         let mut with: Vec<PersonId> = participants
             .iter()
             .map(|p| p.1)
-            .filter(|p| *p != person)
+            .filter(|p| p != person)
             .collect();
         with.sort();
         with.dedup();
-        let prepared = Prepared::new(&linkage::linkage_record(id, &entry.persons[i].record));
-        linkage::propose_associates(sql, model, id, &prepared, person, &with, now)?;
+        linkage::propose_associates(sql, matcher, *id, prepared, *person, &with, now)?;
     }
     // validate() has checked that every local id below names a participant.
     let record_of = |local_id: &str| by_local_id[local_id].to_string();
@@ -224,7 +229,8 @@ fn append_one(
 ///
 /// A new record is matched online against the records sharing a blocking key with it: it
 /// joins the one person it safely and strongly matches, or starts a person of its own; likely
-/// matches it was not joined to wait in the review queue.
+/// matches it was not joined to wait in the review queue. Returns the record and, when it was
+/// created now, its prepared form (for matching by the company it keeps).
 #[allow(clippy::too_many_arguments)] // one call site; a struct would only rename them
 fn resolve_record(
     sql: &mut dyn Sql,
@@ -232,9 +238,9 @@ fn resolve_record(
     record: &PersonRecord,
     as_of: i64,
     now: i64,
-    model: &Trained,
+    matcher: &linkage::Matcher,
     cache: &mut RecordCache,
-) -> Result<(ResolvedRecord, bool), StoreError> {
+) -> Result<(ResolvedRecord, Option<Prepared>), StoreError> {
     let key = (
         entry.agency.as_str().to_owned(),
         entry.source.system.clone(),
@@ -264,7 +270,7 @@ fn resolve_record(
             .transpose()?,
     };
     let keys = SearchKeys::of(record);
-    let created = existing.is_none();
+    let mut created = None;
     let resolved = match existing {
         Some(mut r) => {
             if as_of >= r.as_of && json != r.json {
@@ -283,7 +289,7 @@ fn resolve_record(
                     ],
                 )?;
                 let id = RecordId(r.id.0);
-                linkage::store_keys(
+                linkage::update_keys(
                     sql,
                     id,
                     &Prepared::new(&linkage::linkage_record(id, record)),
@@ -296,7 +302,7 @@ fn resolve_record(
         None => {
             let id = RecordId(Uuid::now_v7());
             let prepared = Prepared::new(&linkage::linkage_record(id, record));
-            let placement = linkage::place_new_record(sql, model, &prepared)?;
+            let placement = linkage::place_new_record(sql, matcher, &prepared)?;
             let r = ResolvedRecord {
                 id,
                 person: placement.joins.unwrap_or_else(|| PersonId(Uuid::now_v7())),
@@ -327,10 +333,11 @@ fn resolve_record(
                     r.json.as_str().into(),
                 ],
             )?;
-            linkage::store_keys(sql, id, &prepared)?;
+            linkage::insert_keys(sql, id, &prepared)?;
             for (other, probability, reason) in placement.review {
                 linkage::propose(sql, id, other, probability, reason, now)?;
             }
+            created = Some(prepared);
             r
         }
     };

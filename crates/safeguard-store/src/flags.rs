@@ -372,8 +372,8 @@ impl Store {
     ) -> Result<Vec<crate::Appended>, StoreError> {
         self.check_appendable(entries)?;
         self.write(|sql| {
-            let model = self.model_in(sql)?;
-            let appended = crate::append::append(sql, actor, entries, &model)?;
+            let matcher = self.matcher_in(sql)?;
+            let appended = crate::append::append(sql, actor, entries, &matcher)?;
             let created: Vec<EntryId> = appended
                 .iter()
                 .filter(|a| a.outcome == crate::Outcome::Created)

@@ -182,6 +182,8 @@ struct Inner {
     decoded: std::sync::Mutex<std::collections::HashMap<EntryId, std::sync::Arc<Entry>>>,
     /// The linkage model in use (see [`linkage`]).
     model: std::sync::Mutex<Option<linkage::CachedModel>>,
+    /// Records prepared for matching (see [`linkage`]).
+    prepared: Arc<linkage::PreparedCache>,
 }
 
 /// The multi-agency record. Cheap to clone; all clones share the engine.
@@ -208,6 +210,7 @@ impl Store {
                 agencies: RwLock::new(HashSet::new()),
                 decoded: Default::default(),
                 model: Default::default(),
+                prepared: Default::default(),
             }),
         };
         store.write(|sql| migrate::migrate(sql, migrations))?;
@@ -309,8 +312,8 @@ impl Store {
     pub fn append(&self, actor: &Actor, entries: &[Entry]) -> Result<Vec<Appended>, StoreError> {
         self.check_appendable(entries)?;
         self.write(|sql| {
-            let model = self.model_in(sql)?;
-            append::append(sql, actor, entries, &model)
+            let matcher = self.matcher_in(sql)?;
+            append::append(sql, actor, entries, &matcher)
         })
     }
 

@@ -88,7 +88,50 @@ pub(crate) struct CachedModel {
     trained: Arc<Trained>,
 }
 
+/// Records already prepared for comparison, by record and version (`as_of`), so that a
+/// household's records are not parsed and encoded again for every arriving record. Bounded by
+/// clearing.
+#[derive(Default)]
+pub(crate) struct PreparedCache(std::sync::Mutex<HashMap<(RecordId, i64), Arc<Prepared>>>);
+
+/// Records kept prepared at most (a few hundred bytes each).
+const MAX_PREPARED: usize = 100_000;
+
+/// What online matching needs: the model, and the records already prepared.
+pub(crate) struct Matcher {
+    pub(crate) trained: Arc<Trained>,
+    cache: Arc<PreparedCache>,
+}
+
+impl Matcher {
+    fn prepared(&self, id: RecordId, as_of: i64, json: &str) -> Result<Arc<Prepared>, StoreError> {
+        let key = (id, as_of);
+        if let Some(p) = self.lock().get(&key) {
+            return Ok(p.clone());
+        }
+        let p = Arc::new(prepared_json(id, json)?);
+        let mut cache = self.lock();
+        if cache.len() >= MAX_PREPARED {
+            cache.clear();
+        }
+        cache.insert(key, p.clone());
+        Ok(p)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(RecordId, i64), Arc<Prepared>>> {
+        self.cache.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 impl Store {
+    /// The model and the prepared records online matching uses.
+    pub(crate) fn matcher_in(&self, sql: &mut dyn Sql) -> Result<Matcher, StoreError> {
+        Ok(Matcher {
+            trained: self.model_in(sql)?,
+            cache: self.inner.prepared.clone(),
+        })
+    }
+
     /// The model online matching uses: the last one trained on this store's records, or the
     /// generic one until there is one. Read in the caller's transaction, so that a model stored
     /// by another process is seen.
@@ -123,29 +166,63 @@ impl Store {
     }
 }
 
-/// Replaces a record's blocking keys with those of its current demographics.
-pub(crate) fn store_keys(
-    sql: &mut dyn Sql,
-    id: RecordId,
-    record: &Prepared,
-) -> Result<(), StoreError> {
-    sql.execute(
-        "DELETE FROM person_record_keys WHERE record_id = $1",
-        &[id.to_string().into()],
-    )?;
-    let keys: BTreeSet<i64> = settings()
+/// A record's blocking keys, as stored.
+fn blocking_keys(record: &Prepared) -> BTreeSet<i64> {
+    settings()
         .rules
         .iter()
         .filter_map(|rule| rule.key(record))
         .map(|k| k as i64)
-        .collect();
-    for key in keys {
-        sql.execute(
-            "INSERT INTO person_record_keys (blocking_key, record_id) VALUES ($1, $2)",
-            &[key.into(), id.to_string().into()],
-        )?;
+        .collect()
+}
+
+/// Stores the blocking keys of a new record, in one statement.
+pub(crate) fn insert_keys(
+    sql: &mut dyn Sql,
+    id: RecordId,
+    record: &Prepared,
+) -> Result<(), StoreError> {
+    let keys = blocking_keys(record);
+    if keys.is_empty() {
+        return Ok(());
     }
+    let rows: Vec<String> = (0..keys.len())
+        .map(|i| format!("(${}, $1)", i + 2))
+        .collect();
+    let mut params: Vec<Value> = vec![id.to_string().into()];
+    params.extend(keys.into_iter().map(Value::from));
+    sql.execute(
+        &format!(
+            "INSERT INTO person_record_keys (blocking_key, record_id) VALUES {}",
+            rows.join(", ")
+        ),
+        &params,
+    )?;
     Ok(())
+}
+
+/// Replaces a record's blocking keys with those of its current demographics, if they changed.
+pub(crate) fn update_keys(
+    sql: &mut dyn Sql,
+    id: RecordId,
+    record: &Prepared,
+) -> Result<(), StoreError> {
+    let stored: BTreeSet<i64> = sql
+        .query(
+            "SELECT blocking_key FROM person_record_keys WHERE record_id = $1",
+            &[id.to_string().into()],
+        )?
+        .iter()
+        .map(|r| r.int(0))
+        .collect::<Result<_, _>>()?;
+    if stored == blocking_keys(record) {
+        return Ok(());
+    }
+    sql.execute(
+        "DELETE FROM person_record_keys WHERE record_id = $1",
+        &[id.to_string().into()],
+    )?;
+    insert_keys(sql, id, record)
 }
 
 /// Where a new record belongs: the person it joins, if any, and the records it should be
@@ -158,53 +235,61 @@ pub(crate) struct NewRecordPlacement {
 /// Matches a new record against the records that share a blocking key with it.
 pub(crate) fn place_new_record(
     sql: &mut dyn Sql,
-    trained: &Trained,
+    matcher: &Matcher,
     record: &Prepared,
 ) -> Result<NewRecordPlacement, StoreError> {
     let settings = settings();
-    let keys: BTreeSet<i64> = settings
-        .rules
-        .iter()
-        .filter_map(|rule| rule.key(record))
-        .map(|k| k as i64)
-        .collect();
+    let keys = blocking_keys(record);
     if keys.is_empty() {
         return Ok(NewRecordPlacement {
             joins: None,
             review: Vec::new(),
         });
     }
+    // Two simple index lookups (one nested query let PostgreSQL's planner scan whole tables):
+    // the keys' records, leaving out keys shared by so many records that they say nothing
+    // (as batch blocking does), then those records.
     let keys: Vec<Value> = keys.into_iter().map(Value::from).collect();
-    let rows = sql.query(
+    let keyed = sql.query(
         &format!(
-            "SELECT k.blocking_key, r.id, r.person_id, r.record FROM person_record_keys k
-             JOIN person_records r ON r.id = k.record_id
-             WHERE k.blocking_key IN ({})",
+            "SELECT blocking_key, record_id FROM person_record_keys WHERE blocking_key IN ({})",
             placeholders(0, keys.len())
         ),
         &keys,
     )?;
-    // A key shared by too many records says nothing, as in batch blocking.
     let mut block_sizes: HashMap<i64, usize> = HashMap::new();
-    for row in &rows {
+    for row in &keyed {
         *block_sizes.entry(row.int(0)?).or_default() += 1;
     }
-    let mut seen = BTreeSet::new();
-    let mut candidates: Vec<(RecordId, PersonId, Prepared)> = Vec::new();
-    for row in &rows {
-        if block_sizes[&row.int(0)?] >= settings.max_block {
-            continue;
+    let mut ids: BTreeSet<String> = BTreeSet::new();
+    for row in &keyed {
+        if block_sizes[&row.int(0)?] < settings.max_block {
+            ids.insert(row.text(1)?.to_owned());
         }
-        let id = RecordId(parse_id(row.text(1)?)?);
-        if seen.insert(id) {
-            let person = PersonId(parse_id(row.text(2)?)?);
-            candidates.push((id, person, prepared_json(id, row.text(3)?)?));
-        }
+    }
+    if ids.is_empty() {
+        return Ok(NewRecordPlacement {
+            joins: None,
+            review: Vec::new(),
+        });
+    }
+    let ids: Vec<Value> = ids.into_iter().map(Value::from).collect();
+    let mut candidates: Vec<(RecordId, PersonId, Arc<Prepared>)> = Vec::with_capacity(ids.len());
+    for row in sql.query(
+        &format!(
+            "SELECT id, person_id, as_of, record FROM person_records WHERE id IN ({}) ORDER BY id",
+            placeholders(0, ids.len())
+        ),
+        &ids,
+    )? {
+        let id = RecordId(parse_id(row.text(0)?)?);
+        let person = PersonId(parse_id(row.text(1)?)?);
+        candidates.push((id, person, matcher.prepared(id, row.int(2)?, row.text(3)?)?));
     }
     let matches: Vec<(PersonId, _, f64)> = candidates
         .iter()
         .map(|(_, person, held)| {
-            let (levels, p) = trained.score(held, record);
+            let (levels, p) = matcher.trained.score(held, record);
             (*person, levels, p)
         })
         .collect();
@@ -225,18 +310,18 @@ pub(crate) fn place_new_record(
 /// find at her door. Weight alone would not propose them; the company they keep does.
 pub(crate) fn propose_associates(
     sql: &mut dyn Sql,
-    trained: &Trained,
+    matcher: &Matcher,
     record: RecordId,
     prepared: &Prepared,
     person: PersonId,
     with: &[PersonId],
     now: i64,
 ) -> Result<(), StoreError> {
-    let company: Vec<Company> = company_of(sql, with)?
+    let company: Vec<Company> = company_of(sql, matcher, with)?
         .into_iter()
         .filter(|c| c.person != person)
         .collect();
-    propose_best_per_person(sql, trained, record, prepared, &company, now)
+    propose_best_per_person(sql, &matcher.trained, record, prepared, &company, now)
 }
 
 /// After a merge, the records recorded with the merged person keep new company: proposes
@@ -244,18 +329,18 @@ pub(crate) fn propose_associates(
 /// records of the mother are hers, meets the police's "Danny Marsh").
 pub(crate) fn propose_associates_of(
     sql: &mut dyn Sql,
-    trained: &Trained,
+    matcher: &Matcher,
     person: PersonId,
     now: i64,
 ) -> Result<(), StoreError> {
-    let company = company_of(sql, &[person])?;
+    let company = company_of(sql, matcher, &[person])?;
     for (i, c) in company.iter().enumerate() {
         let others: Vec<Company> = company[i + 1..]
             .iter()
             .filter(|o| o.person != c.person)
             .cloned()
             .collect();
-        propose_best_per_person(sql, trained, c.record, &c.prepared, &others, now)?;
+        propose_best_per_person(sql, &matcher.trained, c.record, &c.prepared, &others, now)?;
     }
     Ok(())
 }
@@ -265,11 +350,15 @@ pub(crate) fn propose_associates_of(
 struct Company {
     record: RecordId,
     person: PersonId,
-    prepared: Prepared,
+    prepared: Arc<Prepared>,
 }
 
 /// The records of other persons named in an entry with any of `with`, at most 500.
-fn company_of(sql: &mut dyn Sql, with: &[PersonId]) -> Result<Vec<Company>, StoreError> {
+fn company_of(
+    sql: &mut dyn Sql,
+    matcher: &Matcher,
+    with: &[PersonId],
+) -> Result<Vec<Company>, StoreError> {
     if with.is_empty() {
         return Ok(Vec::new());
     }
@@ -277,7 +366,7 @@ fn company_of(sql: &mut dyn Sql, with: &[PersonId]) -> Result<Vec<Company>, Stor
     let params: Vec<Value> = with.iter().map(|p| Value::from(p.to_string())).collect();
     sql.query(
         &format!(
-            "SELECT DISTINCT r.id, r.person_id, r.record FROM person_records o
+            "SELECT DISTINCT r.id, r.person_id, r.as_of, r.record FROM person_records o
              JOIN entry_persons together ON together.record_id = o.id
              JOIN entry_persons ep ON ep.entry_id = together.entry_id
              JOIN person_records r ON r.id = ep.record_id
@@ -292,7 +381,7 @@ fn company_of(sql: &mut dyn Sql, with: &[PersonId]) -> Result<Vec<Company>, Stor
         Ok(Company {
             record,
             person: PersonId(parse_id(row.text(1)?)?),
-            prepared: prepared_json(record, row.text(2)?)?,
+            prepared: matcher.prepared(record, row.int(2)?, row.text(3)?)?,
         })
     })
     .collect()
@@ -914,7 +1003,8 @@ impl Store {
                 let (_, gone) = reconcile(sql, &held, &cluster, now, &mut events)?;
                 merged = gone;
                 let (joined, _) = side(sql, a)?;
-                propose_associates_of(sql, &trained, joined.person, now)?;
+                let matcher = self.matcher_in(sql)?;
+                propose_associates_of(sql, &matcher, joined.person, now)?;
             } else if !same && la.person == lb.person {
                 let held = holdings(sql, Some(la.person))?;
                 let trained = self.model_in(sql)?;
@@ -1003,7 +1093,7 @@ impl Store {
             );
             sql.execute("DELETE FROM person_record_keys", &[])?;
             for (id, r) in held.ids.iter().zip(&records) {
-                store_keys(sql, *id, r)?;
+                insert_keys(sql, *id, r)?;
             }
             progress(Stage::Blocking, 0, records.len() as u64);
             let (pairs, _) = linker::block(&records, &settings, None);

@@ -109,10 +109,13 @@ impl<S: Sql + ?Sized> SqlExt for S {}
 
 /// `$1, $2, ...` for `n` parameters starting after `offset`: for building `IN (...)` lists.
 pub fn placeholders(offset: usize, n: usize) -> String {
-    (offset + 1..=offset + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    use std::fmt::Write as _;
+    let mut list = String::with_capacity(n * 6);
+    for i in offset + 1..=offset + n {
+        let separator = if i == offset + 1 { "" } else { ", " };
+        let _ = write!(list, "{separator}${i}");
+    }
+    list
 }
 
 #[cfg(test)]

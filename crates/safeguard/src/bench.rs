@@ -392,6 +392,7 @@ type Values = Vec<Value>;
 struct WrittenRows {
     persons: HashMap<String, Values>,
     records: HashMap<String, Values>,
+    record_keys: HashMap<String, Vec<Values>>,
     entries: HashMap<String, Values>,
     entry_persons: HashMap<String, Vec<Values>>,
     residences: HashMap<String, Vec<Values>>,
@@ -438,6 +439,7 @@ impl WrittenRows {
             Ok(Self {
                 persons: by_key(all("persons")?, 0),
                 records: by_key(all("person_records")?, 0),
+                record_keys: grouped(all("person_record_keys")?, 1),
                 entries: by_key(all("entries")?, 0),
                 entry_persons: grouped(all("entry_persons")?, 0),
                 residences: grouped(all("residences")?, 0),
@@ -474,6 +476,9 @@ impl WrittenRows {
                 }
                 if inserted.records.insert(text(record, 0)) {
                     insert(sql, "person_records", record)?;
+                    for key in self.record_keys.get(&text(record, 0)).into_iter().flatten() {
+                        insert(sql, "person_record_keys", key)?;
+                    }
                 }
             }
             insert(sql, "entries", &self.entries[&id])?;
