@@ -246,46 +246,35 @@ pub(crate) fn place_new_record(
             review: Vec::new(),
         });
     }
-    // Two simple index lookups (one nested query let PostgreSQL's planner scan whole tables):
-    // the keys' records, leaving out keys shared by so many records that they say nothing
-    // (as batch blocking does), then those records.
+    // One round trip, one row per key a record shares (a nested query to fetch each record
+    // once let PostgreSQL's planner scan whole tables). Keys shared by so many records that
+    // they say nothing are left out, as in batch blocking.
     let keys: Vec<Value> = keys.into_iter().map(Value::from).collect();
-    let keyed = sql.query(
+    let rows = sql.query(
         &format!(
-            "SELECT blocking_key, record_id FROM person_record_keys WHERE blocking_key IN ({})",
+            "SELECT k.blocking_key, r.id, r.person_id, r.as_of, r.record
+             FROM person_record_keys k JOIN person_records r ON r.id = k.record_id
+             WHERE k.blocking_key IN ({})",
             placeholders(0, keys.len())
         ),
         &keys,
     )?;
     let mut block_sizes: HashMap<i64, usize> = HashMap::new();
-    for row in &keyed {
+    for row in &rows {
         *block_sizes.entry(row.int(0)?).or_default() += 1;
     }
-    let mut ids: BTreeSet<String> = BTreeSet::new();
-    for row in &keyed {
-        if block_sizes[&row.int(0)?] < settings.max_block {
-            ids.insert(row.text(1)?.to_owned());
+    let mut seen: BTreeSet<RecordId> = BTreeSet::new();
+    let mut candidates: Vec<(RecordId, PersonId, Arc<Prepared>)> = Vec::new();
+    for row in &rows {
+        let id = RecordId(parse_id(row.text(1)?)?);
+        if block_sizes[&row.int(0)?] >= settings.max_block || !seen.insert(id) {
+            continue;
         }
+        let person = PersonId(parse_id(row.text(2)?)?);
+        candidates.push((id, person, matcher.prepared(id, row.int(3)?, row.text(4)?)?));
     }
-    if ids.is_empty() {
-        return Ok(NewRecordPlacement {
-            joins: None,
-            review: Vec::new(),
-        });
-    }
-    let ids: Vec<Value> = ids.into_iter().map(Value::from).collect();
-    let mut candidates: Vec<(RecordId, PersonId, Arc<Prepared>)> = Vec::with_capacity(ids.len());
-    for row in sql.query(
-        &format!(
-            "SELECT id, person_id, as_of, record FROM person_records WHERE id IN ({}) ORDER BY id",
-            placeholders(0, ids.len())
-        ),
-        &ids,
-    )? {
-        let id = RecordId(parse_id(row.text(0)?)?);
-        let person = PersonId(parse_id(row.text(1)?)?);
-        candidates.push((id, person, matcher.prepared(id, row.int(2)?, row.text(3)?)?));
-    }
+    // Ordered by record, so that the outcome does not depend on the order rows came back in.
+    candidates.sort_by_key(|c| c.0);
     let matches: Vec<(PersonId, _, f64)> = candidates
         .iter()
         .map(|(_, person, held)| {
