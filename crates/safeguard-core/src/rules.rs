@@ -111,11 +111,30 @@ pub struct ChronologyItem {
     pub id: EntryId,
     /// The entry (shared: entries never change, so a decoded entry is reused).
     pub entry: std::sync::Arc<Entry>,
+    /// The entry's details as JSON, which rule matchers read (shared with the entry, so that
+    /// evaluating a long chronology again does not encode every entry again).
+    pub details: std::sync::Arc<serde_json::Value>,
     /// The person of each participant, in order.
     pub person_ids: Vec<PersonId>,
 }
 
+/// An entry's details as rule matchers read them.
+pub fn details_json(entry: &Entry) -> serde_json::Value {
+    serde_json::to_value(&entry.details).unwrap_or_default()
+}
+
 impl ChronologyItem {
+    /// An item of an entry decoded now.
+    pub fn new(id: EntryId, entry: std::sync::Arc<Entry>, person_ids: Vec<PersonId>) -> Self {
+        let details = std::sync::Arc::new(details_json(&entry));
+        Self {
+            id,
+            entry,
+            details,
+            person_ids,
+        }
+    }
+
     /// The day the record could first have known of this entry: when it happened or, if
     /// later, when it was recorded.
     pub fn known_on(&self) -> NaiveDate {
@@ -475,16 +494,11 @@ pub fn evaluate(
     as_of: NaiveDate,
     calendar: &Calendar,
 ) -> Result<Vec<Flag>, CalendarError> {
-    let known: Vec<(&ChronologyItem, serde_json::Value)> = child
+    let known: Vec<(&ChronologyItem, &serde_json::Value)> = child
         .chronology
         .iter()
         .filter(|i| i.known_on() <= as_of)
-        .map(|i| {
-            (
-                i,
-                serde_json::to_value(&i.entry.details).unwrap_or_default(),
-            )
-        })
+        .map(|i| (i, &*i.details))
         .collect();
     let mut flags = Vec::new();
     // The clock templates share one run of the clocks, made only if a rule needs it.
@@ -769,7 +783,7 @@ fn person_of(item: &ChronologyItem, local_id: &str) -> Option<PersonId> {
 fn contradictions(
     rule: &Rule,
     assertions: &[String],
-    known: &[(&ChronologyItem, serde_json::Value)],
+    known: &[(&ChronologyItem, &serde_json::Value)],
     flags: &mut Vec<Flag>,
 ) {
     use crate::{ClaimAssertion, EntryDetails, EvidenceStrength, ParticipantRole};
@@ -843,7 +857,7 @@ fn unverified_adults(
     rule: &Rule,
     roles: &[String],
     working_days: u32,
-    known: &[(&ChronologyItem, serde_json::Value)],
+    known: &[(&ChronologyItem, &serde_json::Value)],
     as_of: NaiveDate,
     calendar: &Calendar,
     flags: &mut Vec<Flag>,
@@ -880,7 +894,7 @@ fn new_unrelated_adults(
     rule: &Rule,
     roles: &[String],
     child: &Child,
-    known: &[(&ChronologyItem, serde_json::Value)],
+    known: &[(&ChronologyItem, &serde_json::Value)],
     flags: &mut Vec<Flag>,
 ) {
     use crate::household::RelationshipKind::{Father, Grandparent, Mother, Sibling, StepParent};
@@ -923,9 +937,9 @@ mod tests {
 
     fn item(n: u128, day: &str, agency: &str, details: EntryDetails) -> ChronologyItem {
         let occurred_at = OccurredAt::parse(day).unwrap();
-        ChronologyItem {
-            id: EntryId(uuid::Uuid::from_u128(n)),
-            entry: std::sync::Arc::new(Entry {
+        ChronologyItem::new(
+            EntryId(uuid::Uuid::from_u128(n)),
+            std::sync::Arc::new(Entry {
                 agency: AgencyId::parse(agency).unwrap(),
                 source: SourceRef {
                     system: "s".into(),
@@ -947,8 +961,8 @@ mod tests {
                 relationships: vec![],
                 supersedes: None,
             }),
-            person_ids: vec![PersonId(uuid::Uuid::from_u128(1))],
-        }
+            vec![PersonId(uuid::Uuid::from_u128(1))],
+        )
     }
 
     fn injury() -> EntryDetails {

@@ -634,13 +634,9 @@ impl Index {
         &self.records[i as usize]
     }
 
-    /// Every held record that shares a blocking key with `record`, scored, best first.
-    pub fn matches(
-        &self,
-        record: &Prepared,
-        trained: &Trained,
-        settings: &Settings,
-    ) -> Vec<(u32, Levels, f64)> {
+    /// Every held record that shares a blocking key with `record` (keys held by `max_block`
+    /// records or more are left out), each once, in index order.
+    pub fn candidates(&self, record: &Prepared, settings: &Settings) -> Vec<u32> {
         let mut candidates: Vec<u32> = Vec::new();
         for rule in &settings.rules {
             if let Some(ids) = rule.key(record).and_then(|k| self.keys.get(&k))
@@ -651,7 +647,18 @@ impl Index {
         }
         candidates.sort_unstable();
         candidates.dedup();
-        let mut scored: Vec<(u32, Levels, f64)> = candidates
+        candidates
+    }
+
+    /// Every held record that shares a blocking key with `record`, scored, best first.
+    pub fn matches(
+        &self,
+        record: &Prepared,
+        trained: &Trained,
+        settings: &Settings,
+    ) -> Vec<(u32, Levels, f64)> {
+        let mut scored: Vec<(u32, Levels, f64)> = self
+            .candidates(record, settings)
             .into_iter()
             .map(|i| {
                 let (levels, p) = trained.score(&self.records[i as usize], record);

@@ -73,7 +73,7 @@ fn flag_from(row: &Row) -> Result<StoredFlag, StoreError> {
     })
 }
 
-/// Decoded entries kept in memory at most (about 2 KiB each).
+/// Decoded entries kept in memory at most (about 3 KiB each, with their details as JSON).
 const MAX_DECODED: usize = 200_000;
 
 const FLAG_COLUMNS: &str =
@@ -153,7 +153,11 @@ impl Store {
                 for row in sql.query(&query, &ids)? {
                     let entry: safeguard_core::Entry =
                         serde_json::from_str(row.text(1)?).map_err(corrupt)?;
-                    fresh.push((EntryId(parse_id(row.text(0)?)?), std::sync::Arc::new(entry)));
+                    let details = std::sync::Arc::new(safeguard_core::rules::details_json(&entry));
+                    fresh.push((
+                        EntryId(parse_id(row.text(0)?)?),
+                        (std::sync::Arc::new(entry), details),
+                    ));
                 }
             }
             let mut decoded = self.inner.decoded.lock().unwrap_or_else(|e| e.into_inner());
@@ -164,13 +168,14 @@ impl Store {
             order
                 .into_iter()
                 .map(|(id, person_ids)| {
-                    let entry = decoded
+                    let (entry, details) = decoded
                         .get(&id)
                         .cloned()
                         .ok_or_else(|| corrupt(format!("entry {id} vanished")))?;
                     Ok(ChronologyItem {
                         id,
                         entry,
+                        details,
                         person_ids,
                     })
                 })

@@ -393,6 +393,20 @@ async fn read_child(
     action: &'static str,
     route: &str,
 ) -> Result<(), Response> {
+    // A person merged into another (two records found to be one person) is read there: a
+    // page moves on, the API says where. Identifiers only, so nothing is disclosed.
+    let merged = {
+        let store = state.store.clone();
+        blocking(move || store.merged_into(person)).await?
+    };
+    if let Some(into) = merged {
+        return Err(if is_api(route) {
+            Error::NotFound(format!("person {person} was merged into person {into}"))
+                .into_response()
+        } else {
+            Redirect::to(&format!("/persons/{into}")).into_response()
+        });
+    }
     let store = state.store.clone();
     let days = state.config.involvement_days;
     let session_hash = caller.session().map(|s| s.token_hash.clone());

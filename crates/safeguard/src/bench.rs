@@ -5,6 +5,8 @@
 //!   record resolution, audit) against bare `INSERT`s of exactly the rows the store wrote.
 //! - `chronology`: p50/p99 of reading a 1,000-entry chronology through [`Store::chronology`]
 //!   against the bare SQL query that fetches the same entries.
+//! - `rules`: a full re-evaluation pass and the cost per appended entry.
+//! - `online`: placing one arriving record among a million held (see [`crate::link`]).
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -30,6 +32,20 @@ pub enum Which {
     /// Rules: a full pass over generated children (children/s, against only building their
     /// views), and the cost an appended entry adds by re-evaluating its child.
     Rules(RulesOptions),
+    /// Online identity resolution: p50/p99 of placing one arriving record among the records
+    /// already held (generated UK-style), against looking up its candidates alone.
+    Online(OnlineOptions),
+}
+
+/// Options for the online matching benchmark.
+#[derive(Args)]
+pub struct OnlineOptions {
+    /// Records held.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub records: usize,
+    /// Arriving records timed.
+    #[arg(long, default_value_t = 2_000)]
+    pub queries: usize,
 }
 
 /// Options for the rules benchmark.
@@ -131,6 +147,7 @@ pub fn run(which: &Which) -> anyhow::Result<()> {
     let options = match which {
         Which::Ingest(o) | Which::Chronology(o) => o,
         Which::Rules(o) => return rules(o),
+        Which::Online(o) => return crate::link::bench_online(o.records, o.queries),
     };
     let mut databases = Databases::new(options.engine)?;
     let population = demo::Population {
@@ -177,11 +194,11 @@ fn generated_children(children: usize) -> Vec<Child> {
             .enumerate()
             .map(|(i, _)| PersonId(uuid::Uuid::from_u128(((n as u128) << 8) + i as u128)))
             .collect();
-        child.chronology.push(ChronologyItem {
-            id: EntryId(uuid::Uuid::from_u128(n as u128 + 1)),
-            entry: std::sync::Arc::new(entry),
+        child.chronology.push(ChronologyItem::new(
+            EntryId(uuid::Uuid::from_u128(n as u128 + 1)),
+            std::sync::Arc::new(entry),
             person_ids,
-        });
+        ));
     }
     let mut all: Vec<Child> = by_child.into_values().take(children).collect();
     for c in &mut all {

@@ -726,3 +726,27 @@ fn link_generates_a_file_clusters_it_and_reports_bad_rows_without_stopping() {
         assert!((0.0..=1.0).contains(&p));
     }
 }
+
+#[test]
+fn bench_online_reports_the_placement_p99_against_the_lookup_baseline() {
+    let out = safeguard()
+        .args(["bench", "online", "--records", "3000", "--queries", "100"])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("placement "))
+        .unwrap_or_else(|| panic!("no placement row: {text}"));
+    let numbers: Vec<f64> = row
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    assert_eq!(numbers.len(), 3, "p50, p99, max: {row}");
+    assert!(
+        numbers[0] <= numbers[1] && numbers[1] <= numbers[2],
+        "{row}"
+    );
+    assert!(text.contains("x the lookup's"), "{text}");
+}

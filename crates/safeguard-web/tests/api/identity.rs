@@ -98,6 +98,15 @@ async fn the_queue_explains_each_pair_and_a_decision_joins_the_chronologies() {
     );
     let queue = app.get("/api/v1/link-reviews").await.json();
     assert!(queue["reviews"].as_array().unwrap().is_empty());
+
+    // The retired person's address leads to the survivor.
+    let retired = body["merged"][0].as_str().unwrap();
+    let page = app.get(&format!("/persons/{retired}")).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(page.headers["location"], format!("/persons/{person}"));
+    let api = app.get(&format!("/api/v1/persons/{retired}")).await;
+    assert_eq!(api.status, StatusCode::NOT_FOUND);
+    assert!(api.json()["message"].as_str().unwrap().contains(person));
 }
 
 #[tokio::test]
