@@ -2,8 +2,6 @@
 //! and no automatic link ever joins two records a person said are different (cannot-link),
 //! even through third records. Automatic links are taken strongest first, above a threshold.
 
-use std::collections::{BTreeSet, HashMap};
-
 /// A scored pair of records (by index).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Link {
@@ -27,8 +25,10 @@ pub struct Conflict {
 
 struct Clusters {
     parent: Vec<usize>,
-    members: HashMap<usize, BTreeSet<usize>>,
-    forbidden: HashMap<usize, BTreeSet<usize>>,
+    /// Per cluster (at its root): the records its members must never be joined with. A
+    /// cannot-link is kept on both of its records, so either cluster's list tells whether two
+    /// may join; no cluster keeps its members.
+    forbidden: Vec<Vec<usize>>,
 }
 
 impl Clusters {
@@ -43,7 +43,18 @@ impl Clusters {
     /// Whether joining the clusters of `a` and `b` would join a cannot-link pair.
     fn may_join(&mut self, a: usize, b: usize) -> bool {
         let (ra, rb) = (self.root(a), self.root(b));
-        ra == rb || self.forbidden[&ra].is_disjoint(&self.members[&rb])
+        if ra == rb {
+            return true;
+        }
+        let (owner, other) = if self.forbidden[ra].len() <= self.forbidden[rb].len() {
+            (ra, rb)
+        } else {
+            (rb, ra)
+        };
+        let list = std::mem::take(&mut self.forbidden[owner]);
+        let allowed = list.iter().all(|&f| self.root(f) != other);
+        self.forbidden[owner] = list;
+        allowed
     }
 
     fn join(&mut self, a: usize, b: usize) {
@@ -53,10 +64,11 @@ impl Clusters {
         }
         let (keep, gone) = if ra < rb { (ra, rb) } else { (rb, ra) };
         self.parent[gone] = keep;
-        let members = self.members.remove(&gone).unwrap_or_default();
-        self.members.entry(keep).or_default().extend(members);
-        let forbidden = self.forbidden.remove(&gone).unwrap_or_default();
-        self.forbidden.entry(keep).or_default().extend(forbidden);
+        let mut moved = std::mem::take(&mut self.forbidden[gone]);
+        if moved.len() > self.forbidden[keep].len() {
+            std::mem::swap(&mut moved, &mut self.forbidden[keep]);
+        }
+        self.forbidden[keep].extend(moved);
     }
 }
 
@@ -70,12 +82,11 @@ pub fn cluster(
 ) -> Result<Vec<usize>, Conflict> {
     let mut c = Clusters {
         parent: (0..n).collect(),
-        members: (0..n).map(|i| (i, BTreeSet::from([i]))).collect(),
-        forbidden: (0..n).map(|i| (i, BTreeSet::new())).collect(),
+        forbidden: vec![Vec::new(); n],
     };
     for &(a, b) in cannot_link {
-        c.forbidden.get_mut(&a).expect("in range").insert(b);
-        c.forbidden.get_mut(&b).expect("in range").insert(a);
+        c.forbidden[a].push(b);
+        c.forbidden[b].push(a);
     }
     for &(a, b) in must_link {
         if !c.may_join(a, b) {

@@ -187,6 +187,12 @@ pub fn compare_postcodes(a: Option<&str>, b: Option<&str>) -> PostcodeLevel {
     let (Some(a), Some(b)) = (a.map(clean), b.map(clean)) else {
         return PostcodeLevel::Missing;
     };
+    compare_clean_postcodes(&a, &b)
+}
+
+/// Compares two postcodes already upper case without spaces (as [`Prepared`] keeps them),
+/// allocating nothing.
+fn compare_clean_postcodes(a: &str, b: &str) -> PostcodeLevel {
     if a.len() < 4 || b.len() < 4 {
         return PostcodeLevel::Missing;
     }
@@ -252,7 +258,10 @@ fn address_overlap(a: &[String], b: &[String]) -> f64 {
 
 /// Compares two homes.
 pub fn compare_homes(a: &Prepared, b: &Prepared) -> HomeLevel {
-    let postcode = compare_postcodes(a.postcode.as_deref(), b.postcode.as_deref());
+    let postcode = match (a.postcode.as_deref(), b.postcode.as_deref()) {
+        (Some(x), Some(y)) => compare_clean_postcodes(x, y),
+        _ => PostcodeLevel::Missing,
+    };
     let addresses_known = !a.address.is_empty() && !b.address.is_empty();
     if addresses_known
         && matches!(postcode, PostcodeLevel::Exact | PostcodeLevel::Missing)

@@ -8,7 +8,7 @@ use crate::blocking::{BlockingRule, candidate_pairs};
 use crate::cluster::{Conflict, Link, cluster};
 use crate::compare::{Levels, NameLevel, compare};
 use crate::model::{Frequencies, Model};
-use crate::names::Nicknames;
+use crate::names::{BuildFx, Nicknames};
 use crate::record::Prepared;
 use crate::rng::Rng;
 
@@ -77,8 +77,8 @@ pub fn quiet(_: Stage, _: u64, _: u64) {}
 /// match on "Smith" counts for less than one on "Szczepanski".
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TermFrequencies {
-    given: HashMap<String, u32>,
-    family: HashMap<String, u32>,
+    given: HashMap<String, u32, BuildFx>,
+    family: HashMap<String, u32, BuildFx>,
     records: u32,
 }
 
@@ -100,7 +100,7 @@ impl TermFrequencies {
         tf
     }
 
-    fn share(&self, table: &HashMap<String, u32>, name: &str) -> f64 {
+    fn share(&self, table: &HashMap<String, u32, BuildFx>, name: &str) -> f64 {
         // A name never seen is as rare as one seen once.
         f64::from(table.get(name).copied().unwrap_or(1).max(1)) / f64::from(self.records.max(1))
     }
@@ -374,15 +374,15 @@ fn household_pairs(records: &[Prepared], limit: usize) -> Vec<(u32, u32)> {
 
 fn patterns(records: &[Prepared], pairs: &[(u32, u32)]) -> Vec<(Levels, u64)> {
     let nicknames = Nicknames::shipped();
-    let counts: Vec<HashMap<Levels, u64>> = parallel(pairs, |chunk| {
-        let mut counts = HashMap::new();
+    let counts: Vec<HashMap<Levels, u64, BuildFx>> = parallel(pairs, |chunk| {
+        let mut counts = HashMap::default();
         for &(a, b) in chunk {
             let levels = compare(&records[a as usize], &records[b as usize], nicknames);
             *counts.entry(levels).or_insert(0) += 1;
         }
         vec![counts]
     });
-    let mut patterns: HashMap<Levels, u64> = HashMap::new();
+    let mut patterns: HashMap<Levels, u64, BuildFx> = HashMap::default();
     for c in counts {
         for (levels, count) in c {
             *patterns.entry(levels).or_insert(0) += count;
@@ -598,7 +598,7 @@ pub fn link(
 #[derive(Debug, Clone, Default)]
 pub struct Index {
     records: Vec<Prepared>,
-    keys: HashMap<u64, Vec<u32>>,
+    keys: HashMap<u64, Vec<u32>, BuildFx>,
 }
 
 impl Index {

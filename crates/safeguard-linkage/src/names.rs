@@ -1,6 +1,6 @@
 //! Names: normalisation, Jaro–Winkler similarity and nicknames.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 /// The nickname table shipped with Safeguard (`name,nickname` per line).
@@ -71,10 +71,14 @@ pub fn jaro_winkler(a: &str, b: &str) -> f64 {
     j + prefix as f64 * 0.1 * (1.0 - j)
 }
 
-/// Names known to stand for each other (Daniel, Dan, Danny).
+/// Names known to stand for each other (Daniel, Dan, Danny). Each name is numbered once, and
+/// keeps the sorted numbers of the names it stands with, so that comparing two names is two
+/// lookups and a merge of short lists, not hashing strings over again.
 #[derive(Debug, Clone, Default)]
 pub struct Nicknames {
-    groups: HashMap<String, HashSet<String>>,
+    ids: HashMap<String, u32, BuildFx>,
+    /// Per name (by number): the names in the table with it, sorted.
+    related: Vec<Vec<u32>>,
 }
 
 impl Nicknames {
@@ -84,19 +88,28 @@ impl Nicknames {
         TABLE.get_or_init(|| Nicknames::from_csv(NICKNAMES_CSV))
     }
 
+    fn id(&mut self, name: String) -> u32 {
+        let next = self.ids.len() as u32;
+        *self.ids.entry(name).or_insert_with(|| {
+            self.related.push(Vec::new());
+            next
+        })
+    }
+
     /// A table from `name,nickname` lines after a header.
     pub fn from_csv(text: &str) -> Self {
         let mut table = Nicknames::default();
         for line in text.lines().skip(1) {
             if let Some((name, nick)) = line.split_once(',') {
-                let (name, nick) = (normalise(name), normalise(nick));
-                table
-                    .groups
-                    .entry(name.clone())
-                    .or_default()
-                    .insert(nick.clone());
-                table.groups.entry(nick).or_default().insert(name);
+                let name = table.id(normalise(name));
+                let nick = table.id(normalise(nick));
+                table.related[name as usize].push(nick);
+                table.related[nick as usize].push(name);
             }
+        }
+        for list in &mut table.related {
+            list.sort_unstable();
+            list.dedup();
         }
         table
     }
@@ -104,12 +117,48 @@ impl Nicknames {
     /// Whether two (normalised) names stand for each other: one is a nickname of the other,
     /// or both are nicknames of one name (Dan and Danny).
     pub fn related(&self, a: &str, b: &str) -> bool {
-        let (Some(ga), Some(gb)) = (self.groups.get(a), self.groups.get(b)) else {
+        let (Some(&ia), Some(&ib)) = (self.ids.get(a), self.ids.get(b)) else {
             return false;
         };
-        ga.contains(b) || gb.contains(a) || ga.intersection(gb).next().is_some()
+        let (ra, rb) = (&self.related[ia as usize], &self.related[ib as usize]);
+        ra.binary_search(&ib).is_ok() || shares_any(ra, rb)
     }
 }
+
+/// Whether two sorted lists share an element.
+fn shares_any(a: &[u32], b: &[u32]) -> bool {
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => return true,
+        }
+    }
+    false
+}
+
+/// The Firefox/rustc hash (FxHash): a multiply and a rotate per word. Not resistant to chosen
+/// keys, which is fine for a table of names fixed at start-up.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub(crate) type BuildFx = std::hash::BuildHasherDefault<FxHasher>;
 
 #[cfg(test)]
 mod tests {
