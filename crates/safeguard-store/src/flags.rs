@@ -99,19 +99,28 @@ impl Store {
     }
 
     fn child_in(&self, sql: &mut dyn Sql, person: PersonId) -> Result<Option<Child>, StoreError> {
-        let Some(found) = crate::read::person(sql, person)? else {
+        // The dates of birth the person's records hold (kept as a search column), not the
+        // records themselves: parsing every record on every append is what a long
+        // chronology cannot afford.
+        let rows = sql.query(
+            "SELECT date_of_birth FROM person_records WHERE person_id = $1",
+            &[person.to_string().into()],
+        )?;
+        if rows.is_empty() {
             return Ok(None);
-        };
+        }
         let precision = |d: &PartialDate| match d {
             PartialDate::Day(_) => 2,
             PartialDate::Month(..) => 1,
             PartialDate::Year(_) => 0,
         };
-        let date_of_birth = found
-            .records
-            .iter()
-            .filter_map(|r| r.record.date_of_birth)
-            .max_by_key(precision);
+        let mut dates = Vec::new();
+        for row in &rows {
+            if let Some(text) = row.opt_text(0)? {
+                dates.push(PartialDate::parse(text).map_err(corrupt)?);
+            }
+        }
+        let date_of_birth = dates.into_iter().max_by_key(precision);
         let chronology = {
             let rows = sql.query(
                 "SELECT e.id, r2.person_id FROM entries e
