@@ -3,6 +3,8 @@
 //! page). A decision merges or splits persons at once and is never overridden by automatic
 //! linking.
 
+use std::collections::HashMap;
+
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -125,7 +127,17 @@ async fn review_page(
     Extension(caller): Extension<Caller>,
 ) -> Result<Html<String>, Error> {
     let reviews = queue(&state, &caller, QUEUE_LIMIT).await?;
-    Ok(render(&caller, &reviews, None))
+    let names = agency_names(&state).await?;
+    Ok(render(&caller, &reviews, &names, None))
+}
+
+/// Agencies' names by identifier, for people to read.
+async fn agency_names(state: &AppState) -> Result<HashMap<String, String>, Error> {
+    let agencies = state.blocking(|store| store.agencies()).await?;
+    Ok(agencies
+        .into_iter()
+        .map(|a| (a.id.as_str().to_owned(), a.name))
+        .collect())
 }
 
 async fn decide_from_page(
@@ -174,7 +186,8 @@ async fn decide_from_page(
         None => Ok(Redirect::to("/link-reviews").into_response()),
         Some(message) => {
             let reviews = queue(&state, &caller, QUEUE_LIMIT).await?;
-            let page = render(&caller, &reviews, Some((a, b, &message)));
+            let names = agency_names(&state).await?;
+            let page = render(&caller, &reviews, &names, Some((a, b, &message)));
             Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
     }
@@ -206,6 +219,7 @@ fn value(side: &LinkSide, comparison: &str) -> String {
 fn render(
     caller: &Caller,
     reviews: &[LinkReview],
+    agencies: &HashMap<String, String>,
     problem: Option<(RecordId, RecordId, &str)>,
 ) -> Html<String> {
     let csrf = caller
@@ -228,13 +242,25 @@ fn render(
                 p { "Nothing is waiting for a decision." }
             }
             @for (n, r) in reviews.iter().enumerate() {
-                (pair(n + 1, r, &csrf, problem.filter(|(a, b, _)| *a == r.a.record && *b == r.b.record).map(|p| p.2)))
+                (pair(n + 1, r, agencies, &csrf, problem.filter(|(a, b, _)| *a == r.a.record && *b == r.b.record).map(|p| p.2)))
             }
         },
     )
 }
 
-fn pair(n: usize, r: &LinkReview, csrf: &str, problem: Option<&str>) -> Markup {
+fn pair(
+    n: usize,
+    r: &LinkReview,
+    agencies: &HashMap<String, String>,
+    csrf: &str,
+    problem: Option<&str>,
+) -> Markup {
+    let agency = |side: &LinkSide| {
+        agencies
+            .get(&side.agency)
+            .cloned()
+            .unwrap_or_else(|| side.agency.clone())
+    };
     let id = format!("pair-{n}");
     html! {
         section class="review" aria-labelledby=(id) {
@@ -245,8 +271,8 @@ fn pair(n: usize, r: &LinkReview, csrf: &str, problem: Option<&str>) -> Markup {
                 thead {
                     tr {
                         th scope="col" { "" }
-                        th scope="col" { (r.a.agency) }
-                        th scope="col" { (r.b.agency) }
+                        th scope="col" { (agency(&r.a)) }
+                        th scope="col" { (agency(&r.b)) }
                         th scope="col" { "How they compare" }
                         th scope="col" { "Weight against unrelated people" }
                         th scope="col" { "Weight against another person at the same home" }

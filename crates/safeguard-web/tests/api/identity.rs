@@ -55,6 +55,7 @@ async fn the_queue_explains_each_pair_and_a_decision_joins_the_chronologies() {
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.text.contains("Possible matches to review"));
     assert!(page.text.contains("same address"), "the evidence is shown");
+    assert!(page.text.contains("North Hospital"), "agencies by name");
     assert!(
         page.text.contains(&format!("value=\"{a}\"")),
         "a form per pair"
