@@ -1,6 +1,8 @@
 //! Flags on children's records: re-evaluated when an entry about a child arrives (or when the
 //! rules change), and stored only by difference, each change audited.
 
+use std::collections::HashMap;
+
 use chrono::{NaiveDate, Utc};
 use safeguard_core::rules::{Child, ChronologyItem, Flag, RuleBook, Severity};
 use safeguard_core::{EntryId, FieldError, PartialDate, PersonId};
@@ -122,20 +124,42 @@ impl Store {
         }
         let date_of_birth = dates.into_iter().max_by_key(precision);
         let chronology = {
+            // Participants by record, then the few distinct records' persons: one lookup per
+            // record rather than one per participant of every entry.
             let rows = sql.query(
-                "SELECT e.id, r2.person_id FROM entries e
+                "SELECT e.id, ep2.record_id FROM entries e
                  JOIN entry_persons ep2 ON ep2.entry_id = e.id
-                 JOIN person_records r2 ON r2.id = ep2.record_id
                  WHERE e.id IN (SELECT ep.entry_id FROM entry_persons ep
                                 JOIN person_records r ON r.id = ep.record_id WHERE r.person_id = $1)
                    AND NOT EXISTS (SELECT 1 FROM entries s WHERE s.supersedes = e.id)
                  ORDER BY e.occurred_at, e.id, ep2.position",
                 &[person.to_string().into()],
             )?;
+            let records: std::collections::BTreeSet<&str> =
+                rows.iter().map(|r| r.text(1)).collect::<Result<_, _>>()?;
+            let records: Vec<&str> = records.into_iter().collect();
+            let mut person_of: HashMap<String, PersonId> = HashMap::with_capacity(records.len());
+            for chunk in records.chunks(500) {
+                let ids: Vec<crate::sql::Value> = chunk.iter().map(|r| (*r).into()).collect();
+                for row in sql.query(
+                    &format!(
+                        "SELECT id, person_id FROM person_records WHERE id IN ({})",
+                        crate::sql::placeholders(0, ids.len())
+                    ),
+                    &ids,
+                )? {
+                    person_of.insert(row.text(0)?.to_owned(), PersonId(parse_id(row.text(1)?)?));
+                }
+            }
             let mut order: Vec<(EntryId, Vec<PersonId>)> = Vec::new();
             for row in &rows {
                 let id = EntryId(parse_id(row.text(0)?)?);
-                let person = PersonId(parse_id(row.text(1)?)?);
+                let person = *person_of.get(row.text(1)?).ok_or_else(|| {
+                    corrupt(format!(
+                        "record {} vanished",
+                        row.text(1).unwrap_or_default()
+                    ))
+                })?;
                 match order.last_mut() {
                     Some((last, persons)) if *last == id => persons.push(person),
                     _ => order.push((id, vec![person])),
