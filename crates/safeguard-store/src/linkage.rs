@@ -853,37 +853,36 @@ impl Store {
     /// Pairs awaiting a person's decision, most likely first, each explained by the current
     /// model.
     pub fn link_reviews(&self, limit: usize) -> Result<Vec<LinkReview>, StoreError> {
-        self.read(|sql| {
-            let trained = self.model_in(sql)?;
-            let rows = sql.query(
-                "SELECT record_id, other_record_id, reason, proposed_at FROM link_reviews
-                 ORDER BY probability_ppm DESC, record_id, other_record_id LIMIT $1",
-                &[(limit as i64).into()],
-            )?;
-            rows.iter()
-                .map(|row| {
-                    explained(
-                        sql,
-                        &trained,
-                        RecordId(parse_id(row.text(0)?)?),
-                        RecordId(parse_id(row.text(1)?)?),
-                        row.text(2)?.to_owned(),
-                        row.int(3)?,
-                    )
-                })
-                .collect()
-        })
+        self.open_reviews("", &[], Some(limit))
     }
 
     /// The pairs awaiting a decision that involve one record, most likely first.
     pub fn link_reviews_of(&self, record: RecordId) -> Result<Vec<LinkReview>, StoreError> {
+        self.open_reviews(
+            "WHERE record_id = $2 OR other_record_id = $2",
+            &[record.to_string().into()],
+            None,
+        )
+    }
+
+    /// Open reviews matching `filter` (its parameters from `$2`), at most `limit`, explained.
+    fn open_reviews(
+        &self,
+        filter: &str,
+        params: &[Value],
+        limit: Option<usize>,
+    ) -> Result<Vec<LinkReview>, StoreError> {
         self.read(|sql| {
             let trained = self.model_in(sql)?;
+            let limit = limit.map_or(i64::MAX, |l| i64::try_from(l).unwrap_or(i64::MAX));
+            let mut values: Vec<Value> = vec![limit.into()];
+            values.extend_from_slice(params);
             let rows = sql.query(
-                "SELECT record_id, other_record_id, reason, proposed_at FROM link_reviews
-                 WHERE record_id = $1 OR other_record_id = $1
-                 ORDER BY probability_ppm DESC, record_id, other_record_id",
-                &[record.to_string().into()],
+                &format!(
+                    "SELECT record_id, other_record_id, reason, proposed_at FROM link_reviews {filter}
+                     ORDER BY probability_ppm DESC, record_id, other_record_id LIMIT $1"
+                ),
+                &values,
             )?;
             rows.iter()
                 .map(|row| {
