@@ -740,11 +740,16 @@ fn reconcile(
             .iter()
             .max_by_key(|(p, n)| (**n, std::cmp::Reverse(**p)))
             .expect("a person is emptied only by moves");
-        merge_person(sql, from, into, now)?;
+        let resolved = merge_person(sql, from, into, now)?;
         events.push(AuditEvent {
             reason: Some(format!("into person {into}")),
             ..AuditEvent::new("person_merged", from.to_string())
         });
+        // As every change to stored flags is: the retired person's flags, resolved.
+        events.extend(resolved.into_iter().map(|key| AuditEvent {
+            reason: Some(key),
+            ..AuditEvent::new("flag_resolved", from.to_string())
+        }));
         merged.push(from);
     }
     merged.sort();
@@ -753,12 +758,13 @@ fn reconcile(
 
 /// Retires a person whose records have all moved to `into`: old links to it resolve to `into`,
 /// its allocations move (a lead only if `into` has none), its open flags are resolved.
+/// Returns the keys of the flags resolved.
 fn merge_person(
     sql: &mut dyn Sql,
     gone: PersonId,
     into: PersonId,
     now: i64,
-) -> Result<(), StoreError> {
+) -> Result<Vec<String>, StoreError> {
     let (gone, into) = (gone.to_string(), into.to_string());
     let both = || -> [Value; 2] { [gone.as_str().into(), into.as_str().into()] };
     sql.execute(
@@ -779,11 +785,20 @@ fn merge_person(
         "DELETE FROM allocations WHERE person_id = $1",
         &[gone.as_str().into()],
     )?;
+    let open: Vec<String> = sql
+        .query(
+            "SELECT flag_key FROM flags WHERE person_id = $1 AND resolved_at IS NULL
+             ORDER BY flag_key",
+            &[gone.as_str().into()],
+        )?
+        .iter()
+        .map(|r| r.text(0).map(str::to_owned))
+        .collect::<Result<_, _>>()?;
     sql.execute(
         "UPDATE flags SET resolved_at = $2 WHERE person_id = $1 AND resolved_at IS NULL",
         &[gone.as_str().into(), now.into()],
     )?;
-    Ok(())
+    Ok(open)
 }
 
 /// Clusters the records of the given persons afresh, with the model and people's decisions.

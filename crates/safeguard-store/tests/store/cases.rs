@@ -733,6 +733,76 @@ pub fn an_adult_recorded_with_the_same_family_is_proposed_as_the_one_a_parent_na
     );
 }
 
+pub fn a_merge_moves_flags_to_the_survivor_and_audits_those_it_resolves(store: &TestStore) {
+    let book = safeguard_core::rules::RuleBook::shipped();
+    let today = day(2007, 12, 31);
+    // Sam, known to police and hospital (one person by NHS number)...
+    append(
+        store,
+        vec![
+            entry("north-police", "p1", "2007-01-01"),
+            entry("north-hospital", "h1", "2007-01-02"),
+        ],
+    );
+    let sam = person_of(store, "north-police", "C1");
+    // ...and a "Sam Example" with no date of birth whom children's services saw injured twice.
+    let injured = |id: &str, when: &str| {
+        let mut e = entry("north-childrens-services", id, when);
+        e["persons"][0]["record"] = json!({
+            "local_id": "SC-C1", "name": {"given": ["Sam"], "family": "Example"},
+            "addresses": [{"lines": ["1 Example Road"], "postcode": "N17 6AA"}]});
+        e["details"] =
+            json!({"kind": "injury_observed", "body_site": "face", "injury_type": "bruise"});
+        e
+    };
+    append(
+        store,
+        vec![injured("i1", "2007-02-01"), injured("i2", "2007-02-20")],
+    );
+    let (unsure_record, unsure) = record_of(store, "north-childrens-services", "SC-C1");
+    assert_ne!(unsure, sam);
+    let raised = store.refresh_flags(&actor(), unsure, &book, today).unwrap();
+    assert!(
+        raised.raised.iter().any(|f| f.rule == "repeated_injuries"),
+        "{raised:?}"
+    );
+
+    let (police_record, _) = record_of(store, "north-police", "C1");
+    let decided = decide(
+        store,
+        unsure_record,
+        police_record,
+        Verdict::SamePerson,
+        "same child: checked with the school",
+    )
+    .unwrap();
+    assert_eq!(
+        decided.persons,
+        vec![sam],
+        "the person with more records keeps its id"
+    );
+    assert_eq!(decided.merged, vec![unsure]);
+    assert!(
+        store.flags(unsure).unwrap().is_empty(),
+        "the retired person has no open flags"
+    );
+    assert!(
+        audited_actions(store, "flag_resolved")
+            .iter()
+            .any(|(subject, key)| *subject == unsure.to_string()
+                && key.starts_with("repeated_injuries")),
+        "resolving them is audited"
+    );
+    assert!(
+        store
+            .flags(sam)
+            .unwrap()
+            .iter()
+            .any(|f| f.flag.rule == "repeated_injuries"),
+        "the injuries now count on Sam"
+    );
+}
+
 pub fn a_batch_run_links_what_arrived_before_and_keeps_twins_apart(store: &TestStore) {
     // Records stored with their keys removed (as in a store from before online matching)
     // are linked by the batch run.

@@ -30,6 +30,7 @@ on_both_engines!(
     arriving_records_are_linked_online_and_the_unsafe_ones_wait_for_review,
     a_reviewers_decisions_merge_and_split_persons_and_later_runs_keep_them,
     a_batch_run_links_what_arrived_before_and_keeps_twins_apart,
+    a_merge_moves_flags_to_the_survivor_and_audits_those_it_resolves,
     an_adult_recorded_with_the_same_family_is_proposed_as_the_one_a_parent_named,
     data_survives_reopening_the_store,
     every_stored_entry_is_audited,
