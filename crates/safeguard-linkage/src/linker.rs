@@ -270,10 +270,7 @@ pub fn place<P: Copy + Eq>(matches: &[(P, Levels, f64)], settings: &Settings) ->
             None => linked.push((m.0, m.2)),
         }
     }
-    let joins = match linked.as_slice() {
-        [one] => Some(*one),
-        _ => None,
-    };
+    let joins = choose(&linked).and_then(|p| linked.iter().find(|(c, _)| *c == p).copied());
     let mut review: Vec<(usize, &'static str)> = Vec::new();
     let mut reviewed: Vec<P> = Vec::new();
     let mut order: Vec<usize> = (0..matches.len()).collect();
@@ -297,6 +294,24 @@ pub fn place<P: Copy + Eq>(matches: &[(P, Levels, f64)], settings: &Settings) ->
         review.push((i, why));
     }
     Placement { joins, review }
+}
+
+/// How much likelier (in bits of odds) one person must be than any other for a record that
+/// strongly matches both to go with it: 2^10, a thousand to one.
+const FAR_LIKELIER_BITS: f64 = 10.0;
+
+/// Of the persons a record links to strongly, each with its best probability: the one it
+/// goes with, when there is one or one is far likelier than the rest; `None` when a person
+/// must decide.
+pub fn choose<P: Copy + PartialEq>(candidates: &[(P, f64)]) -> Option<P> {
+    let odds = |p: f64| (p / (1.0 - p).max(f64::MIN_POSITIVE)).log2();
+    let mut ranked: Vec<(P, f64)> = candidates.iter().map(|&(c, p)| (c, odds(p))).collect();
+    ranked.sort_by(|x, y| y.1.total_cmp(&x.1));
+    match ranked.as_slice() {
+        [] => None,
+        [one] => Some(one.0),
+        [best, next, ..] => (best.1 - next.1 >= FAR_LIKELIER_BITS).then_some(best.0),
+    }
 }
 
 /// A scored candidate pair.
@@ -510,23 +525,33 @@ pub fn persons(
     let first = cluster(n, &links, threshold, must_link, &cannot_link)?;
     // A record that strongly matches two people known to be different (a police record of
     // "John Smith", no date of birth, at the home of John Smith and his son John) could be
-    // either: it is left alone for a person to review rather than joined to one by weight.
-    let mut partner_cluster: Vec<Option<usize>> = vec![None; n];
-    let mut ambiguous = vec![false; n];
+    // either: unless one is far likelier (see [`choose`]), it is left alone for a person to
+    // review rather than joined to one by weight.
+    let mut strongest: HashMap<usize, Vec<(usize, f64)>, BuildFx> = HashMap::default();
     for l in &links {
         for (me, other) in [(l.a, l.b), (l.b, l.a)] {
-            let theirs = first[other];
-            match partner_cluster[me] {
-                Some(c) if c != theirs => ambiguous[me] = true,
-                _ => partner_cluster[me] = Some(theirs),
+            let into = strongest.entry(me).or_default();
+            match into.iter_mut().find(|(c, _)| *c == first[other]) {
+                Some((_, p)) => *p = p.max(l.probability),
+                None => into.push((first[other], l.probability)),
             }
         }
     }
+    // Per record linking into more than one cluster: the one it goes with, if any.
+    let goes_with: HashMap<usize, Option<usize>, BuildFx> = strongest
+        .into_iter()
+        .filter(|(_, clusters)| clusters.len() > 1)
+        .map(|(me, clusters)| (me, choose(&clusters)))
+        .collect();
+    let keeps = |me: usize, other: usize| match goes_with.get(&me) {
+        None => true,
+        Some(c) => *c == Some(first[other]),
+    };
     let links: Vec<Link> = links
         .into_iter()
-        .filter(|l| !ambiguous[l.a] && !ambiguous[l.b])
+        .filter(|l| keeps(l.a, l.b) && keeps(l.b, l.a))
         .collect();
-    let cluster = if ambiguous.iter().any(|a| *a) {
+    let cluster = if !goes_with.is_empty() {
         cluster(n, &links, threshold, must_link, &cannot_link)?
     } else {
         first
@@ -760,6 +785,18 @@ mod tests {
         let joined_and_reviewed = place(&[('p', full, 0.99), ('q', full, 0.8)], &settings);
         assert_eq!(joined_and_reviewed.joins, Some(('p', 0.99)));
         assert_eq!(joined_and_reviewed.review, vec![(1, "uncertain")]);
+    }
+
+    #[test]
+    fn a_record_like_two_persons_goes_with_one_only_if_it_is_a_thousand_times_likelier() {
+        assert_eq!(choose(&[('p', 0.99)]), Some('p'));
+        assert_eq!(choose::<char>(&[]), None);
+        // 99:1 against 49:1: one bit apart.
+        assert_eq!(choose(&[('p', 0.99), ('q', 0.98)]), None);
+        // 999,999:1 against 99:1: about 13 bits.
+        assert_eq!(choose(&[('q', 0.99), ('p', 0.999_999)]), Some('p'));
+        // Certain on both sides: neither.
+        assert_eq!(choose(&[('p', 1.0), ('q', 1.0)]), None);
     }
 
     #[test]
