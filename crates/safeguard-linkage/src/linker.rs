@@ -245,6 +245,16 @@ pub fn needs_company(record: &Prepared) -> bool {
     record.full_birth_date().is_none() || record.family.is_none()
 }
 
+/// Why a likely pair was left for a person: uncertain, held back by [`needs_a_person`], or
+/// (strong and safe, yet not joined) likely the same as more than one person.
+pub fn review_reason(levels: &Levels, probability: f64, settings: &Settings) -> &'static str {
+    if probability < settings.link_threshold {
+        "uncertain"
+    } else {
+        needs_a_person(levels, settings).unwrap_or("likely the same as more than one person")
+    }
+}
+
 /// Where an arriving record belongs, given its matches against the records already held,
 /// each with the person it belongs to.
 #[derive(Debug, Clone, PartialEq)]
@@ -283,13 +293,7 @@ pub fn place<P: Copy + Eq>(matches: &[(P, Levels, f64)], settings: &Settings) ->
         {
             continue;
         }
-        let why = if strong(&matches[i]) {
-            "likely the same as more than one person"
-        } else if *p < settings.link_threshold {
-            "uncertain"
-        } else {
-            needs_a_person(levels, settings).unwrap_or("uncertain")
-        };
+        let why = review_reason(levels, *p, settings);
         reviewed.push(*person);
         review.push((i, why));
     }

@@ -459,10 +459,8 @@ pub(crate) fn propose(
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LinkSide {
     /// The record.
-    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub record: RecordId,
     /// The person it belongs to now.
-    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub person: PersonId,
     /// The agency holding it.
     pub agency: String,
@@ -512,25 +510,35 @@ pub struct LinkReview {
     pub total_against_household: Option<f64>,
 }
 
-fn side(sql: &mut dyn Sql, id: RecordId) -> Result<(LinkSide, Prepared), StoreError> {
+fn side(sql: &mut dyn Sql, id: RecordId) -> Result<LinkSide, StoreError> {
     let row = sql
         .query_opt(
             "SELECT person_id, agency_id, record FROM person_records WHERE id = $1",
             &[id.to_string().into()],
         )?
-        .ok_or_else(|| StoreError::invalid(None, "record", format!("no record {id}")))?;
-    let details: PersonRecord = serde_json::from_str(row.text(2)?)
-        .map_err(|e| StoreError::Corrupt(format!("record {id}: {e}")))?;
-    let prepared = Prepared::new(&linkage_record(id, &details));
-    Ok((
-        LinkSide {
-            record: id,
-            person: PersonId(parse_id(row.text(0)?)?),
-            agency: row.text(1)?.to_owned(),
-            details,
-        },
-        prepared,
-    ))
+        .ok_or_else(|| no_record(id))?;
+    Ok(LinkSide {
+        record: id,
+        person: PersonId(parse_id(row.text(0)?)?),
+        agency: row.text(1)?.to_owned(),
+        details: serde_json::from_str(row.text(2)?)
+            .map_err(|e| StoreError::Corrupt(format!("record {id}: {e}")))?,
+    })
+}
+
+fn no_record(id: RecordId) -> StoreError {
+    StoreError::invalid(None, "record", format!("no record {id}"))
+}
+
+/// The person a record belongs to now.
+fn person_of(sql: &mut dyn Sql, id: RecordId) -> Result<PersonId, StoreError> {
+    let row = sql
+        .query_opt(
+            "SELECT person_id FROM person_records WHERE id = $1",
+            &[id.to_string().into()],
+        )?
+        .ok_or_else(|| no_record(id))?;
+    Ok(PersonId(parse_id(row.text(0)?)?))
 }
 
 fn explained(
@@ -541,9 +549,9 @@ fn explained(
     reason: String,
     proposed_at: i64,
 ) -> Result<LinkReview, StoreError> {
-    let (a, pa) = side(sql, a)?;
-    let (b, pb) = side(sql, b)?;
-    let x: Explanation = trained.explain(&pa, &pb);
+    let (a, b) = (side(sql, a)?, side(sql, b)?);
+    let prepare = |s: &LinkSide| Prepared::new(&linkage_record(s.record, &s.details));
+    let x: Explanation = trained.explain(&prepare(&a), &prepare(&b));
     Ok(LinkReview {
         a,
         b,
@@ -587,10 +595,8 @@ pub enum Verdict {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LinkDecision {
     /// One record.
-    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub a: RecordId,
     /// The other.
-    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub b: RecordId,
     /// The same person, or different people.
     pub verdict: Verdict,
@@ -603,10 +609,8 @@ pub struct LinkDecision {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Decided {
     /// The persons the two records belong to now.
-    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
     pub persons: Vec<PersonId>,
     /// Persons merged into another and no longer in use.
-    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
     pub merged: Vec<PersonId>,
 }
 
@@ -640,6 +644,17 @@ fn holdings(sql: &mut dyn Sql, person: Option<PersonId>) -> Result<Holdings, Sto
         h.json.push(row.text(2)?.to_owned());
     }
     Ok(h)
+}
+
+impl Holdings {
+    /// Every record, prepared for comparison.
+    fn prepared(&self) -> Result<Vec<Prepared>, StoreError> {
+        self.ids
+            .iter()
+            .zip(&self.json)
+            .map(|(id, json)| prepared_json(*id, json))
+            .collect()
+    }
 }
 
 type Pairs = Vec<(usize, usize)>;
@@ -807,12 +822,7 @@ fn recluster(
     trained: &Trained,
     held: &Holdings,
 ) -> Result<Vec<usize>, StoreError> {
-    let records: Vec<Prepared> = held
-        .ids
-        .iter()
-        .zip(&held.json)
-        .map(|(id, json)| prepared_json(*id, json))
-        .collect::<Result<_, _>>()?;
+    let records = held.prepared()?;
     // A person holds few records: every pair is compared.
     let mut scored = Vec::new();
     for a in 0..records.len() {
@@ -914,26 +924,6 @@ impl Store {
         })
     }
 
-    /// Two records compared and explained by the current model, whether proposed or not.
-    pub fn explain_link(&self, a: RecordId, b: RecordId) -> Result<LinkReview, StoreError> {
-        self.read(|sql| {
-            let trained = self.model_in(sql)?;
-            let pending = {
-                let (x, y) = ordered(a, b);
-                sql.query_opt(
-                    "SELECT reason, proposed_at FROM link_reviews
-                     WHERE record_id = $1 AND other_record_id = $2",
-                    &[x.into(), y.into()],
-                )?
-            };
-            let (reason, at) = match pending {
-                Some(row) => (row.text(0)?.to_owned(), row.int(1)?),
-                None => ("not proposed".to_owned(), 0),
-            };
-            explained(sql, &trained, a, b, reason, at)
-        })
-    }
-
     /// Records a person's decision on two records and applies it in one transaction: the same
     /// person merges their persons; different people splits them if they are linked, with the
     /// rest of the person's records re-clustered around the decision. The flags of the persons
@@ -963,8 +953,7 @@ impl Store {
         }
         self.write(|sql| {
             let now = Utc::now().timestamp_micros();
-            let (la, _) = side(sql, a)?;
-            let (lb, _) = side(sql, b)?;
+            let (person_a, person_b) = (person_of(sql, a)?, person_of(sql, b)?);
             let (x, y) = ordered(a, b);
             let same = decision.verdict == Verdict::SamePerson;
             sql.execute(
@@ -993,31 +982,28 @@ impl Store {
                 ..AuditEvent::new("link_decided", format!("{x} {y}"))
             }];
             let mut merged = Vec::new();
-            if same && la.person != lb.person {
+            if same && person_a != person_b {
                 // Both persons' records, clustered together under every decision: the
                 // new must-link joins them unless an earlier "different" forbids it.
-                let mut held = holdings(sql, Some(la.person))?;
-                let other = holdings(sql, Some(lb.person))?;
+                let mut held = holdings(sql, Some(person_a))?;
+                let other = holdings(sql, Some(person_b))?;
                 held.ids.extend(other.ids);
                 held.persons.extend(other.persons);
                 held.json.extend(other.json);
-                let trained = self.model_in(sql)?;
-                let cluster = recluster(sql, &trained, &held)?;
+                let matcher = self.matcher_in(sql)?;
+                let cluster = recluster(sql, &matcher.trained, &held)?;
                 let (_, gone) = reconcile(sql, &held, &cluster, now, &mut events)?;
                 merged = gone;
-                let (joined, _) = side(sql, a)?;
-                let matcher = self.matcher_in(sql)?;
-                propose_associates_of(sql, &matcher, joined.person, now)?;
-            } else if !same && la.person == lb.person {
-                let held = holdings(sql, Some(la.person))?;
+                let joined = person_of(sql, a)?;
+                propose_associates_of(sql, &matcher, joined, now)?;
+            } else if !same && person_a == person_b {
+                let held = holdings(sql, Some(person_a))?;
                 let trained = self.model_in(sql)?;
                 let cluster = recluster(sql, &trained, &held)?;
                 reconcile(sql, &held, &cluster, now, &mut events)?;
             }
             audit::append_events(sql, actor, now, &events)?;
-            let (la, _) = side(sql, a)?;
-            let (lb, _) = side(sql, b)?;
-            let mut persons = vec![la.person, lb.person];
+            let mut persons = vec![person_of(sql, a)?, person_of(sql, b)?];
             persons.dedup();
             for p in &persons {
                 self.refresh_flags_in(sql, actor, *p, book, as_of)?;
@@ -1083,12 +1069,7 @@ impl Store {
             let settings = settings();
             let held = holdings(sql, None)?;
             progress(Stage::Preparing, 0, held.ids.len() as u64);
-            let records: Vec<Prepared> = held
-                .ids
-                .iter()
-                .zip(&held.json)
-                .map(|(id, json)| prepared_json(*id, json))
-                .collect::<Result<_, _>>()?;
+            let records = held.prepared()?;
             progress(
                 Stage::Preparing,
                 held.ids.len() as u64,
@@ -1143,12 +1124,7 @@ impl Store {
                 {
                     continue;
                 }
-                let why = if s.probability < settings.link_threshold {
-                    "uncertain"
-                } else {
-                    linker::needs_a_person(&s.levels, &settings)
-                        .unwrap_or("likely the same as more than one person")
-                };
+                let why = linker::review_reason(&s.levels, s.probability, &settings);
                 propose(sql, held.ids[a], held.ids[b], s.probability, why, now)?;
             }
             progress(Stage::Clustering, 1, 1);

@@ -393,26 +393,16 @@ async fn read_child(
     action: &'static str,
     route: &str,
 ) -> Result<(), Response> {
-    // A person merged into another (two records found to be one person) is read there: a
-    // page moves on, the API says where. Identifiers only, so nothing is disclosed.
-    let merged = {
-        let store = state.store.clone();
-        blocking(move || store.merged_into(person)).await?
-    };
-    if let Some(into) = merged {
-        return Err(if is_api(route) {
-            Error::NotFound(format!("person {person} was merged into person {into}"))
-                .into_response()
-        } else {
-            Redirect::to(&format!("/persons/{into}")).into_response()
-        });
-    }
     let store = state.store.clone();
     let days = state.config.involvement_days;
     let session_hash = caller.session().map(|s| s.token_hash.clone());
     let principal = caller.principal();
     let actor = caller.actor();
     let decision = blocking(move || {
+        // A person merged into another (two records found to be one person) is read there.
+        if let Some(into) = store.merged_into(person)? {
+            return Ok(Err(into));
+        }
         let involvement = store.involvement(person, days)?;
         let broke_glass = match &session_hash {
             Some(hash) => store.has_broken_glass(hash, person)?,
@@ -422,9 +412,20 @@ async fn read_child(
         if let ReadDecision::Allowed(_) = decision {
             store.record_access(&actor, &[AuditEvent::new(action, person.to_string())])?;
         }
-        Ok(decision)
+        Ok(Ok(decision))
     })
     .await?;
+    let decision = match decision {
+        Ok(decision) => decision,
+        // A page moves on, the API says where: identifiers only, so nothing is disclosed.
+        Err(into) if is_api(route) => {
+            return Err(
+                Error::NotFound(format!("person {person} was merged into person {into}"))
+                    .into_response(),
+            );
+        }
+        Err(into) => return Err(Redirect::to(&format!("/persons/{into}")).into_response()),
+    };
     match decision {
         ReadDecision::Allowed(_) => Ok(()),
         ReadDecision::BreakGlassRequired if !is_api(route) => {

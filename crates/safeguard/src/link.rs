@@ -311,8 +311,7 @@ pub fn bench_online(records: usize, queries: usize) -> anyhow::Result<()> {
         candidates += found.len();
         let started = Instant::now();
         let matches = index.matches(r, trained, &settings);
-        let persons: Vec<(u32, _, f64)> = matches.iter().map(|m| (m.0, m.1, m.2)).collect();
-        let placed = linker::place(&persons, &settings);
+        let placed = linker::place(&matches, &settings);
         placement.push(started.elapsed());
         std::hint::black_box(placed);
     }

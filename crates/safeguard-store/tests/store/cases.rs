@@ -536,18 +536,8 @@ fn record_of(
     local_id: &str,
 ) -> (safeguard_core::RecordId, PersonId) {
     store
-        .bare_read(|sql| {
-            sql.query(
-                "SELECT id, person_id FROM person_records WHERE agency_id = $1 AND local_id = $2",
-                &[agency.into(), local_id.into()],
-            )
-        })
+        .find_record(agency, "sys", local_id)
         .unwrap()
-        .first()
-        .map(|r| {
-            let id = |i| uuid::Uuid::parse_str(r.text(i).unwrap()).unwrap();
-            (safeguard_core::RecordId(id(0)), PersonId(id(1)))
-        })
         .unwrap_or_else(|| panic!("no record {agency}/{local_id}"))
 }
 

@@ -11,15 +11,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Auth, TestApp, entry, spawn_app};
 
-const ROLES: [Role; 7] = [
-    Role::Practitioner,
-    Role::TeamManager,
-    Role::SafeguardingLead,
-    Role::Lawyer,
-    Role::ReviewPanel,
-    Role::Auditor,
-    Role::Administrator,
-];
+const ROLES: [Role; 7] = Role::ALL;
 
 /// Per route, per scenario (own, other, none, glass): one letter per role in `ROLES` order,
 /// then the agency system: Y allowed, N refused.
