@@ -250,34 +250,29 @@ pub struct ClockRun {
 
 /// Runs every clock over a chronology (oldest first) as it stood on `as_of`: entries after
 /// `as_of` are not yet known. A stop matches only after its start; one run of a clock is open
-/// at a time, and an entry can stop one run and start the next.
+/// at a time, and an entry can stop one run and start the next. Each entry comes with its
+/// details as JSON ([`crate::rules::details_json`]), which a caller keeps rather than encodes
+/// on every run.
 pub fn evaluate_clocks(
     clocks: &[ClockDefinition],
-    chronology: &[(EntryId, &Entry)],
+    chronology: &[(EntryId, &Entry, &serde_json::Value)],
     as_of: NaiveDate,
     calendar: &Calendar,
 ) -> Result<Vec<ClockRun>, CalendarError> {
-    let known: Vec<(EntryId, &Entry, serde_json::Value)> = chronology
+    let known: Vec<&(EntryId, &Entry, &serde_json::Value)> = chronology
         .iter()
-        .filter(|(_, e)| e.occurred_at.date() <= as_of)
-        .map(|(id, e)| {
-            (
-                *id,
-                *e,
-                serde_json::to_value(&e.details).unwrap_or_default(),
-            )
-        })
+        .filter(|(_, e, _)| e.occurred_at.date() <= as_of)
         .collect();
     let mut runs = Vec::new();
     for clock in clocks {
         let mut open: Option<ClockRun> = None;
-        for (id, entry, details) in &known {
+        for &&(id, entry, details) in &known {
             let day = entry.occurred_at.date();
             if let Some(run) = open.as_mut()
                 && clock.stop.matches(entry, details)
-                && *id != run.started_by
+                && id != run.started_by
             {
-                run.stopped = Some((*id, day));
+                run.stopped = Some((id, day));
                 run.status = if day <= run.due {
                     ClockStatus::Met
                 } else {
@@ -288,7 +283,7 @@ pub fn evaluate_clocks(
             if open.is_none() && clock.start.matches(entry, details) {
                 open = Some(ClockRun {
                     clock: clock.id.clone(),
-                    started_by: *id,
+                    started_by: id,
                     started: day,
                     due: clock.limit.due(day, calendar)?,
                     stopped: None,
@@ -367,10 +362,13 @@ mod tests {
 
     fn run(entries: &[Entry], as_of: &str, clock: &str) -> Vec<ClockRun> {
         let clocks = parse_clocks(DEFAULT_CLOCKS).unwrap();
-        let chronology: Vec<(EntryId, &Entry)> = entries
+        let details: Vec<serde_json::Value> =
+            entries.iter().map(crate::rules::details_json).collect();
+        let chronology: Vec<(EntryId, &Entry, &serde_json::Value)> = entries
             .iter()
+            .zip(&details)
             .enumerate()
-            .map(|(i, e)| (EntryId(uuid::Uuid::from_u128(i as u128 + 1)), e))
+            .map(|(i, (e, d))| (EntryId(uuid::Uuid::from_u128(i as u128 + 1)), e, d))
             .collect();
         evaluate_clocks(
             &clocks,

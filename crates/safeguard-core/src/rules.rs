@@ -227,6 +227,9 @@ pub struct Rule {
     /// Whether a flag it raises is escalated to team managers.
     pub escalate: bool,
     template: Template,
+    /// The sentence with the parameters in place, made once: a long chronology raises many
+    /// flags on every re-evaluation.
+    rendered: String,
 }
 
 #[derive(Deserialize)]
@@ -442,6 +445,7 @@ pub fn parse_rules(text: &str) -> Result<Vec<Rule>, RulesError> {
                 });
             }
             let parameters = serde_json::to_value(&r.params).unwrap_or_default();
+            let rendered = render(&r.sentence, &parameters);
             Ok(Rule {
                 template: template(&r.id, &r.template, r.params)?,
                 id: r.id,
@@ -450,9 +454,23 @@ pub fn parse_rules(text: &str) -> Result<Vec<Rule>, RulesError> {
                 sentence: r.sentence,
                 parameters,
                 escalate: r.escalate,
+                rendered,
             })
         })
         .collect()
+}
+
+/// A rule's sentence with its parameters in place of their `{name}`s.
+fn render(sentence: &str, parameters: &serde_json::Value) -> String {
+    let mut sentence = sentence.to_owned();
+    for (k, v) in parameters.as_object().into_iter().flatten() {
+        let text = match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        sentence = sentence.replace(&format!("{{{k}}}"), &text);
+    }
+    sentence
 }
 
 impl Rule {
@@ -462,16 +480,7 @@ impl Rule {
         first_knowable: NaiveDate,
         extra: &[(&str, String)],
     ) -> Flag {
-        let mut sentence = self.sentence.clone();
-        if let Some(params) = self.parameters.as_object() {
-            for (k, v) in params {
-                let text = match v {
-                    serde_json::Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                };
-                sentence = sentence.replace(&format!("{{{k}}}"), &text);
-            }
-        }
+        let mut sentence = self.rendered.clone();
         for (k, v) in extra {
             sentence = sentence.replace(&format!("{{{k}}}"), v);
         }
@@ -505,7 +514,8 @@ pub fn evaluate(
     let mut clock_runs: Option<Vec<crate::clocks::ClockRun>> = None;
     let runs = |clock_runs: &mut Option<Vec<crate::clocks::ClockRun>>| -> Result<Vec<crate::clocks::ClockRun>, CalendarError> {
         if clock_runs.is_none() {
-            let chronology: Vec<(EntryId, &Entry)> = known.iter().map(|(i, _)| (i.id, &*i.entry)).collect();
+            let chronology: Vec<(EntryId, &Entry, &serde_json::Value)> =
+                known.iter().map(|(i, d)| (i.id, &*i.entry, *d)).collect();
             *clock_runs = Some(evaluate_clocks(clocks, &chronology, as_of, calendar)?);
         }
         Ok(clock_runs.clone().unwrap_or_default())
@@ -526,13 +536,15 @@ pub fn evaluate(
                 // within the window of the one before join it.
                 let mut flagged: Vec<&ChronologyItem> = Vec::new();
                 for (n, hit) in hits.iter().enumerate() {
-                    let window: Vec<&ChronologyItem> = hits[..=n]
-                        .iter()
-                        .filter(|h| hit.day() - h.day() <= Duration::days(*window_days))
-                        .copied()
-                        .collect();
-                    if flagged.is_empty() && window.len() >= *min_count {
-                        flagged = window;
+                    if flagged.is_empty() {
+                        let window: Vec<&ChronologyItem> = hits[..=n]
+                            .iter()
+                            .filter(|h| hit.day() - h.day() <= Duration::days(*window_days))
+                            .copied()
+                            .collect();
+                        if window.len() >= *min_count {
+                            flagged = window;
+                        }
                     } else if flagged
                         .last()
                         .is_some_and(|l| hit.day() - l.day() <= Duration::days(*window_days))
@@ -706,14 +718,15 @@ pub fn evaluate(
                 close(last_seen, as_of, &mut flags)?;
             }
             Template::ChangingExplanation { window_days } => {
-                let explained: Vec<(&ChronologyItem, &str)> = known
+                let explained: Vec<(&ChronologyItem, String)> = known
                     .iter()
-                    .filter_map(|(i, d)| d["explanation_given"].as_str().map(|e| (*i, e)))
+                    .filter_map(|(i, d)| {
+                        d["explanation_given"].as_str().map(|e| (*i, normalise(e)))
+                    })
                     .collect();
                 for (n, (item, explanation)) in explained.iter().enumerate() {
                     let earlier = explained[..n].iter().find(|(e, other)| {
-                        item.day() - e.day() <= Duration::days(*window_days)
-                            && normalise(other) != normalise(explanation)
+                        item.day() - e.day() <= Duration::days(*window_days) && other != explanation
                     });
                     if let Some((first, _)) = earlier {
                         flags.push(rule.flag(vec![first.id, item.id], item.known_on(), &[]));

@@ -75,6 +75,63 @@ fn flag_from(row: &Row) -> Result<StoredFlag, StoreError> {
     })
 }
 
+/// Entries decoded for the rules, with their participants' records in order. Entries never
+/// change once stored, so a decoded entry stays true in every process.
+#[derive(Clone)]
+pub(crate) struct DecodedEntry {
+    entry: std::sync::Arc<safeguard_core::Entry>,
+    details: std::sync::Arc<serde_json::Value>,
+    records: std::sync::Arc<[String]>,
+}
+
+/// Reads and decodes entries, with their participants' records.
+fn decode_entries(
+    sql: &mut dyn Sql,
+    ids: &[EntryId],
+) -> Result<Vec<(EntryId, DecodedEntry)>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    // One statement shape per query, padded with NULLs, so that prepared statements are reused.
+    const CHUNK: usize = 100;
+    let bodies = format!(
+        "SELECT id, body FROM entries WHERE id IN ({})",
+        crate::sql::placeholders(0, CHUNK)
+    );
+    let participants = format!(
+        "SELECT entry_id, record_id FROM entry_persons WHERE entry_id IN ({}) ORDER BY entry_id, position",
+        crate::sql::placeholders(0, CHUNK)
+    );
+    let mut decoded = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK) {
+        let mut values: Vec<crate::sql::Value> =
+            chunk.iter().map(|id| id.to_string().into()).collect();
+        values.resize(CHUNK, crate::sql::Value::Null);
+        let mut records: HashMap<EntryId, Vec<String>> = HashMap::with_capacity(chunk.len());
+        for row in sql.query(&participants, &values)? {
+            records
+                .entry(EntryId(parse_id(row.text(0)?)?))
+                .or_default()
+                .push(row.text(1)?.to_owned());
+        }
+        for row in sql.query(&bodies, &values)? {
+            let id = EntryId(parse_id(row.text(0)?)?);
+            let entry: safeguard_core::Entry =
+                serde_json::from_str(row.text(1)?).map_err(corrupt)?;
+            let details = std::sync::Arc::new(safeguard_core::rules::details_json(&entry));
+            decoded.push((
+                id,
+                DecodedEntry {
+                    entry: std::sync::Arc::new(entry),
+                    details,
+                    records: records.remove(&id).unwrap_or_default().into(),
+                },
+            ));
+        }
+    }
+    Ok(decoded)
+}
+
 /// Decoded entries kept in memory at most (about 3 KiB each, with their details as JSON).
 const MAX_DECODED: usize = 200_000;
 
@@ -123,97 +180,89 @@ impl Store {
             }
         }
         let date_of_birth = dates.into_iter().max_by_key(precision);
-        let chronology = {
-            // Participants by record, then the few distinct records' persons: one lookup per
-            // record rather than one per participant of every entry.
-            let rows = sql.query(
-                "SELECT e.id, ep2.record_id FROM entries e
-                 JOIN entry_persons ep2 ON ep2.entry_id = e.id
-                 WHERE e.id IN (SELECT ep.entry_id FROM entry_persons ep
-                                JOIN person_records r ON r.id = ep.record_id WHERE r.person_id = $1)
-                   AND NOT EXISTS (SELECT 1 FROM entries s WHERE s.supersedes = e.id)
-                 ORDER BY e.occurred_at, e.id, ep2.position",
+        // The entries the person's records take part in, less those superseded. Entries and
+        // their participants never change once stored, so each is decoded once per process and
+        // ordered here; only the participants' persons (which linkage moves) are read afresh.
+        let ids: std::collections::BTreeSet<EntryId> = sql
+            .query(
+                "SELECT ep.entry_id FROM entry_persons ep JOIN person_records r ON r.id = ep.record_id
+                 WHERE r.person_id = $1
+                   AND NOT EXISTS (SELECT 1 FROM entries s WHERE s.supersedes = ep.entry_id)",
                 &[person.to_string().into()],
-            )?;
-            let records: std::collections::BTreeSet<&str> =
-                rows.iter().map(|r| r.text(1)).collect::<Result<_, _>>()?;
-            let records: Vec<&str> = records.into_iter().collect();
-            let mut person_of: HashMap<String, PersonId> = HashMap::with_capacity(records.len());
-            for chunk in records.chunks(500) {
-                let ids: Vec<crate::sql::Value> = chunk.iter().map(|r| (*r).into()).collect();
-                for row in sql.query(
-                    &format!(
-                        "SELECT id, person_id FROM person_records WHERE id IN ({})",
-                        crate::sql::placeholders(0, ids.len())
-                    ),
-                    &ids,
-                )? {
-                    person_of.insert(row.text(0)?.to_owned(), PersonId(parse_id(row.text(1)?)?));
-                }
-            }
-            let mut order: Vec<(EntryId, Vec<PersonId>)> = Vec::new();
-            for row in &rows {
-                let id = EntryId(parse_id(row.text(0)?)?);
-                let person = *person_of.get(row.text(1)?).ok_or_else(|| {
-                    corrupt(format!(
-                        "record {} vanished",
-                        row.text(1).unwrap_or_default()
-                    ))
-                })?;
-                match order.last_mut() {
-                    Some((last, persons)) if *last == id => persons.push(person),
-                    _ => order.push((id, vec![person])),
-                }
-            }
-            let missing: Vec<EntryId> = {
-                let decoded = self.inner.decoded.lock().unwrap_or_else(|e| e.into_inner());
-                order
-                    .iter()
-                    .map(|(id, _)| *id)
-                    .filter(|id| !decoded.contains_key(id))
-                    .collect()
-            };
-            const CHUNK: usize = 100;
-            let query = format!(
-                "SELECT id, body FROM entries WHERE id IN ({})",
-                crate::sql::placeholders(0, CHUNK)
-            );
-            let mut fresh = Vec::with_capacity(missing.len());
-            for chunk in missing.chunks(CHUNK) {
-                let mut ids: Vec<crate::sql::Value> =
-                    chunk.iter().map(|id| id.to_string().into()).collect();
-                ids.resize(CHUNK, crate::sql::Value::Null);
-                for row in sql.query(&query, &ids)? {
-                    let entry: safeguard_core::Entry =
-                        serde_json::from_str(row.text(1)?).map_err(corrupt)?;
-                    let details = std::sync::Arc::new(safeguard_core::rules::details_json(&entry));
-                    fresh.push((
-                        EntryId(parse_id(row.text(0)?)?),
-                        (std::sync::Arc::new(entry), details),
-                    ));
-                }
-            }
+            )?
+            .iter()
+            .map(|row| parse_id(row.text(0)?).map(EntryId))
+            .collect::<Result<_, _>>()?;
+        let missing: Vec<EntryId> = {
+            let decoded = self.inner.decoded.lock().unwrap_or_else(|e| e.into_inner());
+            ids.iter()
+                .filter(|id| !decoded.contains_key(id))
+                .copied()
+                .collect()
+        };
+        let fresh = decode_entries(sql, &missing)?;
+        let entries: Vec<(EntryId, DecodedEntry)> = {
             let mut decoded = self.inner.decoded.lock().unwrap_or_else(|e| e.into_inner());
             if decoded.len() + fresh.len() > MAX_DECODED {
                 decoded.clear();
             }
             decoded.extend(fresh);
-            order
-                .into_iter()
-                .map(|(id, person_ids)| {
-                    let (entry, details) = decoded
-                        .get(&id)
-                        .cloned()
-                        .ok_or_else(|| corrupt(format!("entry {id} vanished")))?;
-                    Ok(ChronologyItem {
-                        id,
-                        entry,
-                        details,
-                        person_ids,
-                    })
+            ids.iter()
+                .map(|id| {
+                    decoded
+                        .get(id)
+                        .map(|d| (*id, d.clone()))
+                        .ok_or_else(|| corrupt(format!("entry {id} vanished")))
                 })
-                .collect::<Result<Vec<_>, StoreError>>()?
+                .collect::<Result<_, _>>()?
         };
+        // The persons of the few distinct records taking part: one lookup per record rather
+        // than one per participant of every entry.
+        let records: std::collections::BTreeSet<&str> = entries
+            .iter()
+            .flat_map(|(_, d)| d.records.iter().map(String::as_str))
+            .collect();
+        let records: Vec<&str> = records.into_iter().collect();
+        let mut person_of: HashMap<&str, PersonId> = HashMap::with_capacity(records.len());
+        for chunk in records.chunks(500) {
+            let values: Vec<crate::sql::Value> = chunk.iter().map(|r| (*r).into()).collect();
+            for row in sql.query(
+                &format!(
+                    "SELECT id, person_id FROM person_records WHERE id IN ({})",
+                    crate::sql::placeholders(0, values.len())
+                ),
+                &values,
+            )? {
+                let record = records
+                    .binary_search(&row.text(0)?)
+                    .map(|i| records[i])
+                    .map_err(|_| corrupt("a record not asked for"))?;
+                person_of.insert(record, PersonId(parse_id(row.text(1)?)?));
+            }
+        }
+        let mut chronology = entries
+            .iter()
+            .map(|(id, decoded)| {
+                let person_ids = decoded
+                    .records
+                    .iter()
+                    .map(|r| {
+                        person_of
+                            .get(r.as_str())
+                            .copied()
+                            .ok_or_else(|| corrupt(format!("record {r} vanished")))
+                    })
+                    .collect::<Result<_, _>>()?;
+                Ok(ChronologyItem {
+                    id: *id,
+                    entry: decoded.entry.clone(),
+                    details: decoded.details.clone(),
+                    person_ids,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        // The order the chronology query used to give: when it happened, then the entry's id.
+        chronology.sort_by_key(|item| (item.entry.occurred_at.sort_key(), item.id));
         Ok(Some(Child {
             person,
             date_of_birth,
@@ -276,39 +325,56 @@ impl Store {
             })?;
         let now = Utc::now().timestamp_micros();
         {
-            let open: std::collections::BTreeMap<String, StoredFlag> = sql
-                .query(
-                    &format!("SELECT {FLAG_COLUMNS}, flag_key FROM flags WHERE person_id = $1 AND resolved_at IS NULL"),
-                    &[person.to_string().into()],
-                )?
+            // Open flags as stored text, compared with the new flags written the same way: a
+            // long chronology's dozens of flags are compared, not parsed, on every append.
+            let rows = sql.query(
+                "SELECT flag_key, rule, severity, first_knowable, sentence, entries, parameters
+                 FROM flags WHERE person_id = $1 AND resolved_at IS NULL",
+                &[person.to_string().into()],
+            )?;
+            let open: HashMap<&str, &Row> = rows
                 .iter()
-                .map(|r| Ok((r.text(8)?.to_owned(), flag_from(r)?)))
+                .map(|r| Ok((r.text(0)?, r)))
                 .collect::<Result<_, StoreError>>()?;
+            let mut parameters_text: HashMap<&str, String> = HashMap::new();
             let mut changes = FlagChanges::default();
             let mut seen = std::collections::BTreeSet::new();
-            for flag in flags {
+            for flag in &flags {
                 let key = flag.key();
                 if !seen.insert(key.clone()) {
                     continue;
                 }
-                let values = [
-                    person.to_string().into(),
-                    key.as_str().into(),
-                    flag.rule.as_str().into(),
-                    severity_text(flag.severity).into(),
-                    flag.first_knowable.to_string().into(),
-                    flag.sentence.as_str().into(),
+                let text = [
+                    flag.rule.clone(),
+                    severity_text(flag.severity).to_owned(),
+                    flag.first_knowable.to_string(),
+                    flag.sentence.clone(),
                     flag.entries
                         .iter()
                         .map(|e| e.to_string())
                         .collect::<Vec<_>>()
-                        .join(",")
-                        .into(),
-                    flag.parameters.to_string().into(),
-                    now.into(),
+                        .join(","),
+                    parameters_text
+                        .entry(flag.rule.as_str())
+                        .or_insert_with(|| flag.parameters.to_string())
+                        .clone(),
                 ];
-                match open.get(&key) {
-                    Some(stored) if stored.flag == flag => {}
+                let stored = open.get(key.as_str());
+                let mut unchanged = stored.is_some();
+                if let Some(row) = stored {
+                    for (i, t) in text.iter().enumerate() {
+                        unchanged &= row.text(i + 1)? == t;
+                    }
+                }
+                if unchanged {
+                    continue;
+                }
+                let flag = flag.clone();
+                let mut values: Vec<crate::sql::Value> =
+                    vec![person.to_string().into(), key.as_str().into()];
+                values.extend(text.into_iter().map(crate::sql::Value::from));
+                values.push(now.into());
+                match stored {
                     Some(_) => {
                         sql.execute(
                             "UPDATE flags SET rule = $3, severity = $4, first_knowable = $5, sentence = $6,
@@ -334,12 +400,18 @@ impl Store {
                     }
                 }
             }
-            for key in open.keys().filter(|k| !seen.contains(*k)) {
+            let mut resolved: Vec<&str> = open
+                .keys()
+                .filter(|k| !seen.contains(**k))
+                .copied()
+                .collect();
+            resolved.sort_unstable();
+            for key in resolved {
                 sql.execute(
                     "UPDATE flags SET resolved_at = $3 WHERE person_id = $1 AND flag_key = $2",
-                    &[person.to_string().into(), key.as_str().into(), now.into()],
+                    &[person.to_string().into(), key.into(), now.into()],
                 )?;
-                changes.resolved.push(key.clone());
+                changes.resolved.push(key.to_owned());
             }
             // Escalations: the team managers of the agencies holding the child hear of flags
             // whose rule escalates.

@@ -168,9 +168,6 @@ impl Actor {
     }
 }
 
-/// An entry decoded for the rules, and its details as JSON.
-type DecodedEntry = (Arc<Entry>, Arc<serde_json::Value>);
-
 enum Engine {
     Sqlite(SqliteEngine),
     Postgres(PostgresEngine),
@@ -182,7 +179,7 @@ struct Inner {
     agencies: RwLock<HashSet<AgencyId>>,
     /// Decoded entries by id, with their details as rule matchers read them. Entries never
     /// change once stored, so a decoded entry stays true in every process; bounded by clearing.
-    decoded: std::sync::Mutex<std::collections::HashMap<EntryId, DecodedEntry>>,
+    decoded: std::sync::Mutex<std::collections::HashMap<EntryId, flags::DecodedEntry>>,
     /// The linkage model in use (see [`linkage`]).
     model: std::sync::Mutex<Option<linkage::CachedModel>>,
     /// Records prepared for matching (see [`linkage`]).

@@ -1023,12 +1023,17 @@ mod clock_tests {
     #[test]
     fn on_the_demo_case_the_conference_and_the_legal_planning_meeting_come_late() {
         let entries = case_entries();
-        let mut chronology: Vec<(EntryId, &safeguard_core::Entry)> = entries
+        let details: Vec<serde_json::Value> = entries
             .iter()
-            .enumerate()
-            .map(|(i, e)| (EntryId(uuid::Uuid::from_u128(i as u128 + 1)), e))
+            .map(safeguard_core::rules::details_json)
             .collect();
-        chronology.sort_by_key(|(_, e)| e.occurred_at.start());
+        let mut chronology: Vec<(EntryId, &safeguard_core::Entry, &serde_json::Value)> = entries
+            .iter()
+            .zip(&details)
+            .enumerate()
+            .map(|(i, (e, d))| (EntryId(uuid::Uuid::from_u128(i as u128 + 1)), e, d))
+            .collect();
+        chronology.sort_by_key(|(_, e, _)| e.occurred_at.start());
         let runs = evaluate_clocks(
             &parse_clocks(DEFAULT_CLOCKS).unwrap(),
             &chronology,
