@@ -32,6 +32,9 @@ pub struct Config {
     pub involvement_days: i64,
     /// Mark cookies `Secure` (served over TLS, directly or behind a proxy).
     pub secure_cookies: bool,
+    /// Certificate authorities (a PEM file) trusted for agencies' `https://` webhooks besides
+    /// the system's: an agency network's own authority.
+    pub webhook_ca: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -39,6 +42,7 @@ impl Default for Config {
         Self {
             involvement_days: 180,
             secure_cookies: false,
+            webhook_ca: None,
         }
     }
 }
@@ -137,7 +141,9 @@ async fn log_request(request: Request, next: Next) -> Response {
 
 /// Serves the application on `listener` until Ctrl-C, delivering webhooks meanwhile.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-    webhooks::spawn_worker(state.store.clone());
+    let client = webhooks::WebhookClient::new(state.config.webhook_ca.as_deref())
+        .map_err(std::io::Error::other)?;
+    webhooks::spawn_worker(state.store.clone(), client);
     axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),

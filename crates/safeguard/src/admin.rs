@@ -52,7 +52,7 @@ pub enum AgencyCommand {
         /// The agency.
         #[arg(long)]
         id: AgencyId,
-        /// Where to post (`http://...`).
+        /// Where to post (`https://...`, or `http://...` inside a trusted network).
         #[arg(long)]
         url: String,
     },

@@ -35,6 +35,10 @@ struct ServeArgs {
     /// Mark cookies Secure: set when served over TLS (directly or behind a proxy).
     #[arg(long, env = "SAFEGUARD_SECURE_COOKIES")]
     secure_cookies: bool,
+    /// Certificate authorities (a PEM file) to trust for agencies' https:// webhooks, besides
+    /// the system's.
+    #[arg(long, env = "SAFEGUARD_WEBHOOK_CA")]
+    webhook_ca: Option<std::path::PathBuf>,
 }
 
 impl ServeArgs {
@@ -42,6 +46,7 @@ impl ServeArgs {
         safeguard_web::Config {
             involvement_days: self.involvement_days,
             secure_cookies: self.secure_cookies,
+            webhook_ca: self.webhook_ca.clone(),
         }
     }
 }
