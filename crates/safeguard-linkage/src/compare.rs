@@ -354,7 +354,7 @@ impl Field {
                 "same postcode district",
                 "different",
             ],
-            Field::NhsNumber => &["same", "different"],
+            Field::NhsNumber => &["same", "different", "different, one not a valid NHS number"],
         }
     }
 }
@@ -388,7 +388,15 @@ pub fn compare(a: &Prepared, b: &Prepared, nicknames: &Nicknames) -> Levels {
         _ => None,
     };
     let nhs = match (&a.nhs_number, &b.nhs_number) {
-        (Some(x), Some(y)) => Some(u8::from(x != y)),
+        (Some(x), Some(y)) if x == y => Some(0),
+        (Some(x), Some(y))
+            if crate::record::is_valid_nhs_number(x) && crate::record::is_valid_nhs_number(y) =>
+        {
+            Some(1)
+        }
+        // Not a different person's number but a mistyped one: Modulus 11 catches any one digit
+        // wrong and any two adjacent digits swapped.
+        (Some(_), Some(_)) => Some(2),
         _ => None,
     };
     [
@@ -614,5 +622,12 @@ mod tests {
             "a nickname, the same family name"
         );
         assert_eq!(levels[5], Some(1), "different NHS numbers");
+        b.nhs_number = Some("9992345657".into());
+        let levels = compare(&Prepared::new(&a), &Prepared::new(&b), n);
+        assert_eq!(
+            levels[5],
+            Some(2),
+            "9992345675 with two digits swapped is no valid NHS number: a typo, not another person's"
+        );
     }
 }

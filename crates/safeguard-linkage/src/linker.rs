@@ -362,12 +362,16 @@ fn parallel<T: Sync, R: Send>(items: &[T], work: impl Fn(&[T]) -> Vec<R> + Sync)
 }
 
 /// Pairs of records known to be different people of one household: the same family name and
-/// postcode, and different NHS numbers. At most `limit`.
+/// postcode, and different valid NHS numbers. At most `limit`.
 fn household_pairs(records: &[Prepared], limit: usize) -> Vec<(u32, u32)> {
     let mut keys: Vec<(u64, u32)> = records
         .iter()
         .enumerate()
-        .filter(|(_, r)| r.nhs_number.is_some())
+        .filter(|(_, r)| {
+            r.nhs_number
+                .as_deref()
+                .is_some_and(crate::record::is_valid_nhs_number)
+        })
         .filter_map(|(i, r)| {
             let mut h = std::hash::DefaultHasher::new();
             std::hash::Hash::hash(&(&r.family.as_ref()?.text, r.postcode.as_deref()?), &mut h);

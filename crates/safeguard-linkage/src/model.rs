@@ -121,6 +121,16 @@ fn probability(against_unrelated: f64, against_household: Option<f64>) -> f64 {
 }
 
 impl Model {
+    /// Whether the model has this release's comparisons and levels: a model stored by an
+    /// earlier release may not, and must be trained again rather than read out of bounds.
+    pub fn fits_the_comparisons(&self) -> bool {
+        self.comparisons.len() == Field::ALL.len()
+            && self.comparisons.iter().zip(Field::ALL).all(|(c, field)| {
+                let n = field.levels().len();
+                c.field == field && c.m.len() == n && c.h.len() == n && c.u.len() == n
+            })
+    }
+
     /// A starting model. u comes from random pairs. h, for personal fields, comes from pairs of
     /// records known to be of different people in one household (same family name and
     /// postcode, different NHS numbers), smoothed towards u; with none, it is u. m starts from
@@ -358,6 +368,22 @@ impl Model {
 mod tests {
     use super::*;
     use crate::rng::Rng;
+
+    #[test]
+    fn a_model_with_other_levels_does_not_fit_the_comparisons() {
+        let generic = &crate::linker::Trained::generic().model;
+        assert!(generic.fits_the_comparisons());
+        // As stored before NHS numbers had a level for a mistyped one.
+        let mut older = generic.clone();
+        let nhs = older.comparisons.last_mut().expect("six comparisons");
+        for levels in [&mut nhs.m, &mut nhs.h, &mut nhs.u] {
+            levels.pop();
+        }
+        assert!(!older.fits_the_comparisons());
+        let mut reordered = generic.clone();
+        reordered.comparisons.swap(0, 1);
+        assert!(!reordered.fits_the_comparisons());
+    }
 
     /// A known model to generate pairs from.
     fn truth() -> Model {

@@ -89,6 +89,26 @@ pub struct Prepared {
     pub nhs_number: Option<String>,
 }
 
+/// The Modulus 11 check digit of an NHS number's first nine digits (NHS Data Dictionary), or
+/// `None` when the remainder leaves 10, which no valid number has.
+pub fn nhs_check_digit(first_nine: &[u32; 9]) -> Option<u32> {
+    let sum: u32 = first_nine
+        .iter()
+        .zip((2..=10).rev())
+        .map(|(d, weight)| d * weight)
+        .sum();
+    let check = (11 - sum % 11) % 11;
+    (check < 10).then_some(check)
+}
+
+/// Whether ten digits are a valid NHS number: a typo in one digit, or two swapped, fails.
+pub fn is_valid_nhs_number(digits: &str) -> bool {
+    let d: Vec<u32> = digits.chars().filter_map(|c| c.to_digit(10)).collect();
+    d.len() == 10
+        && digits.len() == 10
+        && nhs_check_digit(&std::array::from_fn(|i| d[i])) == Some(d[9])
+}
+
 impl Prepared {
     /// Prepares a record.
     pub fn new(r: &Record) -> Self {
@@ -138,6 +158,18 @@ impl Prepared {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nhs_numbers_are_checked_by_modulus_11() {
+        assert!(is_valid_nhs_number("9434765919"));
+        assert!(is_valid_nhs_number("9992345675"));
+        assert!(!is_valid_nhs_number("9434765918"), "one digit mistyped");
+        assert!(!is_valid_nhs_number("9434765991"), "two digits swapped");
+        assert!(!is_valid_nhs_number("943476591"), "nine digits");
+        assert!(!is_valid_nhs_number("94347659x9"));
+        // 1000000010: the first nine digits leave a remainder of 10, so no check digit works.
+        assert_eq!(nhs_check_digit(&[1, 0, 0, 0, 0, 0, 0, 0, 1]), None);
+    }
 
     #[test]
     fn preparing_normalises_every_field() {

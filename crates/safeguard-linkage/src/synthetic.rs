@@ -436,17 +436,8 @@ fn birth(rng: &mut Rng, from: i32, to: i32) -> (i32, u32, u32) {
 /// A 10-digit number in the 999 range (never issued), with a valid Modulus 11 check digit.
 fn nhs_number(rng: &mut Rng) -> String {
     loop {
-        let body: Vec<u32> = [9, 9, 9]
-            .into_iter()
-            .chain((0..6).map(|_| rng.below(10) as u32))
-            .collect();
-        let sum: u32 = body
-            .iter()
-            .enumerate()
-            .map(|(i, d)| d * (10 - i as u32))
-            .sum();
-        let check = (11 - sum % 11) % 11;
-        if check < 10 {
+        let body: [u32; 9] = std::array::from_fn(|i| if i < 3 { 9 } else { rng.below(10) as u32 });
+        if let Some(check) = crate::record::nhs_check_digit(&body) {
             return body
                 .iter()
                 .chain(std::iter::once(&check))

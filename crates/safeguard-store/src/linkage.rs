@@ -144,8 +144,8 @@ impl Store {
         if let Some(c) = cache.as_ref().filter(|c| c.id == latest) {
             return Ok(c.trained.clone());
         }
-        let trained = if latest == 0 {
-            Arc::new(Trained::generic().clone())
+        let stored: Option<Trained> = if latest == 0 {
+            None
         } else {
             let row = sql
                 .query_opt(
@@ -153,11 +153,18 @@ impl Store {
                     &[latest.into()],
                 )?
                 .ok_or_else(|| StoreError::Corrupt("the linkage model vanished".into()))?;
-            Arc::new(
+            Some(
                 serde_json::from_str(row.text(0)?)
                     .map_err(|e| StoreError::Corrupt(format!("linkage model {latest}: {e}")))?,
             )
         };
+        // A model an earlier release trained with other comparisons gives way to the generic
+        // one until `safeguard link` trains again.
+        let trained = Arc::new(
+            stored
+                .filter(|t| t.model.fits_the_comparisons())
+                .unwrap_or_else(|| Trained::generic().clone()),
+        );
         *cache = Some(CachedModel {
             id: latest,
             trained: trained.clone(),
