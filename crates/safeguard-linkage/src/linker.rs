@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use crate::blocking::{BlockingRule, candidate_pairs};
 use crate::cluster::{Conflict, Link, cluster};
-use crate::compare::{Levels, NameLevel, compare};
+use crate::compare::{Field, Levels, NameLevel, compare};
 use crate::model::{Frequencies, Model};
 use crate::names::{BuildFx, Nicknames};
 use crate::record::Prepared;
@@ -162,7 +162,7 @@ impl Trained {
             ..settings.clone()
         };
         let (training_pairs, _) = block(&records, &training, None);
-        let mut trained = train(&records, &training_pairs, &pairs, &settings, &quiet);
+        let mut trained = train(&records, None, &training_pairs, &pairs, &settings, &quiet);
         trained.frequencies = TermFrequencies::default();
         trained
     }
@@ -420,6 +420,7 @@ fn patterns(records: &[Prepared], pairs: &[(u32, u32)]) -> Vec<(Levels, u64)> {
 /// the tight training rules; then the priors again over all candidate pairs.
 pub fn train(
     records: &[Prepared],
+    sources: Option<&[u8]>,
     training_pairs: &[(u32, u32)],
     pairs: &[(u32, u32)],
     settings: &Settings,
@@ -455,14 +456,101 @@ pub fn train(
     let mut model = Model::initial(&random_levels, &household, settings.household_class);
 
     progress(Stage::Fitting, 0, pairs.len() as u64);
-    let mut iterations = model.fit(&patterns(records, training_pairs), 500, 1e-6);
-    iterations += model.fit_priors(&patterns(records, pairs), 500, 1e-7);
+    let iterations = model.fit(&patterns(records, training_pairs), 500, 1e-6);
+    model.priors = priors_among_all_pairs(records, sources, &model);
     progress(Stage::Fitting, pairs.len() as u64, pairs.len() as u64);
     Trained {
         model,
         frequencies: TermFrequencies::count(records),
         iterations,
         candidate_pairs: pairs.len(),
+    }
+}
+
+/// The class priors among all pairs of records (across sources, when linking two), not only
+/// the candidates. Blocking picks candidates for agreeing on the very fields the weights then
+/// count, so priors fitted on candidates count that agreement twice, and at a million records
+/// namesakes born days apart came out likelier one person than not.
+///
+/// One person's pairs are counted by those agreeing exactly on given name, family name and
+/// full date of birth, divided by how often one person's pairs agree so (the m of each
+/// exact level, times the chance that both records hold all three). A household's pairs
+/// likewise by family name and postcode, less the same person's.
+pub fn priors_among_all_pairs(
+    records: &[Prepared],
+    sources: Option<&[u8]>,
+    model: &Model,
+) -> crate::model::Priors {
+    use std::hash::BuildHasher;
+    let pairs = |n: f64| n * (n - 1.0) / 2.0;
+    // Pairs among records sharing a key (across sources only, when there are sources), and
+    // the share of records with a key.
+    let sharing = |key: &dyn Fn(&Prepared) -> Option<u64>| -> (f64, f64) {
+        let mut all: HashMap<u64, f64, BuildFx> = HashMap::default();
+        let mut within_source: HashMap<(u64, u8), f64, BuildFx> = HashMap::default();
+        for (i, r) in records.iter().enumerate() {
+            if let Some(k) = key(r) {
+                *all.entry(k).or_default() += 1.0;
+                if let Some(s) = sources {
+                    *within_source.entry((k, s[i])).or_default() += 1.0;
+                }
+            }
+        }
+        let keyed: f64 = all.values().sum();
+        let shared = all.values().map(|&n| pairs(n)).sum::<f64>()
+            - within_source.values().map(|&n| pairs(n)).sum::<f64>();
+        (shared, keyed / records.len().max(1) as f64)
+    };
+    let all_pairs = pairs(records.len() as f64)
+        - sources.map_or(0.0, |s| {
+            let mut per_source: HashMap<u8, f64, BuildFx> = HashMap::default();
+            for &source in s {
+                *per_source.entry(source).or_default() += 1.0;
+            }
+            per_source.values().map(|&n| pairs(n)).sum()
+        });
+    let m = |field: Field, levels: &[usize]| -> f64 {
+        let c = &model.comparisons[Field::ALL
+            .iter()
+            .position(|f| *f == field)
+            .expect("a field")];
+        levels.iter().map(|&l| c.m[l]).sum()
+    };
+    let (exact, q) = sharing(&|r| {
+        let (given, family, born) = (r.given.as_ref()?, r.family.as_ref()?, r.birth_date?);
+        let (month, day) = (born.month?, born.day?);
+        Some(BuildFx::default().hash_one((&given.text, &family.text, born.year, month, day)))
+    });
+    let agree_exactly =
+        m(Field::GivenName, &[0]) * m(Field::FamilyName, &[0]) * m(Field::BirthDate, &[0]) * q * q;
+    // With nothing to count, about one other record of each person.
+    let same_person = if exact > 0.0 && agree_exactly > 0.0 {
+        exact / agree_exactly
+    } else {
+        records.len() as f64 / 2.0
+    };
+    let same_household = if model.household_class {
+        let (housed, q) = sharing(&|r| {
+            let (family, postcode) = (r.family.as_ref()?, r.postcode.as_deref()?);
+            Some(BuildFx::default().hash_one((&family.text, postcode)))
+        });
+        // The same postcode: a home at "same address" or "same postcode".
+        let agree = m(Field::FamilyName, &[0]) * m(Field::Home, &[0, 1]) * q * q;
+        if agree > 0.0 {
+            (housed / agree - same_person).max(0.0)
+        } else {
+            0.0
+        }
+    } else {
+        0.0
+    };
+    let all_pairs = all_pairs.max(1.0);
+    let same_person = (same_person / all_pairs).min(0.5);
+    let same_household = (same_household / all_pairs).min(0.5);
+    crate::model::Priors {
+        same_person,
+        same_household,
+        unrelated: 1.0 - same_person - same_household,
     }
 }
 
@@ -613,7 +701,14 @@ pub fn link(
     };
     let (training_pairs, _) = block(records, &training, sources);
     progress(Stage::Blocking, records.len() as u64, records.len() as u64);
-    let trained = train(records, &training_pairs, &pairs, settings, progress);
+    let trained = train(
+        records,
+        sources,
+        &training_pairs,
+        &pairs,
+        settings,
+        progress,
+    );
     let scored = score(records, &pairs, &trained, progress);
     progress(Stage::Clustering, 0, 1);
     let persons =
@@ -711,6 +806,35 @@ mod tests {
 
     fn prepared(records: &[crate::record::Record]) -> Vec<Prepared> {
         records.iter().map(Prepared::new).collect()
+    }
+
+    #[test]
+    fn priors_are_estimated_among_all_pairs_close_to_the_truth() {
+        let data = generate(6_000, 11);
+        let records = prepared(&data.records);
+        let batch = link(&records, None, &Settings::default(), &quiet);
+        let mut per_person: HashMap<u32, f64, BuildFx> = HashMap::default();
+        for p in &data.person {
+            *per_person.entry(*p).or_default() += 1.0;
+        }
+        let n = records.len() as f64;
+        let all_pairs = n * (n - 1.0) / 2.0;
+        let true_share = per_person
+            .values()
+            .map(|k| k * (k - 1.0) / 2.0)
+            .sum::<f64>()
+            / all_pairs;
+        let estimated = batch.trained.model.priors.same_person;
+        assert!(
+            (0.5..2.0).contains(&(estimated / true_share)),
+            "estimated {estimated:e}, truly {true_share:e}"
+        );
+
+        // Linking two sources counts only pairs across them.
+        let sources: Vec<u8> = (0..records.len()).map(|i| (i % 2) as u8).collect();
+        let across = priors_among_all_pairs(&records, Some(&sources), &batch.trained.model);
+        let within = priors_among_all_pairs(&records, None, &batch.trained.model);
+        assert!(across.same_person > 0.0 && across.same_person != within.same_person);
     }
 
     #[test]

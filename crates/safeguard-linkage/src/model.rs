@@ -11,8 +11,10 @@
 //! fields are taken as independent, which is far closer to true than across classes.
 //!
 //! u (unrelated) comes from random pairs, with term-frequency adjustment for exact names;
-//! h from pairs known to be different people of one household; m and the class priors are
-//! fitted by EM on the candidate pairs.
+//! h from pairs known to be different people of one household; m is fitted by EM on the
+//! candidate pairs of tight blocking rules. The class priors are among all pairs of records,
+//! counted from exact agreement (see [`crate::linker::priors_among_all_pairs`]), not fitted on
+//! candidates: blocking chose those for agreeing on the very fields the weights count.
 
 use crate::compare::{Field, Levels};
 
@@ -29,7 +31,7 @@ pub struct Comparison {
     pub u: Vec<f64>,
 }
 
-/// The share of candidate pairs in each class.
+/// The share of all pairs of records in each class.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Priors {
     /// Same person.
@@ -91,6 +93,14 @@ const FLOOR: f64 = 1e-6;
 
 fn clamp(p: f64) -> f64 {
     p.clamp(FLOOR, 1.0 - FLOOR)
+}
+
+/// Priors are among all pairs of records, so tiny (of a million records' pairs, about one in a
+/// million is one person's), far below the floor that keeps a level's probability off zero.
+const PRIOR_FLOOR: f64 = 1e-15;
+
+fn clamp_prior(p: f64) -> f64 {
+    p.clamp(PRIOR_FLOOR, 1.0 - PRIOR_FLOOR)
 }
 
 /// h for a household field, from its m. A family name is shared in a household as often as
@@ -183,8 +193,10 @@ impl Model {
     /// Explains a pair's levels.
     pub fn explain(&self, levels: &Levels, frequencies: &Frequencies) -> Explanation {
         let p = &self.priors;
-        let prior_against_unrelated = (clamp(p.same_person) / clamp(p.unrelated)).log2();
-        let prior_against_household = (clamp(p.same_person) / clamp(p.same_household)).log2();
+        let prior_against_unrelated =
+            (clamp_prior(p.same_person) / clamp_prior(p.unrelated)).log2();
+        let prior_against_household =
+            (clamp_prior(p.same_person) / clamp_prior(p.same_household)).log2();
         let contributions: Vec<Contribution> = self
             .comparisons
             .iter()
@@ -235,8 +247,9 @@ impl Model {
     /// P(same person) for a pair, without building an explanation.
     pub fn probability(&self, levels: &Levels, frequencies: &Frequencies) -> f64 {
         let p = &self.priors;
-        let mut against_unrelated = (clamp(p.same_person) / clamp(p.unrelated)).log2();
-        let mut against_household = (clamp(p.same_person) / clamp(p.same_household)).log2();
+        let mut against_unrelated = (clamp_prior(p.same_person) / clamp_prior(p.unrelated)).log2();
+        let mut against_household =
+            (clamp_prior(p.same_person) / clamp_prior(p.same_household)).log2();
         for ((c, level), frequency) in self.comparisons.iter().zip(levels).zip(frequencies) {
             if let Some(l) = level.map(usize::from) {
                 let u = match frequency {
@@ -267,27 +280,16 @@ impl Model {
         (lm, lh, lu)
     }
 
-    /// Fits m and the priors by expectation–maximisation over candidate pairs, given as
-    /// distinct comparison vectors with their counts; u stays as estimated from random pairs.
-    /// Returns the iterations taken.
+    /// Fits m by expectation–maximisation over candidate pairs, given as distinct comparison
+    /// vectors with their counts; u stays as estimated from random pairs. The priors fitted
+    /// with it are the candidates' and serve only the fit. Returns the iterations taken.
     pub fn fit(
         &mut self,
         patterns: &[(Levels, u64)],
         max_iterations: usize,
         tolerance: f64,
     ) -> usize {
-        self.expectation_maximisation(patterns, max_iterations, tolerance, false)
-    }
-
-    /// Re-estimates only the class priors, for a different population of pairs (the model is
-    /// fitted on pairs from tight blocking rules, then scores pairs from loose ones too).
-    pub fn fit_priors(
-        &mut self,
-        patterns: &[(Levels, u64)],
-        max_iterations: usize,
-        tolerance: f64,
-    ) -> usize {
-        self.expectation_maximisation(patterns, max_iterations, tolerance, true)
+        self.expectation_maximisation(patterns, max_iterations, tolerance)
     }
 
     fn expectation_maximisation(
@@ -295,7 +297,6 @@ impl Model {
         patterns: &[(Levels, u64)],
         max_iterations: usize,
         tolerance: f64,
-        priors_only: bool,
     ) -> usize {
         for iteration in 1..=max_iterations {
             let mut m_counts: Vec<Vec<f64>> = self
@@ -322,12 +323,7 @@ impl Model {
                 }
             }
             let mut moved: f64 = 0.0;
-            for (k, c) in self
-                .comparisons
-                .iter_mut()
-                .enumerate()
-                .filter(|_| !priors_only)
-            {
+            for (k, c) in self.comparisons.iter_mut().enumerate() {
                 let m_new = m_counts[k].clone();
                 if m_new.iter().sum::<f64>() > 0.0 {
                     let m_new = normalised(m_new);

@@ -1096,7 +1096,7 @@ impl Store {
             progress(Stage::Blocking, records.len() as u64, records.len() as u64);
             let trained_here = records.len() >= MIN_TRAINING_RECORDS;
             let trained = if trained_here {
-                let t = linker::train(&records, &training_pairs, &pairs, &settings, progress);
+                let t = linker::train(&records, None, &training_pairs, &pairs, &settings, progress);
                 let json =
                     serde_json::to_string(&t).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 sql.execute(
