@@ -16,7 +16,9 @@ pub enum BlockingRule {
     /// First letter of the family name and full date of birth (catches a surname typo).
     FamilyInitialAndBirthDate,
     /// How the family name sounds and the year of birth (catches a misspelt name and a
-    /// mistyped day or month together).
+    /// mistyped day or month together). Not among the defaults: at a million records its
+    /// blocks made nine in ten candidate pairs and found no more matches than the rule with
+    /// the given name's first letter added.
     PhoneticFamilyNameAndBirthYear,
     /// Given name, family name and sex (catches a wrong date of birth and a move).
     NamesAndSex,
@@ -26,6 +28,10 @@ pub enum BlockingRule {
     /// of birth ("Danny Marsh", known to police) meets the others of its home ("Daniel
     /// Marsh", born 1975). The household class keeps the household's people apart.
     FamilyNameAndPostcode,
+    /// How the family name sounds, the given name's first letter and the year of birth: a
+    /// misspelt family name and a mistyped day or month together, in blocks a tenth the size
+    /// of the family name's sound and the year alone.
+    PhoneticFamilyNameInitialAndBirthYear,
 }
 
 impl BlockingRule {
@@ -35,7 +41,7 @@ impl BlockingRule {
         BlockingRule::GivenNameAndPostcode,
         BlockingRule::BirthDateAndPostcode,
         BlockingRule::FamilyInitialAndBirthDate,
-        BlockingRule::PhoneticFamilyNameAndBirthYear,
+        BlockingRule::PhoneticFamilyNameInitialAndBirthYear,
         BlockingRule::NhsNumber,
         BlockingRule::FamilyNameAndPostcode,
     ];
@@ -74,6 +80,15 @@ impl BlockingRule {
                 let code = r.family.as_ref()?.primary.as_str();
                 (!code.is_empty()).then_some(())?;
                 key.add(code).add(&r.birth_date?.year.to_string())
+            }
+            BlockingRule::PhoneticFamilyNameInitialAndBirthYear => {
+                let code = r.family.as_ref()?.primary.as_str();
+                (!code.is_empty()).then_some(())?;
+                let given = name(&r.given)?;
+                let initial = &given[..given.chars().next()?.len_utf8()];
+                key.add(code)
+                    .add(initial)
+                    .add(&r.birth_date?.year.to_string())
             }
             BlockingRule::NamesAndSex => key
                 .add(name(&r.given)?)
@@ -217,8 +232,17 @@ mod tests {
             record("c", "Daniel", "Marsh", Some((1975, 8, 21)), "NB2 9LS"),
             record("d", "Danny", "Marsh", None, "NB2 9LS"),
             record("e", "Chloe", "Reeve", Some((2003, 4, 2)), "NB4 7QX"),
+            // Misspelt family name, mistyped day, and moved: only the sound of the family
+            // name, the given name's initial and the year of birth are left to meet by.
+            record("f", "Josh", "Reaves", Some((2006, 6, 16)), "ZZ1 1ZZ"),
+            record("g", "Kyle", "Reaves", Some((2006, 6, 16)), "ZZ1 1ZZ"),
         ];
         let (pairs, skipped) = candidate_pairs(&records, &BlockingRule::DEFAULT, 100);
+        assert!(pairs.contains(&(1, 5)), "Joshua Reeves and Josh Reaves");
+        assert!(
+            !pairs.contains(&(1, 6)),
+            "Kyle Reaves: another initial, another block"
+        );
         assert!(
             pairs.contains(&(0, 1)),
             "same date of birth and postcode despite the surname"

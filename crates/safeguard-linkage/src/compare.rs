@@ -129,8 +129,20 @@ impl BirthDateLevel {
     ];
 }
 
-fn digits(d: &BirthDate) -> Option<String> {
-    Some(format!("{:04}{:02}{:02}", d.year, d.month?, d.day?))
+/// A full date's eight digits (YYYYMMDD), compared digit by digit without allocating.
+fn digits(d: &BirthDate) -> Option<[u8; 8]> {
+    let (y, m, day) = (d.year.clamp(0, 9999) as u32, d.month?, d.day?);
+    let digit = |n: u32, place: u32| (n / place % 10) as u8;
+    Some([
+        digit(y, 1000),
+        digit(y, 100),
+        digit(y, 10),
+        digit(y, 1),
+        digit(m, 10),
+        digit(m, 1),
+        digit(day, 10),
+        digit(day, 1),
+    ])
 }
 
 /// Compares two dates of birth.
@@ -145,7 +157,7 @@ pub fn compare_birth_dates(a: Option<BirthDate>, b: Option<BirthDate>) -> BirthD
         if a.year == b.year && a.month == b.day && a.day == b.month {
             return BirthDateLevel::DayMonthSwapped;
         }
-        if da.chars().zip(db.chars()).filter(|(x, y)| x != y).count() == 1 {
+        if da.iter().zip(&db).filter(|(x, y)| x != y).count() == 1 {
             return BirthDateLevel::OneDigitOff;
         }
     } else if a.year == b.year

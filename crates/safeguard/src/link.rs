@@ -438,7 +438,13 @@ pub fn run(args: &LinkArgs) -> anyhow::Result<()> {
         ..Settings::default()
     };
     let bar = bar();
+    // When each stage began, to say where the time went.
+    let stages = std::sync::Mutex::new(vec![(Stage::Preparing, Instant::now())]);
     let progress = |stage: Stage, done: u64, total: u64| {
+        let mut stages = stages.lock().unwrap_or_else(|e| e.into_inner());
+        if stages.last().is_some_and(|(last, _)| *last != stage) {
+            stages.push((stage, Instant::now()));
+        }
         bar.set_message(format!("{stage:?}").to_lowercase());
         bar.set_length(total.max(1));
         bar.set_position(done);
@@ -447,6 +453,19 @@ pub fn run(args: &LinkArgs) -> anyhow::Result<()> {
     let prepared: Vec<Prepared> = records.iter().map(Prepared::new).collect();
     let batch = linker::link(&prepared, sources.as_deref(), &settings, &progress);
     bar.finish_and_clear();
+    let stages = stages.into_inner().unwrap_or_else(|e| e.into_inner());
+    let ended = Instant::now();
+    let timings: Vec<String> = stages
+        .iter()
+        .zip(stages.iter().skip(1).map(|(_, t)| *t).chain([ended]))
+        .map(|((stage, began), until)| {
+            format!(
+                "{} {:.1} s",
+                format!("{stage:?}").to_lowercase(),
+                (until - *began).as_secs_f64()
+            )
+        })
+        .collect();
     std::fs::write(output, write_clusters(&records, &batch.persons))
         .with_context(|| format!("writing {}", output.display()))?;
     let persons = {
@@ -456,13 +475,14 @@ pub fn run(args: &LinkArgs) -> anyhow::Result<()> {
         c.len()
     };
     eprintln!(
-        "{} records, {} candidate pairs ({} blocks too large, skipped), EM {} iterations: {} persons in {:.1} s",
+        "{} records, {} candidate pairs ({} blocks too large, skipped), EM {} iterations: {} persons in {:.1} s ({})",
         records.len(),
         batch.scored.len(),
         batch.skipped_blocks,
         batch.trained.iterations,
         persons,
-        started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64(),
+        timings.join(", ")
     );
     Ok(())
 }
