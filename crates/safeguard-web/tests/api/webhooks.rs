@@ -14,7 +14,7 @@ use safeguard_web::webhooks::{WebhookClient, deliver_due};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_rustls::rustls;
 
-use crate::helpers::{entry, spawn_app};
+use crate::helpers::{TestApp, entry, spawn_app};
 
 type Received = Arc<Mutex<Vec<(HeaderMap, String)>>>;
 
@@ -36,6 +36,21 @@ async fn receiver() -> (String, Received) {
     let address = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     (format!("http://{address}/hook"), received)
+}
+
+/// An app holding a child ("Sam", entry `e1`) whose lead professional is in the police, and
+/// the police's webhook at `url`: the app, the child and the webhook's signing secret.
+async fn child_held_by_police(url: &str) -> (TestApp, PersonId, String) {
+    let app = spawn_app();
+    app.post_entries(&entry("e1", "2007-01-01")).await;
+    let person: PersonId = app.find_person("sam").await.parse().unwrap();
+    app.user("lead-pc", "north-police", Role::Practitioner);
+    app.store.allocate(person, "lead-pc", true).unwrap();
+    let secret = app
+        .store
+        .set_webhook(&AgencyId::parse("north-police").unwrap(), url)
+        .unwrap();
+    (app, person, secret)
 }
 
 fn tls_path(file: &str) -> std::path::PathBuf {
@@ -120,16 +135,8 @@ async fn tls_receiver() -> (String, Received) {
 #[tokio::test]
 async fn an_alert_is_posted_over_https_to_a_receiver_the_deployment_trusts() {
     // Arrange: a child held by the police, whose webhook is an HTTPS URL.
-    let app = spawn_app();
-    app.post_entries(&entry("e1", "2007-01-01")).await;
-    let person: PersonId = app.find_person("sam").await.parse().unwrap();
-    app.user("lead-pc", "north-police", Role::Practitioner);
-    app.store.allocate(person, "lead-pc", true).unwrap();
     let (url, received) = tls_receiver().await;
-    let secret = app
-        .store
-        .set_webhook(&AgencyId::parse("north-police").unwrap(), &url)
-        .unwrap();
+    let (app, person, secret) = child_held_by_police(&url).await;
     app.post_entries(&entry("e2", "2007-02-01")).await;
 
     // Act and assert: a client that does not trust the test authority refuses the receiver,
@@ -169,16 +176,8 @@ fn a_webhook_ca_file_without_certificates_is_refused_by_name() {
 #[tokio::test]
 async fn an_alert_is_posted_to_the_agencys_webhook_with_a_valid_signature() {
     // Arrange
-    let app = spawn_app();
-    app.post_entries(&entry("e1", "2007-01-01")).await;
-    let person: PersonId = app.find_person("sam").await.parse().unwrap();
-    app.user("lead-pc", "north-police", Role::Practitioner);
-    app.store.allocate(person, "lead-pc", true).unwrap();
     let (url, received) = receiver().await;
-    let secret = app
-        .store
-        .set_webhook(&AgencyId::parse("north-police").unwrap(), &url)
-        .unwrap();
+    let (app, person, secret) = child_held_by_police(&url).await;
 
     // Act
     app.post_entries(&entry("e2", "2007-02-01")).await;
@@ -210,22 +209,12 @@ async fn an_alert_is_posted_to_the_agencys_webhook_with_a_valid_signature() {
 
 #[tokio::test]
 async fn a_failed_delivery_stays_queued_for_a_later_attempt() {
-    let app = spawn_app();
-    app.post_entries(&entry("e1", "2007-01-01")).await;
-    let person: PersonId = app.find_person("sam").await.parse().unwrap();
-    app.user("lead-pc", "north-police", Role::Practitioner);
-    app.store.allocate(person, "lead-pc", true).unwrap();
     // A port nothing listens on.
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap();
-    app.store
-        .set_webhook(
-            &AgencyId::parse("north-police").unwrap(),
-            &format!("http://{closed}/hook"),
-        )
-        .unwrap();
+    let (app, _, _) = child_held_by_police(&format!("http://{closed}/hook")).await;
 
     app.post_entries(&entry("e2", "2007-02-01")).await;
     assert_eq!(deliver_due(&app.store, &client()).await.unwrap(), 0);
