@@ -53,6 +53,18 @@ async fn child_held_by_police(url: &str) -> (TestApp, PersonId, String) {
     (app, person, secret)
 }
 
+/// The one request received, its signature checked: its body as JSON, and as text.
+fn the_one_delivery(received: &Received, secret: &str) -> (serde_json::Value, String) {
+    let got = received.lock().unwrap().clone();
+    assert_eq!(got.len(), 1);
+    let (headers, body) = &got[0];
+    assert_eq!(
+        headers["x-safeguard-signature"],
+        sign(secret, body).as_str()
+    );
+    (serde_json::from_str(body).unwrap(), body.clone())
+}
+
 fn tls_path(file: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/api/tls")
@@ -149,14 +161,7 @@ async fn an_alert_is_posted_over_https_to_a_receiver_the_deployment_trusts() {
     let trusting = WebhookClient::new(Some(&tls_path("ca.pem"))).unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await; // the first wait: 1 s
     assert_eq!(deliver_due(&app.store, &trusting).await.unwrap(), 1);
-    let got = received.lock().unwrap().clone();
-    assert_eq!(got.len(), 1);
-    let (headers, body) = &got[0];
-    assert_eq!(
-        headers["x-safeguard-signature"],
-        sign(&secret, body).as_str()
-    );
-    let json: serde_json::Value = serde_json::from_str(body).unwrap();
+    let (json, _) = the_one_delivery(&received, &secret);
     assert_eq!(json["person"], person.to_string());
     assert_eq!(app.store.pending_deliveries().unwrap(), 0);
 }
@@ -185,14 +190,7 @@ async fn an_alert_is_posted_to_the_agencys_webhook_with_a_valid_signature() {
 
     // Assert
     assert_eq!(delivered, 1);
-    let got = received.lock().unwrap().clone();
-    assert_eq!(got.len(), 1);
-    let (headers, body) = &got[0];
-    assert_eq!(
-        headers["x-safeguard-signature"],
-        sign(&secret, body).as_str()
-    );
-    let json: serde_json::Value = serde_json::from_str(body).unwrap();
+    let (json, body) = the_one_delivery(&received, &secret);
     assert_eq!(json["user"], "lead-pc");
     assert_eq!(json["person"], person.to_string());
     assert!(
