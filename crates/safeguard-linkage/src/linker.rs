@@ -133,6 +133,9 @@ pub struct Trained {
     pub iterations: usize,
     /// Candidate pairs EM was fitted on.
     pub candidate_pairs: usize,
+    /// Records it was trained on: the population its priors are for.
+    #[serde(default)]
+    pub records: usize,
 }
 
 impl Trained {
@@ -165,6 +168,23 @@ impl Trained {
         let mut trained = train(&records, None, &training_pairs, &pairs, &settings, &quiet);
         trained.frequencies = TermFrequencies::default();
         trained
+    }
+
+    /// The model for a population of `records`: the priors are for pairs among the records it
+    /// was trained on, and each record has about as many others of its person however many
+    /// records there are, so a population ten times larger makes any one pair ten times less
+    /// likely one person. Only ever lowered: a smaller population keeps the trained priors,
+    /// so that a young store links no more readily than the model was trained to.
+    pub fn for_population(&self, records: usize) -> Trained {
+        let mut scaled = self.clone();
+        if self.records >= 2 && records > self.records {
+            let factor = (self.records - 1) as f64 / (records - 1) as f64;
+            let p = &mut scaled.model.priors;
+            p.same_person *= factor;
+            p.same_household *= factor;
+            p.unrelated = 1.0 - p.same_person - p.same_household;
+        }
+        scaled
     }
 
     /// Why the weights say what they say about two records.
@@ -464,6 +484,7 @@ pub fn train(
         frequencies: TermFrequencies::count(records),
         iterations,
         candidate_pairs: pairs.len(),
+        records: records.len(),
     }
 }
 
@@ -806,6 +827,28 @@ mod tests {
 
     fn prepared(records: &[crate::record::Record]) -> Vec<Prepared> {
         records.iter().map(Prepared::new).collect()
+    }
+
+    #[test]
+    fn a_larger_population_lowers_the_priors_in_proportion_and_a_smaller_keeps_them() {
+        let generic = Trained::generic();
+        assert_eq!(generic.records, 10_000);
+        let priors = |t: &Trained| t.model.priors;
+        let larger = generic.for_population(10 * (generic.records - 1) + 1);
+        assert!((priors(&larger).same_person * 10.0 - priors(generic).same_person).abs() < 1e-15);
+        assert!(
+            (priors(&larger).same_household * 10.0 - priors(generic).same_household).abs() < 1e-15
+        );
+        let sum = priors(&larger).same_person
+            + priors(&larger).same_household
+            + priors(&larger).unrelated;
+        assert!((sum - 1.0).abs() < 1e-12);
+        assert_eq!(priors(&generic.for_population(500)), priors(generic));
+        // The same pair, less likely one person among more records.
+        let records = prepared(&generate(200, 3).records);
+        let (_, p) = generic.score(&records[0], &records[1]);
+        let (_, q) = larger.score(&records[0], &records[1]);
+        assert!(q <= p, "{q} > {p}");
     }
 
     #[test]

@@ -85,8 +85,16 @@ fn prepared_json(id: RecordId, json: &str) -> Result<Prepared, StoreError> {
 pub(crate) struct CachedModel {
     /// The stored model's id; 0 for the generic model.
     id: i64,
+    /// As stored.
     trained: Arc<Trained>,
+    /// As scaled to the store's records when last counted (see [`Trained::for_population`]).
+    scaled: Arc<Trained>,
+    counted_at: std::time::Instant,
 }
+
+/// How often the records are counted again to scale the model's priors: a count takes a scan,
+/// and a store grows by a small share in a minute.
+const RECOUNT_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Records already prepared for comparison, by record and version (`as_of`), so that a
 /// household's records are not parsed and encoded again for every arriving record. Bounded by
@@ -141,8 +149,20 @@ impl Store {
             .and_then(|r| r.int(0).ok())
             .unwrap_or(0);
         let mut cache = self.inner.model.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(c) = cache.as_ref().filter(|c| c.id == latest) {
-            return Ok(c.trained.clone());
+        if let Some(c) = cache
+            .as_ref()
+            .filter(|c| c.id == latest && c.counted_at.elapsed() < RECOUNT_AFTER)
+        {
+            return Ok(c.scaled.clone());
+        }
+        let records = sql
+            .query_opt("SELECT COUNT(*) FROM person_records", &[])?
+            .and_then(|r| r.int(0).ok())
+            .unwrap_or(0) as usize;
+        if let Some(c) = cache.as_mut().filter(|c| c.id == latest) {
+            c.scaled = Arc::new(c.trained.for_population(records));
+            c.counted_at = std::time::Instant::now();
+            return Ok(c.scaled.clone());
         }
         let stored: Option<Trained> = if latest == 0 {
             None
@@ -165,11 +185,14 @@ impl Store {
                 .filter(|t| t.model.fits_the_comparisons())
                 .unwrap_or_else(|| Trained::generic().clone()),
         );
+        let scaled = Arc::new(trained.for_population(records));
         *cache = Some(CachedModel {
             id: latest,
-            trained: trained.clone(),
+            trained,
+            scaled: scaled.clone(),
+            counted_at: std::time::Instant::now(),
         });
-        Ok(trained)
+        Ok(scaled)
     }
 }
 
