@@ -79,13 +79,16 @@ pub const COLUMNS: [&str; 8] = [
 
 /// A row that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rejected {
+pub struct RowProblem {
     /// 1-based line number.
     pub line: usize,
     /// The field at fault.
     pub field: &'static str,
     /// What is wrong.
     pub problem: String,
+    /// Whether the row was still read: a field that cannot be read is left out (or, a date
+    /// that cannot be, kept digit by digit); a row without an id or of the wrong shape is not.
+    pub row_kept: bool,
 }
 
 /// Splits one CSV line into fields (RFC 4180 quoting, no embedded newlines).
@@ -122,8 +125,10 @@ fn quote(field: &str) -> String {
     }
 }
 
-/// Reads a date of birth: `YYYY-MM-DD`, `DD/MM/YYYY`, `YYYY-MM` or `YYYY`.
-pub fn parse_birth_date(text: &str) -> Result<BirthDate, String> {
+/// Reads a date of birth: `YYYY-MM-DD`, `DD/MM/YYYY`, `YYYY-MM` or `YYYY`. A date of that
+/// shape that cannot be (month 13, 30 February) is kept as written, with the reason: it is
+/// most likely mistyped, and the digits not mistyped still count (one digit different).
+pub fn parse_birth_date(text: &str) -> Result<(BirthDate, Option<String>), String> {
     let bad = || format!("{text:?} is not a date (YYYY-MM-DD, DD/MM/YYYY, YYYY-MM or YYYY)");
     let numbers: Vec<u32> = text
         .split(['-', '/'])
@@ -142,18 +147,29 @@ pub fn parse_birth_date(text: &str) -> Result<BirthDate, String> {
             (Some(m), Some(d)) => chrono::NaiveDate::from_ymd_opt(year as i32, m, d).is_some(),
             _ => true,
         };
-    if !valid {
-        return Err(format!("{text:?} is not a real date"));
-    }
-    Ok(BirthDate {
+    let date = BirthDate {
         year: year as i32,
         month,
         day,
-    })
+    };
+    let as_written = (1000..=9999).contains(&year)
+        && month.is_none_or(|m| m <= 99)
+        && day.is_none_or(|d| d <= 99);
+    match (valid, as_written) {
+        (true, _) => Ok((date, None)),
+        (false, true) => Ok((
+            date,
+            Some(format!(
+                "{text:?} is not a real date; compared digit by digit"
+            )),
+        )),
+        (false, false) => Err(format!("{text:?} is not a real date")),
+    }
 }
 
-/// Reads a person file, keeping good rows and reporting the rest.
-pub fn read_people(text: &str) -> anyhow::Result<(Vec<Record>, Vec<Rejected>)> {
+/// Reads a person file, reporting each problem with its line and field: a row keeps what can
+/// be read of it, unless it has no id or is not a row at all.
+pub fn read_people(text: &str) -> anyhow::Result<(Vec<Record>, Vec<RowProblem>)> {
     let mut lines = text.lines().enumerate();
     let (_, header) = lines
         .next()
@@ -176,10 +192,17 @@ pub fn read_people(text: &str) -> anyhow::Result<(Vec<Record>, Vec<Rejected>)> {
         if line.trim().is_empty() {
             continue;
         }
-        let reject = |field: &'static str, problem: String| Rejected {
+        let reject = |field: &'static str, problem: String| RowProblem {
             line: line_number,
             field,
             problem,
+            row_kept: false,
+        };
+        let note = |field: &'static str, problem: String| RowProblem {
+            line: line_number,
+            field,
+            problem,
+            row_kept: true,
         };
         let fields = match split_csv(line) {
             Ok(f) if f.len() == header.len() => f,
@@ -206,10 +229,16 @@ pub fn read_people(text: &str) -> anyhow::Result<(Vec<Record>, Vec<Rejected>)> {
             continue;
         };
         let birth_date = match get(3).map(|d| parse_birth_date(&d)).transpose() {
-            Ok(d) => d,
+            Ok(None) => None,
+            Ok(Some((date, problem))) => {
+                if let Some(problem) = problem {
+                    rejected.push(note("date_of_birth", problem));
+                }
+                Some(date)
+            }
             Err(e) => {
-                rejected.push(reject("date_of_birth", e));
-                continue;
+                rejected.push(note("date_of_birth", format!("{e}; left out")));
+                None
             }
         };
         let sex = match get(4).as_deref().map(str::to_ascii_lowercase).as_deref() {
@@ -217,11 +246,11 @@ pub fn read_people(text: &str) -> anyhow::Result<(Vec<Record>, Vec<Rejected>)> {
             Some("f" | "female" | "2") => Some(Sex::Female),
             Some("m" | "male" | "1") => Some(Sex::Male),
             Some(other) => {
-                rejected.push(reject(
+                rejected.push(note(
                     "sex",
-                    format!("{other:?} is not F, M or U (female, male, unknown)"),
+                    format!("{other:?} is not F, M or U (female, male, unknown); left out"),
                 ));
-                continue;
+                None
             }
         };
         records.push(Record {
@@ -245,19 +274,22 @@ fn read_file(path: &Path) -> anyhow::Result<Vec<Record>> {
         read_people(&text).with_context(|| format!("reading {}", path.display()))?;
     for r in &rejected {
         eprintln!(
-            "{}: line {}, field {}: {} (row skipped)",
+            "{}: line {}, field {}: {}{}",
             path.display(),
             r.line,
             r.field,
-            r.problem
+            r.problem,
+            if r.row_kept { "" } else { " (row skipped)" }
         );
     }
     if !rejected.is_empty() {
+        let skipped = rejected.iter().filter(|r| !r.row_kept).count();
         eprintln!(
-            "{}: {} rows skipped, {} read",
+            "{}: {} rows skipped, {} read ({} with a field left out or kept as written)",
             path.display(),
-            rejected.len(),
-            records.len()
+            skipped,
+            records.len(),
+            rejected.len() - skipped
         );
     }
     Ok(records)
@@ -552,22 +584,40 @@ mod tests {
         let (records, rejected) = read_people(text).expect("a header");
         assert_eq!(
             records.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
-            ["a1", "a2", "a7"]
+            ["a1", "a2", "a3", "a5", "a7"]
         );
         assert_eq!(records[0].address.as_deref(), Some("12 High St, Northbury"));
         assert_eq!(records[0].birth_date, records[1].birth_date);
         assert_eq!(records[1].sex, Some(Sex::Male));
-        assert_eq!(records[2].given_name, None);
         assert_eq!(
-            records[2].birth_date.map(|d| (d.year, d.month)),
+            records[2].birth_date.map(|d| (d.year, d.month, d.day)),
+            Some((1975, Some(2), Some(30))),
+            "30 February, kept as written for its digits"
+        );
+        assert_eq!(records[3].sex, None, "X is left out, the row kept");
+        assert_eq!(records[4].given_name, None);
+        assert_eq!(
+            records[4].birth_date.map(|d| (d.year, d.month)),
             Some((1975, None))
         );
-        let at: Vec<(usize, &str)> = rejected.iter().map(|r| (r.line, r.field)).collect();
+        let at: Vec<(usize, &str, bool)> = rejected
+            .iter()
+            .map(|r| (r.line, r.field, r.row_kept))
+            .collect();
         assert_eq!(
             at,
-            [(4, "date_of_birth"), (5, "id"), (6, "sex"), (7, "row")]
+            [
+                (4, "date_of_birth", true),
+                (5, "id", false),
+                (6, "sex", true),
+                (7, "row", false)
+            ]
         );
         assert!(rejected[0].problem.contains("not a real date"));
+        assert!(
+            parse_birth_date("20/20/20").is_err(),
+            "not a date of any shape"
+        );
     }
 
     #[test]
