@@ -154,7 +154,7 @@ impl Trained {
     /// about which names are common locally.
     pub fn train_generic() -> Trained {
         let data = crate::synthetic::generate(10_000, 2007);
-        let records: Vec<Prepared> = data.records.iter().map(Prepared::new).collect();
+        let records = prepare(&data.records);
         let settings = Settings {
             random_pairs: 300_000,
             ..Settings::default()
@@ -366,6 +366,11 @@ pub fn block(
 }
 
 /// Runs `work` over `items` split across the machine's cores, in order.
+/// Prepares records for comparison, on every core.
+pub fn prepare(records: &[crate::record::Record]) -> Vec<Prepared> {
+    parallel(records, |chunk| chunk.iter().map(Prepared::new).collect())
+}
+
 fn parallel<T: Sync, R: Send>(items: &[T], work: impl Fn(&[T]) -> Vec<R> + Sync) -> Vec<R> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let chunk = items.len().div_ceil(threads).max(1);
@@ -825,10 +830,6 @@ mod tests {
     use crate::evaluate::{quality, wrong_merges};
     use crate::synthetic::{Relation, generate};
 
-    fn prepared(records: &[crate::record::Record]) -> Vec<Prepared> {
-        records.iter().map(Prepared::new).collect()
-    }
-
     #[test]
     fn a_larger_population_lowers_the_priors_in_proportion_and_a_smaller_keeps_them() {
         let generic = Trained::generic();
@@ -845,7 +846,7 @@ mod tests {
         assert!((sum - 1.0).abs() < 1e-12);
         assert_eq!(priors(&generic.for_population(500)), priors(generic));
         // The same pair, less likely one person among more records.
-        let records = prepared(&generate(200, 3).records);
+        let records = prepare(&generate(200, 3).records);
         let (_, p) = generic.score(&records[0], &records[1]);
         let (_, q) = larger.score(&records[0], &records[1]);
         assert!(q <= p, "{q} > {p}");
@@ -854,7 +855,7 @@ mod tests {
     #[test]
     fn priors_are_estimated_among_all_pairs_close_to_the_truth() {
         let data = generate(6_000, 11);
-        let records = prepared(&data.records);
+        let records = prepare(&data.records);
         let batch = link(&records, None, &Settings::default(), &quiet);
         let mut per_person: HashMap<u32, f64, BuildFx> = HashMap::default();
         for p in &data.person {
@@ -883,7 +884,7 @@ mod tests {
     #[test]
     fn a_generated_population_links_well_and_never_merges_twins() {
         let data = generate(6_000, 5);
-        let records = prepared(&data.records);
+        let records = prepare(&data.records);
         let settings = Settings::default();
         let batch = link(&records, None, &settings, &quiet);
         let q = quality(&batch.persons.cluster, &data.person);
@@ -1065,7 +1066,7 @@ mod tests {
     #[test]
     fn online_matching_finds_the_same_persons_as_batch() {
         let data = generate(3_000, 9);
-        let records = prepared(&data.records);
+        let records = prepare(&data.records);
         let settings = Settings::default();
         let batch = link(&records, None, &settings, &quiet);
 

@@ -10,7 +10,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use safeguard_linkage::compare::BirthDate;
 use safeguard_linkage::linker::{self, Settings, Stage};
-use safeguard_linkage::record::{Prepared, Record, Sex};
+use safeguard_linkage::record::{Record, Sex};
 use safeguard_linkage::synthetic;
 
 /// What `link` does: with neither `--input` nor `--link-only`, relink the store.
@@ -319,7 +319,7 @@ pub fn bench_online(records: usize, queries: usize) -> anyhow::Result<()> {
     bar.set_message("generating");
     let data = synthetic::generate(records + queries, 2007);
     bar.set_message("preparing");
-    let prepared: Vec<Prepared> = data.records.iter().map(Prepared::new).collect();
+    let prepared = linker::prepare(&data.records);
     let settings = Settings::default();
     let trained = linker::Trained::generic();
     let mut index = linker::Index::new();
@@ -482,7 +482,7 @@ pub fn run(args: &LinkArgs) -> anyhow::Result<()> {
         bar.set_position(done);
     };
     bar.set_message("preparing");
-    let prepared: Vec<Prepared> = records.iter().map(Prepared::new).collect();
+    let prepared = linker::prepare(&records);
     let batch = linker::link(&prepared, sources.as_deref(), &settings, &progress);
     bar.finish_and_clear();
     let stages = stages.into_inner().unwrap_or_else(|e| e.into_inner());
