@@ -396,21 +396,26 @@ pub fn relink_store(
         &progress,
     )?;
     bar.finish_and_clear();
+    let count =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     eprintln!(
-        "Linked {} records into {} persons in {:.1} s with {}: {} records moved, {} persons merged, \
-         {} decisions by reviewers kept, {} pairs of records await review.",
-        run.records,
-        run.persons,
+        "Linked {} into {} in {:.1} s with {}: {} moved, {} merged, {} by reviewers kept, {} review.",
+        count(run.records, "record", "records"),
+        count(run.persons, "person", "persons"),
         started.elapsed().as_secs_f64(),
         if run.trained {
             "a model trained on this store"
         } else {
             "the generic model (too few records to train on)"
         },
-        run.moved,
-        run.merged,
-        run.decisions,
-        run.open_reviews
+        count(run.moved, "record", "records"),
+        count(run.merged, "person", "persons"),
+        count(run.decisions, "decision", "decisions"),
+        count(
+            run.open_reviews,
+            "pair of records awaits",
+            "pairs of records await"
+        ),
     );
     Ok(())
 }
