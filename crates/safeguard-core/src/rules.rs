@@ -1142,6 +1142,11 @@ mod tests {
             "13 December is before six months; 14 December is not"
         );
         assert_eq!(f[0].entries, vec![EntryId(uuid::Uuid::from_u128(1))]);
+        assert_eq!(
+            f[0].sentence,
+            "An injury was seen on a baby under 6 months old, not yet mobile: any bruise is a sentinel injury.",
+            "the rule's parameter in its place"
+        );
         let unknown_day = child(Some("2006-06"), vec![item(2, "2006-12-20", "gp", injury())]);
         assert_eq!(
             flags_of("injury_to_non_mobile_baby", &unknown_day, "2007-12-31").len(),
