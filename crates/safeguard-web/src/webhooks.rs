@@ -97,11 +97,22 @@ pub fn spawn_worker(store: Store, client: WebhookClient) {
     });
 }
 
-/// One HTTP/1.1 POST; `Ok` when the agency answered 2xx.
-async fn post(client: &WebhookClient, delivery: &Delivery) -> Result<(), String> {
-    let (secure, rest) = if let Some(rest) = delivery.url.strip_prefix("https://") {
+/// Where a webhook URL points.
+#[derive(Debug, PartialEq, Eq)]
+struct Target<'a> {
+    secure: bool,
+    /// As written, for the `Host` header.
+    authority: &'a str,
+    /// For connecting and for TLS: a name or an address, an IPv6 one without brackets.
+    host: &'a str,
+    port: u16,
+    path: &'a str,
+}
+
+fn target(url: &str) -> Result<Target<'_>, String> {
+    let (secure, rest) = if let Some(rest) = url.strip_prefix("https://") {
         (true, rest)
-    } else if let Some(rest) = delivery.url.strip_prefix("http://") {
+    } else if let Some(rest) = url.strip_prefix("http://") {
         (false, rest)
     } else {
         return Err("a webhook URL starts with http:// or https://".to_owned());
@@ -110,15 +121,47 @@ async fn post(client: &WebhookClient, delivery: &Delivery) -> Result<(), String>
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, "/"),
     };
-    let (host, port) = match authority.rsplit_once(':') {
-        Some((host, port)) => (
-            host,
-            port.parse::<u16>()
-                .map_err(|_| format!("{port:?} is not a port"))?,
-        ),
-        None => (authority, if secure { 443 } else { 80 }),
+    // An IPv6 address is bracketed, and holds colons of its own.
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(bracketed) => {
+            let (host, after) = bracketed
+                .split_once(']')
+                .ok_or_else(|| format!("{authority:?}: an IPv6 address is not closed"))?;
+            (host, after.strip_prefix(':'))
+        }
+        None => match authority.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        },
     };
-    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let port = match port {
+        Some(port) => port
+            .parse::<u16>()
+            .map_err(|_| format!("{port:?} is not a port"))?,
+        None if secure => 443,
+        None => 80,
+    };
+    if host.is_empty() {
+        return Err(format!("{url:?} names no host"));
+    }
+    Ok(Target {
+        secure,
+        authority,
+        host,
+        port,
+        path,
+    })
+}
+
+/// One HTTP/1.1 POST; `Ok` when the agency answered 2xx.
+async fn post(client: &WebhookClient, delivery: &Delivery) -> Result<(), String> {
+    let Target {
+        secure,
+        authority,
+        host,
+        port,
+        path,
+    } = target(&delivery.url)?;
     let request = format!(
         "POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\n\
          {SIGNATURE_HEADER}: {}\r\nx-safeguard-delivery: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
@@ -180,5 +223,41 @@ async fn exchange(
     {
         Some(code) if (200..300).contains(&code) => Ok(()),
         _ => Err(format!("the agency answered {status_line:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_webhook_url_gives_its_host_port_and_path() {
+        let t = |url| target(url).map(|t| (t.secure, t.host, t.port, t.path, t.authority));
+        assert_eq!(
+            t("https://alerts.police.example/safeguard"),
+            Ok((
+                true,
+                "alerts.police.example",
+                443,
+                "/safeguard",
+                "alerts.police.example"
+            ))
+        );
+        assert_eq!(
+            t("http://10.0.0.7:8080"),
+            Ok((false, "10.0.0.7", 8080, "/", "10.0.0.7:8080"))
+        );
+        assert_eq!(
+            t("https://[::1]:8443/hook"),
+            Ok((true, "::1", 8443, "/hook", "[::1]:8443"))
+        );
+        assert_eq!(
+            t("https://[fd00::7]/hook"),
+            Ok((true, "fd00::7", 443, "/hook", "[fd00::7]"))
+        );
+        assert!(t("https://host:port/").unwrap_err().contains("not a port"));
+        assert!(t("https://[::1/").unwrap_err().contains("not closed"));
+        assert!(t("https:///hook").unwrap_err().contains("no host"));
+        assert!(t("ftp://host/").is_err());
     }
 }
