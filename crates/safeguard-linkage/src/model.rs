@@ -289,15 +289,6 @@ impl Model {
         max_iterations: usize,
         tolerance: f64,
     ) -> usize {
-        self.expectation_maximisation(patterns, max_iterations, tolerance)
-    }
-
-    fn expectation_maximisation(
-        &mut self,
-        patterns: &[(Levels, u64)],
-        max_iterations: usize,
-        tolerance: f64,
-    ) -> usize {
         for iteration in 1..=max_iterations {
             let mut m_counts: Vec<Vec<f64>> = self
                 .comparisons

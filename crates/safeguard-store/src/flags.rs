@@ -223,7 +223,7 @@ impl Store {
             .flat_map(|(_, d)| d.records.iter().map(String::as_str))
             .collect();
         let records: Vec<&str> = records.into_iter().collect();
-        let mut person_of: HashMap<&str, PersonId> = HashMap::with_capacity(records.len());
+        let mut person_of: HashMap<String, PersonId> = HashMap::with_capacity(records.len());
         for chunk in records.chunks(500) {
             let values: Vec<crate::sql::Value> = chunk.iter().map(|r| (*r).into()).collect();
             for row in sql.query(
@@ -233,11 +233,7 @@ impl Store {
                 ),
                 &values,
             )? {
-                let record = records
-                    .binary_search(&row.text(0)?)
-                    .map(|i| records[i])
-                    .map_err(|_| corrupt("a record not asked for"))?;
-                person_of.insert(record, PersonId(parse_id(row.text(1)?)?));
+                person_of.insert(row.text(0)?.to_owned(), PersonId(parse_id(row.text(1)?)?));
             }
         }
         let mut chronology = entries
