@@ -32,11 +32,14 @@ pub enum BlockingRule {
     /// misspelt family name and a mistyped day or month together, in blocks a tenth the size
     /// of the family name's sound and the year alone.
     PhoneticFamilyNameInitialAndBirthYear,
+    /// Given name and full date of birth (catches a changed or missing family name, and a
+    /// move: a child taking a stepfather's name, a mother her maiden name).
+    GivenNameAndBirthDate,
 }
 
 impl BlockingRule {
     /// The rules Safeguard uses by default.
-    pub const DEFAULT: [BlockingRule; 7] = [
+    pub const DEFAULT: [BlockingRule; 8] = [
         BlockingRule::FamilyNameAndBirthDate,
         BlockingRule::GivenNameAndPostcode,
         BlockingRule::BirthDateAndPostcode,
@@ -44,6 +47,7 @@ impl BlockingRule {
         BlockingRule::PhoneticFamilyNameInitialAndBirthYear,
         BlockingRule::NhsNumber,
         BlockingRule::FamilyNameAndPostcode,
+        BlockingRule::GivenNameAndBirthDate,
     ];
 
     /// The rules whose pairs the model is fitted on: tight enough that unrelated pairs in
@@ -96,6 +100,7 @@ impl BlockingRule {
                 .add(&(r.sex? as u8).to_string()),
             BlockingRule::NhsNumber => key.add(r.nhs_number.as_deref()?),
             BlockingRule::FamilyNameAndPostcode => key.add(name(&r.family)?).add(postcode()?),
+            BlockingRule::GivenNameAndBirthDate => key.add(name(&r.given)?).add(&date()?),
         };
         Some(key.0)
     }

@@ -268,6 +268,21 @@ fn address_overlap(a: &[String], b: &[String]) -> f64 {
     shared as f64 / (a.len() + b.len() - shared) as f64
 }
 
+/// Whether two addresses' numbers (house, flat) could be of one home: those of one are all
+/// among those of the other ("14 Mill Lane" and "Flat 2, 14 Mill Lane"), or one has none.
+/// "Flat 4, 38 Grove Road" and "Flat 4, 88 Grove Road" share most words but are two homes.
+fn numbers_agree(a: &[String], b: &[String]) -> bool {
+    fn numbers(tokens: &[String]) -> Vec<&String> {
+        tokens
+            .iter()
+            .filter(|t| t.bytes().any(|c| c.is_ascii_digit()))
+            .collect()
+    }
+    let (a, b) = (numbers(a), numbers(b));
+    let (fewer, more) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    fewer.iter().all(|n| more.contains(n))
+}
+
 /// Compares two homes.
 pub fn compare_homes(a: &Prepared, b: &Prepared) -> HomeLevel {
     let postcode = match (a.postcode.as_deref(), b.postcode.as_deref()) {
@@ -278,6 +293,7 @@ pub fn compare_homes(a: &Prepared, b: &Prepared) -> HomeLevel {
     if addresses_known
         && matches!(postcode, PostcodeLevel::Exact | PostcodeLevel::Missing)
         && address_overlap(&a.address, &b.address) >= 0.6
+        && numbers_agree(&a.address, &b.address)
     {
         return HomeLevel::SameAddress;
     }
@@ -583,6 +599,21 @@ mod tests {
         assert_eq!(
             home(&flat, &record("A", "B", "NB4 7QX", "3 Mill Lane")),
             HomeLevel::SamePostcode
+        );
+        assert_eq!(
+            home(&flat, &record("A", "B", "", "14 Mill Lane")),
+            HomeLevel::SameAddress,
+            "a flat's number left out"
+        );
+        assert_eq!(
+            home(&flat, &record("A", "B", "", "Flat 2, 41 Mill Lane")),
+            HomeLevel::Different,
+            "most words shared, but another house number and no postcode to say otherwise"
+        );
+        assert_eq!(
+            home(&flat, &record("A", "B", "NB4 7QX", "Flat 3, 14 Mill Lane")),
+            HomeLevel::SamePostcode,
+            "another flat in the same house"
         );
         assert_eq!(
             home(&flat, &record("A", "B", "NB4 7AB", "")),

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use crate::blocking::{BlockingRule, candidate_pairs};
 use crate::cluster::{Conflict, Link, cluster};
 use crate::compare::{Field, Levels, NameLevel, compare};
-use crate::model::{Frequencies, Model};
+use crate::model::{Frequencies, Model, Weighed};
 use crate::names::{BuildFx, Nicknames};
 use crate::record::Prepared;
 use crate::rng::Rng;
@@ -194,38 +194,73 @@ impl Trained {
             .explain(&levels, &self.frequencies.for_pair(a, &levels))
     }
 
-    /// The comparison vector and match probability of two records.
-    pub fn score(&self, a: &Prepared, b: &Prepared) -> (Levels, f64) {
+    /// Compares and weighs two records.
+    pub fn score(&self, a: &Prepared, b: &Prepared) -> Weighed {
         let levels = compare(a, b, Nicknames::shipped());
-        let p = self
-            .model
-            .probability(&levels, &self.frequencies.for_pair(a, &levels));
-        (levels, p)
+        self.model
+            .weigh(&levels, &self.frequencies.for_pair(a, &levels))
     }
 }
 
-/// Why a pair must not be joined automatically, whatever its weight: a field both records
-/// hold that disagrees beyond any recording error Safeguard knows of (a date of birth
-/// with both day and month different counts, a swapped or mistyped one does not). Twins share a family
-/// name, a date of birth and a home, and a son named after his father shares all but the
-/// date; the shared fields add up to a high weight, so a confident disagreement overrides
-/// it. A person can still join the two after review.
-pub fn confident_disagreement(levels: &Levels) -> Option<&'static str> {
+/// A field both records hold that disagrees beyond any recording error Safeguard knows of
+/// (a date of birth with both day and month different counts, a swapped or mistyped one does
+/// not). A person can still join the two after review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disagreement {
+    /// Different given names: twins share a family name, a date of birth and a home.
+    GivenNames,
+    /// Different dates of birth: a son named after his father shares all but the date.
+    BirthDates,
+    /// Different sex.
+    Sex,
+    /// Different valid NHS numbers.
+    NhsNumbers,
+}
+
+impl Disagreement {
+    /// Why it holds a pair back, for a reviewer.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Disagreement::GivenNames => "different given names",
+            Disagreement::BirthDates => "different dates of birth",
+            Disagreement::Sex => "different sex",
+            Disagreement::NhsNumbers => "different NHS numbers",
+        }
+    }
+
+    /// Whether what it warns of is another person of the same household (a twin, a namesake
+    /// father), rather than another person whoever they are: NHS numbers and sex tell any two
+    /// people apart, and hold a pair back whatever the weights say.
+    fn warns_of_the_household(self) -> bool {
+        matches!(self, Disagreement::GivenNames | Disagreement::BirthDates)
+    }
+}
+
+/// Every confident disagreement of a pair, in the order a reviewer is told them.
+pub fn confident_disagreements(levels: &Levels) -> impl Iterator<Item = Disagreement> + '_ {
     const DIFFERENT_NAME: u8 = 7;
     const SAME_YEAR_ONLY: u8 = 4;
     const DIFFERENT_DATE: u8 = 5;
     const DIFFERENT: u8 = 1;
-    if levels[0] == Some(DIFFERENT_NAME) {
-        Some("different given names")
-    } else if matches!(levels[2], Some(SAME_YEAR_ONLY | DIFFERENT_DATE)) {
-        Some("different dates of birth")
-    } else if levels[3] == Some(DIFFERENT) {
-        Some("different sex")
-    } else if levels[5] == Some(DIFFERENT) {
-        Some("different NHS numbers")
-    } else {
-        None
-    }
+    [
+        (levels[0] == Some(DIFFERENT_NAME)).then_some(Disagreement::GivenNames),
+        matches!(levels[2], Some(SAME_YEAR_ONLY | DIFFERENT_DATE))
+            .then_some(Disagreement::BirthDates),
+        (levels[3] == Some(DIFFERENT)).then_some(Disagreement::Sex),
+        (levels[5] == Some(DIFFERENT)).then_some(Disagreement::NhsNumbers),
+    ]
+    .into_iter()
+    .flatten()
+}
+
+/// The confident disagreement that keeps two records apart, if any. The shared fields of
+/// twins, or of a father and his namesake son, add up to a high weight, so a disagreement that
+/// warns of the household keeps the pair apart unless the weights rule the household out (see
+/// [`needs_a_person`]); the others always do. Kept apart, a pair is not joined automatically,
+/// directly or through other records.
+pub fn keeps_apart(weighed: &Weighed) -> Option<Disagreement> {
+    let ruled_out = household_ruled_out(weighed);
+    confident_disagreements(&weighed.levels).find(|d| !(ruled_out && d.warns_of_the_household()))
 }
 
 /// Whether a pair holds evidence that tells a person from others in their household: a date
@@ -237,15 +272,39 @@ pub fn has_personal_evidence(levels: &Levels) -> bool {
 }
 
 /// Why a pair, however likely, is not joined without a person deciding, if it is not: a
-/// confident disagreement or no personal evidence (see above). `None` when it may be joined.
-pub fn needs_a_person(levels: &Levels, settings: &Settings) -> Option<&'static str> {
+/// confident disagreement that keeps it apart, or no personal evidence (see above). Different
+/// given names, different dates of birth and no personal evidence all guard against one
+/// mistake, taking another person of the household (a twin, a namesake father) for the same
+/// person, so none holds a pair back when the weights make "same person" at least
+/// 2^[`HOUSEHOLD_RULED_OUT_BITS`] times likelier than "another person in the same
+/// household": in a population with few households (the priors count them) the pair is then
+/// one person whose record was mistyped. `None` when it may be joined.
+pub fn needs_a_person(weighed: &Weighed, settings: &Settings) -> Option<&'static str> {
     if !settings.household_class {
         return None;
     }
-    confident_disagreement(levels).or_else(|| {
-        (!has_personal_evidence(levels))
+    keeps_apart(weighed).map(Disagreement::reason).or_else(|| {
+        (!has_personal_evidence(&weighed.levels) && !household_ruled_out(weighed))
             .then_some("no date of birth or NHS number on both to tell household members apart")
     })
+}
+
+/// A thousand to one: the margin by which the weights must put "same person" above "another
+/// person in the same household" for a confident disagreement not to hold a pair back. Twins
+/// and namesakes in a household score a few bits at most (a test checks it).
+pub const HOUSEHOLD_RULED_OUT_BITS: f64 = 10.0;
+
+/// Whether the weights rule out "another person in the same household" for a pair (see
+/// [`needs_a_person`]).
+pub fn household_ruled_out(weighed: &Weighed) -> bool {
+    weighed
+        .against_household
+        .is_none_or(|bits| bits >= HOUSEHOLD_RULED_OUT_BITS)
+}
+
+/// Whether a pair is joined without a person: likely enough, and nothing holds it back.
+pub fn joins_automatically(weighed: &Weighed, settings: &Settings) -> bool {
+    weighed.probability >= settings.link_threshold && needs_a_person(weighed, settings).is_none()
 }
 
 /// Whether two records recorded with the same people (the same mother, the same child) could
@@ -255,7 +314,7 @@ pub fn needs_a_person(levels: &Levels, settings: &Settings) -> Option<&'static s
 pub fn could_be_the_same_person(levels: &Levels) -> bool {
     levels[0].is_some_and(|l| Some(l) <= NameLevel::Close.level())
         && levels[1] != NameLevel::Different.level()
-        && confident_disagreement(levels).is_none()
+        && confident_disagreements(levels).next().is_none()
 }
 
 /// Whether a record is one that weight alone cannot place, so that the company it keeps is
@@ -267,11 +326,11 @@ pub fn needs_company(record: &Prepared) -> bool {
 
 /// Why a likely pair was left for a person: uncertain, held back by [`needs_a_person`], or
 /// (strong and safe, yet not joined) likely the same as more than one person.
-pub fn review_reason(levels: &Levels, probability: f64, settings: &Settings) -> &'static str {
-    if probability < settings.link_threshold {
+pub fn review_reason(weighed: &Weighed, settings: &Settings) -> &'static str {
+    if weighed.probability < settings.link_threshold {
         "uncertain"
     } else {
-        needs_a_person(levels, settings).unwrap_or("likely the same as more than one person")
+        needs_a_person(weighed, settings).unwrap_or("likely the same as more than one person")
     }
 }
 
@@ -289,31 +348,36 @@ pub struct Placement<P> {
 /// Places an arriving record the way batch clustering would: it joins the one person it links
 /// to strongly and safely; when it links strongly to two persons it joins neither; pairs in
 /// the uncertain band, or held back by [`needs_a_person`], are proposed for review.
-pub fn place<P: Copy + Eq>(matches: &[(P, Levels, f64)], settings: &Settings) -> Placement<P> {
-    let strong = |(_, levels, p): &(P, Levels, f64)| {
-        *p >= settings.link_threshold && needs_a_person(levels, settings).is_none()
-    };
+pub fn place<P: Copy + Eq>(matches: &[(P, Weighed)], settings: &Settings) -> Placement<P> {
     let mut linked: Vec<(P, f64)> = Vec::new();
-    for m in matches.iter().filter(|m| strong(m)) {
-        match linked.iter_mut().find(|(person, _)| *person == m.0) {
-            Some((_, best)) => *best = best.max(m.2),
-            None => linked.push((m.0, m.2)),
+    for (person, w) in matches
+        .iter()
+        .filter(|(_, w)| joins_automatically(w, settings))
+    {
+        match linked.iter_mut().find(|(p, _)| p == person) {
+            Some((_, best)) => *best = best.max(w.probability),
+            None => linked.push((*person, w.probability)),
         }
     }
     let joins = choose(&linked).and_then(|p| linked.iter().find(|(c, _)| *c == p).copied());
     let mut review: Vec<(usize, &'static str)> = Vec::new();
     let mut reviewed: Vec<P> = Vec::new();
     let mut order: Vec<usize> = (0..matches.len()).collect();
-    order.sort_by(|&x, &y| matches[y].2.total_cmp(&matches[x].2));
+    order.sort_by(|&x, &y| {
+        matches[y]
+            .1
+            .probability
+            .total_cmp(&matches[x].1.probability)
+    });
     for i in order {
-        let (person, levels, p) = &matches[i];
-        if *p < settings.review_threshold
+        let (person, w) = &matches[i];
+        if w.probability < settings.review_threshold
             || joins.is_some_and(|(j, _)| j == *person)
             || reviewed.contains(person)
         {
             continue;
         }
-        let why = review_reason(levels, *p, settings);
+        let why = review_reason(w, settings);
         reviewed.push(*person);
         review.push((i, why));
     }
@@ -345,10 +409,8 @@ pub struct Scored {
     pub a: u32,
     /// The other.
     pub b: u32,
-    /// The comparison vector.
-    pub levels: Levels,
-    /// P(same person).
-    pub probability: f64,
+    /// What the weights make of them.
+    pub weighed: Weighed,
 }
 
 /// Candidate pairs of a set of records: all pairs, or with `sources` only pairs across
@@ -500,8 +562,8 @@ pub fn train(
 ///
 /// One person's pairs are counted by those agreeing exactly on given name, family name and
 /// full date of birth, divided by how often one person's pairs agree so (the m of each
-/// exact level, times the chance that both records hold all three). A household's pairs
-/// likewise by family name and postcode, less the same person's.
+/// exact level, times the chance that both records hold all three). A household's pairs are
+/// so many for each of one person's (see [`households_per_person`]).
 pub fn priors_among_all_pairs(
     records: &[Prepared],
     sources: Option<&[u8]>,
@@ -556,17 +618,7 @@ pub fn priors_among_all_pairs(
         records.len() as f64 / 2.0
     };
     let same_household = if model.household_class {
-        let (housed, q) = sharing(&|r| {
-            let (family, postcode) = (r.family.as_ref()?, r.postcode.as_deref()?);
-            Some(BuildFx::default().hash_one((&family.text, postcode)))
-        });
-        // The same postcode: a home at "same address" or "same postcode".
-        let agree = m(Field::FamilyName, &[0]) * m(Field::Home, &[0, 1]) * q * q;
-        if agree > 0.0 {
-            (housed / agree - same_person).max(0.0)
-        } else {
-            0.0
-        }
+        same_person * households_per_person(records, sources, model)
     } else {
         0.0
     };
@@ -578,6 +630,103 @@ pub fn priors_among_all_pairs(
         same_household,
         unrelated: 1.0 - same_person - same_household,
     }
+}
+
+/// Pairs of records looked at to count households, at most.
+const HOUSEHOLD_SAMPLE: usize = 500_000;
+
+/// How many pairs of records of different people of one household there are for each pair of
+/// one person's records. Both kinds of pair share a family name and a home; among the pairs
+/// that could (the same family name and postcode, and not addresses known to be two houses),
+/// the share of each is fitted by EM on the personal fields alone (given name, date of birth,
+/// sex, NHS number), with their m and h held, and scaled by how often each kind shares a home.
+/// Two families of one name in one street are not a household, and records with no
+/// households give a share near nothing, rather than the error of subtracting one estimate
+/// from another.
+fn households_per_person(records: &[Prepared], sources: Option<&[u8]>, model: &Model) -> f64 {
+    use std::hash::BuildHasher;
+    let mut keyed: Vec<(u64, u32)> = records
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| {
+            let (family, postcode) = (r.family.as_ref()?, r.postcode.as_deref()?);
+            Some((
+                BuildFx::default().hash_one((&family.text, postcode)),
+                i as u32,
+            ))
+        })
+        .collect();
+    keyed.sort_unstable();
+    let mut pairs: Vec<(u32, u32)> = Vec::new();
+    for block in keyed.chunk_by(|a, b| a.0 == b.0).filter(|b| b.len() <= 100) {
+        for (n, &(_, a)) in block.iter().enumerate() {
+            for &(_, b) in &block[n + 1..] {
+                if sources.is_none_or(|s| s[a as usize] != s[b as usize]) {
+                    pairs.push((a, b));
+                }
+            }
+        }
+        if pairs.len() >= HOUSEHOLD_SAMPLE {
+            break;
+        }
+    }
+    let nicknames = Nicknames::shipped();
+    const SAME_ADDRESS: u8 = 0;
+    let home_at = Field::ALL
+        .iter()
+        .position(|f| *f == Field::Home)
+        .expect("a home comparison");
+    let could_share_a_home = |a: &Prepared, b: &Prepared, levels: &Levels| {
+        levels[home_at] == Some(SAME_ADDRESS) || a.address.is_empty() || b.address.is_empty()
+    };
+    // Per pair that could share a home, how much likelier its personal fields are for two
+    // people of one household than for one person.
+    let household_over_person: Vec<f64> = parallel(&pairs, |chunk| {
+        chunk
+            .iter()
+            .filter_map(|&(a, b)| {
+                let (a, b) = (&records[a as usize], &records[b as usize]);
+                let levels = compare(a, b, nicknames);
+                could_share_a_home(a, b, &levels).then_some(levels)
+            })
+            .map(|levels| {
+                model
+                    .comparisons
+                    .iter()
+                    .zip(levels)
+                    .filter(|(c, _)| !c.field.is_household())
+                    .filter_map(|(c, level)| {
+                        level.map(|l| c.h[usize::from(l)] / c.m[usize::from(l)])
+                    })
+                    .product()
+            })
+            .collect()
+    });
+    if household_over_person.is_empty() {
+        return 0.0;
+    }
+    let mut household_share = 0.5;
+    for _ in 0..1_000 {
+        let next = household_over_person
+            .iter()
+            .map(|r| household_share * r / (household_share * r + 1.0 - household_share))
+            .sum::<f64>()
+            / household_over_person.len() as f64;
+        let moved = (next - household_share).abs();
+        household_share = next;
+        if moved < 1e-9 {
+            break;
+        }
+    }
+    let household_share = household_share.min(0.999);
+    // A family name is shared as often by both kinds; a home more often by a household's
+    // people, who seldom have records at two homes. A pair counted as sharing one has the same
+    // address, or the same postcode without both addresses known.
+    let addressed = records.iter().filter(|r| !r.address.is_empty()).count() as f64
+        / records.len().max(1) as f64;
+    let home = &model.comparisons[home_at];
+    let shares_a_home = |levels: &[f64]| levels[0] + levels[1] * (1.0 - addressed * addressed);
+    household_share / (1.0 - household_share) * shares_a_home(&home.m) / shares_a_home(&home.h)
 }
 
 /// Scores candidate pairs.
@@ -592,12 +741,10 @@ pub fn score(
     parallel(pairs, |chunk| {
         let mut out = Vec::with_capacity(chunk.len());
         for (i, &(a, b)) in chunk.iter().enumerate() {
-            let (levels, probability) = trained.score(&records[a as usize], &records[b as usize]);
             out.push(Scored {
                 a,
                 b,
-                levels,
-                probability,
+                weighed: trained.score(&records[a as usize], &records[b as usize]),
             });
             if i % 100_000 == 99_999 {
                 let d = done.fetch_add(100_000, std::sync::atomic::Ordering::Relaxed);
@@ -631,17 +778,17 @@ pub fn persons(
     cannot_link.extend(
         scored
             .iter()
-            .filter(|s| settings.household_class && confident_disagreement(&s.levels).is_some())
+            .filter(|s| settings.household_class && keeps_apart(&s.weighed).is_some())
             .map(|s| (s.a as usize, s.b as usize))
             .filter(|pair| !must_link.contains(pair) && !must_link.contains(&(pair.1, pair.0))),
     );
     let links: Vec<Link> = scored
         .iter()
-        .filter(|s| s.probability >= threshold && needs_a_person(&s.levels, settings).is_none())
+        .filter(|s| joins_automatically(&s.weighed, settings))
         .map(|s| Link {
             a: s.a as usize,
             b: s.b as usize,
-            probability: s.probability,
+            probability: s.weighed.probability,
         })
         .collect();
     let first = cluster(n, &links, threshold, must_link, &cannot_link)?;
@@ -684,7 +831,8 @@ pub fn persons(
         if cluster[a] == cluster[b] {
             for r in [a, b] {
                 let best: &mut Option<f64> = &mut probability[r];
-                *best = Some(best.map_or(s.probability, |p: f64| p.max(s.probability)));
+                *best =
+                    Some(best.map_or(s.weighed.probability, |p: f64| p.max(s.weighed.probability)));
             }
         }
     }
@@ -810,16 +958,17 @@ impl Index {
         record: &Prepared,
         trained: &Trained,
         settings: &Settings,
-    ) -> Vec<(u32, Levels, f64)> {
-        let mut scored: Vec<(u32, Levels, f64)> = self
+    ) -> Vec<(u32, Weighed)> {
+        let mut scored: Vec<(u32, Weighed)> = self
             .candidates(record, settings)
             .into_iter()
-            .map(|i| {
-                let (levels, p) = trained.score(&self.records[i as usize], record);
-                (i, levels, p)
-            })
+            .map(|i| (i, trained.score(&self.records[i as usize], record)))
             .collect();
-        scored.sort_by(|x, y| y.2.total_cmp(&x.2).then(x.0.cmp(&y.0)));
+        scored.sort_by(|x, y| {
+            (y.1.probability)
+                .total_cmp(&x.1.probability)
+                .then(x.0.cmp(&y.0))
+        });
         scored
     }
 }
@@ -847,8 +996,8 @@ mod tests {
         assert_eq!(priors(&generic.for_population(500)), priors(generic));
         // The same pair, less likely one person among more records.
         let records = prepare(&generate(200, 3).records);
-        let (_, p) = generic.score(&records[0], &records[1]);
-        let (_, q) = larger.score(&records[0], &records[1]);
+        let p = generic.score(&records[0], &records[1]).probability;
+        let q = larger.score(&records[0], &records[1]).probability;
         assert!(q <= p, "{q} > {p}");
     }
 
@@ -912,19 +1061,129 @@ mod tests {
         );
     }
 
+    /// A pair weighed: its levels, probability, and odds against the household in bits.
+    fn weighed(levels: Levels, probability: f64, against_household: f64) -> Weighed {
+        Weighed {
+            levels,
+            probability,
+            against_household: Some(against_household),
+        }
+    }
+
+    #[test]
+    fn without_nhs_numbers_to_learn_households_from_twins_still_stay_apart() {
+        // Police and school records carry no NHS numbers, so no pair is known to be two
+        // people of one household, and h rests on u and the floors for twins and namesakes.
+        let mut data = generate(6_000, 5);
+        for r in &mut data.records {
+            r.nhs_number = None;
+        }
+        let records = prepare(&data.records);
+        let batch = link(&records, None, &Settings::default(), &quiet);
+        let merges = wrong_merges(&batch.persons.cluster, &data.person, &data.relations);
+        for (kind, total, merged) in &merges {
+            assert_eq!(*merged, 0, "{} merged, of {total}", kind.label());
+        }
+        assert!(
+            merges
+                .iter()
+                .any(|(kind, total, _)| *kind == Relation::Twin && *total > 0),
+            "twins present: {merges:?}"
+        );
+    }
+
+    #[test]
+    fn where_records_show_no_households_a_replaced_given_name_or_birth_date_is_a_mistyping() {
+        // One person of each household, so that no two people share a home: a record whose
+        // given name or date of birth was replaced by another (as FEBRL's corruption does)
+        // is then the same person, not a twin or a namesake father.
+        let data = generate(6_000, 5);
+        let mut related: HashMap<u32, Vec<u32>> = HashMap::new();
+        for &(a, b, _) in &data.relations {
+            related.entry(a).or_default().push(b);
+            related.entry(b).or_default().push(a);
+        }
+        let mut kept_persons: Vec<u32> = Vec::new();
+        for &p in &data.person {
+            let lives_with_a_kept = related
+                .get(&p)
+                .is_some_and(|r| r.iter().any(|q| kept_persons.contains(q)));
+            if !kept_persons.contains(&p) && !lives_with_a_kept {
+                kept_persons.push(p);
+            }
+        }
+        let mut records = Vec::new();
+        let mut person = Vec::new();
+        for (r, p) in data.records.iter().zip(&data.person) {
+            if kept_persons.contains(p) {
+                records.push(r.clone());
+                person.push(*p);
+            }
+        }
+        // In every fifth person's second record, the given name or the date of birth replaced.
+        let mut replaced = Vec::new();
+        for (n, &p) in kept_persons.iter().enumerate().filter(|(n, _)| n % 5 == 0) {
+            let mine: Vec<usize> = (0..records.len()).filter(|&i| person[i] == p).collect();
+            let [first, second, ..] = mine[..] else {
+                continue;
+            };
+            let other = &records[(second + 97) % records.len()];
+            if n % 2 == 0 {
+                records[second].given_name = other.given_name.clone();
+            } else {
+                records[second].birth_date = other.birth_date;
+            }
+            replaced.push((first, second));
+        }
+        let prepared = prepare(&records);
+        let batch = link(&prepared, None, &Settings::default(), &quiet);
+        let priors = batch.trained.model.priors;
+        assert!(
+            priors.same_household < priors.same_person * 1e-6,
+            "no households counted: {priors:?}"
+        );
+        let joined = replaced
+            .iter()
+            .filter(|&&(a, b)| batch.persons.cluster[a] == batch.persons.cluster[b])
+            .count();
+        assert!(replaced.len() > 100, "{}", replaced.len());
+        assert!(
+            joined * 10 >= replaced.len() * 7,
+            "{joined} of {} joined",
+            replaced.len()
+        );
+        let q = quality(&batch.persons.cluster, &person);
+        // With no households, the household class and its rules cost nothing.
+        let textbook = link(
+            &prepared,
+            None,
+            &Settings {
+                household_class: false,
+                ..Settings::default()
+            },
+            &quiet,
+        );
+        assert_eq!(batch.persons.cluster, textbook.persons.cluster);
+        assert!(q.precision > 0.99, "{q:?}");
+    }
+
     #[test]
     fn an_arriving_record_joins_one_safe_strong_match_and_a_person_reviews_the_rest() {
         let settings = Settings::default();
         // Exact names, date of birth, sex and home; NHS number missing.
-        let full: Levels = [Some(0), Some(0), Some(0), Some(0), Some(0), None];
-        let no_date: Levels = [Some(1), Some(0), None, Some(0), Some(0), None];
-        let twin: Levels = [Some(7), Some(0), Some(0), Some(0), Some(0), None];
+        let full = |p| weighed([Some(0), Some(0), Some(0), Some(0), Some(0), None], p, 3.0);
+        let no_date = weighed([Some(1), Some(0), None, Some(0), Some(0), None], 0.99, 3.0);
+        let twin = weighed(
+            [Some(7), Some(0), Some(0), Some(0), Some(0), None],
+            0.96,
+            3.0,
+        );
 
-        let one = place(&[('p', full, 0.99), ('p', full, 0.97)], &settings);
+        let one = place(&[('p', full(0.99)), ('p', full(0.97))], &settings);
         assert_eq!(one.joins, Some(('p', 0.99)));
         assert!(one.review.is_empty(), "{one:?}");
 
-        let two = place(&[('p', full, 0.99), ('q', full, 0.98)], &settings);
+        let two = place(&[('p', full(0.99)), ('q', full(0.98))], &settings);
         assert_eq!(two.joins, None, "strongly like two persons: neither");
         assert_eq!(
             two.review,
@@ -934,7 +1193,7 @@ mod tests {
             ]
         );
 
-        let unsafe_ = place(&[('p', no_date, 0.99), ('q', twin, 0.96)], &settings);
+        let unsafe_ = place(&[('p', no_date), ('q', twin)], &settings);
         assert_eq!(unsafe_.joins, None);
         assert_eq!(
             unsafe_.review,
@@ -948,7 +1207,7 @@ mod tests {
         );
 
         let band = place(
-            &[('p', full, 0.7), ('p', full, 0.6), ('q', full, 0.49)],
+            &[('p', full(0.7)), ('p', full(0.6)), ('q', full(0.49))],
             &settings,
         );
         assert_eq!(band.joins, None);
@@ -958,9 +1217,63 @@ mod tests {
             "one review per person, none below the band"
         );
 
-        let joined_and_reviewed = place(&[('p', full, 0.99), ('q', full, 0.8)], &settings);
+        let joined_and_reviewed = place(&[('p', full(0.99)), ('q', full(0.8))], &settings);
         assert_eq!(joined_and_reviewed.joins, Some(('p', 0.99)));
         assert_eq!(joined_and_reviewed.review, vec![(1, "uncertain")]);
+    }
+
+    #[test]
+    fn a_disagreement_that_warns_of_the_household_holds_back_only_while_the_household_is_likely() {
+        let settings = Settings::default();
+        let twin_shaped = [Some(7), Some(0), Some(0), Some(0), Some(0), None];
+        let namesake_shaped = [Some(0), Some(0), Some(5), Some(0), Some(0), None];
+        let no_date = [Some(0), Some(0), None, Some(0), Some(0), None];
+        for levels in [twin_shaped, namesake_shaped, no_date] {
+            let likely = weighed(levels, 0.99, HOUSEHOLD_RULED_OUT_BITS - 0.1);
+            assert!(needs_a_person(&likely, &settings).is_some(), "{levels:?}");
+            assert!(!joins_automatically(&likely, &settings));
+            let ruled_out = weighed(levels, 0.99, HOUSEHOLD_RULED_OUT_BITS);
+            assert_eq!(needs_a_person(&ruled_out, &settings), None, "{levels:?}");
+            assert!(joins_automatically(&ruled_out, &settings));
+            assert_eq!(keeps_apart(&ruled_out), None);
+        }
+        assert_eq!(
+            keeps_apart(&weighed(twin_shaped, 0.6, 3.0)),
+            Some(Disagreement::GivenNames),
+            "kept apart in clustering too, however unlikely"
+        );
+        // Different NHS numbers or sex tell any two people apart, household or not.
+        let nhs = weighed(
+            [Some(0), Some(0), Some(0), Some(0), Some(0), Some(1)],
+            0.99,
+            40.0,
+        );
+        assert_eq!(
+            needs_a_person(&nhs, &settings),
+            Some("different NHS numbers")
+        );
+        let sex = weighed(
+            [Some(0), Some(0), Some(0), Some(1), Some(0), None],
+            0.99,
+            40.0,
+        );
+        assert_eq!(keeps_apart(&sex), Some(Disagreement::Sex));
+        // Both kinds: the one that still holds is given.
+        let both = weighed(
+            [Some(7), Some(0), Some(0), Some(0), Some(0), Some(1)],
+            0.99,
+            40.0,
+        );
+        assert_eq!(keeps_apart(&both), Some(Disagreement::NhsNumbers));
+        // Without the household class nothing holds a pair back.
+        let textbook = Settings {
+            household_class: false,
+            ..Settings::default()
+        };
+        assert_eq!(
+            needs_a_person(&weighed(twin_shaped, 0.99, 0.0), &textbook),
+            None
+        );
     }
 
     #[test]
@@ -1044,10 +1357,9 @@ mod tests {
         let daniel = person("Daniel", dob(1975, 8, 21));
         let danny = person("Danny", dob(1975, 8, 21));
         let son = person("Daniel", dob(2001, 3, 2));
-        assert!(trained.score(&daniel, &danny).1 > 0.95);
-        let (levels, _) = trained.score(&daniel, &son);
+        assert!(trained.score(&daniel, &danny).probability > 0.95);
         assert_eq!(
-            needs_a_person(&levels, &Settings::default()),
+            needs_a_person(&trained.score(&daniel, &son), &Settings::default()),
             Some("different dates of birth")
         );
         let explained = trained.explain(&daniel, &danny);
@@ -1075,12 +1387,11 @@ mod tests {
         let mut index = Index::new();
         let mut scored = Vec::new();
         for r in &records {
-            for (i, levels, probability) in index.matches(r, &batch.trained, &settings) {
+            for (i, weighed) in index.matches(r, &batch.trained, &settings) {
                 scored.push(Scored {
                     a: i,
                     b: index.len() as u32,
-                    levels,
-                    probability,
+                    weighed,
                 });
             }
             index.insert(r.clone(), &settings.rules);

@@ -11,7 +11,8 @@
 //! fields are taken as independent, which is far closer to true than across classes.
 //!
 //! u (unrelated) comes from random pairs, with term-frequency adjustment for exact names;
-//! h from pairs known to be different people of one household; m is fitted by EM on the
+//! h from pairs known to be different people of one household, never below the share of
+//! twins and namesakes a household has; m is fitted by EM on the
 //! candidate pairs of tight blocking rules. The class priors are among all pairs of records,
 //! counted from exact agreement (see [`crate::linker::priors_among_all_pairs`]), not fitted on
 //! candidates: blocking chose those for agreeing on the very fields the weights count.
@@ -86,6 +87,18 @@ pub struct Explanation {
     pub probability: f64,
 }
 
+/// A pair's comparison vector and what the weights make of it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Weighed {
+    /// The comparison vector.
+    pub levels: Levels,
+    /// P(same person).
+    pub probability: f64,
+    /// Odds of "same person" against "another person in the same household", in bits, prior
+    /// included; `None` without the household class.
+    pub against_household: Option<f64>,
+}
+
 /// Term frequencies for a pair: for an exact given or family name, how common the name is.
 pub type Frequencies = [Option<f64>; 6];
 
@@ -122,6 +135,38 @@ fn household_h(field: Field, m: &[f64]) -> Vec<f64> {
 fn normalised(counts: Vec<f64>) -> Vec<f64> {
     let total: f64 = counts.iter().sum();
     counts.into_iter().map(|c| clamp(c / total)).collect()
+}
+
+/// The least share of pairs of one household's people born on the same day, whatever the
+/// records say: about 1.5 % of maternities in England and Wales are of twins or more (ONS,
+/// Births in England and Wales), so among a household's pairs of people (parents, children,
+/// siblings) twins are somewhat under 1 in 100. Records without NHS numbers cannot show
+/// household pairs apart from one person's, and h would fall back to u, which takes a shared
+/// birthday in a household for a one-in-thirty-thousand coincidence.
+const TWINS_IN_A_HOUSEHOLD: f64 = 0.005;
+
+/// Likewise the least share of a household's pairs with the same given name: a son named
+/// after his father, a daughter after her mother.
+const NAMESAKES_IN_A_HOUSEHOLD: f64 = 0.01;
+
+/// h for a personal field, raised where a household is known to share it more often than
+/// its records may show (see [`TWINS_IN_A_HOUSEHOLD`]).
+fn with_household_floor(field: Field, mut h: Vec<f64>) -> Vec<f64> {
+    let floor = match field {
+        Field::BirthDate => TWINS_IN_A_HOUSEHOLD,
+        Field::GivenName => NAMESAKES_IN_A_HOUSEHOLD,
+        _ => return h,
+    };
+    if h[0] >= floor {
+        return h;
+    }
+    // The exact level takes the floor; the others keep their proportions in the rest.
+    let rest: f64 = h[1..].iter().sum();
+    h[0] = floor;
+    for p in &mut h[1..] {
+        *p *= (1.0 - floor) / rest;
+    }
+    h
 }
 
 /// P(same person) from the two total weights.
@@ -174,7 +219,7 @@ impl Model {
                 } else if field == Field::NhsNumber {
                     u.clone() // the household pairs were chosen by their NHS numbers
                 } else {
-                    distribution(k, household_pairs, Some(&u), n)
+                    with_household_floor(field, distribution(k, household_pairs, Some(&u), n))
                 };
                 Comparison { field, m, h, u }
             })
@@ -244,8 +289,8 @@ impl Model {
         }
     }
 
-    /// P(same person) for a pair, without building an explanation.
-    pub fn probability(&self, levels: &Levels, frequencies: &Frequencies) -> f64 {
+    /// Weighs a pair, without building an explanation.
+    pub fn weigh(&self, levels: &Levels, frequencies: &Frequencies) -> Weighed {
         let p = &self.priors;
         let mut against_unrelated = (clamp_prior(p.same_person) / clamp_prior(p.unrelated)).log2();
         let mut against_household =
@@ -260,10 +305,12 @@ impl Model {
                 against_household += (c.m[l] / c.h[l]).log2();
             }
         }
-        probability(
-            against_unrelated,
-            self.household_class.then_some(against_household),
-        )
+        let against_household = self.household_class.then_some(against_household);
+        Weighed {
+            levels: *levels,
+            probability: probability(against_unrelated, against_household),
+            against_household,
+        }
     }
 
     /// The class likelihoods of a pattern, prior included: (M, H, U).
@@ -355,6 +402,32 @@ impl Model {
 mod tests {
     use super::*;
     use crate::rng::Rng;
+
+    #[test]
+    fn without_known_household_pairs_twins_and_namesakes_keep_their_least_share() {
+        // Random pairs that never share a birthday or a given name: u says a shared one is
+        // a coincidence, but in a household it is a twin or a namesake.
+        let random: Vec<Levels> = (0..1_000)
+            .map(|_| [Some(7), Some(7), Some(5), Some(1), Some(4), None])
+            .collect();
+        let model = Model::initial(&random, &[], true);
+        let h = |field: Field| &model.comparisons[field as usize].h;
+        assert!((h(Field::BirthDate)[0] - TWINS_IN_A_HOUSEHOLD).abs() < 1e-12);
+        assert!((h(Field::GivenName)[0] - NAMESAKES_IN_A_HOUSEHOLD).abs() < 1e-12);
+        for field in [Field::BirthDate, Field::GivenName] {
+            assert!((h(field).iter().sum::<f64>() - 1.0).abs() < 1e-9);
+            assert!(
+                model.comparisons[field as usize].u[0] < 0.01,
+                "u stays as counted"
+            );
+        }
+        // Learnt from household pairs, a larger share stands.
+        let twins: Vec<Levels> = (0..100)
+            .map(|_| [Some(7), Some(0), Some(0), Some(0), Some(0), Some(1)])
+            .collect();
+        let learnt = Model::initial(&random, &twins, true);
+        assert!(learnt.comparisons[Field::BirthDate as usize].h[0] > 0.5);
+    }
 
     #[test]
     fn a_model_with_other_levels_does_not_fit_the_comparisons() {
@@ -526,8 +599,10 @@ mod tests {
         );
         assert!(
             (e.probability
-                - model.probability(&levels, &[Some(0.001), None, None, None, None, None]))
-            .abs()
+                - model
+                    .weigh(&levels, &[Some(0.001), None, None, None, None, None])
+                    .probability)
+                .abs()
                 < 1e-12
         );
     }
@@ -543,17 +618,17 @@ mod tests {
         without.priors.same_household = 0.0;
         let none = [None; 6];
         assert!(
-            with.probability(&twins, &none) < 0.5,
+            with.weigh(&twins, &none).probability < 0.5,
             "{}",
-            with.probability(&twins, &none)
+            with.weigh(&twins, &none).probability
         );
         assert!(
-            without.probability(&twins, &none) > 0.9,
+            without.weigh(&twins, &none).probability > 0.9,
             "the textbook model merges them"
         );
         let same = [Some(1), Some(0), Some(0), Some(0), Some(0), None];
         assert!(
-            with.probability(&same, &none) > 0.9,
+            with.weigh(&same, &none).probability > 0.9,
             "a nickname is not a disagreement"
         );
     }

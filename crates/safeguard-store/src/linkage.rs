@@ -305,12 +305,9 @@ pub(crate) fn place_new_record(
     }
     // Ordered by record, so that the outcome does not depend on the order rows came back in.
     candidates.sort_by_key(|c| c.0);
-    let matches: Vec<(PersonId, _, f64)> = candidates
+    let matches: Vec<(PersonId, _)> = candidates
         .iter()
-        .map(|(_, person, held)| {
-            let (levels, p) = matcher.trained.score(held, record);
-            (*person, levels, p)
-        })
+        .map(|(_, person, held)| (*person, matcher.trained.score(held, record)))
         .collect();
     let placement = linker::place(&matches, &settings);
     Ok(NewRecordPlacement {
@@ -318,7 +315,7 @@ pub(crate) fn place_new_record(
         review: placement
             .review
             .into_iter()
-            .map(|(i, why)| (candidates[i].0, matches[i].2, why))
+            .map(|(i, why)| (candidates[i].0, matches[i].1.probability, why))
             .collect(),
     })
 }
@@ -418,8 +415,9 @@ fn propose_best_per_person(
 ) -> Result<(), StoreError> {
     let mut best: Vec<(PersonId, RecordId, f64)> = Vec::new();
     for c in company {
-        let (levels, probability) = trained.score(&c.prepared, prepared);
-        if !linker::could_be_the_same_person(&levels) {
+        let weighed = trained.score(&c.prepared, prepared);
+        let probability = weighed.probability;
+        if !linker::could_be_the_same_person(&weighed.levels) {
             continue;
         }
         match best.iter_mut().find(|b| b.0 == c.person) {
@@ -857,12 +855,10 @@ fn recluster(
     let mut scored = Vec::new();
     for a in 0..records.len() {
         for b in a + 1..records.len() {
-            let (levels, probability) = trained.score(&records[a], &records[b]);
             scored.push(linker::Scored {
                 a: a as u32,
                 b: b as u32,
-                levels,
-                probability,
+                weighed: trained.score(&records[a], &records[b]),
             });
         }
     }
@@ -1150,12 +1146,12 @@ impl Store {
             )?;
             for s in &scored {
                 let (a, b) = (s.a as usize, s.b as usize);
-                if s.probability < settings.review_threshold || found.cluster[a] == found.cluster[b]
-                {
+                let p = s.weighed.probability;
+                if p < settings.review_threshold || found.cluster[a] == found.cluster[b] {
                     continue;
                 }
-                let why = linker::review_reason(&s.levels, s.probability, &settings);
-                propose(sql, held.ids[a], held.ids[b], s.probability, why, now)?;
+                let why = linker::review_reason(&s.weighed, &settings);
+                propose(sql, held.ids[a], held.ids[b], p, why, now)?;
             }
             progress(Stage::Clustering, 1, 1);
             let open_reviews = sql
