@@ -133,11 +133,13 @@ impl StableKey {
 
 /// The records sharing each key of one rule: `(key, record index)` sorted by key.
 pub fn keyed(records: &[Prepared], rule: BlockingRule) -> Vec<(u64, u32)> {
-    let mut keys: Vec<(u64, u32)> = records
-        .iter()
-        .enumerate()
-        .filter_map(|(i, r)| Some((rule.key(r)?, i as u32)))
-        .collect();
+    let mut keys: Vec<(u64, u32)> = Vec::with_capacity(records.len());
+    keys.extend(
+        records
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| Some((rule.key(r)?, i as u32))),
+    );
     keys.sort_unstable();
     keys
 }
@@ -150,10 +152,11 @@ pub fn candidate_pairs(
     rules: &[BlockingRule],
     max_block: usize,
 ) -> (Vec<(u32, u32)>, usize) {
-    let mut pairs = Vec::new();
-    let mut skipped = 0;
-    for rule in rules {
-        let keys = keyed(records, *rule);
+    // Each rule's pairs on a core of its own; the rules are few and alike in cost.
+    let one_rule = |rule: BlockingRule| {
+        let mut pairs = Vec::new();
+        let mut skipped = 0;
+        let keys = keyed(records, rule);
         for block in keys.chunk_by(|a, b| a.0 == b.0) {
             if block.len() > max_block {
                 skipped += 1;
@@ -165,8 +168,38 @@ pub fn candidate_pairs(
                 }
             }
         }
+        pairs.sort_unstable();
+        (pairs, skipped)
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(rules.len().max(1));
+    let per_rule: Vec<(Vec<(u32, u32)>, usize)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                scope.spawn(move || {
+                    rules
+                        .iter()
+                        .skip(t)
+                        .step_by(threads)
+                        .map(|&rule| one_rule(rule))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a blocking worker panicked"))
+            .collect()
+    });
+    let skipped = per_rule.iter().map(|(_, s)| s).sum();
+    let mut pairs: Vec<(u32, u32)> =
+        Vec::with_capacity(per_rule.iter().map(|(p, _)| p.len()).sum());
+    for (rule_pairs, _) in per_rule {
+        pairs.extend(rule_pairs);
     }
-    pairs.sort_unstable();
+    // Each rule's pairs are sorted already: a stable sort merges such runs.
+    pairs.sort();
     pairs.dedup();
     (pairs, skipped)
 }

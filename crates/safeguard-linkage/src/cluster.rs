@@ -80,13 +80,33 @@ pub fn cluster(
     must_link: &[(usize, usize)],
     cannot_link: &[(usize, usize)],
 ) -> Result<Vec<usize>, Conflict> {
+    let mut candidates: Vec<&Link> = links
+        .iter()
+        .filter(|l| l.probability >= threshold)
+        .collect();
+    // A cannot-link between records that no chain of links could join never binds; at a
+    // million records most are such, and checking them dominated clustering.
+    let mut reachable = Clusters {
+        parent: (0..n).collect(),
+        forbidden: Vec::new(),
+    };
+    for (a, b) in must_link
+        .iter()
+        .copied()
+        .chain(candidates.iter().map(|l| (l.a, l.b)))
+    {
+        let (ra, rb) = (reachable.root(a), reachable.root(b));
+        reachable.parent[ra.max(rb)] = ra.min(rb);
+    }
     let mut c = Clusters {
         parent: (0..n).collect(),
         forbidden: vec![Vec::new(); n],
     };
     for &(a, b) in cannot_link {
-        c.forbidden[a].push(b);
-        c.forbidden[b].push(a);
+        if reachable.root(a) == reachable.root(b) {
+            c.forbidden[a].push(b);
+            c.forbidden[b].push(a);
+        }
     }
     for &(a, b) in must_link {
         if !c.may_join(a, b) {
@@ -94,10 +114,6 @@ pub fn cluster(
         }
         c.join(a, b);
     }
-    let mut candidates: Vec<&Link> = links
-        .iter()
-        .filter(|l| l.probability >= threshold)
-        .collect();
     candidates.sort_by(|x, y| {
         y.probability
             .total_cmp(&x.probability)
