@@ -636,6 +636,11 @@ pub fn priors_among_all_pairs(
 /// Pairs of records looked at to count households, at most.
 const HOUSEHOLD_SAMPLE: usize = 500_000;
 
+/// Pairs that could share a home needed to count households by; with fewer (records without
+/// postcodes or addresses), the records cannot show their households, and are taken to have
+/// as many as the generated UK-style population of the generic model.
+const HOUSEHOLD_PAIRS_NEEDED: usize = 100;
+
 /// How many pairs of records of different people of one household there are for each pair of
 /// one person's records. Both kinds of pair share a family name and a home; among the pairs
 /// that could (the same family name and postcode, and not addresses known to be two houses),
@@ -643,20 +648,29 @@ const HOUSEHOLD_SAMPLE: usize = 500_000;
 /// sex, NHS number), with their m and h held, and scaled by how often each kind shares a home.
 /// Two families of one name in one street are not a household, and records with no
 /// households give a share near nothing, rather than the error of subtracting one estimate
-/// from another.
+/// from another. Records that cannot show a shared home are not taken to have no households
+/// (see [`HOUSEHOLD_PAIRS_NEEDED`]).
 fn households_per_person(records: &[Prepared], sources: Option<&[u8]>, model: &Model) -> f64 {
     use std::hash::BuildHasher;
-    let mut keyed: Vec<(u64, u32)> = records
-        .iter()
-        .enumerate()
-        .filter_map(|(i, r)| {
-            let (family, postcode) = (r.family.as_ref()?, r.postcode.as_deref()?);
-            Some((
+    // Pairs sharing a family name and a postcode, or a family name and an address's words.
+    let mut keyed: Vec<(u64, u32)> = Vec::with_capacity(2 * records.len());
+    for (i, r) in records.iter().enumerate() {
+        let Some(family) = r.family.as_ref() else {
+            continue;
+        };
+        if let Some(postcode) = r.postcode.as_deref() {
+            keyed.push((
                 BuildFx::default().hash_one((&family.text, postcode)),
                 i as u32,
-            ))
-        })
-        .collect();
+            ));
+        }
+        if !r.address.is_empty() {
+            keyed.push((
+                BuildFx::default().hash_one((&family.text, &r.address)),
+                i as u32,
+            ));
+        }
+    }
     keyed.sort_unstable();
     let mut pairs: Vec<(u32, u32)> = Vec::new();
     for block in keyed.chunk_by(|a, b| a.0 == b.0).filter(|b| b.len() <= 100) {
@@ -671,6 +685,8 @@ fn households_per_person(records: &[Prepared], sources: Option<&[u8]>, model: &M
             break;
         }
     }
+    pairs.sort_unstable();
+    pairs.dedup();
     let nicknames = Nicknames::shipped();
     const SAME_ADDRESS: u8 = 0;
     let home_at = Field::ALL
@@ -703,8 +719,9 @@ fn households_per_person(records: &[Prepared], sources: Option<&[u8]>, model: &M
             })
             .collect()
     });
-    if household_over_person.is_empty() {
-        return 0.0;
+    if household_over_person.len() < HOUSEHOLD_PAIRS_NEEDED {
+        let generic = Trained::generic().model.priors;
+        return generic.same_household / generic.same_person;
     }
     let mut household_share = 0.5;
     for _ in 0..1_000 {
@@ -1091,6 +1108,32 @@ mod tests {
                 .any(|(kind, total, _)| *kind == Relation::Twin && *total > 0),
             "twins present: {merges:?}"
         );
+    }
+
+    #[test]
+    fn records_that_cannot_show_households_are_taken_to_have_them() {
+        // Without postcodes, or without any home, no pair can be seen to share one: the
+        // households are not counted, and must not be taken to be none.
+        for strip_addresses in [false, true] {
+            let mut data = generate(6_000, 5);
+            for r in &mut data.records {
+                r.postcode = None;
+                if strip_addresses {
+                    r.address = None;
+                }
+            }
+            let records = prepare(&data.records);
+            let batch = link(&records, None, &Settings::default(), &quiet);
+            let priors = batch.trained.model.priors;
+            assert!(
+                priors.same_household > priors.same_person,
+                "{strip_addresses}: {priors:?}"
+            );
+            let merges = wrong_merges(&batch.persons.cluster, &data.person, &data.relations);
+            for (kind, total, merged) in &merges {
+                assert_eq!(*merged, 0, "{} merged, of {total}", kind.label());
+            }
+        }
     }
 
     #[test]
