@@ -645,7 +645,7 @@ const HOUSEHOLD_PAIRS_NEEDED: usize = 100;
 /// one person's records. Both kinds of pair share a family name and a home; among the pairs
 /// that could (the same family name and postcode, and not addresses known to be two houses),
 /// the share of each is fitted by EM on the personal fields alone (given name, date of birth,
-/// sex, NHS number), with their m and h held, and scaled by how often each kind shares a home.
+/// sex, NHS number), with their m and h held.
 /// Two families of one name in one street are not a household, and records with no
 /// households give a share near nothing, rather than the error of subtracting one estimate
 /// from another. Records that cannot show a shared home are not taken to have no households
@@ -736,15 +736,10 @@ fn households_per_person(records: &[Prepared], sources: Option<&[u8]>, model: &M
             break;
         }
     }
+    // Both kinds share a family name and a home equally often (see [`crate::model`]), so
+    // the shares among these pairs are the shares among all.
     let household_share = household_share.min(0.999);
-    // A family name is shared as often by both kinds; a home more often by a household's
-    // people, who seldom have records at two homes. A pair counted as sharing one has the same
-    // address, or the same postcode without both addresses known.
-    let addressed = records.iter().filter(|r| !r.address.is_empty()).count() as f64
-        / records.len().max(1) as f64;
-    let home = &model.comparisons[home_at];
-    let shares_a_home = |levels: &[f64]| levels[0] + levels[1] * (1.0 - addressed * addressed);
-    household_share / (1.0 - household_share) * shares_a_home(&home.m) / shares_a_home(&home.h)
+    household_share / (1.0 - household_share)
 }
 
 /// Scores candidate pairs.

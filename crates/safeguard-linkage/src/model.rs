@@ -116,22 +116,6 @@ fn clamp_prior(p: f64) -> f64 {
     p.clamp(PRIOR_FLOOR, 1.0 - PRIOR_FLOOR)
 }
 
-/// h for a household field, from its m. A family name is shared in a household as often as
-/// between one person's records. A home is shared by definition: two people of one household
-/// seldom have records at different homes, unless both moved (so not never).
-fn household_h(field: Field, m: &[f64]) -> Vec<f64> {
-    if field == Field::Home {
-        normalised(
-            m.iter()
-                .enumerate()
-                .map(|(l, p)| if l <= 1 { *p } else { p * 0.05 })
-                .collect(),
-        )
-    } else {
-        m.to_vec()
-    }
-}
-
 fn normalised(counts: Vec<f64>) -> Vec<f64> {
     let total: f64 = counts.iter().sum();
     counts.into_iter().map(|c| clamp(c / total)).collect()
@@ -215,7 +199,7 @@ impl Model {
                 let u = distribution(k, random_pairs, None, n);
                 let m = normalised((0..n).map(|l| 0.1f64.powi(l as i32 + 1) * 9.0).collect());
                 let h = if field.is_household() {
-                    household_h(field, &m)
+                    m.clone() // a household shares it as one person's records do
                 } else if field == Field::NhsNumber {
                     u.clone() // the household pairs were chosen by their NHS numbers
                 } else {
@@ -371,7 +355,7 @@ impl Model {
                     c.m = m_new;
                 }
                 if c.field.is_household() {
-                    c.h = household_h(c.field, &c.m);
+                    c.h = c.m.clone();
                 }
             }
             let total = sm + sh + su;
@@ -451,7 +435,7 @@ mod tests {
             field,
             m: m.to_vec(),
             h: if field.is_household() {
-                household_h(field, m)
+                m.to_vec()
             } else {
                 h.to_vec()
             },
@@ -593,9 +577,9 @@ mod tests {
             e.contributions[1].against_household, 0.0,
             "a shared family name says nothing between a person and their household"
         );
-        assert!(
-            e.contributions[4].against_household.abs() < 1.0,
-            "nor, nearly, does a shared home"
+        assert_eq!(
+            e.contributions[4].against_household, 0.0,
+            "nor does a shared home"
         );
         assert!(
             (e.probability
