@@ -1,7 +1,7 @@
 //! Field comparisons, each graded into levels from strongest agreement to disagreement, with a
 //! level for a missing value (which is neither evidence for nor against).
 
-use crate::names::{Nicknames, jaro_winkler};
+use crate::names::{Nicknames, VERY_CLOSE, jaro_winkler};
 use crate::record::{Prepared, PreparedName};
 
 /// How two names compare.
@@ -9,7 +9,8 @@ use crate::record::{Prepared, PreparedName};
 pub enum NameLevel {
     /// Equal once normalised.
     Exact,
-    /// One is a nickname of the other (Danny, Daniel).
+    /// One is a nickname of the other (Danny, Daniel), or of a name spelt very like it (Rob,
+    /// Rboert).
     Nickname,
     /// Jaro–Winkler at least 0.92 (a typo: Reeve, Reeves).
     VeryClose,
@@ -76,12 +77,14 @@ pub fn compare_names(
         };
     }
     let similarity = jaro_winkler(ta, tb);
-    if similarity >= 0.92 {
+    if similarity >= VERY_CLOSE {
         NameLevel::VeryClose
     } else if a.sounds_like(b) {
         NameLevel::Phonetic
     } else if similarity >= 0.80 {
         NameLevel::Close
+    } else if nicknames.is_some_and(|n| n.related_misspelt(ta, tb)) {
+        NameLevel::Nickname
     } else {
         NameLevel::Different
     }
@@ -502,6 +505,21 @@ mod tests {
             compare_names(Some("Danny"), Some("Daniel"), None),
             NameLevel::Different,
             "without the table, spelling alone misses it"
+        );
+        assert_eq!(
+            compare_names(Some("Rob"), Some("Rboert"), n),
+            NameLevel::Nickname,
+            "a nickname of a misspelt name"
+        );
+        assert_eq!(
+            compare_names(Some("Danile"), Some("Danny"), n),
+            NameLevel::Nickname,
+            "either way round"
+        );
+        assert_eq!(
+            compare_names(Some("Bob"), Some("Rupert"), n),
+            NameLevel::Different,
+            "Rupert is not Robert misspelt"
         );
     }
 

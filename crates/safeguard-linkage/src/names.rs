@@ -112,6 +112,8 @@ pub fn jaro_winkler(a: &str, b: &str) -> f64 {
 #[derive(Debug, Clone, Default)]
 pub struct Nicknames {
     ids: HashMap<String, u32, BuildFx>,
+    /// Per number, the name.
+    names: Vec<String>,
     /// Per name (by number): the names in the table with it, sorted.
     related: Vec<Vec<u32>>,
 }
@@ -125,8 +127,9 @@ impl Nicknames {
 
     fn id(&mut self, name: String) -> u32 {
         let next = self.ids.len() as u32;
-        *self.ids.entry(name).or_insert_with(|| {
+        *self.ids.entry(name.clone()).or_insert_with(|| {
             self.related.push(Vec::new());
+            self.names.push(name);
             next
         })
     }
@@ -158,7 +161,24 @@ impl Nicknames {
         let (ra, rb) = (&self.related[ia as usize], &self.related[ib as usize]);
         ra.binary_search(&ib).is_ok() || shares_any(ra, rb)
     }
+
+    /// Whether one name stands for a name spelt very like the other: "Rob" and "Rboert", a
+    /// misspelt Robert. Without it a nickname and a typo together count as different names,
+    /// which keeps one person's records apart as if they were twins.
+    pub fn related_misspelt(&self, a: &str, b: &str) -> bool {
+        let stands_for = |known: &str, other: &str| {
+            self.ids.get(known).is_some_and(|&i| {
+                self.related[i as usize]
+                    .iter()
+                    .any(|&r| jaro_winkler(&self.names[r as usize], other) >= VERY_CLOSE)
+            })
+        };
+        stands_for(a, b) || stands_for(b, a)
+    }
 }
+
+/// Jaro–Winkler similarity at which two spellings are taken for one name mistyped.
+pub const VERY_CLOSE: f64 = 0.92;
 
 /// Whether two sorted lists share an element.
 fn shares_any(a: &[u32], b: &[u32]) -> bool {
