@@ -123,10 +123,11 @@ fn normalised(counts: Vec<f64>) -> Vec<f64> {
 
 /// The least share of pairs of one household's people born on the same day, whatever the
 /// records say: about 1.5 % of maternities in England and Wales are of twins or more (ONS,
-/// Births in England and Wales), so among a household's pairs of people (parents, children,
-/// siblings) twins are somewhat under 1 in 100. Records without NHS numbers cannot show
-/// household pairs apart from one person's, and h would fall back to u, which takes a shared
-/// birthday in a household for a one-in-thirty-thousand coincidence.
+/// Births in England and Wales); a family of two parents and two children has six pairs of
+/// people, and about one such family in seventy has twins, so twins are some 1 in 400 to 1
+/// in 200 of a household's pairs, more in larger families. Records without NHS numbers
+/// cannot show household pairs apart from one person's, and h would fall back to u, which
+/// takes a shared birthday in a household for a one-in-thirty-thousand coincidence.
 const TWINS_IN_A_HOUSEHOLD: f64 = 0.005;
 
 /// Likewise the least share of a household's pairs with the same given name: a son named
