@@ -3,6 +3,8 @@
 //! nicknames, swapped days and months, and NHS numbers only in health records. Deterministic
 //! by seed. Every person is invented; postcodes are in areas that do not exist.
 
+use std::collections::HashSet;
+
 use crate::compare::BirthDate;
 use crate::record::{Record, Sex};
 use crate::rng::Rng;
@@ -669,8 +671,16 @@ pub fn generate(records: usize, seed: u64) -> Generated {
     let mut rng = Rng::new(seed);
     let mut out = Generated::default();
     let mut persons = 0u32;
+    // NHS numbers are one per person: a number drawn twice is drawn again, while the 999
+    // range (about 909,000 valid numbers) lasts.
+    let mut issued: HashSet<String> = HashSet::new();
     while out.records.len() < records {
-        let (people, relations) = household(&mut rng);
+        let (mut people, relations) = household(&mut rng);
+        for p in &mut people {
+            while issued.len() < 900_000 && !issued.insert(p.nhs.clone()) {
+                p.nhs = nhs_number(&mut rng);
+            }
+        }
         for (a, b, kind) in relations {
             out.relations
                 .push((persons + a as u32, persons + b as u32, kind));
