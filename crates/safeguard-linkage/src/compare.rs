@@ -521,6 +521,11 @@ mod tests {
             NameLevel::Different,
             "Rupert is not Robert misspelt"
         );
+        assert_eq!(
+            compare_names(Some("Joe"), Some("Josh"), n),
+            NameLevel::Different,
+            "Josh is spelt like Joseph, but is a name of its own: twins Joe and Josh"
+        );
     }
 
     #[test]

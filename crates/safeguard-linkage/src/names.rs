@@ -164,14 +164,17 @@ impl Nicknames {
 
     /// Whether one name stands for a name spelt very like the other: "Rob" and "Rboert", a
     /// misspelt Robert. Without it a nickname and a typo together count as different names,
-    /// which keeps one person's records apart as if they were twins.
+    /// which keeps one person's records apart as if they were twins. The other must not be a
+    /// name of the table itself: Josh is spelt like Joseph, for whom Joe stands, but Joe and
+    /// Josh are two brothers' names, not one misspelt.
     pub fn related_misspelt(&self, a: &str, b: &str) -> bool {
         let stands_for = |known: &str, other: &str| {
-            self.ids.get(known).is_some_and(|&i| {
-                self.related[i as usize]
-                    .iter()
-                    .any(|&r| jaro_winkler(&self.names[r as usize], other) >= VERY_CLOSE)
-            })
+            !self.ids.contains_key(other)
+                && self.ids.get(known).is_some_and(|&i| {
+                    self.related[i as usize]
+                        .iter()
+                        .any(|&r| jaro_winkler(&self.names[r as usize], other) >= VERY_CLOSE)
+                })
         };
         stands_for(a, b) || stands_for(b, a)
     }
