@@ -144,6 +144,37 @@ pub fn keyed(records: &[Prepared], rule: BlockingRule) -> Vec<(u64, u32)> {
     keys
 }
 
+/// The pairs of records sharing a key, from keys sorted by `(key, record)`: each `(i, j)` with
+/// `i < j` that `keep` accepts, block by block, until `limit` are found (the block that reaches
+/// it is finished). Blocks of more than `max_block` records say little and are left out; how
+/// many were is returned too.
+pub(crate) fn pairs_within_blocks(
+    keys: &[(u64, u32)],
+    max_block: usize,
+    limit: usize,
+    keep: impl Fn(u32, u32) -> bool,
+) -> (Vec<(u32, u32)>, usize) {
+    let mut pairs = Vec::new();
+    let mut skipped = 0;
+    for block in keys.chunk_by(|a, b| a.0 == b.0) {
+        if block.len() > max_block {
+            skipped += 1;
+            continue;
+        }
+        for (n, &(_, i)) in block.iter().enumerate() {
+            for &(_, j) in &block[n + 1..] {
+                if keep(i, j) {
+                    pairs.push((i, j));
+                }
+            }
+        }
+        if pairs.len() >= limit {
+            break;
+        }
+    }
+    (pairs, skipped)
+}
+
 /// Candidate pairs `(i, j)` with `i < j`, each once, from every rule; blocks larger than
 /// `max_block` are skipped (a key so common that it says nothing) and counted in the second
 /// value returned.
@@ -154,20 +185,8 @@ pub fn candidate_pairs(
 ) -> (Vec<(u32, u32)>, usize) {
     // Each rule's pairs on a core of its own; the rules are few and alike in cost.
     let one_rule = |rule: BlockingRule| {
-        let mut pairs = Vec::new();
-        let mut skipped = 0;
-        let keys = keyed(records, rule);
-        for block in keys.chunk_by(|a, b| a.0 == b.0) {
-            if block.len() > max_block {
-                skipped += 1;
-                continue;
-            }
-            for (n, &(_, i)) in block.iter().enumerate() {
-                for &(_, j) in &block[n + 1..] {
-                    pairs.push((i.min(j), i.max(j)));
-                }
-            }
-        }
+        let (mut pairs, skipped) =
+            pairs_within_blocks(&keyed(records, rule), max_block, usize::MAX, |_, _| true);
         pairs.sort_unstable();
         (pairs, skipped)
     };

@@ -17,57 +17,18 @@ pub fn normalise(name: &str) -> String {
 
 /// Jaro similarity, from 0 (nothing in common) to 1 (equal).
 pub fn jaro(a: &str, b: &str) -> f64 {
-    // Most names are ASCII and short: compared as bytes, with matches marked in bitmasks,
+    // Most names are ASCII and short: compared as bytes, with matches marked on the stack,
     // nothing is allocated (this runs for millions of candidate pairs).
     if a.is_ascii() && b.is_ascii() && a.len() <= 64 && b.len() <= 64 {
-        return jaro_of(a.as_bytes(), b.as_bytes(), Bits64::default());
+        let (mut a_matched, mut b_matched) = ([false; 64], [false; 64]);
+        return jaro_of(a.as_bytes(), b.as_bytes(), &mut a_matched, &mut b_matched);
     }
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    jaro_of(&a, &b, BitVec(vec![false; a.len() + b.len()], a.len()))
+    jaro_of(&a, &b, &mut vec![false; a.len()], &mut vec![false; b.len()])
 }
 
-/// Which characters of two names have been matched.
-trait Matched {
-    fn a(&self, i: usize) -> bool;
-    fn b(&self, j: usize) -> bool;
-    fn set(&mut self, i: usize, j: usize);
-}
-
-/// For names of up to 64 characters each.
-#[derive(Default)]
-struct Bits64(u64, u64);
-
-impl Matched for Bits64 {
-    fn a(&self, i: usize) -> bool {
-        self.0 >> i & 1 == 1
-    }
-    fn b(&self, j: usize) -> bool {
-        self.1 >> j & 1 == 1
-    }
-    fn set(&mut self, i: usize, j: usize) {
-        self.0 |= 1 << i;
-        self.1 |= 1 << j;
-    }
-}
-
-/// For any names: the first name's flags, then the second's after `.1` of them.
-struct BitVec(Vec<bool>, usize);
-
-impl Matched for BitVec {
-    fn a(&self, i: usize) -> bool {
-        self.0[i]
-    }
-    fn b(&self, j: usize) -> bool {
-        self.0[self.1 + j]
-    }
-    fn set(&mut self, i: usize, j: usize) {
-        self.0[i] = true;
-        self.0[self.1 + j] = true;
-    }
-}
-
-fn jaro_of<T: PartialEq>(a: &[T], b: &[T], mut matched: impl Matched) -> f64 {
+fn jaro_of<T: PartialEq>(a: &[T], b: &[T], a_matched: &mut [bool], b_matched: &mut [bool]) -> f64 {
     if a.is_empty() && b.is_empty() {
         return 1.0;
     }
@@ -79,16 +40,25 @@ fn jaro_of<T: PartialEq>(a: &[T], b: &[T], mut matched: impl Matched) -> f64 {
     for (i, ca) in a.iter().enumerate() {
         let from = i.saturating_sub(window);
         let to = (i + window + 1).min(b.len());
-        if let Some(j) = (from..to).find(|&j| !matched.b(j) && b[j] == *ca) {
-            matched.set(i, j);
+        if let Some(j) = (from..to).find(|&j| !b_matched[j] && b[j] == *ca) {
+            a_matched[i] = true;
+            b_matched[j] = true;
             matches += 1;
         }
     }
     if matches == 0 {
         return 0.0;
     }
-    let a_order = (0..a.len()).filter(|&i| matched.a(i)).map(|i| &a[i]);
-    let b_order = (0..b.len()).filter(|&j| matched.b(j)).map(|j| &b[j]);
+    let a_order = a
+        .iter()
+        .zip(a_matched.iter())
+        .filter(|(_, m)| **m)
+        .map(|(c, _)| c);
+    let b_order = b
+        .iter()
+        .zip(b_matched.iter())
+        .filter(|(_, m)| **m)
+        .map(|(c, _)| c);
     let transpositions = a_order.zip(b_order).filter(|(x, y)| x != y).count() / 2;
     let m = matches as f64;
     (m / a.len() as f64 + m / b.len() as f64 + (m - transpositions as f64) / m) / 3.0
@@ -260,11 +230,12 @@ mod tests {
             let general = jaro_of(
                 a.as_bytes(),
                 b.as_bytes(),
-                BitVec(vec![false; a.len() + b.len()], a.len()),
+                &mut vec![false; a.len()],
+                &mut vec![false; b.len()],
             );
             assert_eq!(jaro(a, b), general, "{a} {b}");
         }
-        // Letters beyond ASCII, and names too long for the bitmasks, take the general path.
+        // Letters beyond ASCII, and names longer than 64, take the general path.
         assert!(close(
             jaro_winkler("zoë", "zoe"),
             jaro_winkler("zoa", "zoe")
