@@ -1,8 +1,11 @@
-//! Who may do what. Default deny: a user reads a child's record when their agency has an open
-//! involvement with the child (it recorded an entry recently, or one of its workers is
-//! allocated), when their role grants wider access (safeguarding lead / MASH), or when they
-//! break glass with a written reason, which is audited and reported. Writes are only ever of
-//! the user's own agency's entries. Pure: the store gathers the facts, this decides.
+//! Who may do what. Default deny: a user reads a child's record when their agency has an
+//! established involvement with the child (one of its workers is allocated; or it records about
+//! the child and either held the child first or had its involvement confirmed by the lead
+//! professional or a safeguarding lead), when their role grants wider access (safeguarding
+//! lead / MASH), or when they break glass with a written reason, which is audited and reported.
+//! Recording about a child held by others only *asks* to be involved: until that is confirmed
+//! the agency sees its own entries and the child's status, nothing more. Writes are only ever
+//! of the user's own agency's entries. Pure: the store gathers the facts, this decides.
 
 use serde::{Deserialize, Serialize};
 
@@ -123,8 +126,13 @@ impl Principal {
 /// What ties agencies and workers to a child now.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Involvement {
-    /// Agencies that recorded an entry naming the child within the involvement period.
-    pub recent_agencies: Vec<AgencyId>,
+    /// Agencies whose involvement is established: they recorded about the child within the
+    /// involvement period (counted by when Safeguard received the entries) and either held the
+    /// child first or had their involvement confirmed.
+    pub established_agencies: Vec<AgencyId>,
+    /// Agencies that recorded about the child within the period, about a child others held,
+    /// and wait for the lead professional or a safeguarding lead to confirm them.
+    pub pending_agencies: Vec<AgencyId>,
     /// Users allocated to the child.
     pub allocated_users: Vec<String>,
     /// Agencies of the allocated users.
@@ -151,6 +159,9 @@ pub enum ReadBasis {
 pub enum ReadDecision {
     /// Yes, on this basis.
     Allowed(ReadBasis),
+    /// The caller's agency recorded about the child but its involvement awaits confirmation:
+    /// it sees its own entries and the child's status until then (or breaks glass).
+    InvolvementUnconfirmed,
     /// Only by breaking glass with a written reason.
     BreakGlassRequired,
     /// No.
@@ -164,12 +175,16 @@ pub fn may_read_child(
     involvement: &Involvement,
     broke_glass: bool,
 ) -> ReadDecision {
-    let agency_involved = involvement.recent_agencies.contains(principal.agency())
+    let agency_involved = involvement
+        .established_agencies
+        .contains(principal.agency())
         || involvement.allocated_agencies.contains(principal.agency());
+    let agency_pending = involvement.pending_agencies.contains(principal.agency());
     match principal {
         Principal::AgencySystem { .. } if agency_involved => {
             ReadDecision::Allowed(ReadBasis::AgencyInvolved)
         }
+        Principal::AgencySystem { .. } if agency_pending => ReadDecision::InvolvementUnconfirmed,
         Principal::AgencySystem { .. } => ReadDecision::Denied,
         Principal::User { id, .. } => {
             if principal.has(|r| r == Role::SafeguardingLead) {
@@ -180,6 +195,8 @@ pub fn may_read_child(
                 ReadDecision::Allowed(ReadBasis::AgencyInvolved)
             } else if principal.has(Role::may_break_glass) && broke_glass {
                 ReadDecision::Allowed(ReadBasis::BreakGlass)
+            } else if principal.has(Role::works_cases) && agency_pending {
+                ReadDecision::InvolvementUnconfirmed
             } else if principal.has(Role::may_break_glass) {
                 ReadDecision::BreakGlassRequired
             } else {
@@ -197,6 +214,18 @@ pub fn may_write_entry(principal: &Principal, agency: &AgencyId) -> bool {
             Principal::AgencySystem { .. } => true,
             Principal::User { .. } => principal.has(Role::works_cases),
         }
+}
+
+/// Whether `principal` may confirm or decline an agency's involvement with a child: the
+/// child's lead professional, or a safeguarding lead.
+pub fn may_decide_involvement(principal: &Principal, involvement: &Involvement) -> bool {
+    match principal {
+        Principal::AgencySystem { .. } => false,
+        Principal::User { id, .. } => {
+            principal.has(|r| r == Role::SafeguardingLead)
+                || involvement.lead_professional.as_deref() == Some(id.as_str())
+        }
+    }
 }
 
 /// Whether `principal` may see who looked at a child's record: auditors, safeguarding leads,
@@ -229,7 +258,8 @@ mod tests {
 
     fn police_involved() -> Involvement {
         Involvement {
-            recent_agencies: vec![agency("police")],
+            established_agencies: vec![agency("police")],
+            pending_agencies: vec![agency("school")],
             allocated_users: vec!["practitioner-social-care".into()],
             allocated_agencies: vec![agency("social-care")],
             lead_professional: Some("practitioner-social-care".into()),
@@ -266,6 +296,60 @@ mod tests {
             may_read_child(&outsider, &police_involved(), true),
             ReadDecision::Allowed(ReadBasis::BreakGlass)
         );
+    }
+
+    #[test]
+    fn an_agency_that_recorded_about_a_child_held_by_others_waits_for_confirmation() {
+        let school = user(Role::Practitioner, "school");
+        let inv = police_involved();
+        assert_eq!(
+            may_read_child(&school, &inv, false),
+            ReadDecision::InvolvementUnconfirmed
+        );
+        let system = Principal::AgencySystem {
+            token: "t".into(),
+            agency: agency("school"),
+        };
+        assert_eq!(
+            may_read_child(&system, &inv, false),
+            ReadDecision::InvolvementUnconfirmed
+        );
+        // Breaking glass still opens the record, audited, in an emergency.
+        assert_eq!(
+            may_read_child(&school, &inv, true),
+            ReadDecision::Allowed(ReadBasis::BreakGlass)
+        );
+        // Once confirmed, the agency is involved like any other.
+        let confirmed = Involvement {
+            established_agencies: vec![agency("police"), agency("school")],
+            pending_agencies: vec![],
+            ..inv
+        };
+        assert_eq!(
+            may_read_child(&school, &confirmed, false),
+            ReadDecision::Allowed(ReadBasis::AgencyInvolved)
+        );
+    }
+
+    #[test]
+    fn only_the_lead_professional_or_a_safeguarding_lead_confirms_involvement() {
+        let inv = police_involved();
+        assert!(may_decide_involvement(
+            &user(Role::Practitioner, "social-care"),
+            &inv
+        ));
+        assert!(may_decide_involvement(
+            &user(Role::SafeguardingLead, "hospital"),
+            &inv
+        ));
+        assert!(!may_decide_involvement(
+            &user(Role::Practitioner, "police"),
+            &inv
+        ));
+        assert!(!may_decide_involvement(
+            &user(Role::TeamManager, "school"),
+            &inv
+        ));
     }
 
     #[test]

@@ -168,7 +168,134 @@ pub struct Entry {
 /// is recorded today; anything later is a plan, not an entry).
 const MAX_DAYS_RECORDED_BEFORE_OCCURRING: i64 = 1;
 
+/// The most people one entry may name: a household and the professionals present, with room
+/// to spare. (Matching each new record against the others of its entry costs more than
+/// linearly in their number; the limit keeps one request from holding the writer.)
+pub const MAX_PERSONS_PER_ENTRY: usize = 50;
+/// The most residences or relationships one entry may state.
+pub const MAX_STATEMENTS_PER_ENTRY: usize = 200;
+/// The most entries one batch may hold.
+pub const MAX_ENTRIES_PER_BATCH: usize = 200;
+/// The most people a whole batch may name.
+pub const MAX_PERSONS_PER_BATCH: usize = 500;
+/// The longest text anywhere in an entry (a summary, an explanation), in characters.
+pub const MAX_TEXT_CHARS: usize = 20_000;
+/// The longest name part, identifier or address line, in characters.
+pub const MAX_LINE_CHARS: usize = 200;
+/// How far ahead of Safeguard's clock an agency's `recorded_at` may be (clock skew).
+pub const MAX_CLOCK_SKEW_SECONDS: i64 = 5 * 60;
+/// How far ahead an expected date of birth may be, in days (a pregnancy and some).
+pub const MAX_DAYS_EXPECTED_AHEAD: i64 = 300;
+
+/// The earliest date any entry may speak of.
+fn earliest_plausible() -> NaiveDate {
+    NaiveDate::from_ymd_opt(1900, 1, 1).expect("a valid date")
+}
+
 impl Entry {
+    /// Checks what depends on the time now and bounds every size, naming the field: nothing
+    /// recorded in the future (beyond a few minutes' clock skew) or before 1900, no birth after
+    /// today, no expected birth more than 300 days ahead, at most 50 people, no text longer
+    /// than the limits, and no character that hides or reorders what people read.
+    pub fn check_plausible(&self, now: DateTime<Utc>) -> Result<(), FieldError> {
+        let today = now.date_naive();
+        let earliest = earliest_plausible();
+        if self.recorded_at > now + chrono::Duration::seconds(MAX_CLOCK_SKEW_SECONDS) {
+            return Err(FieldError::new(
+                "recorded_at",
+                "is in the future: an entry is recorded when it is sent, or before",
+            ));
+        }
+        if self.recorded_at.date_naive() < earliest {
+            return Err(FieldError::new("recorded_at", "is before 1900"));
+        }
+        if self.occurred_at.date() < earliest {
+            return Err(FieldError::new("occurred_at", "is before 1900"));
+        }
+        if self.persons.len() > MAX_PERSONS_PER_ENTRY {
+            return Err(FieldError::new(
+                "persons",
+                format!(
+                    "names {} people; an entry names at most {MAX_PERSONS_PER_ENTRY}",
+                    self.persons.len()
+                ),
+            ));
+        }
+        for (field, n) in [
+            ("residences", self.residences.len()),
+            ("relationships", self.relationships.len()),
+        ] {
+            if n > MAX_STATEMENTS_PER_ENTRY {
+                return Err(FieldError::new(
+                    field,
+                    format!("holds {n}; an entry states at most {MAX_STATEMENTS_PER_ENTRY}"),
+                ));
+            }
+        }
+        let line = |field: String, text: &str| -> Result<(), FieldError> {
+            if text.chars().count() > MAX_LINE_CHARS {
+                return Err(FieldError::new(
+                    field,
+                    format!("is longer than {MAX_LINE_CHARS} characters"),
+                ));
+            }
+            crate::text::check_line(&field, text)
+        };
+        line("source.system".into(), &self.source.system)?;
+        line("source.id".into(), &self.source.id)?;
+        line("author.name".into(), &self.author.name)?;
+        line("author.role".into(), &self.author.role)?;
+        for (i, p) in self.persons.iter().enumerate() {
+            let field = format!("persons[{i}].record");
+            let r = &p.record;
+            line(format!("{field}.local_id"), &r.local_id)?;
+            for (n, name) in std::iter::once(&r.name).chain(&r.other_names).enumerate() {
+                let at = if n == 0 {
+                    format!("{field}.name")
+                } else {
+                    format!("{field}.other_names[{}]", n - 1)
+                };
+                for (g, given) in name.given.iter().enumerate() {
+                    line(format!("{at}.given[{g}]"), given)?;
+                }
+                if let Some(family) = &name.family {
+                    line(format!("{at}.family"), family)?;
+                }
+            }
+            for (a, address) in r.addresses.iter().enumerate() {
+                for (l, text) in address.lines.iter().enumerate() {
+                    line(format!("{field}.addresses[{a}].lines[{l}]"), text)?;
+                }
+            }
+            if let Some(born) = &r.date_of_birth {
+                if born.earliest() > today {
+                    return Err(FieldError::new(
+                        format!("{field}.date_of_birth"),
+                        "is after today: record an unborn child's expected_date_of_birth",
+                    ));
+                }
+                if born.latest() < earliest {
+                    return Err(FieldError::new(
+                        format!("{field}.date_of_birth"),
+                        "is before 1900",
+                    ));
+                }
+            }
+            if let Some(expected) = r.expected_date_of_birth
+                && (expected > today + chrono::Duration::days(MAX_DAYS_EXPECTED_AHEAD)
+                    || expected < earliest)
+            {
+                return Err(FieldError::new(
+                    format!("{field}.expected_date_of_birth"),
+                    format!("is not within {MAX_DAYS_EXPECTED_AHEAD} days from now"),
+                ));
+            }
+        }
+        // Every other text (the summary, the details' explanations and reasons), wherever it is.
+        let value = serde_json::to_value(self).map_err(|e| FieldError::new("", e.to_string()))?;
+        check_texts(String::new(), &value)
+    }
+
     /// The entry's kind, as stored and filtered on.
     pub fn kind(&self) -> EntryKind {
         self.details.kind()
@@ -253,6 +380,58 @@ impl Entry {
         }
         Ok(())
     }
+}
+
+/// Checks every string in an entry's JSON for its length and for characters that hide text.
+fn check_texts(path: String, value: &serde_json::Value) -> Result<(), FieldError> {
+    match value {
+        serde_json::Value::String(text) => {
+            if text.chars().count() > MAX_TEXT_CHARS {
+                return Err(FieldError::new(
+                    path,
+                    format!("is longer than {MAX_TEXT_CHARS} characters"),
+                ));
+            }
+            crate::text::check_free_text(&path, text)
+        }
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, v)| check_texts(format!("{path}[{i}]"), v)),
+        serde_json::Value::Object(fields) => fields.iter().try_for_each(|(k, v)| {
+            let at = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            check_texts(at, v)
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Checks a batch's size: at most [`MAX_ENTRIES_PER_BATCH`] entries naming at most
+/// [`MAX_PERSONS_PER_BATCH`] people in all.
+pub fn check_batch_size(entries: &[Entry]) -> Result<(), FieldError> {
+    if entries.len() > MAX_ENTRIES_PER_BATCH {
+        return Err(FieldError::new(
+            "",
+            format!(
+                "the batch holds {} entries; send at most {MAX_ENTRIES_PER_BATCH} at once",
+                entries.len()
+            ),
+        ));
+    }
+    let persons: usize = entries.iter().map(|e| e.persons.len()).sum();
+    if persons > MAX_PERSONS_PER_BATCH {
+        return Err(FieldError::new(
+            "",
+            format!(
+                "the batch names {persons} people; a batch names at most {MAX_PERSONS_PER_BATCH}"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn check_interval(

@@ -41,6 +41,7 @@ mod person;
 mod postcode;
 pub mod rules;
 mod stored;
+pub mod text;
 
 pub use agency::{Agency, AgencyId, AgencyIdError, AgencyKind};
 pub use dates::{DateError, OccurredAt, PartialDate, Precision};

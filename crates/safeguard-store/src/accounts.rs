@@ -6,7 +6,7 @@ use argon2::Argon2;
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::Utc;
-use safeguard_core::access::{Involvement, Principal, Role};
+use safeguard_core::access::{Principal, Role};
 use safeguard_core::{AgencyId, PersonId};
 use sha2::{Digest, Sha256};
 
@@ -497,43 +497,6 @@ impl Store {
         })
     }
 
-    /// What ties agencies and workers to a child: agencies that recorded an entry naming them
-    /// within `period_days` (by when the entry was recorded), and live allocations.
-    pub fn involvement(
-        &self,
-        person: PersonId,
-        period_days: i64,
-    ) -> Result<Involvement, StoreError> {
-        let since = now() - seconds(period_days * 24 * 60 * 60);
-        self.read(|sql| {
-            let agencies = sql.query(
-                "SELECT DISTINCT e.agency_id FROM entries e
-                 JOIN entry_persons ep ON ep.entry_id = e.id
-                 JOIN person_records r ON r.id = ep.record_id
-                 WHERE r.person_id = $1 AND e.recorded_at >= $2",
-                &[person.to_string().into(), since.into()],
-            )?;
-            let allocations = sql.query(
-                "SELECT a.user_id, u.agency_id, a.lead FROM allocations a JOIN users u ON u.id = a.user_id
-                 WHERE a.person_id = $1 AND a.ended_at IS NULL AND u.disabled = 0",
-                &[person.to_string().into()],
-            )?;
-            let agency = |t: &str| AgencyId::parse(t).map_err(|e| StoreError::Corrupt(e.to_string()));
-            let mut involvement = Involvement::default();
-            for r in &agencies {
-                involvement.recent_agencies.push(agency(r.text(0)?)?);
-            }
-            for r in &allocations {
-                involvement.allocated_users.push(r.text(0)?.to_owned());
-                involvement.allocated_agencies.push(agency(r.text(1)?)?);
-                if r.int(2)? != 0 {
-                    involvement.lead_professional = Some(r.text(0)?.to_owned());
-                }
-            }
-            Ok(involvement)
-        })
-    }
-
     /// Records a break-glass grant for this session and child, with its reason, in the audit log.
     pub fn break_glass(
         &self,
@@ -541,13 +504,9 @@ impl Store {
         person: PersonId,
         reason: &str,
     ) -> Result<(), StoreError> {
-        if reason.trim().chars().count() < 10 {
-            return Err(StoreError::invalid(
-                None,
-                "reason",
-                "give the reason in a sentence (at least 10 characters)",
-            ));
-        }
+        let reason = safeguard_core::text::reason("reason", reason)
+            .map_err(|error| StoreError::Invalid { index: None, error })?;
+        let reason = reason.as_str();
         let at = now();
         self.write(|sql| {
             sql.execute(
@@ -590,7 +549,8 @@ impl Store {
         self.read(|sql| audit::events_about(sql, subject))
     }
 
-    /// Break-glass events by users of an agency, newest first: for its safeguarding lead.
+    /// Break-glass events by users of an agency, and on children the agency holds, newest
+    /// first: for its safeguarding lead.
     pub fn break_glass_by_agency(
         &self,
         agency: &AgencyId,

@@ -26,9 +26,6 @@ pub enum Outcome {
     Created,
     /// Already stored with the same content: nothing written.
     AlreadyRecorded,
-    /// Already stored with different content: nothing written. A correction must name the
-    /// entry it supersedes.
-    AlreadyRecordedDifferently,
 }
 
 /// The result for one entry of an append, in batch order.
@@ -57,13 +54,23 @@ pub(crate) fn append(
     actor: &Actor,
     entries: &[Entry],
     matcher: &linkage::Matcher,
+    involvement_period_micros: i64,
 ) -> Result<Vec<Appended>, StoreError> {
     let now = Utc::now().timestamp_micros();
     let mut records = RecordCache::new();
     let appended = entries
         .iter()
         .enumerate()
-        .map(|(i, e)| append_one(sql, e, i, now, matcher, &mut records))
+        .map(|(i, e)| {
+            append_one(
+                sql,
+                e,
+                i,
+                (now, involvement_period_micros),
+                matcher,
+                &mut records,
+            )
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let events: Vec<AuditEvent> = appended
         .iter()
@@ -78,7 +85,7 @@ fn append_one(
     sql: &mut dyn Sql,
     entry: &Entry,
     index: usize,
-    now: i64,
+    (now, involvement_period_micros): (i64, i64),
     matcher: &linkage::Matcher,
     records: &mut RecordCache,
 ) -> Result<Appended, StoreError> {
@@ -116,13 +123,13 @@ fn append_one(
             now.into(),
             supersedes.map(|s| s.to_string()).into(),
             content_hash.as_str().into(),
-            body.into(),
+            body.as_str().into(),
         ],
     )?;
     if inserted.is_none() {
         let row = sql
             .query_opt(
-                "SELECT id, content_hash FROM entries
+                "SELECT id, content_hash, body FROM entries
                  WHERE agency_id = $1 AND source_system = $2 AND source_id = $3",
                 &[
                     entry.agency.as_str().into(),
@@ -131,14 +138,25 @@ fn append_one(
                 ],
             )?
             .ok_or_else(|| StoreError::Corrupt("conflicting entry vanished".into()))?;
-        let outcome = if row.text(1)? == content_hash {
-            Outcome::AlreadyRecorded
-        } else {
-            Outcome::AlreadyRecordedDifferently
-        };
+        if row.text(1)? != content_hash {
+            // The same source id with other content is a mistake or a correction sent wrongly:
+            // refused whole, naming the first field that differs, so nothing is dropped unseen.
+            let stored: serde_json::Value = serde_json::from_str(row.text(2)?)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let sent: serde_json::Value =
+                serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let field = first_difference(String::new(), &stored, &sent).unwrap_or_default();
+            return Err(StoreError::Conflict {
+                index: Some(index),
+                error: safeguard_core::FieldError::new(
+                    field,
+                    "differs from the entry already recorded under this source id; send a correction with a new source id and supersedes",
+                ),
+            });
+        }
         return Ok(Appended {
             id: parse_id(row.text(0)?).map(EntryId)?,
-            outcome,
+            outcome: Outcome::AlreadyRecorded,
         });
     }
 
@@ -159,6 +177,20 @@ fn append_one(
                 p.role.as_str().into(),
             ],
         )?;
+    }
+    // Recording about a person establishes, keeps or asks for the agency's involvement.
+    let mut noted = std::collections::HashSet::new();
+    for (record, person, _) in &participants {
+        if noted.insert(*record) {
+            crate::involvement::note_entry(
+                sql,
+                *record,
+                *person,
+                &entry.agency,
+                now,
+                involvement_period_micros,
+            )?;
+        }
     }
     // The company an adult keeps can say who they are when their record cannot: a new adult
     // record without a date of birth or a family name is compared with the others recorded
@@ -222,6 +254,38 @@ fn append_one(
         id,
         outcome: Outcome::Created,
     })
+}
+
+/// The path of the first field where two JSON values differ, if they do.
+fn first_difference(path: String, a: &serde_json::Value, b: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+    let join = |key: &str| {
+        if path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            keys.into_iter().find_map(|k| match (x.get(k), y.get(k)) {
+                (Some(v), Some(w)) => first_difference(join(k), v, w),
+                (None, None) => None,
+                _ => Some(join(k)),
+            })
+        }
+        (Value::Array(x), Value::Array(y)) => x
+            .iter()
+            .zip(y)
+            .enumerate()
+            .find_map(|(i, (v, w))| first_difference(format!("{path}[{i}]"), v, w))
+            .or_else(|| (x.len() != y.len()).then(|| path.clone())),
+        _ if a == b => None,
+        _ => Some(path),
+    }
 }
 
 /// Finds the record for an agency's person, creating it if it is new, and keeping the
@@ -408,6 +472,22 @@ pub(crate) fn find_entry(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_first_difference_is_named_by_its_path() {
+        let a = serde_json::json!({"summary": "x", "persons": [{"name": "a"}, {"name": "b"}]});
+        let b = serde_json::json!({"summary": "x", "persons": [{"name": "a"}, {"name": "c"}]});
+        assert_eq!(
+            first_difference(String::new(), &a, &b).as_deref(),
+            Some("persons[1].name")
+        );
+        assert_eq!(first_difference(String::new(), &a, &a), None);
+        let c = serde_json::json!({"summary": "x", "persons": [{"name": "a"}]});
+        assert_eq!(
+            first_difference(String::new(), &a, &c).as_deref(),
+            Some("persons")
+        );
+    }
 
     #[test]
     fn names_are_normalised_for_search() {

@@ -266,7 +266,10 @@ pub(crate) fn break_glass_by(
 ) -> Result<Vec<ChainedEvent>, StoreError> {
     sql.query(
         &format!(
-            "SELECT {EVENT_COLUMNS} FROM audit_log WHERE action = 'break_glass' AND agency = $1
+            "SELECT {EVENT_COLUMNS} FROM audit_log WHERE action = 'break_glass' AND (agency = $1
+                 OR subject IN (SELECT r.person_id FROM involvements i
+                     JOIN person_records r ON r.id = i.record_id
+                     WHERE i.agency_id = $1 AND i.state IN ('held', 'confirmed')))
              ORDER BY seq DESC"
         ),
         &[agency.into()],

@@ -479,7 +479,13 @@ impl Store {
         self.check_appendable(entries)?;
         self.write(|sql| {
             let matcher = self.matcher_in(sql)?;
-            let appended = crate::append::append(sql, actor, entries, &matcher)?;
+            let appended = crate::append::append(
+                sql,
+                actor,
+                entries,
+                &matcher,
+                self.involvement_period_micros(),
+            )?;
             let created: Vec<EntryId> = appended
                 .iter()
                 .filter(|a| a.outcome == crate::Outcome::Created)

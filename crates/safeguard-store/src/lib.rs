@@ -10,6 +10,7 @@ pub mod alerts;
 mod append;
 pub mod audit;
 pub mod flags;
+pub mod involvement;
 pub mod linkage;
 mod migrate;
 mod postgres;
@@ -49,6 +50,15 @@ pub enum StoreError {
         /// The field and the reason.
         error: FieldError,
     },
+    /// The input contradicts what is stored (the same source id with other content); nothing
+    /// was written.
+    #[error("{}{error}", index.map(|i| format!("entry {i}: ")).unwrap_or_default())]
+    Conflict {
+        /// Position of the offending entry in the batch.
+        index: Option<usize>,
+        /// The field that differs, and why that is refused.
+        error: FieldError,
+    },
     /// The database could not be opened or reached.
     #[error("cannot open the database: {0}")]
     Open(String),
@@ -71,6 +81,9 @@ impl StoreError {
         }
     }
 }
+
+/// How long an agency's standing with a child lasts after its latest entry, unless set.
+pub const DEFAULT_INVOLVEMENT_DAYS: i64 = 180;
 
 /// Where the data lives: `sqlite:PATH` or `postgres://user@host/db`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -184,6 +197,8 @@ struct Inner {
     model: std::sync::Mutex<Option<linkage::CachedModel>>,
     /// Records prepared for matching (see [`linkage`]).
     prepared: Arc<linkage::PreparedCache>,
+    /// How long an agency's standing with a child lasts after its latest entry, in days.
+    involvement_days: std::sync::atomic::AtomicI64,
 }
 
 /// The multi-agency record. Cheap to clone; all clones share the engine.
@@ -211,6 +226,7 @@ impl Store {
                 decoded: Default::default(),
                 model: Default::default(),
                 prepared: Default::default(),
+                involvement_days: std::sync::atomic::AtomicI64::new(DEFAULT_INVOLVEMENT_DAYS),
             }),
         };
         store.write(|sql| migrate::migrate(sql, migrations))?;
@@ -313,17 +329,26 @@ impl Store {
         self.check_appendable(entries)?;
         self.write(|sql| {
             let matcher = self.matcher_in(sql)?;
-            append::append(sql, actor, entries, &matcher)
+            append::append(
+                sql,
+                actor,
+                entries,
+                &matcher,
+                self.involvement_period_micros(),
+            )
         })
     }
 
     /// Validates entries and checks their agencies are registered, before any write.
     fn check_appendable(&self, entries: &[Entry]) -> Result<(), StoreError> {
+        let now = chrono::Utc::now();
         for (i, e) in entries.iter().enumerate() {
-            e.validate().map_err(|error| StoreError::Invalid {
-                index: Some(i),
-                error,
-            })?;
+            e.validate()
+                .and_then(|()| e.check_plausible(now))
+                .map_err(|error| StoreError::Invalid {
+                    index: Some(i),
+                    error,
+                })?;
         }
         self.check_agencies(entries)
     }

@@ -85,6 +85,12 @@ pub enum Rule {
     ReadChild(&'static str),
     /// Reading who looked at a child's record.
     AccessLog,
+    /// A child's status (on a plan, the lead professional, each agency's standing): anyone
+    /// who reads the record, and an agency whose involvement awaits confirmation.
+    ChildStatus,
+    /// Confirming or declining an agency's involvement: the lead professional or a
+    /// safeguarding lead, signed in.
+    DecideInvolvement,
     /// Breaking glass to read a child's record: a user with a session.
     BreakGlass,
     /// Recording entries: a casework user or an agency system (each entry's agency is checked
@@ -111,6 +117,9 @@ pub fn rule_for(method: &Method, route: &str) -> Option<Rule> {
         "/api/v1/persons/{id}/chronology" if get => Rule::ReadChild("read_chronology"),
         "/api/v1/persons/{id}/household" if get => Rule::ReadChild("read_household"),
         "/api/v1/persons/{id}/flags" if get => Rule::ReadChild("read_flags"),
+        "/api/v1/persons/{id}/status" if get => Rule::ChildStatus,
+        "/api/v1/persons/{id}/involvements" if post => Rule::DecideInvolvement,
+        "/api/v1/involvements" if get => Rule::Person,
         "/api/v1/persons/{id}/access-log" | "/persons/{id}/access-log" if get => Rule::AccessLog,
         "/api/v1/persons/{id}/break-glass" | "/persons/{id}/break-glass" if post => {
             Rule::BreakGlass
@@ -355,14 +364,57 @@ async fn check(state: &AppState, mut request: Request) -> Result<Request, Respon
         Rule::ReadChild(action) => {
             let person =
                 person_in_path(request.uri().path()).map_err(IntoResponse::into_response)?;
-            read_child(state, &caller, person, action, &route).await?;
+            if let Some(own) = read_child(state, &caller, person, action, &route).await? {
+                request.extensions_mut().insert(own);
+            }
+        }
+        Rule::ChildStatus => {
+            let person =
+                person_in_path(request.uri().path()).map_err(IntoResponse::into_response)?;
+            let store = state.store.clone();
+            let session_hash = caller.session().map(|s| s.token_hash.clone());
+            let actor = caller.actor();
+            let allowed = blocking(move || {
+                let decision = read_decision(&store, &principal, session_hash.as_deref(), person)?;
+                let allowed = matches!(
+                    decision,
+                    ReadDecision::Allowed(_) | ReadDecision::InvolvementUnconfirmed
+                );
+                let action = if allowed {
+                    "read_status"
+                } else {
+                    "access_denied"
+                };
+                store.record_access(&actor, &[AuditEvent::new(action, person.to_string())])?;
+                Ok(allowed)
+            })
+            .await?;
+            if !allowed {
+                return Err(Error::Forbidden(
+                    "the status is for agencies that recorded about this child".into(),
+                )
+                .into_response());
+            }
+        }
+        Rule::DecideInvolvement => {
+            let person =
+                person_in_path(request.uri().path()).map_err(IntoResponse::into_response)?;
+            let store = state.store.clone();
+            let involvement = blocking(move || store.involvement(person)).await?;
+            if caller.session().is_none()
+                || !access::may_decide_involvement(&principal, &involvement)
+            {
+                return Err(Error::Forbidden(
+                    "an agency's involvement is confirmed by the child's lead professional or a safeguarding lead".into(),
+                )
+                .into_response());
+            }
         }
         Rule::AccessLog => {
             let person =
                 person_in_path(request.uri().path()).map_err(IntoResponse::into_response)?;
             let store = state.store.clone();
-            let days = state.config.involvement_days;
-            let involvement = blocking(move || store.involvement(person, days)).await?;
+            let involvement = blocking(move || store.involvement(person)).await?;
             if !access::may_read_access_log(&principal, &involvement) {
                 return Err(Error::Forbidden(
                     "the access log is for auditors, safeguarding leads and the lead professional"
@@ -385,16 +437,42 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| Error::from(e).into_response())
 }
 
-/// Applies the access rule to reading a child's record and audits an allowed read.
+/// The access rule's answer for `principal` (holding the session `session_hash`, if a person)
+/// and a person's record, from the facts stored now.
+pub(crate) fn read_decision(
+    store: &Store,
+    principal: &Principal,
+    session_hash: Option<&str>,
+    person: PersonId,
+) -> Result<ReadDecision, safeguard_store::StoreError> {
+    let involvement = store.involvement(person)?;
+    let broke_glass = match session_hash {
+        Some(hash) => store.has_broken_glass(hash, person)?,
+        None => false,
+    };
+    Ok(access::may_read_child(principal, &involvement, broke_glass))
+}
+
+/// Set by the gate when the caller may read only their own agency's entries of a child's
+/// chronology: their agency's involvement awaits confirmation.
+#[derive(Debug, Clone)]
+pub struct OwnEntriesOnly(pub safeguard_core::AgencyId);
+
+/// The chronology route, the one that an agency whose involvement awaits confirmation may read
+/// (its own entries only).
+const CHRONOLOGY_ROUTE: &str = "/api/v1/persons/{id}/chronology";
+
+/// Applies the access rule to reading a child's record and audits an allowed read. Returns
+/// `Some` when only the caller's own agency's entries may be read.
 async fn read_child(
     state: &AppState,
     caller: &Caller,
     person: PersonId,
     action: &'static str,
     route: &str,
-) -> Result<(), Response> {
+) -> Result<Option<OwnEntriesOnly>, Response> {
     let store = state.store.clone();
-    let days = state.config.involvement_days;
+    let own_only_route = route == CHRONOLOGY_ROUTE;
     let session_hash = caller.session().map(|s| s.token_hash.clone());
     let principal = caller.principal();
     let actor = caller.actor();
@@ -403,15 +481,19 @@ async fn read_child(
         if let Some(into) = store.merged_into(person)? {
             return Ok(Err(into));
         }
-        let involvement = store.involvement(person, days)?;
-        let broke_glass = match &session_hash {
-            Some(hash) => store.has_broken_glass(hash, person)?,
-            None => false,
+        let decision = read_decision(&store, &principal, session_hash.as_deref(), person)?;
+        let audited = match decision {
+            ReadDecision::Allowed(_) => action,
+            ReadDecision::InvolvementUnconfirmed if own_only_route => "read_own_entries",
+            _ => "access_denied",
         };
-        let decision = access::may_read_child(&principal, &involvement, broke_glass);
-        if let ReadDecision::Allowed(_) = decision {
-            store.record_access(&actor, &[AuditEvent::new(action, person.to_string())])?;
-        }
+        store.record_access(
+            &actor,
+            &[AuditEvent {
+                reason: (audited == "access_denied").then(|| action.to_owned()),
+                ..AuditEvent::new(audited, person.to_string())
+            }],
+        )?;
         Ok(Ok(decision))
     })
     .await?;
@@ -427,7 +509,11 @@ async fn read_child(
         Err(into) => return Err(Redirect::to(&format!("/persons/{into}")).into_response()),
     };
     match decision {
-        ReadDecision::Allowed(_) => Ok(()),
+        ReadDecision::Allowed(_) => Ok(None),
+        ReadDecision::InvolvementUnconfirmed if own_only_route => {
+            Ok(Some(OwnEntriesOnly(caller.principal().agency().clone())))
+        }
+        ReadDecision::InvolvementUnconfirmed => Err(Error::InvolvementUnconfirmed.into_response()),
         ReadDecision::BreakGlassRequired if !is_api(route) => {
             Err(Redirect::to(&format!("/persons/{person}/break-glass")).into_response())
         }

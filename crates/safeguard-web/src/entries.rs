@@ -48,6 +48,7 @@ pub(crate) struct AppendResponse {
         (status = 400, description = "The body is not JSON", body = ErrorBody),
         (status = 401, description = "No valid session or API token", body = ErrorBody),
         (status = 403, description = "Not for this caller's agency or role", body = ErrorBody),
+        (status = 409, description = "A source id already recorded with other content; nothing was stored", body = ErrorBody),
         (status = 413, description = "The body is too large", body = ErrorBody),
         (status = 422, description = "An entry is invalid; nothing was stored", body = ErrorBody),
     ))]
@@ -83,6 +84,9 @@ pub(crate) async fn create_entries(
                 Err(StoreError::Invalid { error, .. }) if !batch => {
                     Err(StoreError::Invalid { index: None, error })
                 }
+                Err(StoreError::Conflict { error, .. }) if !batch => {
+                    Err(StoreError::Conflict { index: None, error })
+                }
                 other => other,
             }
         })
@@ -116,12 +120,27 @@ fn parse_entries(body: &[u8]) -> Result<(Vec<Entry>, bool), Error> {
             "the batch is empty",
         )]));
     }
+    if items.len() > safeguard_core::MAX_ENTRIES_PER_BATCH {
+        return Err(Error::Invalid(vec![FieldError::new(
+            "",
+            format!(
+                "the batch holds {} entries; send at most {} at once",
+                items.len(),
+                safeguard_core::MAX_ENTRIES_PER_BATCH
+            ),
+        )]));
+    }
+    let now = chrono::Utc::now();
     let mut entries = Vec::with_capacity(items.len());
     let mut errors = Vec::new();
     for (i, item) in items.into_iter().enumerate() {
         let parsed = serde_path_to_error::deserialize::<_, Entry>(item)
             .map_err(field_error)
-            .and_then(|e| e.validate().map(|()| e));
+            .and_then(|e| {
+                e.validate()
+                    .and_then(|()| e.check_plausible(now))
+                    .map(|()| e)
+            });
         match parsed {
             Ok(e) => entries.push(e),
             Err(e) if batch => errors.push(e.within(&format!("[{i}]"))),
@@ -129,6 +148,7 @@ fn parse_entries(body: &[u8]) -> Result<(Vec<Entry>, bool), Error> {
         }
     }
     if errors.is_empty() {
+        safeguard_core::check_batch_size(&entries).map_err(|e| Error::Invalid(vec![e]))?;
         Ok((entries, batch))
     } else {
         Err(Error::Invalid(errors))

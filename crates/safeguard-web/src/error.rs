@@ -25,8 +25,13 @@ pub enum Error {
     Forbidden(String),
     /// 403: reading this child's record needs a break-glass reason first.
     BreakGlassRequired,
+    /// 403: the caller's agency recorded about this child, but its involvement awaits the
+    /// lead professional's or a safeguarding lead's confirmation.
+    InvolvementUnconfirmed,
     /// 404: no such resource.
     NotFound(String),
+    /// 409: the request contradicts what is stored; nothing was written.
+    Conflict(Vec<FieldError>),
     /// 413: the body is larger than the route accepts.
     TooLarge(String),
     /// 500: logged, never sent.
@@ -37,7 +42,7 @@ pub enum Error {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
     /// `bad_request`, `invalid`, `unauthenticated`, `forbidden`, `break_glass_required`,
-    /// `not_found`, `too_large` or `internal`.
+    /// `involvement_unconfirmed`, `conflict`, `not_found`, `too_large` or `internal`.
     pub error: &'static str,
     /// What went wrong, for people.
     pub message: String,
@@ -98,6 +103,10 @@ impl From<StoreError> for Error {
                 Some(i) => error.within(&format!("[{i}]")),
                 None => error,
             }]),
+            StoreError::Conflict { index, error } => Error::Conflict(vec![match index {
+                Some(i) => error.within(&format!("[{i}]")),
+                None => error,
+            }]),
             other => Error::Internal(other.to_string()),
         }
     }
@@ -130,6 +139,18 @@ impl IntoResponse for Error {
                 "break_glass_required",
                 "your agency has no open involvement with this child: to read the record, break glass with a reason (POST .../break-glass); it is audited and reported".to_owned(),
                 Vec::new(),
+            ),
+            Error::InvolvementUnconfirmed => (
+                StatusCode::FORBIDDEN,
+                "involvement_unconfirmed",
+                "your agency's involvement with this child awaits confirmation by the lead professional or a safeguarding lead: until then you see your own agency's entries (GET .../chronology) and the child's status (GET .../status), or break glass with a reason".to_owned(),
+                Vec::new(),
+            ),
+            Error::Conflict(fields) => (
+                StatusCode::CONFLICT,
+                "conflict",
+                "the request contradicts what is already recorded; nothing was written".to_owned(),
+                fields,
             ),
             Error::NotFound(what) => (StatusCode::NOT_FOUND, "not_found", what, Vec::new()),
             Error::TooLarge(what) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", what, Vec::new()),

@@ -7,6 +7,7 @@ mod entries;
 mod error;
 mod health;
 mod identity;
+mod involvements;
 mod openapi;
 mod pages;
 mod persons;
@@ -27,8 +28,8 @@ pub use openapi::ApiDoc;
 /// Settings of a running server.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// An agency that recorded an entry naming a child within this many days has an open
-    /// involvement with the child (a local policy).
+    /// An agency's established involvement with a child lasts this many days after Safeguard
+    /// received its latest entry naming the child (a local policy).
     pub involvement_days: i64,
     /// Mark cookies `Secure` (served over TLS, directly or behind a proxy).
     pub secure_cookies: bool,
@@ -40,7 +41,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Self {
-            involvement_days: 180,
+            involvement_days: safeguard_store::DEFAULT_INVOLVEMENT_DAYS,
             secure_cookies: false,
             webhook_ca: None,
         }
@@ -63,6 +64,7 @@ pub struct AppState {
 impl AppState {
     /// State for serving `store` with `config`.
     pub fn new(store: Store, config: Config) -> Self {
+        store.set_involvement_days(config.involvement_days);
         Self {
             store,
             config,
@@ -101,6 +103,7 @@ pub fn app(state: AppState) -> Router {
         .merge(entries::router())
         .merge(persons::router())
         .merge(identity::router())
+        .merge(involvements::router())
         .merge(openapi::router())
         .merge(pages::router())
         .merge(session::router())

@@ -24,12 +24,16 @@ use crate::AppState;
         crate::persons::break_glass,
         crate::identity::get_link_reviews,
         crate::identity::post_link_decision,
+        crate::involvements::get_status,
+        crate::involvements::get_involvements,
+        crate::involvements::post_involvement_decision,
     ),
     modifiers(&Security),
     tags(
         (name = "entries", description = "Recording what agencies know"),
         (name = "persons", description = "Persons, their chronologies and households"),
         (name = "alerts", description = "What other agencies recorded about your children"),
+        (name = "involvements", description = "Which agencies are involved with a child, confirmed by the lead professional"),
         (name = "identity", description = "Deciding whether agencies' records are one person"),
     )
 )]

@@ -99,12 +99,17 @@ async fn search_page(
                     table class="table" {
                         thead { tr { th scope="col" { "Name" } th scope="col" { "Date of birth" } th scope="col" { "Postcode" } th scope="col" { "Records" } } }
                         tbody {
-                            @for p in &persons {
+                            @for hit in &persons {
                                 tr {
-                                    td { a href={ "/persons/" (p.id) } { (p.display_name()) } }
-                                    td { (first(p, |r| r.record.date_of_birth.map(|d| date_of_birth(Some(d))))) }
-                                    td { (first(p, |r| r.record.current_postcode().map(|c| c.to_string()))) }
-                                    td { (p.records.len()) }
+                                    td { a href={ "/persons/" (hit.id) } { (hit.name) } }
+                                    @if let Some(p) = &hit.person {
+                                        td { (first(p, |r| r.record.date_of_birth.map(|d| date_of_birth(Some(d))))) }
+                                        td { (first(p, |r| r.record.current_postcode().map(|c| c.to_string()))) }
+                                        td { (p.records.len()) }
+                                    } @else {
+                                        td { (hit.born.as_deref().map(month_of_birth).unwrap_or_else(|| "Not recorded".to_owned())) }
+                                        td colspan="2" { "Shown when you may read the record" }
+                                    }
                                 }
                             }
                         }
@@ -129,6 +134,13 @@ fn severity(s: safeguard_core::rules::Severity) -> &'static str {
         safeguard_core::rules::Severity::Medium => "medium",
         safeguard_core::rules::Severity::Low => "low",
     }
+}
+
+/// A month of birth (`2006-06`) or a year as people write it: `June 2006`, `2006`.
+fn month_of_birth(born: &str) -> String {
+    chrono::NaiveDate::parse_from_str(&format!("{born}-01"), "%Y-%m-%d")
+        .map(|d| d.format("%B %Y").to_string())
+        .unwrap_or_else(|_| born.to_owned())
 }
 
 /// A date of birth as people write it: `14 June 2006`, `June 2006`, `2006`.

@@ -16,7 +16,7 @@ use safeguard_store::{ChronologyEntry, ChronologyPage, ChronologyQuery, MAX_PAGE
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::Caller;
+use crate::auth::{Caller, OwnEntriesOnly};
 use crate::{AppState, Error, ErrorBody, Params};
 
 pub(crate) fn router() -> Router<AppState> {
@@ -45,10 +45,47 @@ pub(crate) struct SearchParams {
 /// Persons found.
 #[derive(Serialize, ToSchema)]
 pub(crate) struct SearchResponse {
-    persons: Vec<Person>,
+    persons: Vec<SearchHit>,
 }
 
-/// Finds persons whose records match every search term.
+/// One person found. Who cannot read the person's record sees only what tells people apart:
+/// the name and the month of birth, and a link through the same access rule.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct SearchHit {
+    /// The person's identifier: open the record with it (the access rule decides).
+    pub(crate) id: PersonId,
+    /// The fullest name among their records.
+    pub(crate) name: String,
+    /// Month and year of birth (`2006-06`), or the year, when recorded.
+    pub(crate) born: Option<String>,
+    /// Whether the caller may read the record; when false, `person` is absent.
+    pub(crate) may_read: bool,
+    /// Every record of the person, for a caller who may read them.
+    pub(crate) person: Option<Person>,
+}
+
+impl SearchHit {
+    fn of(person: Person, may_read: bool) -> Self {
+        let born = person
+            .records
+            .iter()
+            .find_map(|r| r.record.date_of_birth)
+            .map(|d| match d {
+                safeguard_core::PartialDate::Year(y) => format!("{y:04}"),
+                d => d.earliest().format("%Y-%m").to_string(),
+            });
+        Self {
+            id: person.id,
+            name: person.display_name(),
+            born,
+            may_read,
+            person: may_read.then_some(person),
+        }
+    }
+}
+
+/// Finds persons whose records match every search term. Those whose record the caller may not
+/// read come back as name and month of birth only; every person returned is audited.
 #[utoipa::path(get, path = "/api/v1/persons", tag = "persons", params(SearchParams),
     security(("token" = []), ("session" = [])),
     responses(
@@ -67,22 +104,55 @@ pub(crate) async fn search_persons(
     Ok(Json(SearchResponse { persons }))
 }
 
-/// Searches, auditing that the caller searched (not what for: the terms may be a name).
+/// Searches, auditing that the caller searched (not what for: the terms may be a name) and
+/// which persons each search returned, in each person's access log.
 pub(crate) async fn search(
     state: &AppState,
     caller: &Caller,
     q: String,
-) -> Result<Vec<Person>, Error> {
+) -> Result<Vec<SearchHit>, Error> {
     if q.trim().is_empty() {
         return Ok(Vec::new());
     }
     let actor = caller.actor();
+    let principal = caller.principal();
+    let session_hash = caller.session().map(|s| s.token_hash.clone());
     state
         .blocking(move |store| {
-            store.record_access(&actor, &[AuditEvent::new("search_persons", "persons")])?;
-            store.search_persons(&q, SEARCH_LIMIT)
+            let found = store.search_persons(&q, SEARCH_LIMIT)?;
+            let mut events = vec![AuditEvent::new("search_persons", "persons")];
+            let mut hits = Vec::with_capacity(found.len());
+            for person in found {
+                let decision = crate::auth::read_decision(
+                    store,
+                    &principal,
+                    session_hash.as_deref(),
+                    person.id,
+                )?;
+                events.push(AuditEvent::new("search_result", person.id.to_string()));
+                hits.push(SearchHit::of(
+                    person,
+                    matches!(decision, safeguard_core::access::ReadDecision::Allowed(_)),
+                ));
+            }
+            store.record_access(&actor, &events)?;
+            Ok(hits)
         })
         .await
+}
+
+/// A date in a query (`YYYY-MM-DD`), between 1900 and 2200: the record holds nothing outside
+/// them, and date arithmetic near chrono's limits would overflow.
+pub(crate) fn query_date(name: &str, text: &str) -> Result<NaiveDate, Error> {
+    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| Error::bad_parameter(name, format!("{text:?} is not a date (YYYY-MM-DD)")))?;
+    if !(1900..=2200).contains(&chrono::Datelike::year(&date)) {
+        return Err(Error::bad_parameter(
+            name,
+            "must be a date from 1900 to 2200",
+        ));
+    }
+    Ok(date)
 }
 
 pub(crate) fn parse_person_id(id: &str) -> Result<PersonId, Error> {
@@ -161,11 +231,7 @@ impl ChronologyParams {
         let date = |name: &str, v: &Option<String>| -> Result<Option<NaiveDate>, Error> {
             v.as_deref()
                 .filter(|s| !s.is_empty())
-                .map(|s| {
-                    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
-                        Error::bad_parameter(name, format!("{s:?} is not a date (YYYY-MM-DD)"))
-                    })
-                })
+                .map(|s| query_date(name, s))
                 .transpose()
         };
         let from = date("from", &self.from)?;
@@ -236,7 +302,8 @@ impl From<ChronologyPage> for ChronologyResponse {
     }
 }
 
-/// Every entry from every agency naming any of the person's records, in time order.
+/// Every entry from every agency naming any of the person's records, in time order. An agency
+/// whose involvement awaits confirmation gets its own entries only.
 #[utoipa::path(get, path = "/api/v1/persons/{id}/chronology", tag = "persons",
     security(("token" = []), ("session" = [])),
     params(("id" = PersonId, Path, description = "Person identifier"), ChronologyParams),
@@ -250,10 +317,15 @@ impl From<ChronologyPage> for ChronologyResponse {
 pub(crate) async fn get_chronology(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    own_only: Option<Extension<OwnEntriesOnly>>,
     Params(params): Params<ChronologyParams>,
 ) -> Result<Json<ChronologyResponse>, Error> {
     let id = parse_person_id(&id)?;
-    let query = params.to_query()?;
+    let mut query = params.to_query()?;
+    // An agency whose involvement awaits confirmation reads its own entries, nothing else.
+    if let Some(Extension(OwnEntriesOnly(agency))) = own_only {
+        query.agencies = vec![agency];
+    }
     load_person(&state, id).await?;
     let page = state
         .blocking(move |store| store.chronology(id, &query))
@@ -289,8 +361,7 @@ pub(crate) async fn get_household(
     let id = parse_person_id(&id)?;
     let date = match params.at.as_deref().filter(|s| !s.is_empty()) {
         None => chrono::Local::now().date_naive(),
-        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .map_err(|_| Error::bad_parameter("at", format!("{s:?} is not a date (YYYY-MM-DD)")))?,
+        Some(s) => query_date("at", s)?,
     };
     let around_days = match params.around_days.as_deref().filter(|s| !s.is_empty()) {
         None => 90,
@@ -395,9 +466,14 @@ pub(crate) async fn grant_break_glass(
         .session()
         .cloned()
         .ok_or_else(|| Error::Forbidden("only a signed-in person can break glass".into()))?;
-    load_person(state, id).await?;
+    let reason =
+        safeguard_core::text::reason("reason", &reason).map_err(|e| Error::Invalid(vec![e]))?;
+    // An unknown person is answered as a known one: break-glass must not tell who exists.
     state
-        .blocking(move |store| store.break_glass(&session, id, &reason))
+        .blocking(move |store| match store.person(id)? {
+            Some(_) => store.break_glass(&session, id, &reason),
+            None => Ok(()),
+        })
         .await
 }
 
@@ -412,8 +488,7 @@ pub(crate) async fn grant_break_glass(
         (status = 400, description = "Not a person identifier, or not JSON", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not a signed-in person, or no CSRF token", body = ErrorBody),
-        (status = 404, description = "No such person", body = ErrorBody),
-        (status = 422, description = "No reason given", body = ErrorBody),
+        (status = 422, description = "The reason is not a sentence", body = ErrorBody),
     ))]
 pub(crate) async fn break_glass(
     State(state): State<AppState>,

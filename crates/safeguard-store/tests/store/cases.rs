@@ -125,11 +125,21 @@ pub fn re_sending_an_entry_changes_nothing_and_says_so(store: &TestStore) {
     assert_eq!(again[0].outcome, Outcome::AlreadyRecorded);
     assert_eq!(again[0].id, first[0].id);
 
+    // The same source id with other content is refused whole, naming the field, with the
+    // batch's other (new) entry unwritten.
     let mut changed = entry("north-police", "e1", "2006-12-11");
     changed["summary"] = "something else".into();
-    let differs = append(store, vec![changed]);
-    assert_eq!(differs[0].outcome, Outcome::AlreadyRecordedDifferently);
-    assert_eq!(differs[0].id, first[0].id);
+    let entries: Vec<Entry> = [entry("north-police", "e9", "2006-12-12"), changed]
+        .into_iter()
+        .map(|v| serde_json::from_value(v).unwrap())
+        .collect();
+    match store.append(&Actor::system("test"), &entries) {
+        Err(StoreError::Conflict { index, error }) => {
+            assert_eq!(index, Some(1));
+            assert_eq!(error.field, "summary");
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
 
     assert_eq!(store.entry_count().unwrap(), 1);
     let child = person_of(store, "north-police", "C1");
@@ -1062,12 +1072,9 @@ pub fn api_tokens_work_until_revoked(store: &TestStore) {
 
 pub fn involvement_comes_from_recent_entries_and_allocations(store: &TestStore) {
     use safeguard_core::access::Role;
-    let mut recent = entry("north-police", "e1", "2007-01-01");
-    recent["recorded_at"] = chrono::Utc::now().to_rfc3339().into();
-    append(
-        store,
-        vec![recent, entry("north-hospital", "h1", "2007-01-02")],
-    );
+    // Recorded (by the agency's clock) in 2007, received now: the period counts from receipt.
+    append(store, vec![entry("north-police", "e1", "2007-01-01")]);
+    append(store, vec![entry("north-hospital", "h1", "2007-01-02")]);
     let child = person_of(store, "north-police", "C1");
     store
         .add_user(
@@ -1080,15 +1087,174 @@ pub fn involvement_comes_from_recent_entries_and_allocations(store: &TestStore) 
         .unwrap();
     store.allocate(child, "sw1", true).unwrap();
 
-    let involvement = store.involvement(child, 90).unwrap();
+    let involvement = store.involvement(child).unwrap();
 
     assert_eq!(
-        involvement.recent_agencies,
+        involvement.established_agencies,
         vec![agency_id("north-police")],
-        "the 2007 hospital entry is not recent"
+        "the police recorded first and hold the child"
+    );
+    assert_eq!(
+        involvement.pending_agencies,
+        vec![agency_id("north-hospital")],
+        "the hospital recorded about a child the police held: it asks"
     );
     assert_eq!(involvement.allocated_users, vec!["sw1".to_owned()]);
     assert_eq!(involvement.lead_professional.as_deref(), Some("sw1"));
+
+    // A period of one day, checked a day later, has lapsed for everyone.
+    store.set_involvement_days(1);
+    store
+        .bare_write(|sql| {
+            sql.execute(
+                "UPDATE involvements SET last_entry_at = last_entry_at - 2 * 86400000000",
+                &[],
+            )
+        })
+        .unwrap();
+    let lapsed = store.involvement(child).unwrap();
+    assert!(lapsed.established_agencies.is_empty(), "{lapsed:?}");
+    assert!(lapsed.pending_agencies.is_empty(), "{lapsed:?}");
+    // Recording again after the lapse asks again: the child is held by others (allocated).
+    append(store, vec![entry("north-police", "e2", "2007-01-03")]);
+    assert_eq!(
+        store.involvement(child).unwrap().pending_agencies,
+        vec![agency_id("north-police")]
+    );
+}
+
+pub fn a_confirmation_opens_the_record_and_a_decline_lasts_until_the_agency_records_again(
+    store: &TestStore,
+) {
+    use safeguard_core::access::Role;
+    append(store, vec![entry("north-police", "e1", "2007-01-01")]);
+    append(store, vec![entry("north-hospital", "h1", "2007-01-02")]);
+    let child = person_of(store, "north-police", "C1");
+    let hospital = agency_id("north-hospital");
+    store
+        .add_user(
+            "sw1",
+            &agency_id("north-childrens-services"),
+            "Social Worker 1",
+            &[Role::Practitioner],
+            PASSWORD,
+        )
+        .unwrap();
+    store.allocate(child, "sw1", true).unwrap();
+    let pending = store.pending_involvements(Some("sw1")).unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].person, child);
+    assert_eq!(pending[0].agency, hospital);
+    assert!(
+        store
+            .pending_involvements(Some("someone-else"))
+            .unwrap()
+            .is_empty(),
+        "only the lead professional's children"
+    );
+    let sw1 = store.user("sw1").unwrap().unwrap().actor();
+
+    store
+        .decide_involvement(
+            &sw1,
+            child,
+            &hospital,
+            true,
+            "The hospital treats the child",
+        )
+        .unwrap();
+
+    let involvement = store.involvement(child).unwrap();
+    assert!(involvement.established_agencies.contains(&hospital));
+    let waiting_for = |store: &TestStore| -> usize {
+        let all = store.pending_involvements(None).unwrap();
+        all.iter().filter(|p| p.person == child).count()
+    };
+    assert_eq!(waiting_for(store), 0, "the child's request is decided");
+    let status = store.child_status(child).unwrap();
+    let shown = status
+        .agencies
+        .iter()
+        .find(|a| a.agency == hospital)
+        .unwrap();
+    assert_eq!(
+        shown.standing,
+        safeguard_store::involvement::Standing::Confirmed
+    );
+    assert_eq!(
+        status.lead_professional.as_ref().map(|l| l.name.as_str()),
+        Some("Social Worker 1")
+    );
+    assert!(
+        store
+            .access_log(&child.to_string())
+            .unwrap()
+            .iter()
+            .any(|e| e.action == "confirm_involvement"
+                && e.reason.as_deref() == Some("north-hospital: The hospital treats the child")),
+        "audited with its reason"
+    );
+
+    // Declining withdraws it; recording again asks again.
+    store
+        .decide_involvement(&sw1, child, &hospital, false, "Treatment ended last month")
+        .unwrap();
+    assert!(
+        !store
+            .involvement(child)
+            .unwrap()
+            .established_agencies
+            .contains(&hospital)
+    );
+    assert_eq!(waiting_for(store), 0, "a decline is not a request");
+    append(store, vec![entry("north-hospital", "h2", "2007-02-02")]);
+    assert_eq!(waiting_for(store), 1);
+    // Nothing to decide for an agency that never asked.
+    assert!(matches!(
+        store.decide_involvement(
+            &sw1,
+            child,
+            &agency_id("north-childrens-services"),
+            true,
+            "No request was made here"
+        ),
+        Err(StoreError::Invalid { .. })
+    ));
+}
+
+pub fn an_entry_recorded_in_the_future_or_naming_too_many_people_is_refused(store: &TestStore) {
+    let mut future = entry("north-police", "e1", "2007-01-01");
+    future["recorded_at"] = (chrono::Utc::now() + chrono::Duration::hours(1))
+        .to_rfc3339()
+        .into();
+    let err = store
+        .append(
+            &Actor::system("test"),
+            &[serde_json::from_value(future).unwrap()],
+        )
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Invalid { error, .. } if error.field == "recorded_at"),
+        "{err:?}"
+    );
+    let mut crowd = entry("north-police", "e2", "2007-01-01");
+    let persons: Vec<serde_json::Value> = (0..51)
+        .map(|i| serde_json::json!({"role": "other_adult_present", "record": {"local_id": format!("P{i}")}}))
+        .collect();
+    crowd["persons"] = persons.into();
+    crowd["residences"] = serde_json::json!([]);
+    crowd["relationships"] = serde_json::json!([]);
+    let err = store
+        .append(
+            &Actor::system("test"),
+            &[serde_json::from_value(crowd).unwrap()],
+        )
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Invalid { error, .. } if error.field == "persons"),
+        "{err:?}"
+    );
+    assert_eq!(store.entry_count().unwrap(), 0);
 }
 
 pub fn breaking_glass_is_granted_for_the_session_and_audited_with_its_reason(store: &TestStore) {

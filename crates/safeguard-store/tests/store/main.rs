@@ -43,6 +43,8 @@ on_both_engines!(
     a_disabled_user_cannot_sign_in_and_loses_sessions,
     api_tokens_work_until_revoked,
     involvement_comes_from_recent_entries_and_allocations,
+    a_confirmation_opens_the_record_and_a_decline_lasts_until_the_agency_records_again,
+    an_entry_recorded_in_the_future_or_naming_too_many_people_is_refused,
     breaking_glass_is_granted_for_the_session_and_audited_with_its_reason,
     flags_are_stored_by_difference_and_each_change_is_audited,
     incremental_flags_equal_a_full_re_evaluation_on_random_chronologies,

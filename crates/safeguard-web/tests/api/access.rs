@@ -1,5 +1,6 @@
 //! The access matrix: every API route × every role × (own agency involved, another agency
-//! involved, nobody involved, broke glass), plus an agency system and an anonymous caller.
+//! involved, nobody involved, broke glass, own agency recorded but unconfirmed), plus an agency
+//! system and an anonymous caller.
 //! The expected grid is written out by hand; a route in the OpenAPI document without a row
 //! here fails the test.
 
@@ -13,63 +14,78 @@ use crate::helpers::{Auth, TestApp, entry, spawn_app};
 
 const ROLES: [Role; 7] = Role::ALL;
 
-/// Per route, per scenario (own, other, none, glass): one letter per role in `ROLES` order,
-/// then the agency system: Y allowed, N refused.
-const EXPECTED: &[(&str, [&str; 4])] = &[
+/// Per route, per scenario (own, other, none, glass, asked): one letter per role in `ROLES`
+/// order, then the agency system: Y allowed, N refused. Rows run in order, so the status comes
+/// before breaking glass; deciding an involvement comes last: it declines the school's request
+/// of the `asked` scenario (which leaves its reads as they were) and finds nothing to decide in
+/// the others.
+const EXPECTED: &[(&str, [&str; 5])] = &[
     (
         "GET /healthz",
-        ["YYYYYYYY", "YYYYYYYY", "YYYYYYYY", "YYYYYYYY"],
+        ["YYYYYYYY", "YYYYYYYY", "YYYYYYYY", "YYYYYYYY", "YYYYYYYY"],
     ),
     (
         "POST /api/v1/entries",
-        ["YYYYNNNY", "YYYYNNNY", "YYYYNNNY", "YYYYNNNY"],
+        ["YYYYNNNY", "YYYYNNNY", "YYYYNNNY", "YYYYNNNY", "YYYYNNNY"],
     ),
     (
         "GET /api/v1/persons",
-        ["YYYYYNNN", "YYYYYNNN", "YYYYYNNN", "YYYYYNNN"],
+        ["YYYYYNNN", "YYYYYNNN", "YYYYYNNN", "YYYYYNNN", "YYYYYNNN"],
     ),
     (
         "GET /api/v1/persons/{id}",
-        ["YYYYNNNY", "NNYNNNNN", "NNYNNNNN", "YYYYYNNN"],
+        ["YYYYNNNY", "NNYNNNNN", "NNYNNNNN", "YYYYYNNN", "NNYNNNNN"],
     ),
     (
         "GET /api/v1/persons/{id}/chronology",
-        ["YYYYNNNY", "NNYNNNNN", "NNYNNNNN", "YYYYYNNN"],
+        ["YYYYNNNY", "NNYNNNNN", "NNYNNNNN", "YYYYYNNN", "YYYYNNNY"],
     ),
     (
         "GET /api/v1/alerts",
-        ["YYYYYYYN", "YYYYYYYN", "YYYYYYYN", "YYYYYYYN"],
+        ["YYYYYYYN", "YYYYYYYN", "YYYYYYYN", "YYYYYYYN", "YYYYYYYN"],
     ),
     (
         "GET /api/v1/persons/{id}/flags",
-        ["YYYYNNNY", "NNYNNNNN", "NNYNNNNN", "YYYYYNNN"],
+        ["YYYYNNNY", "NNYNNNNN", "NNYNNNNN", "YYYYYNNN", "NNYNNNNN"],
     ),
     (
         "GET /api/v1/persons/{id}/household",
-        ["YYYYNNNY", "NNYNNNNN", "NNYNNNNN", "YYYYYNNN"],
+        ["YYYYNNNY", "NNYNNNNN", "NNYNNNNN", "YYYYYNNN", "NNYNNNNN"],
+    ),
+    (
+        "GET /api/v1/persons/{id}/status",
+        ["YYYYNNNY", "NNYNNNNN", "NNYNNNNN", "YYYYYNNN", "YYYYNNNY"],
+    ),
+    (
+        "GET /api/v1/involvements",
+        ["YYYYYYYN", "YYYYYYYN", "YYYYYYYN", "YYYYYYYN", "YYYYYYYN"],
     ),
     (
         "GET /api/v1/persons/{id}/access-log",
-        ["NNYNNYNN", "NNYNNYNN", "NNYNNYNN", "NNYNNYNN"],
+        ["NNYNNYNN", "NNYNNYNN", "NNYNNYNN", "NNYNNYNN", "NNYNNYNN"],
     ),
     (
         "POST /api/v1/persons/{id}/break-glass",
-        ["YYYYYNNN", "YYYYYNNN", "YYYYYNNN", "YYYYYNNN"],
+        ["YYYYYNNN", "YYYYYNNN", "YYYYYNNN", "YYYYYNNN", "YYYYYNNN"],
     ),
     (
         "GET /api/v1/link-reviews",
-        ["NNYNNNNN", "NNYNNNNN", "NNYNNNNN", "NNYNNNNN"],
+        ["NNYNNNNN", "NNYNNNNN", "NNYNNNNN", "NNYNNNNN", "NNYNNNNN"],
     ),
     (
         "POST /api/v1/link-decisions",
-        ["NNYNNNNN", "NNYNNNNN", "NNYNNNNN", "NNYNNNNN"],
+        ["NNYNNNNN", "NNYNNNNN", "NNYNNNNN", "NNYNNNNN", "NNYNNNNN"],
+    ),
+    (
+        "POST /api/v1/persons/{id}/involvements",
+        ["NNNNNNNN", "NNNNNNNN", "NNNNNNNN", "NNNNNNNN", "NNYNNNNN"],
     ),
 ];
 
-const SCENARIOS: [&str; 4] = ["own", "other", "none", "glass"];
+const SCENARIOS: [&str; 5] = ["own", "other", "none", "glass", "asked"];
 
-/// Child `I` (involved): the police recorded an entry today. Child `U` (uninvolved): only an
-/// entry recorded in 2007.
+/// Child `I` (involved): the police recorded about her first. Child `U` (uninvolved): only the
+/// hospital recorded about him.
 async fn children(app: &TestApp, police: &Auth) -> (String, String) {
     let mut involved = entry("i1", "2007-01-01");
     involved["agency"] = "north-police".into();
@@ -116,6 +132,12 @@ async fn call(app: &TestApp, route: &str, child: &str, agency: &str, auth: &Auth
             app.post_as(&path, "application/json", body.to_string(), auth)
                 .await
         }
+        ("POST", p) if p.ends_with("/involvements") => {
+            let body = json!({"agency": "north-schools", "decision": "decline",
+                "reason": "Matrix test: the school's request is declined"});
+            app.post_as(&path, "application/json", body.to_string(), auth)
+                .await
+        }
         ("POST", _) => {
             let body = json!({"reason": "Matrix test: checking the break-glass route"}).to_string();
             app.post_as(&path, "application/json", body, auth).await
@@ -149,6 +171,7 @@ async fn every_route_allows_exactly_the_expected_callers() {
             .unwrap(),
     );
     let (involved, uninvolved) = children(&app, &police).await;
+
     let doc = app.get("/api/openapi.json").await.json();
     let mut documented = BTreeSet::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
@@ -168,9 +191,34 @@ async fn every_route_allows_exactly_the_expected_callers() {
     for (s, scenario) in SCENARIOS.iter().enumerate() {
         let (agency, child) = match *scenario {
             "own" => ("north-police", &involved),
-            "other" | "glass" => ("north-schools", &involved),
+            "other" | "glass" | "asked" => ("north-schools", &involved),
             _ => ("north-police", &uninvolved),
         };
+        if *scenario == "asked" {
+            // The school records about the police's child: it asks to be involved.
+            let school = Auth::Token(
+                app.store
+                    .add_api_token("school-mis", &AgencyId::parse("north-schools").unwrap())
+                    .unwrap(),
+            );
+            let mut asked = entry("s1", "2007-01-03");
+            asked["agency"] = "north-schools".into();
+            asked["persons"][0]["record"]["name"]["given"] = json!(["Ivy"]);
+            let r = app
+                .post_as(
+                    "/api/v1/entries",
+                    "application/json",
+                    asked.to_string(),
+                    &school,
+                )
+                .await;
+            assert_eq!(r.status, 201, "{}", r.text);
+            assert_eq!(
+                app.find_person("ivy").await,
+                involved,
+                "the school's record joins Ivy"
+            );
+        }
         let mut callers: Vec<Auth> = Vec::new();
         for role in ROLES {
             let user = app.user(&format!("{}-{scenario}", role.as_str()), agency, role);
@@ -226,11 +274,11 @@ async fn every_route_allows_exactly_the_expected_callers() {
 }
 
 #[tokio::test]
-async fn an_allowed_read_is_audited_and_a_refused_one_is_not() {
+async fn an_allowed_read_is_audited_and_a_refused_one_is_audited_as_refused() {
     let app = spawn_app();
     app.post_entries(&entry("e1", "2007-01-01")).await;
     let child = app.find_person("sam").await;
-    let outsider = app.user("outsider", "north-hospital", Role::Practitioner);
+    let outsider = app.user("outsider", "north-police", Role::Practitioner);
     let auditor = app.user("auditor", "north-police", Role::Auditor);
 
     let refused = app
@@ -251,7 +299,17 @@ async fn an_allowed_read_is_audited_and_a_refused_one_is_not() {
         .filter(|e| e["action"] == "read_chronology")
         .map(|e| e["actor"].as_str().unwrap())
         .collect();
-    assert_eq!(reads, ["lead"], "only the allowed read is in the log");
+    assert_eq!(reads, ["lead"], "only the allowed read is logged as a read");
+    let refusals: Vec<&str> = events
+        .iter()
+        .filter(|e| e["action"] == "access_denied")
+        .map(|e| e["actor"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        refusals,
+        ["outsider"],
+        "the refused read is logged as refused"
+    );
     assert_eq!(
         events
             .iter()
@@ -262,13 +320,21 @@ async fn an_allowed_read_is_audited_and_a_refused_one_is_not() {
 }
 
 #[tokio::test]
-async fn a_break_glass_read_is_reported_to_the_readers_safeguarding_lead() {
+async fn a_break_glass_read_is_reported_to_the_readers_lead_and_the_lead_of_the_childs_agency() {
     let app = spawn_app();
+    app.store
+        .put_agency(&Agency {
+            id: AgencyId::parse("north-schools").unwrap(),
+            name: "Schools".into(),
+            kind: AgencyKind::Education,
+        })
+        .unwrap();
     app.post_entries(&entry("e1", "2007-01-01")).await;
     let child = app.find_person("sam").await;
-    let outsider = app.user("outsider", "north-hospital", Role::Practitioner);
-    let hospital_lead = app.user("hospital-lead", "north-hospital", Role::SafeguardingLead);
+    let outsider = app.user("outsider", "north-police", Role::Practitioner);
     let police_lead = app.user("police-lead", "north-police", Role::SafeguardingLead);
+    let hospital_lead = app.user("hospital-lead", "north-hospital", Role::SafeguardingLead);
+    let school_lead = app.user("school-lead", "north-schools", Role::SafeguardingLead);
 
     let body = json!({"reason": "Child seen in A&E with a head injury"}).to_string();
     let r = app
@@ -285,20 +351,22 @@ async fn a_break_glass_read_is_reported_to_the_readers_safeguarding_lead() {
         .await;
     assert_eq!(read.status, 200, "glass broken, the record opens");
 
-    let report = app.get_as("/break-glass", &hospital_lead).await;
-    assert_eq!(report.status, 200);
-    assert!(
-        report
-            .text
-            .contains("Child seen in A&amp;E with a head injury"),
-        "{}",
-        report.text
-    );
-    assert!(report.text.contains("outsider"));
-    let other = app.get_as("/break-glass", &police_lead).await;
+    for lead in [&police_lead, &hospital_lead] {
+        let report = app.get_as("/break-glass", lead).await;
+        assert_eq!(report.status, 200);
+        assert!(
+            report
+                .text
+                .contains("Child seen in A&amp;E with a head injury"),
+            "{}",
+            report.text
+        );
+        assert!(report.text.contains("outsider"));
+    }
+    let other = app.get_as("/break-glass", &school_lead).await;
     assert!(
         !other.text.contains("outsider"),
-        "another agency's lead does not see it"
+        "an agency neither reading nor holding the child does not see it"
     );
     let not_a_lead = app.get_as("/break-glass", &outsider).await;
     assert_eq!(not_a_lead.status, 403);

@@ -2,6 +2,7 @@
 
 mod access;
 mod alerts;
+mod attacks;
 mod entries;
 mod flags;
 mod helpers;

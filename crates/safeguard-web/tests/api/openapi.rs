@@ -23,6 +23,7 @@ async fn the_document_describes_every_api_route() {
         [
             "/api/v1/alerts",
             "/api/v1/entries",
+            "/api/v1/involvements",
             "/api/v1/link-decisions",
             "/api/v1/link-reviews",
             "/api/v1/persons",
@@ -32,6 +33,8 @@ async fn the_document_describes_every_api_route() {
             "/api/v1/persons/{id}/chronology",
             "/api/v1/persons/{id}/flags",
             "/api/v1/persons/{id}/household",
+            "/api/v1/persons/{id}/involvements",
+            "/api/v1/persons/{id}/status",
             "/healthz",
         ]
     );

@@ -156,6 +156,7 @@ pub fn seed(store: &Store, population: &Population) -> anyhow::Result<PersonId> 
     )?;
     let child = demo_child(store)?.context("the demo child is missing after seeding")?;
     seed_users(store, child)?;
+    confirm_involvements(store, child)?;
     crate::replay::rerun(
         store,
         &safeguard_core::rules::RuleBook::shipped(),
@@ -163,6 +164,46 @@ pub fn seed(store: &Store, population: &Population) -> anyhow::Result<PersonId> 
         &actor,
     )?;
     Ok(child)
+}
+
+/// Confirms, as the lead professional would on reading each agency's first entry, every
+/// agency that asked to be involved with the demo child or the people in the child's
+/// chronology: the case's agencies all work with the family.
+fn confirm_involvements(store: &Store, child: PersonId) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let mut people = std::collections::BTreeSet::from([child]);
+    let mut query = safeguard_store::ChronologyQuery {
+        limit: safeguard_store::MAX_PAGE,
+        ..Default::default()
+    };
+    loop {
+        let page = store.chronology(child, &query)?;
+        people.extend(
+            page.entries
+                .iter()
+                .flat_map(|e| e.person_ids.iter().copied()),
+        );
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => break,
+        }
+    }
+    let lead = store
+        .user(&lead_professional())?
+        .context("the demo lead professional is missing")?
+        .actor();
+    for request in store.pending_involvements(None)? {
+        if people.contains(&request.person) {
+            store.decide_involvement(
+                &lead,
+                request.person,
+                &request.agency,
+                true,
+                "Demo: this agency works with the family, confirmed on reading its entry",
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// The identities a review would establish in the demo case, as a reviewer confirms them in

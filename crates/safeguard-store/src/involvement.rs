@@ -1,0 +1,437 @@
+//! Involvement established by the server. Recording about a child does not by itself open the
+//! other agencies' entries: an agency that records about a child whom others already hold asks
+//! to be involved, and sees only its own entries and the child's status until the child's lead
+//! professional or a safeguarding lead confirms it. Standing is kept per agency record (so that
+//! identity decisions, which move records between persons, carry it along) and lapses after the
+//! involvement period without an entry, counted by when Safeguard received the entries.
+
+use safeguard_core::access::Involvement;
+use safeguard_core::{AgencyId, PersonId, RecordId};
+use serde::Serialize;
+
+use crate::audit::{self, AuditEvent};
+use crate::sql::{Sql, SqlExt};
+use crate::{Actor, Store, StoreError};
+
+/// An agency's standing with a child, as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum Standing {
+    /// The agency held the child first: nobody else had recorded about them.
+    Held,
+    /// The agency recorded about a child others hold and waits for confirmation.
+    Requested,
+    /// The lead professional or a safeguarding lead confirmed the agency's involvement.
+    Confirmed,
+    /// The lead professional or a safeguarding lead declined it; recording again asks again.
+    Declined,
+}
+
+impl Standing {
+    fn as_str(self) -> &'static str {
+        match self {
+            Standing::Held => "held",
+            Standing::Requested => "requested",
+            Standing::Confirmed => "confirmed",
+            Standing::Declined => "declined",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Self, StoreError> {
+        Ok(match text {
+            "held" => Standing::Held,
+            "requested" => Standing::Requested,
+            "confirmed" => Standing::Confirmed,
+            "declined" => Standing::Declined,
+            other => return Err(StoreError::Corrupt(format!("unknown standing {other:?}"))),
+        })
+    }
+
+    fn established(self) -> bool {
+        matches!(self, Standing::Held | Standing::Confirmed)
+    }
+}
+
+/// An agency's request to be involved with a child, waiting for a decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PendingInvolvement {
+    /// The child (or other person) recorded about.
+    pub person: PersonId,
+    /// The agency asking.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub agency: AgencyId,
+    /// The agency's name.
+    pub agency_name: String,
+    /// When the request was made (RFC 3339).
+    pub requested_at: String,
+    /// When Safeguard received the agency's latest entry (RFC 3339).
+    pub last_entry_at: String,
+}
+
+/// One agency's standing with a child, for the child's status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgencyStanding {
+    /// The agency.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub agency: AgencyId,
+    /// Its standing.
+    pub standing: Standing,
+    /// When a confirmation or decline was given (RFC 3339), with its reason.
+    pub decided_at: Option<String>,
+    /// The reason given with the decision.
+    pub reason: Option<String>,
+}
+
+/// What an agency that may not (yet) read a child's record may know: enough to act.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChildStatus {
+    /// Whether a child protection plan is in force (the latest plan entry starts one).
+    pub on_plan: bool,
+    /// The lead professional, if one is allocated: whom to call.
+    pub lead_professional: Option<LeadProfessional>,
+    /// The standing of each agency that recorded about the child within the period.
+    pub agencies: Vec<AgencyStanding>,
+}
+
+/// A child's lead professional, as shown to other agencies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LeadProfessional {
+    /// Their name.
+    pub name: String,
+    /// Their agency.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub agency: AgencyId,
+    /// Their agency's name.
+    pub agency_name: String,
+}
+
+fn micros() -> i64 {
+    chrono::Utc::now().timestamp_micros()
+}
+
+fn rfc3339(micros: i64) -> String {
+    chrono::DateTime::from_timestamp_micros(micros)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn agency(text: &str) -> Result<AgencyId, StoreError> {
+    AgencyId::parse(text).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// Notes, in the append's transaction, that `agency` recorded an entry naming `record` (now
+/// linked to `person`) at `now`: keeps an established standing that has not lapsed, and
+/// otherwise holds the child for the agency if nobody else has recorded about them or been
+/// allocated, or asks to be involved.
+pub(crate) fn note_entry(
+    sql: &mut dyn Sql,
+    record: RecordId,
+    person: PersonId,
+    agency: &AgencyId,
+    now: i64,
+    period_micros: i64,
+) -> Result<(), StoreError> {
+    let since = now - period_micros;
+    let person = person.to_string();
+    let standing = sql
+        .query_opt(
+            "SELECT i.state FROM involvements i JOIN person_records r ON r.id = i.record_id
+             WHERE r.person_id = $1 AND i.agency_id = $2 AND i.state IN ('held', 'confirmed')
+               AND i.last_entry_at >= $3
+             ORDER BY i.state DESC LIMIT 1",
+            &[person.as_str().into(), agency.as_str().into(), since.into()],
+        )?
+        .map(|r| r.text(0).and_then(Standing::parse))
+        .transpose()?;
+    let standing = match standing {
+        Some(established) => established,
+        None => {
+            // Anyone else's history with the child, however old, is theirs to share.
+            let held_by_others = sql
+                .query_opt(
+                    "SELECT 1 FROM involvements i JOIN person_records r ON r.id = i.record_id
+                     WHERE r.person_id = $1 AND i.agency_id <> $2
+                     UNION ALL
+                     SELECT 1 FROM allocations WHERE person_id = $1 AND ended_at IS NULL
+                     LIMIT 1",
+                    &[person.as_str().into(), agency.as_str().into()],
+                )?
+                .is_some();
+            if held_by_others {
+                Standing::Requested
+            } else {
+                Standing::Held
+            }
+        }
+    };
+    sql.execute(
+        "INSERT INTO involvements (record_id, agency_id, state, requested_at, last_entry_at)
+         VALUES ($1, $2, $3, $4, $4)
+         ON CONFLICT (record_id) DO UPDATE SET
+             state = excluded.state,
+             last_entry_at = excluded.last_entry_at,
+             requested_at = CASE WHEN involvements.state = excluded.state
+                 THEN involvements.requested_at ELSE excluded.requested_at END,
+             decided_at = CASE WHEN involvements.state = excluded.state
+                 THEN involvements.decided_at ELSE NULL END,
+             decided_by = CASE WHEN involvements.state = excluded.state
+                 THEN involvements.decided_by ELSE NULL END,
+             reason = CASE WHEN involvements.state = excluded.state
+                 THEN involvements.reason ELSE NULL END",
+        &[
+            record.to_string().into(),
+            agency.as_str().into(),
+            standing.as_str().into(),
+            now.into(),
+        ],
+    )?;
+    Ok(())
+}
+
+impl Store {
+    /// Sets the involvement period in days: how long an agency's standing lasts after the
+    /// latest entry it recorded about a child.
+    pub fn set_involvement_days(&self, days: i64) {
+        self.inner
+            .involvement_days
+            .store(days.max(1), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The involvement period in microseconds.
+    pub(crate) fn involvement_period_micros(&self) -> i64 {
+        self.inner
+            .involvement_days
+            .load(std::sync::atomic::Ordering::Relaxed)
+            * 24
+            * 60
+            * 60
+            * 1_000_000
+    }
+
+    /// What ties agencies and workers to a child: the agencies whose standing is established
+    /// or awaits a decision (by when their entries were received, within the involvement
+    /// period), and live allocations.
+    pub fn involvement(&self, person: PersonId) -> Result<Involvement, StoreError> {
+        let since = micros() - self.involvement_period_micros();
+        self.read(|sql| involvement_in(sql, person, since))
+    }
+
+    /// Confirms (or declines) the involvement an agency asked for with a child: audited, with
+    /// its reason, and shown to the agency in the child's status. A confirmation can be
+    /// withdrawn by declining, and a decision given again with a new reason; a decline lasts
+    /// until the agency records again. An agency that held the child first has nothing to
+    /// decide.
+    pub fn decide_involvement(
+        &self,
+        actor: &Actor,
+        person: PersonId,
+        agency: &AgencyId,
+        confirm: bool,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        let at = micros();
+        let since = at - self.involvement_period_micros();
+        let (from, to, action) = if confirm {
+            (
+                "'requested', 'declined', 'confirmed'",
+                Standing::Confirmed,
+                "confirm_involvement",
+            )
+        } else {
+            (
+                "'requested', 'confirmed', 'declined'",
+                Standing::Declined,
+                "decline_involvement",
+            )
+        };
+        self.write(|sql| {
+            let changed = sql.execute(
+                &format!(
+                    "UPDATE involvements SET state = $1, decided_at = $2, decided_by = $3, reason = $4
+                     WHERE agency_id = $5 AND state IN ({from}) AND last_entry_at >= $6
+                       AND record_id IN (SELECT id FROM person_records WHERE person_id = $7)"
+                ),
+                &[
+                    to.as_str().into(),
+                    at.into(),
+                    actor.id().into(),
+                    reason.into(),
+                    agency.as_str().into(),
+                    since.into(),
+                    person.to_string().into(),
+                ],
+            )?;
+            if changed == 0 {
+                return Err(StoreError::invalid(
+                    None,
+                    "agency",
+                    format!("{agency} has no involvement with this person that can be {}", if confirm { "confirmed" } else { "declined" }),
+                ));
+            }
+            let event = AuditEvent {
+                reason: Some(format!("{agency}: {reason}")),
+                ..AuditEvent::new(action, person.to_string())
+            };
+            audit::append_events(sql, actor, at, &[event])
+        })
+    }
+
+    /// Requests to be involved that wait for a decision, oldest first: those about children
+    /// `lead` is the lead professional of, or every one when `lead` is `None` (a safeguarding
+    /// lead's list).
+    pub fn pending_involvements(
+        &self,
+        lead: Option<&str>,
+    ) -> Result<Vec<PendingInvolvement>, StoreError> {
+        let since = micros() - self.involvement_period_micros();
+        self.read(|sql| {
+            let mut params = vec![since.into()];
+            let mut filter = "";
+            if let Some(user) = lead {
+                params.push(user.into());
+                filter = "AND r.person_id IN (SELECT person_id FROM allocations
+                           WHERE user_id = $2 AND lead = 1 AND ended_at IS NULL)";
+            }
+            sql.query(
+                &format!(
+                    "SELECT r.person_id, i.agency_id, a.name, MIN(i.requested_at), MAX(i.last_entry_at)
+                     FROM involvements i
+                     JOIN person_records r ON r.id = i.record_id
+                     JOIN agencies a ON a.id = i.agency_id
+                     WHERE i.state = 'requested' AND i.last_entry_at >= $1 {filter}
+                     GROUP BY r.person_id, i.agency_id, a.name
+                     ORDER BY MIN(i.requested_at), r.person_id, i.agency_id"
+                ),
+                &params,
+            )?
+            .iter()
+            .map(|r| {
+                Ok(PendingInvolvement {
+                    person: r
+                        .text(0)?
+                        .parse()
+                        .map_err(|_| StoreError::Corrupt("bad person id".into()))?,
+                    agency: agency(r.text(1)?)?,
+                    agency_name: r.text(2)?.to_owned(),
+                    requested_at: rfc3339(r.int(3)?),
+                    last_entry_at: rfc3339(r.int(4)?),
+                })
+            })
+            .collect()
+        })
+    }
+
+    /// A child's status: on a plan or not, the lead professional, and each agency's standing.
+    pub fn child_status(&self, person: PersonId) -> Result<ChildStatus, StoreError> {
+        let since = micros() - self.involvement_period_micros();
+        self.read(|sql| {
+            let id = person.to_string();
+            let latest_plan = sql.query_opt(
+                "SELECT e.kind FROM entries e
+                 JOIN entry_persons ep ON ep.entry_id = e.id
+                 JOIN person_records r ON r.id = ep.record_id
+                 WHERE r.person_id = $1 AND e.kind IN ('plan_start', 'plan_end')
+                 ORDER BY e.occurred_at DESC, e.received_at DESC LIMIT 1",
+                &[id.as_str().into()],
+            )?;
+            let on_plan = match latest_plan {
+                Some(row) => row.text(0)? == "plan_start",
+                None => false,
+            };
+            let lead_professional = sql
+                .query_opt(
+                    "SELECT u.display_name, u.agency_id, g.name FROM allocations a
+                     JOIN users u ON u.id = a.user_id JOIN agencies g ON g.id = u.agency_id
+                     WHERE a.person_id = $1 AND a.lead = 1 AND a.ended_at IS NULL AND u.disabled = 0",
+                    &[id.as_str().into()],
+                )?
+                .map(|r| {
+                    Ok::<_, StoreError>(LeadProfessional {
+                        name: r.text(0)?.to_owned(),
+                        agency: agency(r.text(1)?)?,
+                        agency_name: r.text(2)?.to_owned(),
+                    })
+                })
+                .transpose()?;
+            let rows = sql.query(
+                "SELECT i.agency_id, i.state, i.decided_at, i.reason FROM involvements i
+                 JOIN person_records r ON r.id = i.record_id
+                 WHERE r.person_id = $1 AND i.last_entry_at >= $2
+                 ORDER BY i.agency_id, i.last_entry_at DESC",
+                &[id.as_str().into(), since.into()],
+            )?;
+            let mut agencies: Vec<AgencyStanding> = Vec::new();
+            for r in &rows {
+                let standing = AgencyStanding {
+                    agency: agency(r.text(0)?)?,
+                    standing: Standing::parse(r.text(1)?)?,
+                    decided_at: r.opt_int(2)?.map(rfc3339),
+                    reason: r.opt_text(3)?.map(str::to_owned),
+                };
+                match agencies.iter_mut().find(|a| a.agency == standing.agency) {
+                    // An established record outranks a request of the same agency.
+                    Some(a) if standing.standing.established() && !a.standing.established() => {
+                        *a = standing
+                    }
+                    Some(_) => {}
+                    None => agencies.push(standing),
+                }
+            }
+            Ok(ChildStatus {
+                on_plan,
+                lead_professional,
+                agencies,
+            })
+        })
+    }
+}
+
+/// The involvement of a child within a transaction: `since` is the start of the period.
+pub(crate) fn involvement_in(
+    sql: &mut dyn Sql,
+    person: PersonId,
+    since: i64,
+) -> Result<Involvement, StoreError> {
+    let id = person.to_string();
+    let standings = sql.query(
+        "SELECT DISTINCT i.agency_id, i.state FROM involvements i
+         JOIN person_records r ON r.id = i.record_id
+         WHERE r.person_id = $1 AND i.last_entry_at >= $2",
+        &[id.as_str().into(), since.into()],
+    )?;
+    let allocations = sql.query(
+        "SELECT a.user_id, u.agency_id, a.lead FROM allocations a JOIN users u ON u.id = a.user_id
+         WHERE a.person_id = $1 AND a.ended_at IS NULL AND u.disabled = 0",
+        &[id.as_str().into()],
+    )?;
+    let mut involvement = Involvement::default();
+    for r in &standings {
+        let agency = agency(r.text(0)?)?;
+        if Standing::parse(r.text(1)?)?.established() {
+            involvement.established_agencies.push(agency);
+        } else {
+            involvement.pending_agencies.push(agency);
+        }
+    }
+    let established = involvement.established_agencies.clone();
+    involvement
+        .pending_agencies
+        .retain(|a| !established.contains(a));
+    involvement.established_agencies.sort();
+    involvement.established_agencies.dedup();
+    involvement.pending_agencies.sort();
+    involvement.pending_agencies.dedup();
+    for r in &allocations {
+        involvement.allocated_users.push(r.text(0)?.to_owned());
+        involvement.allocated_agencies.push(agency(r.text(1)?)?);
+        if r.int(2)? != 0 {
+            involvement.lead_professional = Some(r.text(0)?.to_owned());
+        }
+    }
+    Ok(involvement)
+}
