@@ -1,9 +1,14 @@
-//! The audit log as a hash chain. Each event's hash covers its content and the hash of the
-//! event before it (SHA-256 over a length-prefixed canonical encoding), and `audit_head` holds
-//! the last. Verifying recomputes the chain and names the first event that was changed, removed,
-//! moved or cut off. The chain proves integrity only up to its head: an operator who records
-//! the head hash elsewhere (`audit verify` prints it) can also detect a rewritten chain.
+//! The audit log as a keyed hash chain. Each event's hash is an HMAC-SHA256, under a key held
+//! outside the database, of its content and the hash of the event before it (a length-prefixed
+//! canonical encoding), and `audit_head` holds the last. Verifying recomputes the chain and
+//! names the first event that was changed, removed, moved or cut off; without the key nobody
+//! can re-chain an edited log. A signed [`Checkpoint`], kept elsewhere, also catches a log
+//! reset or rewritten as a whole. Events written before the chain was keyed (`keyed_from`)
+//! keep their plain SHA-256 hashes. Triggers make the log append-only.
 
+use std::path::{Path, PathBuf};
+
+use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 use crate::migrate::hex;
@@ -12,6 +17,109 @@ use crate::{Actor, StoreError};
 
 /// The `prev_hash` of the first event.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The secret the audit chain is signed with: 32 bytes, held outside the database (a file or
+/// the environment), never logged.
+#[derive(Clone)]
+pub struct AuditKey([u8; 32]);
+
+impl std::fmt::Debug for AuditKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AuditKey(..)")
+    }
+}
+
+/// The environment variable that may hold the audit key, as 64 hexadecimal digits.
+pub const AUDIT_KEY_ENV: &str = "SAFEGUARD_AUDIT_KEY";
+/// The environment variable that may name the audit key's file.
+pub const AUDIT_KEY_FILE_ENV: &str = "SAFEGUARD_AUDIT_KEY_FILE";
+
+impl AuditKey {
+    /// A new random key.
+    pub fn generate() -> Self {
+        use argon2::password_hash::rand_core::{OsRng, RngCore};
+        let mut key = [0u8; 32];
+        OsRng.fill_bytes(&mut key);
+        AuditKey(key)
+    }
+
+    /// A key written as 64 hexadecimal digits.
+    pub fn from_hex(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err("an audit key is 64 hexadecimal digits (32 bytes)".into());
+        }
+        let mut key = [0u8; 32];
+        for (i, byte) in key.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).map_err(|e| e.to_string())?;
+        }
+        Ok(AuditKey(key))
+    }
+
+    /// The key in `path`, or a new one written there (readable by its owner only) when the
+    /// file does not exist.
+    pub fn load_or_create(path: &Path) -> Result<Self, StoreError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Self::from_hex(&text)
+                .map_err(|e| StoreError::Open(format!("{}: {e}", path.display()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let key = Self::generate();
+                let mut options = std::fs::OpenOptions::new();
+                options.write(true).create_new(true);
+                #[cfg(unix)]
+                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+                let write = || -> std::io::Result<()> {
+                    use std::io::Write;
+                    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                        std::fs::create_dir_all(dir)?;
+                    }
+                    let mut file = options.open(path)?;
+                    writeln!(file, "{}", hex(&key.0))?;
+                    file.sync_all()
+                };
+                write().map_err(|e| {
+                    StoreError::Open(format!(
+                        "cannot write the audit key {}: {e}",
+                        path.display()
+                    ))
+                })?;
+                Ok(key)
+            }
+            Err(e) => Err(StoreError::Open(format!(
+                "cannot read the audit key {}: {e}",
+                path.display()
+            ))),
+        }
+    }
+
+    /// The key for a database: `SAFEGUARD_AUDIT_KEY` (hex) if set; else the file `file`, or
+    /// `SAFEGUARD_AUDIT_KEY_FILE`; else, for SQLite, `PATH.audit-key` beside the database
+    /// (created on first use). PostgreSQL has no place beside it: it needs one of the others.
+    pub fn for_database(url: &crate::DatabaseUrl, file: Option<&Path>) -> Result<Self, StoreError> {
+        if let Ok(text) = std::env::var(AUDIT_KEY_ENV) {
+            return Self::from_hex(&text)
+                .map_err(|e| StoreError::Open(format!("{AUDIT_KEY_ENV}: {e}")));
+        }
+        let file = file
+            .map(Path::to_owned)
+            .or_else(|| std::env::var_os(AUDIT_KEY_FILE_ENV).map(PathBuf::from));
+        match (file, url) {
+            (Some(file), _) => Self::load_or_create(&file),
+            (None, crate::DatabaseUrl::Sqlite(path)) => {
+                let mut beside = path.as_os_str().to_owned();
+                beside.push(".audit-key");
+                Self::load_or_create(Path::new(&beside))
+            }
+            (None, crate::DatabaseUrl::Postgres(_)) => Err(StoreError::Open(format!(
+                "PostgreSQL needs an audit key held outside the database: set {AUDIT_KEY_ENV} or pass --audit-key-file"
+            ))),
+        }
+    }
+
+    fn mac(&self) -> Hmac<Sha256> {
+        Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes any key length")
+    }
+}
 
 /// An event to audit.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,15 +169,14 @@ pub struct ChainedEvent {
 }
 
 impl ChainedEvent {
-    /// The hash this event should have, from its content and `prev_hash`.
-    pub fn expected_hash(&self) -> String {
-        let mut h = Sha256::new();
+    fn encoding(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(256);
         let mut field = |value: Option<&[u8]>| match value {
-            None => h.update([0u8]),
+            None => out.push(0u8),
             Some(bytes) => {
-                h.update([1u8]);
-                h.update((bytes.len() as u64).to_be_bytes());
-                h.update(bytes);
+                out.push(1u8);
+                out.extend_from_slice(&(bytes.len() as u64).to_be_bytes());
+                out.extend_from_slice(bytes);
             }
         };
         field(Some(&self.seq.to_be_bytes()));
@@ -81,8 +188,31 @@ impl ChainedEvent {
         field(Some(self.subject.as_bytes()));
         field(self.reason.as_deref().map(str::as_bytes));
         field(Some(self.prev_hash.as_bytes()));
-        hex(&h.finalize())
+        out
     }
+
+    /// The hash this event should have, from its content and `prev_hash`: an HMAC under
+    /// `key`, or (an event from before the chain was keyed) a plain SHA-256.
+    pub fn expected_hash(&self, key: Option<&AuditKey>) -> String {
+        match key {
+            Some(key) => {
+                let mut mac = key.mac();
+                mac.update(&self.encoding());
+                hex(&mac.finalize().into_bytes())
+            }
+            None => hex(&Sha256::digest(self.encoding())),
+        }
+    }
+}
+
+/// Marks where the keyed chain starts, once: the events before (from a release whose chain had
+/// no key) keep their plain hashes.
+pub(crate) fn start_keyed_chain(sql: &mut dyn Sql) -> Result<(), StoreError> {
+    sql.execute(
+        "UPDATE audit_head SET keyed_from = seq + 1 WHERE id = 1 AND keyed_from IS NULL",
+        &[],
+    )?;
+    Ok(())
 }
 
 /// Appends events to the chain in the caller's transaction.
@@ -96,6 +226,10 @@ pub(crate) fn append_events(
         return Ok(());
     }
     // Touching the head row first locks it (PostgreSQL) until commit: chains never fork.
+    let key = sql
+        .audit_key()
+        .ok_or_else(|| StoreError::Corrupt("no audit key for this transaction".into()))?
+        .clone();
     let head = sql
         .query_opt(
             "UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash",
@@ -117,7 +251,7 @@ pub(crate) fn append_events(
             prev_hash,
             hash: String::new(),
         };
-        let hash = event.expected_hash();
+        let hash = event.expected_hash(Some(&key));
         sql.execute(
             "INSERT INTO audit_log (seq, at, actor, agency, role, action, subject, reason,
                  prev_hash, hash)
@@ -185,6 +319,117 @@ pub enum Tampering {
         /// The last event.
         seq: i64,
     },
+    /// The log no longer extends a checkpoint taken earlier: rewritten, reset or cut short.
+    #[error(
+        "the audit log no longer extends the checkpoint at event {seq}: it was rewritten, reset or cut short since"
+    )]
+    CheckpointLost {
+        /// The checkpoint's position.
+        seq: i64,
+    },
+    /// A checkpoint was not signed with this key: forged, or from another deployment.
+    #[error("the checkpoint's signature does not match this deployment's audit key")]
+    CheckpointForged,
+}
+
+/// The audit log as read for verification.
+#[derive(Debug, Clone)]
+pub struct Chain {
+    /// Every event, in `seq` order.
+    pub events: Vec<ChainedEvent>,
+    /// The head's position.
+    pub head_seq: i64,
+    /// The head's hash.
+    pub head_hash: String,
+    /// The first keyed event's position (events before it have plain hashes).
+    pub keyed_from: i64,
+}
+
+/// A signed statement that the chain had `seq` events ending in `hash`: exported, kept
+/// elsewhere, and later checked (`audit verify --since`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// How many events the chain had.
+    pub seq: i64,
+    /// The hash of the last of them.
+    pub hash: String,
+    mac: String,
+}
+
+const CHECKPOINT_PREFIX: &str = "safeguard-audit-checkpoint:v1";
+
+impl Checkpoint {
+    fn mac_of(seq: i64, hash: &str, key: &AuditKey) -> String {
+        let mut mac = key.mac();
+        mac.update(format!("{CHECKPOINT_PREFIX}:{seq}:{hash}").as_bytes());
+        hex(&mac.finalize().into_bytes())
+    }
+
+    /// The checkpoint of a chain of `seq` events ending in `hash`, signed under `key`.
+    pub fn sign(seq: i64, hash: &str, key: &AuditKey) -> Self {
+        Self {
+            seq,
+            hash: hash.to_owned(),
+            mac: Self::mac_of(seq, hash, key),
+        }
+    }
+
+    /// Reads a checkpoint as [`Checkpoint`]'s `Display` writes it.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let rest = text
+            .trim()
+            .strip_prefix(CHECKPOINT_PREFIX)
+            .and_then(|r| r.strip_prefix(':'))
+            .ok_or_else(|| format!("a checkpoint starts with {CHECKPOINT_PREFIX}:"))?;
+        let mut parts = rest.split(':');
+        let (Some(seq), Some(hash), Some(mac), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err("a checkpoint is PREFIX:SEQ:HASH:SIGNATURE".into());
+        };
+        Ok(Self {
+            seq: seq
+                .parse()
+                .map_err(|_| "the checkpoint's SEQ is not a number")?,
+            hash: hash.to_owned(),
+            mac: mac.to_owned(),
+        })
+    }
+
+    /// Checks the signature, and that `verified` (a chain verified under the same key) still
+    /// holds the checkpoint's event.
+    pub fn check(&self, verified: &Verified, key: &AuditKey) -> Result<(), Tampering> {
+        let expected = Self::mac_of(self.seq, &self.hash, key);
+        if !constant_time_eq(&expected, &self.mac) {
+            return Err(Tampering::CheckpointForged);
+        }
+        match verified
+            .hashes
+            .get(usize::try_from(self.seq).unwrap_or(usize::MAX))
+        {
+            Some(hash) if *hash == self.hash => Ok(()),
+            _ => Err(Tampering::CheckpointLost { seq: self.seq }),
+        }
+    }
+}
+
+/// Compares signatures without leaking, through timing, how much of them matched.
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+impl std::fmt::Display for Checkpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{CHECKPOINT_PREFIX}:{}:{}:{}",
+            self.seq, self.hash, self.mac
+        )
+    }
 }
 
 /// A verified chain.
@@ -194,15 +439,20 @@ pub struct Verified {
     pub events: i64,
     /// The hash of the last event (the genesis hash for an empty log).
     pub head_hash: String,
+    /// The hash after each event, from the genesis hash (index 0) on: for checkpoints.
+    pub hashes: Vec<String>,
 }
 
-/// Checks `events` (in `seq` order) against each other and against the head.
-pub fn verify(
-    events: impl IntoIterator<Item = ChainedEvent>,
-    head_seq: i64,
-    head_hash: &str,
-) -> Result<Verified, Tampering> {
+/// Checks a chain's events against each other, the key and the head.
+pub fn verify(chain: Chain, key: &AuditKey) -> Result<Verified, Tampering> {
+    let Chain {
+        events,
+        head_seq,
+        head_hash,
+        keyed_from,
+    } = chain;
     let (mut last_seq, mut last_hash) = (0i64, GENESIS.to_owned());
+    let mut hashes = vec![GENESIS.to_owned()];
     for e in events {
         if e.seq != last_seq + 1 {
             return Err(if e.seq > last_seq + 1 {
@@ -217,7 +467,8 @@ pub fn verify(
                 }
             });
         }
-        if e.expected_hash() != e.hash {
+        let under = (e.seq >= keyed_from).then_some(key);
+        if e.expected_hash(under) != e.hash {
             return Err(Tampering::Changed { seq: e.seq });
         }
         if e.prev_hash != last_hash {
@@ -228,6 +479,7 @@ pub fn verify(
         }
         last_seq = e.seq;
         last_hash = e.hash;
+        hashes.push(last_hash.clone());
     }
     if last_seq < head_seq {
         return Err(Tampering::Truncated {
@@ -241,6 +493,7 @@ pub fn verify(
     Ok(Verified {
         events: last_seq,
         head_hash: last_hash,
+        hashes,
     })
 }
 
@@ -279,11 +532,12 @@ pub(crate) fn break_glass_by(
     .collect()
 }
 
-pub(crate) fn read_chain(
-    sql: &mut dyn Sql,
-) -> Result<(Vec<ChainedEvent>, i64, String), StoreError> {
+pub(crate) fn read_chain(sql: &mut dyn Sql) -> Result<Chain, StoreError> {
     let head = sql
-        .query_opt("SELECT seq, hash FROM audit_head WHERE id = 1", &[])?
+        .query_opt(
+            "SELECT seq, hash, keyed_from FROM audit_head WHERE id = 1",
+            &[],
+        )?
         .ok_or_else(|| StoreError::Corrupt("the audit head is missing".into()))?;
     let events = sql
         .query(
@@ -293,7 +547,12 @@ pub(crate) fn read_chain(
         .iter()
         .map(chained_event)
         .collect::<Result<Vec<_>, _>>()?;
-    Ok((events, head.int(0)?, head.text(1)?.to_owned()))
+    Ok(Chain {
+        events,
+        head_seq: head.int(0)?,
+        head_hash: head.text(1)?.to_owned(),
+        keyed_from: head.opt_int(2)?.unwrap_or(1),
+    })
 }
 
 fn chained_event(row: &Row) -> Result<ChainedEvent, StoreError> {
@@ -333,11 +592,15 @@ mod tests {
                     prev_hash: prev.clone(),
                     hash: String::new(),
                 };
-                e.hash = e.expected_hash();
+                e.hash = e.expected_hash(Some(&key()));
                 prev = e.hash.clone();
                 e
             })
             .collect()
+    }
+
+    fn key() -> AuditKey {
+        AuditKey([7; 32])
     }
 
     fn check(
@@ -345,20 +608,21 @@ mod tests {
         head_seq: i64,
         head_hash: &str,
     ) -> Result<Verified, Tampering> {
-        verify(events, head_seq, head_hash)
+        let chain = Chain {
+            events,
+            head_seq,
+            head_hash: head_hash.to_owned(),
+            keyed_from: 1,
+        };
+        verify(chain, &key())
     }
 
     #[test]
     fn an_intact_chain_verifies_to_its_head() {
         let events = chain(5);
         let head = events[4].hash.clone();
-        assert_eq!(
-            check(events, 5, &head).unwrap(),
-            Verified {
-                events: 5,
-                head_hash: head
-            }
-        );
+        let verified = check(events, 5, &head).unwrap();
+        assert_eq!((verified.events, verified.head_hash), (5, head));
         assert_eq!(check(Vec::new(), 0, GENESIS).unwrap().events, 0);
     }
 
@@ -376,7 +640,7 @@ mod tests {
         let mut b = a.clone();
         a.reason = None;
         b.reason = Some(String::new());
-        assert_ne!(a.expected_hash(), b.expected_hash());
+        assert_ne!(a.expected_hash(Some(&key())), b.expected_hash(Some(&key())));
     }
 
     #[test]
@@ -406,7 +670,7 @@ mod tests {
         let mut events = chain(5);
         let head = events[4].hash.clone();
         events[2].subject = "rewritten".into();
-        events[2].hash = events[2].expected_hash();
+        events[2].hash = events[2].expected_hash(Some(&key()));
         assert_eq!(
             check(events, 5, &head),
             Err(Tampering::Relinked {
@@ -424,6 +688,72 @@ mod tests {
         assert_eq!(
             check(events, 5, &head),
             Err(Tampering::Truncated { last: 3, head: 5 })
+        );
+    }
+
+    #[test]
+    fn a_chain_rehashed_without_the_key_is_caught_at_its_first_event() {
+        let mut events = chain(3);
+        let mut prev = GENESIS.to_owned();
+        for e in &mut events {
+            e.prev_hash = prev.clone();
+            e.hash = e.expected_hash(Some(&AuditKey([9; 32])));
+            prev = e.hash.clone();
+        }
+        assert_eq!(check(events, 3, &prev), Err(Tampering::Changed { seq: 1 }));
+    }
+
+    #[test]
+    fn events_before_the_chain_was_keyed_keep_their_plain_hashes() {
+        let mut events = chain(1);
+        events[0].hash = events[0].expected_hash(None);
+        let chain = Chain {
+            head_hash: events[0].hash.clone(),
+            events,
+            head_seq: 1,
+            keyed_from: 2,
+        };
+        assert_eq!(verify(chain, &key()).unwrap().events, 1);
+    }
+
+    #[test]
+    fn a_checkpoint_holds_while_the_log_grows_and_fails_once_it_is_rewritten_or_forged() {
+        let events = chain(5);
+        let verified = check(events.clone(), 5, &events[4].hash).unwrap();
+        let at_three = Checkpoint::sign(3, &events[2].hash, &key());
+        let text = at_three.to_string();
+        let parsed = Checkpoint::parse(&text).unwrap();
+        assert_eq!(parsed, at_three);
+        assert_eq!(
+            parsed.check(&verified, &key()),
+            Ok(()),
+            "the log grew past it"
+        );
+        let reset = check(Vec::new(), 0, GENESIS).unwrap();
+        assert_eq!(
+            parsed.check(&reset, &key()),
+            Err(Tampering::CheckpointLost { seq: 3 })
+        );
+        let forged = Checkpoint::sign(3, &events[2].hash, &AuditKey([1; 32]));
+        assert_eq!(
+            forged.check(&verified, &key()),
+            Err(Tampering::CheckpointForged)
+        );
+        assert!(Checkpoint::parse("nonsense").is_err());
+    }
+
+    #[test]
+    fn a_key_is_64_hex_digits_and_a_key_file_is_created_once() {
+        assert!(AuditKey::from_hex("abc").is_err());
+        assert!(AuditKey::from_hex(&"g".repeat(64)).is_err());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.key");
+        let first = AuditKey::load_or_create(&path).unwrap();
+        let again = AuditKey::load_or_create(&path).unwrap();
+        assert_eq!(first.0, again.0);
+        assert!(
+            !format!("{first:?}").contains(&hex(&first.0)),
+            "never shown"
         );
     }
 

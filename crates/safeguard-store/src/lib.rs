@@ -199,6 +199,8 @@ struct Inner {
     prepared: Arc<linkage::PreparedCache>,
     /// How long an agency's standing with a child lasts after its latest entry, in days.
     involvement_days: std::sync::atomic::AtomicI64,
+    /// The key the audit chain is signed with (held outside the database).
+    audit_key: audit::AuditKey,
 }
 
 /// The multi-agency record. Cheap to clone; all clones share the engine.
@@ -208,8 +210,15 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database and applies pending migrations.
+    /// Opens (creating if needed) the database and applies pending migrations, with the audit
+    /// key found as [`audit::AuditKey::for_database`] finds it.
     pub fn open(url: &DatabaseUrl) -> Result<Self, StoreError> {
+        let key = audit::AuditKey::for_database(url, None)?;
+        Self::open_with_key(url, key)
+    }
+
+    /// Opens the database with the audit chain signed under `key`.
+    pub fn open_with_key(url: &DatabaseUrl, key: audit::AuditKey) -> Result<Self, StoreError> {
         let (engine, migrations) = match url {
             DatabaseUrl::Sqlite(path) => {
                 (Engine::Sqlite(SqliteEngine::open(path)?), migrate::SQLITE)
@@ -227,9 +236,13 @@ impl Store {
                 model: Default::default(),
                 prepared: Default::default(),
                 involvement_days: std::sync::atomic::AtomicI64::new(DEFAULT_INVOLVEMENT_DAYS),
+                audit_key: key,
             }),
         };
-        store.write(|sql| migrate::migrate(sql, migrations))?;
+        store.write(|sql| {
+            migrate::migrate(sql, migrations)?;
+            audit::start_keyed_chain(sql)
+        })?;
         Ok(store)
     }
 
@@ -246,6 +259,8 @@ impl Store {
         &self,
         f: impl FnOnce(&mut dyn Sql) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
+        let key = &self.inner.audit_key;
+        let f = |sql: &mut dyn Sql| f(&mut sql::Keyed { sql, key });
         match &self.inner.engine {
             Engine::Sqlite(e) => e.write(f),
             Engine::Postgres(e) => e.write(f),
@@ -257,6 +272,8 @@ impl Store {
         &self,
         f: impl FnOnce(&mut dyn Sql) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
+        let key = &self.inner.audit_key;
+        let f = |sql: &mut dyn Sql| f(&mut sql::Keyed { sql, key });
         match &self.inner.engine {
             Engine::Sqlite(e) => e.read(f),
             Engine::Postgres(e) => e.read(f),
@@ -423,10 +440,36 @@ impl Store {
         self.write(|sql| audit::append_events(sql, actor, at, events))
     }
 
-    /// Recomputes the audit chain: the verified head, or where it was tampered with.
+    /// Recomputes the audit chain under the key: the verified head, or where it was tampered
+    /// with.
     pub fn verify_audit(&self) -> Result<Result<Verified, Tampering>, StoreError> {
-        let (events, head_seq, head_hash) = self.read(audit::read_chain)?;
-        Ok(audit::verify(events, head_seq, &head_hash))
+        let chain = self.read(audit::read_chain)?;
+        Ok(audit::verify(chain, &self.inner.audit_key))
+    }
+
+    /// A checkpoint of the audit chain as it is now, signed under the key: kept elsewhere, it
+    /// later proves the log still extends it ([`Store::verify_audit_since`]).
+    pub fn audit_checkpoint(&self) -> Result<audit::Checkpoint, StoreError> {
+        match self.verify_audit()? {
+            Ok(verified) => Ok(audit::Checkpoint::sign(
+                verified.events,
+                &verified.head_hash,
+                &self.inner.audit_key,
+            )),
+            Err(tampering) => Err(StoreError::Corrupt(tampering.to_string())),
+        }
+    }
+
+    /// Verifies the chain and that it still extends `checkpoint`: the event at the
+    /// checkpoint's position is the one it names, so a log rewritten, reset or cut short
+    /// since is detected even when re-chained.
+    pub fn verify_audit_since(
+        &self,
+        checkpoint: &audit::Checkpoint,
+    ) -> Result<Result<Verified, Tampering>, StoreError> {
+        let chain = self.read(audit::read_chain)?;
+        Ok(audit::verify(chain, &self.inner.audit_key)
+            .and_then(|v| checkpoint.check(&v, &self.inner.audit_key).map(|()| v)))
     }
 
     /// Refreshes the query planner's statistics: run after a bulk load.

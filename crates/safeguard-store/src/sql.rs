@@ -95,6 +95,31 @@ pub trait Sql {
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError>;
     /// Runs several statements with no parameters (migrations).
     fn execute_batch(&mut self, sql: &str) -> Result<(), StoreError>;
+    /// The key the audit chain is signed with, held outside the database.
+    fn audit_key(&self) -> Option<&crate::audit::AuditKey> {
+        None
+    }
+}
+
+/// A transaction that knows the audit key: what the store hands its logic.
+pub(crate) struct Keyed<'a> {
+    pub(crate) sql: &'a mut dyn Sql,
+    pub(crate) key: &'a crate::audit::AuditKey,
+}
+
+impl Sql for Keyed<'_> {
+    fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
+        self.sql.execute(sql, params)
+    }
+    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
+        self.sql.query(sql, params)
+    }
+    fn execute_batch(&mut self, sql: &str) -> Result<(), StoreError> {
+        self.sql.execute_batch(sql)
+    }
+    fn audit_key(&self) -> Option<&crate::audit::AuditKey> {
+        Some(self.key)
+    }
 }
 
 /// Helpers every [`Sql`] gets.

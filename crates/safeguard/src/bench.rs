@@ -127,7 +127,7 @@ impl Databases {
                     .map_err(anyhow::Error::msg)?,
             ),
         };
-        let store = Store::open(&url)?;
+        let store = Store::open_with_key(&url, safeguard_store::audit::AuditKey::generate())?;
         for agency in demo::agencies() {
             store.put_agency(&agency)?;
         }

@@ -61,11 +61,22 @@ pub(crate) struct DatabaseArgs {
         default_value = "sqlite:safeguard-data/safeguard.db"
     )]
     database: DatabaseUrl,
+    /// The audit key's file (64 hexadecimal digits; created if absent, readable by its owner
+    /// only). Default: `SAFEGUARD_AUDIT_KEY` (the key itself), else for SQLite the file
+    /// `DATABASE.audit-key` beside the database. PostgreSQL needs one of the two.
+    #[arg(long, env = "SAFEGUARD_AUDIT_KEY_FILE")]
+    audit_key_file: Option<std::path::PathBuf>,
 }
 
 impl DatabaseArgs {
     pub(crate) fn open(&self) -> anyhow::Result<Store> {
-        Store::open(&self.database).with_context(|| format!("failed to open {}", self.database))
+        let key = safeguard_store::audit::AuditKey::for_database(
+            &self.database,
+            self.audit_key_file.as_deref(),
+        )
+        .context("failed to find the audit key")?;
+        Store::open_with_key(&self.database, key)
+            .with_context(|| format!("failed to open {}", self.database))
     }
 }
 
@@ -185,14 +196,21 @@ enum RulesCommand {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Recompute the chain; name the first event changed, removed, reordered or cut off.
-    /// Exits 1 when the log was tampered with.
+    /// Recompute the chain under the audit key; name the first event changed, removed,
+    /// reordered or cut off. Exits 1 when the log was tampered with.
     Verify {
         #[command(flatten)]
         db: DatabaseArgs,
-        /// The head hash recorded earlier, outside the database: also detects a rewritten chain.
+        /// A checkpoint taken earlier (the text `audit checkpoint` printed, or a file holding
+        /// it): the log must still extend it, which also detects a log rewritten or reset.
         #[arg(long)]
-        expect_head: Option<String>,
+        since: Option<String>,
+    },
+    /// Print a checkpoint of the chain as it is now, signed under the audit key: keep it
+    /// elsewhere (another machine, a ticket) and pass it later to `verify --since`.
+    Checkpoint {
+        #[command(flatten)]
+        db: DatabaseArgs,
     },
 }
 
@@ -273,24 +291,33 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             serve(db.open()?, args.listen, args.config(), rules, None)
         }
         Command::Audit {
-            command: AuditCommand::Verify { db, expect_head },
+            command: AuditCommand::Verify { db, since },
         } => {
-            let verified = db
-                .open()?
-                .verify_audit()?
-                .context("the audit log has been tampered with")?;
-            if let Some(expected) = expect_head
-                && expected != verified.head_hash
-            {
-                anyhow::bail!(
-                    "the audit log's head is {}, not the {expected} recorded earlier: the chain was rewritten",
-                    verified.head_hash
-                );
+            let store = db.open()?;
+            let verified = match since {
+                None => store.verify_audit()?,
+                Some(text) => {
+                    let text = match std::fs::read_to_string(&text) {
+                        Ok(file) => file,
+                        Err(_) => text,
+                    };
+                    let checkpoint = safeguard_store::audit::Checkpoint::parse(&text)
+                        .map_err(anyhow::Error::msg)
+                        .context("failed to read the checkpoint")?;
+                    store.verify_audit_since(&checkpoint)?
+                }
             }
+            .context("the audit log has been tampered with")?;
             println!(
                 "Audit log verified: {} events, head {}",
                 verified.events, verified.head_hash
             );
+            Ok(())
+        }
+        Command::Audit {
+            command: AuditCommand::Checkpoint { db },
+        } => {
+            println!("{}", db.open()?.audit_checkpoint()?);
             Ok(())
         }
         Command::Agency { command } => admin::agency(command),

@@ -186,14 +186,37 @@ fn audit_verify_passes_an_intact_log_and_names_a_changed_event() {
         String::from_utf8_lossy(&intact.stderr)
     );
     let stdout = String::from_utf8(intact.stdout).unwrap();
-    let head = stdout.trim().rsplit(' ').next().unwrap().to_owned();
     assert!(stdout.starts_with("Audit log verified: "), "{stdout}");
-    assert!(verify(&["--expect-head", &head]).status.success());
-    assert!(!verify(&["--expect-head", "0123"]).status.success());
+    let checkpoint = safeguard()
+        .args(["audit", "checkpoint", "--database", &database])
+        .output()
+        .unwrap();
+    assert!(checkpoint.status.success());
+    let checkpoint = String::from_utf8(checkpoint.stdout).unwrap();
+    let file = dir.path().join("checkpoint.txt");
+    std::fs::write(&file, &checkpoint).unwrap();
+    assert!(verify(&["--since", checkpoint.trim()]).status.success());
+    assert!(
+        verify(&["--since", file.to_str().unwrap()])
+            .status
+            .success()
+    );
+    assert!(
+        !verify(&["--since", "safeguard-audit-checkpoint:v1:3:00:00"])
+            .status
+            .success()
+    );
+    assert!(
+        dir.path().join("audit.db.audit-key").exists(),
+        "the key is kept beside the database, not in it"
+    );
 
     let store = Store::open(&DatabaseUrl::Sqlite(path)).unwrap();
     store
-        .bare_write(|sql| sql.execute("UPDATE audit_log SET actor = 'x' WHERE seq = 7", &[]))
+        .bare_write(|sql| {
+            sql.execute_batch("DROP TRIGGER audit_log_no_update")?;
+            sql.execute("UPDATE audit_log SET actor = 'x' WHERE seq = 7", &[])
+        })
         .unwrap();
     let tampered = verify(&[]);
     assert_eq!(tampered.status.code(), Some(1));

@@ -921,7 +921,32 @@ fn audited_chain(store: &TestStore) {
     assert_eq!(verified.events, 5);
 }
 
+/// What an insider with write access to the database does first: the append-only triggers
+/// are theirs to drop.
+fn drop_append_only_triggers(store: &TestStore) {
+    let drops: &[&str] = if store.engine_name() == "sqlite" {
+        &[
+            "DROP TRIGGER audit_log_no_update",
+            "DROP TRIGGER audit_log_no_delete",
+        ]
+    } else {
+        &[
+            "DROP TRIGGER audit_log_no_change ON audit_log",
+            "DROP TRIGGER audit_log_no_truncate ON audit_log",
+        ]
+    };
+    store
+        .bare_write(|sql| {
+            for d in drops {
+                sql.execute_batch(d)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
 fn tamper(store: &TestStore, statements: &[&str]) -> Tampering {
+    drop_append_only_triggers(store);
     store
         .bare_write(|sql| {
             for s in statements {
@@ -968,6 +993,120 @@ pub fn audit_verify_names_a_truncated_log(store: &TestStore) {
     audited_chain(store);
     let found = tamper(store, &["DELETE FROM audit_log WHERE seq > 3"]);
     assert_eq!(found, Tampering::Truncated { last: 3, head: 5 });
+}
+
+pub fn the_audit_log_refuses_updates_and_deletes(store: &TestStore) {
+    audited_chain(store);
+    for statement in [
+        "UPDATE audit_log SET actor = 'someone-else' WHERE seq = 4",
+        "DELETE FROM audit_log WHERE seq = 4",
+    ] {
+        let refused = store.bare_write(|sql| sql.execute(statement, &[]));
+        assert!(
+            matches!(&refused, Err(StoreError::Database(m)) if m.contains("append-only")),
+            "{statement}: {refused:?}"
+        );
+    }
+    if store.engine_name() == "postgres" {
+        let refused = store.bare_write(|sql| sql.execute_batch("TRUNCATE audit_log"));
+        assert!(refused.is_err(), "TRUNCATE too");
+    }
+    assert_eq!(store.verify_audit().unwrap().unwrap().events, 5);
+}
+
+/// The chain as stored, for an attacker's rewrite.
+fn stored_events(store: &TestStore) -> Vec<safeguard_store::audit::ChainedEvent> {
+    store
+        .bare_read(|sql| {
+            sql.query(
+                "SELECT seq, at, actor, agency, role, action, subject, reason, prev_hash, hash
+                 FROM audit_log ORDER BY seq",
+                &[],
+            )
+        })
+        .unwrap()
+        .iter()
+        .map(|r| safeguard_store::audit::ChainedEvent {
+            seq: r.int(0).unwrap(),
+            at: r.int(1).unwrap(),
+            actor: r.text(2).unwrap().to_owned(),
+            agency: r.opt_text(3).unwrap().map(str::to_owned),
+            role: r.opt_text(4).unwrap().map(str::to_owned),
+            action: r.text(5).unwrap().to_owned(),
+            subject: r.text(6).unwrap().to_owned(),
+            reason: r.opt_text(7).unwrap().map(str::to_owned),
+            prev_hash: r.text(8).unwrap().to_owned(),
+            hash: r.text(9).unwrap().to_owned(),
+        })
+        .collect()
+}
+
+pub fn deleting_an_event_and_re_chaining_without_the_key_is_detected(store: &TestStore) {
+    audited_chain(store);
+    let mut events = stored_events(store);
+    // Remove the break-glass event (the last), renumber nothing, re-hash every event under a
+    // key of the attacker's own, and reset the head.
+    events.retain(|e| e.action != "break_glass");
+    let mut prev = safeguard_store::audit::GENESIS.to_owned();
+    let guess = safeguard_store::audit::AuditKey::generate();
+    for e in &mut events {
+        e.prev_hash = prev.clone();
+        e.hash = e.expected_hash(Some(&guess));
+        prev = e.hash.clone();
+    }
+    drop_append_only_triggers(store);
+    store
+        .bare_write(|sql| {
+            sql.execute("DELETE FROM audit_log", &[])?;
+            for e in &events {
+                sql.execute(
+                    "INSERT INTO audit_log (seq, at, actor, agency, role, action, subject, reason, prev_hash, hash)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                    &[
+                        e.seq.into(), e.at.into(), e.actor.as_str().into(), e.agency.clone().into(),
+                        e.role.clone().into(), e.action.as_str().into(), e.subject.as_str().into(),
+                        e.reason.clone().into(), e.prev_hash.as_str().into(), e.hash.as_str().into(),
+                    ],
+                )?;
+            }
+            sql.execute(
+                "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1",
+                &[(events.len() as i64).into(), prev.as_str().into()],
+            )
+        })
+        .unwrap();
+
+    let found = store.verify_audit().unwrap();
+
+    assert_eq!(found, Err(Tampering::Changed { seq: 1 }));
+}
+
+pub fn a_checkpoint_survives_a_growing_log_and_catches_a_reset_one(store: &TestStore) {
+    audited_chain(store);
+    let checkpoint = store.audit_checkpoint().unwrap();
+    let text = checkpoint.to_string();
+    // The live log grows: still extends the checkpoint.
+    append(store, vec![entry("north-police", "e4", "2006-12-14")]);
+    let later = safeguard_store::audit::Checkpoint::parse(&text).unwrap();
+    let verified = store.verify_audit_since(&later).unwrap().unwrap();
+    assert!(verified.events > 5);
+
+    // Reset to empty: the plain verification passes as "0 events", the checkpoint does not.
+    drop_append_only_triggers(store);
+    store
+        .bare_write(|sql| {
+            sql.execute("DELETE FROM audit_log", &[])?;
+            sql.execute(
+                "UPDATE audit_head SET seq = 0, hash = $1 WHERE id = 1",
+                &[safeguard_store::audit::GENESIS.into()],
+            )
+        })
+        .unwrap();
+    assert_eq!(store.verify_audit().unwrap().unwrap().events, 0);
+    assert_eq!(
+        store.verify_audit_since(&later).unwrap(),
+        Err(Tampering::CheckpointLost { seq: 5 })
+    );
 }
 
 fn agency_id(id: &str) -> safeguard_core::AgencyId {

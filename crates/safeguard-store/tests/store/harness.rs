@@ -4,6 +4,7 @@ use std::ops::Deref;
 use std::sync::OnceLock;
 
 use safeguard_core::{Agency, AgencyId, AgencyKind};
+use safeguard_store::audit::AuditKey;
 use safeguard_store::temp_postgres::TempPostgres;
 use safeguard_store::{DatabaseUrl, Store};
 
@@ -11,6 +12,7 @@ use safeguard_store::{DatabaseUrl, Store};
 pub struct TestStore {
     pub store: Store,
     pub url: DatabaseUrl,
+    pub key: AuditKey,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -24,7 +26,7 @@ impl Deref for TestStore {
 impl TestStore {
     /// Opens the same database again, as a restarted process would.
     pub fn reopen(&self) -> Store {
-        Store::open(&self.url).expect("reopen")
+        Store::open_with_key(&self.url, self.key.clone()).expect("reopen")
     }
 }
 
@@ -48,7 +50,8 @@ pub const AGENCIES: [(&str, AgencyKind); 3] = [
 ];
 
 fn with_agencies(url: DatabaseUrl, dir: Option<tempfile::TempDir>) -> TestStore {
-    let store = Store::open(&url).expect("open store");
+    let key = AuditKey::generate();
+    let store = Store::open_with_key(&url, key.clone()).expect("open store");
     for (id, kind) in AGENCIES {
         store
             .put_agency(&Agency {
@@ -61,6 +64,7 @@ fn with_agencies(url: DatabaseUrl, dir: Option<tempfile::TempDir>) -> TestStore 
     TestStore {
         store,
         url,
+        key,
         _dir: dir,
     }
 }
