@@ -15,12 +15,16 @@ use crate::migrate::hex;
 use crate::sql::{Row, SqlExt, Value};
 use crate::{Actor, Store, StoreError};
 
-/// Failed sign-ins in a row that lock an account.
-pub const MAX_FAILED_SIGN_INS: i64 = 5;
-/// How long a locked account stays locked, in seconds.
-pub const LOCK_SECONDS: i64 = 15 * 60;
 /// How long a session lasts without signing in again, in seconds.
 pub const SESSION_SECONDS: i64 = 8 * 60 * 60;
+/// How long a session lasts unused, in seconds: a screen left signed in is closed.
+pub const IDLE_SECONDS: i64 = 30 * 60;
+/// How often a session's last use is written (a write per request would queue reads).
+const SEEN_EVERY_SECONDS: i64 = 60;
+/// How long an agency's API token lasts unless told otherwise, in days.
+pub const TOKEN_DAYS: i64 = 90;
+/// How long a rotated token keeps working beside its successor, in seconds.
+pub const ROTATION_OVERLAP_SECONDS: i64 = 24 * 60 * 60;
 /// How long a break-glass grant lasts, in seconds.
 pub const BREAK_GLASS_SECONDS: i64 = 60 * 60;
 
@@ -70,13 +74,61 @@ pub struct Session {
 /// Why a sign-in failed. Deliberately vague to the person signing in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SignInFailure {
-    /// Wrong name or password.
+    /// An unknown name, a wrong password, or an account that may not sign in.
     Refused,
-    /// Too many failures: locked until this time (microseconds).
-    Locked {
-        /// When the lock ends.
-        until: i64,
-    },
+}
+
+/// An Argon2 hash of no one's password, checked for unknown names so that they cost what a
+/// real check costs.
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| {
+        Argon2::default()
+            .hash_password(
+                b"no user has this password",
+                &SaltString::generate(&mut OsRng),
+            )
+            .map(|h| h.to_string())
+            .expect("hashing a constant succeeds")
+    })
+}
+
+/// The weakest password score accepted (zxcvbn: 3, "safely unguessable" against an online
+/// attack and a slow hash offline).
+pub const MIN_PASSWORD_SCORE: u8 = 3;
+/// The shortest password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+/// Checks a new password: long enough, not built from the user's own name or id, and not
+/// guessable by zxcvbn's lists of common passwords, words, names and patterns.
+pub fn check_password(id: &str, display_name: &str, password: &str) -> Result<(), StoreError> {
+    let refuse = |why: String| Err(StoreError::invalid(None, "password", why));
+    if password.chars().count() < MIN_PASSWORD_CHARS
+        || password.trim().chars().count() < MIN_PASSWORD_CHARS
+    {
+        return refuse(format!(
+            "a password has at least {MIN_PASSWORD_CHARS} characters, not counting spaces at either end"
+        ));
+    }
+    let lower = password.to_lowercase();
+    let mut own: Vec<&str> = vec![id];
+    own.extend(display_name.split_whitespace());
+    own.extend(id.split(|c: char| !c.is_alphanumeric()));
+    if own
+        .iter()
+        .any(|part| part.chars().count() >= 4 && lower.contains(&part.to_lowercase()))
+    {
+        return refuse("a password may not contain the user's name or user name".into());
+    }
+    let entropy = zxcvbn::zxcvbn(password, &own);
+    if u8::from(entropy.score()) < MIN_PASSWORD_SCORE {
+        let hint = entropy
+            .feedback()
+            .and_then(|f| f.warning().map(|w| w.to_string()))
+            .unwrap_or_else(|| "add more words or characters that do not follow a pattern".into());
+        return refuse(format!("the password is too easy to guess: {hint}"));
+    }
+    Ok(())
 }
 
 /// A new random token: 32 bytes from the operating system, as hex.
@@ -141,13 +193,7 @@ impl Store {
                 "a user name has no spaces and is not blank",
             ));
         }
-        if password.chars().count() < 12 {
-            return Err(StoreError::invalid(
-                None,
-                "password",
-                "a password has at least 12 characters",
-            ));
-        }
+        check_password(id, display_name, password)?;
         if roles.is_empty() {
             return Err(StoreError::invalid(
                 None,
@@ -290,7 +336,10 @@ impl Store {
     }
 
     /// Checks a password and opens a session: the session token (for the cookie) and the
-    /// session. Five failures in a row lock the account for fifteen minutes.
+    /// session. An unknown name, a wrong password and an account that may not sign in get
+    /// the same answer after the same work (one Argon2 check and one audited write), so that
+    /// neither the answer nor its time tells which. Slowing repeated guesses is the caller's
+    /// (see the web crate's throttle): nothing here locks an account.
     pub fn sign_in(
         &self,
         id: &str,
@@ -299,56 +348,31 @@ impl Store {
         let at = now();
         let row = self.read(|sql| {
             sql.query_opt(
-                &format!(
-                    "SELECT {USER_COLUMNS}, password_hash, locked_until FROM users WHERE id = $1"
-                ),
+                &format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE id = $1"),
                 &[id.into()],
             )
         })?;
-        let Some(row) = row else {
-            // Spend the same time as a real check, so that timing does not reveal user names.
-            let _ = Argon2::default()
-                .hash_password(password.as_bytes(), &SaltString::generate(&mut OsRng));
-            return Ok(Err(SignInFailure::Refused));
+        let (user, stored) = match &row {
+            Some(row) => (Some(user_from(row)?), row.text(5)?.to_owned()),
+            None => (None, dummy_hash().to_owned()),
         };
-        let user = user_from(&row)?;
-        if let Some(until) = row.opt_int(6)?.filter(|until| *until > at) {
-            return Ok(Err(SignInFailure::Locked { until }));
-        }
-        let hash =
-            PasswordHash::new(row.text(5)?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let hash = PasswordHash::new(&stored).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let valid = Argon2::default()
             .verify_password(password.as_bytes(), &hash)
             .is_ok();
-        if !valid || user.disabled {
-            let locked = self.write(|sql| {
-                let failed = sql
-                    .query_opt(
-                        "UPDATE users SET failed_sign_ins = failed_sign_ins + 1 WHERE id = $1
-                         RETURNING failed_sign_ins",
-                        &[id.into()],
-                    )?
-                    .map_or(Ok(0), |r| r.int(0))?;
-                let lock = (failed >= MAX_FAILED_SIGN_INS).then(|| at + seconds(LOCK_SECONDS));
-                if let Some(until) = lock {
-                    sql.execute(
-                        "UPDATE users SET locked_until = $2, failed_sign_ins = 0 WHERE id = $1",
-                        &[id.into(), until.into()],
-                    )?;
-                }
-                audit::append_events(
-                    sql,
-                    &user.actor(),
-                    at,
-                    &[AuditEvent::new("sign_in_failed", id)],
-                )?;
-                Ok(lock)
-            })?;
-            return Ok(Err(match locked {
-                Some(until) => SignInFailure::Locked { until },
-                None => SignInFailure::Refused,
-            }));
-        }
+        let user = match user {
+            Some(user) if valid && !user.disabled => user,
+            other => {
+                let actor = match &other {
+                    Some(user) => user.actor(),
+                    None => Actor::system("sign-in"),
+                };
+                self.write(|sql| {
+                    audit::append_events(sql, &actor, at, &[AuditEvent::new("sign_in_failed", id)])
+                })?;
+                return Ok(Err(SignInFailure::Refused));
+            }
+        };
         let token = new_token();
         let session = Session {
             user,
@@ -357,12 +381,8 @@ impl Store {
         };
         self.write(|sql| {
             sql.execute(
-                "UPDATE users SET failed_sign_ins = 0, locked_until = NULL WHERE id = $1",
-                &[id.into()],
-            )?;
-            sql.execute(
-                "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at)
-                 VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at, last_seen_at)
+                 VALUES ($1, $2, $3, $4, $5, $4)",
                 &[
                     session.token_hash.as_str().into(),
                     id.into(),
@@ -381,25 +401,48 @@ impl Store {
         Ok(Ok((token, session)))
     }
 
-    /// The live session for a token, if any (not expired, user not disabled).
+    /// The live session for a token, if any: not expired, used within the idle period, its
+    /// user not disabled. Its last use is written at most once a minute.
     pub fn session(&self, token: &str) -> Result<Option<Session>, StoreError> {
         let hash = token_hash(token);
-        self.read(|sql| {
+        let at = now();
+        let found = self.read(|sql| {
             let row = sql.query_opt(
-                "SELECT u.id, u.agency_id, u.display_name, u.roles, u.disabled, s.csrf_token
+                "SELECT u.id, u.agency_id, u.display_name, u.roles, u.disabled, s.csrf_token,
+                        s.last_seen_at
                  FROM sessions s JOIN users u ON u.id = s.user_id
-                 WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled = 0",
-                &[hash.as_str().into(), now().into()],
+                 WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled = 0
+                   AND s.last_seen_at > $3",
+                &[
+                    hash.as_str().into(),
+                    at.into(),
+                    (at - seconds(IDLE_SECONDS)).into(),
+                ],
             )?;
             row.map(|r| {
-                Ok(Session {
-                    user: user_from(&r)?,
-                    csrf_token: r.text(5)?.to_owned(),
-                    token_hash: hash.clone(),
-                })
+                Ok((
+                    Session {
+                        user: user_from(&r)?,
+                        csrf_token: r.text(5)?.to_owned(),
+                        token_hash: hash.clone(),
+                    },
+                    r.int(6)?,
+                ))
             })
             .transpose()
-        })
+        })?;
+        let Some((session, last_seen)) = found else {
+            return Ok(None);
+        };
+        if at - last_seen > seconds(SEEN_EVERY_SECONDS) {
+            self.write(|sql| {
+                sql.execute(
+                    "UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1",
+                    &[hash.as_str().into(), at.into()],
+                )
+            })?;
+        }
+        Ok(Some(session))
     }
 
     /// Ends a session on the server: its token no longer works.
@@ -422,18 +465,65 @@ impl Store {
         })
     }
 
-    /// Creates an API token for an agency's system; the token is shown once, only its hash kept.
+    /// Creates an API token for an agency's system, lasting `days`; the token is shown once,
+    /// only its hash kept.
     pub fn add_api_token(&self, name: &str, agency: &AgencyId) -> Result<String, StoreError> {
+        self.add_api_token_for(name, agency, TOKEN_DAYS)
+    }
+
+    /// [`Store::add_api_token`] with its lifetime in days.
+    pub fn add_api_token_for(
+        &self,
+        name: &str,
+        agency: &AgencyId,
+        days: i64,
+    ) -> Result<String, StoreError> {
+        if days < 1 {
+            return Err(StoreError::invalid(
+                None,
+                "days",
+                "a token lasts at least a day",
+            ));
+        }
         let token = new_token();
+        let at = now();
         self.write(|sql| {
-            if sql.query_opt("SELECT 1 FROM api_tokens WHERE name = $1 AND revoked_at IS NULL", &[name.into()])?.is_some() {
-                return Err(StoreError::invalid(None, "name", format!("a live token named {name:?} exists")));
+            if sql.query_opt("SELECT 1 FROM api_tokens WHERE name = $1 AND revoked_at IS NULL AND expires_at > $2", &[name.into(), at.into()])?.is_some() {
+                return Err(StoreError::invalid(None, "name", format!("a live token named {name:?} exists: rotate it")));
             }
             sql.execute(
-                "INSERT INTO api_tokens (token_hash, name, agency_id, created_at) VALUES ($1, $2, $3, $4)",
-                &[token_hash(&token).into(), name.into(), agency.as_str().into(), now().into()],
+                "INSERT INTO api_tokens (token_hash, name, agency_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+                &[token_hash(&token).into(), name.into(), agency.as_str().into(), at.into(), (at + seconds(days * 86_400)).into()],
             )?;
-            audit::append_events(sql, &Actor::system("accounts"), now(), &[AuditEvent::new("add_api_token", name)])
+            audit::append_events(sql, &Actor::system("accounts"), at, &[AuditEvent::new("add_api_token", name)])
+        })?;
+        Ok(token)
+    }
+
+    /// Replaces a live token with a new one of the same name and agency lasting `days`; the
+    /// old one keeps working for a day, so that the agency's system can switch over.
+    pub fn rotate_api_token(&self, name: &str, days: i64) -> Result<String, StoreError> {
+        let token = new_token();
+        let at = now();
+        self.write(|sql| {
+            let live = sql.query(
+                "SELECT token_hash, agency_id FROM api_tokens
+                 WHERE name = $1 AND revoked_at IS NULL AND expires_at > $2",
+                &[name.into(), at.into()],
+            )?;
+            let Some(agency) = live.first().map(|r| r.text(1).map(str::to_owned)).transpose()? else {
+                return Err(StoreError::invalid(None, "name", format!("no live token named {name:?}")));
+            };
+            sql.execute(
+                "UPDATE api_tokens SET expires_at = $3
+                 WHERE name = $1 AND revoked_at IS NULL AND expires_at > $3 AND expires_at > $2",
+                &[name.into(), at.into(), (at + seconds(ROTATION_OVERLAP_SECONDS)).into()],
+            )?;
+            sql.execute(
+                "INSERT INTO api_tokens (token_hash, name, agency_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+                &[token_hash(&token).into(), name.into(), agency.into(), at.into(), (at + seconds(days.max(1) * 86_400)).into()],
+            )?;
+            audit::append_events(sql, &Actor::system("accounts"), at, &[AuditEvent::new("rotate_api_token", name)])
         })?;
         Ok(token)
     }
@@ -461,17 +551,19 @@ impl Store {
         })
     }
 
-    /// The agency system holding a live API token, if any.
+    /// The agency system holding a live API token (not revoked, not expired), if any.
     pub fn api_token(&self, token: &str) -> Result<Option<Principal>, StoreError> {
         self.read(|sql| {
             sql.query_opt(
-                "SELECT name, agency_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
-                &[token_hash(token).into()],
+                "SELECT name, agency_id FROM api_tokens
+                 WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2",
+                &[token_hash(token).into(), now().into()],
             )?
             .map(|r| {
                 Ok(Principal::AgencySystem {
                     token: r.text(0)?.to_owned(),
-                    agency: AgencyId::parse(r.text(1)?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    agency: AgencyId::parse(r.text(1)?)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
                 })
             })
             .transpose()

@@ -3,10 +3,7 @@
 //! agency's API token), checks the rule, checks CSRF tokens on unsafe requests made with a
 //! session, and audits every read of a child's record, before any handler runs.
 
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
@@ -525,41 +522,26 @@ async fn read_child(
     }
 }
 
-/// Sign-in attempts allowed from one address per window, whatever the account.
-const MAX_ATTEMPTS_PER_ADDRESS: u32 = 20;
-const ADDRESS_WINDOW: Duration = Duration::from_secs(10 * 60);
-
-/// Failed sign-ins by address, in this process.
-#[derive(Default)]
-pub struct Throttle(Mutex<HashMap<Option<IpAddr>, (Instant, u32)>>);
-
-impl Throttle {
-    /// Whether another attempt from `address` is allowed now.
-    pub fn allows(&self, address: Option<IpAddr>) -> bool {
-        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        match map.get(&address) {
-            Some((start, n)) if start.elapsed() < ADDRESS_WINDOW => *n < MAX_ATTEMPTS_PER_ADDRESS,
-            _ => {
-                map.remove(&address);
-                true
-            }
-        }
-    }
-
-    /// Counts a failed attempt from `address`.
-    pub fn failed(&self, address: Option<IpAddr>) {
-        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = map.entry(address).or_insert((Instant::now(), 0));
-        entry.1 += 1;
-    }
-}
-
-/// The client's address, when the server knows it.
-pub fn client_address(request: &Request) -> Option<IpAddr> {
-    request
+/// The client's address, when the server knows it. Behind the trusted proxy (and only
+/// there: anyone else can write the header) it is the last address the proxy appended to
+/// `X-Forwarded-For`.
+pub fn client_address(request: &Request, trusted_proxy: Option<IpAddr>) -> Option<IpAddr> {
+    let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip())
+        .map(|c| c.0.ip());
+    if peer.is_some() && peer == trusted_proxy {
+        let forwarded = request
+            .headers()
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .last()
+            .and_then(|a| a.trim().parse().ok());
+        return forwarded.or(peer);
+    }
+    peer
 }
 
 /// Adds the security headers to every response.
@@ -604,24 +586,35 @@ mod tests {
     }
 
     #[test]
+    fn x_forwarded_for_is_believed_only_from_the_trusted_proxy() {
+        let request = |peer: [u8; 4]| {
+            let mut r = Request::new(Body::empty());
+            r.headers_mut().insert(
+                "x-forwarded-for",
+                "203.0.113.9, 198.51.100.7".parse().unwrap(),
+            );
+            r.extensions_mut()
+                .insert(ConnectInfo(SocketAddr::from((peer, 443))));
+            r
+        };
+        let proxy = IpAddr::from([127, 0, 0, 1]);
+        assert_eq!(
+            client_address(&request([127, 0, 0, 1]), Some(proxy)),
+            Some(IpAddr::from([198, 51, 100, 7])),
+            "the address the proxy appended"
+        );
+        assert_eq!(
+            client_address(&request([192, 0, 2, 5]), Some(proxy)),
+            Some(IpAddr::from([192, 0, 2, 5])),
+            "anyone else's header is ignored"
+        );
+        assert_eq!(client_address(&request([127, 0, 0, 1]), None), Some(proxy));
+    }
+
+    #[test]
     fn secrets_compare_equal_only_when_equal() {
         assert!(constant_time_eq("abc", "abc"));
         assert!(!constant_time_eq("abc", "abd"));
         assert!(!constant_time_eq("abc", "ab"));
-    }
-
-    #[test]
-    fn the_throttle_stops_an_address_after_its_allowance() {
-        let t = Throttle::default();
-        let a = Some(IpAddr::from([127, 0, 0, 1]));
-        for _ in 0..MAX_ATTEMPTS_PER_ADDRESS {
-            assert!(t.allows(a));
-            t.failed(a);
-        }
-        assert!(!t.allows(a));
-        assert!(
-            t.allows(Some(IpAddr::from([127, 0, 0, 2]))),
-            "other addresses are unaffected"
-        );
     }
 }

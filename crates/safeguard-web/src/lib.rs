@@ -12,6 +12,7 @@ mod openapi;
 mod pages;
 mod persons;
 mod session;
+pub mod throttle;
 pub mod webhooks;
 
 use std::time::Instant;
@@ -36,6 +37,8 @@ pub struct Config {
     /// Certificate authorities (a PEM file) trusted for agencies' `https://` webhooks besides
     /// the system's: an agency network's own authority.
     pub webhook_ca: Option<std::path::PathBuf>,
+    /// The reverse proxy in front of the server, whose `X-Forwarded-For` names the client.
+    pub trusted_proxy: Option<std::net::IpAddr>,
 }
 
 impl Default for Config {
@@ -44,6 +47,7 @@ impl Default for Config {
             involvement_days: safeguard_store::DEFAULT_INVOLVEMENT_DAYS,
             secure_cookies: false,
             webhook_ca: None,
+            trusted_proxy: None,
         }
     }
 }
@@ -56,7 +60,7 @@ pub struct AppState {
     /// Settings.
     pub config: Config,
     /// Failed sign-ins by address.
-    pub throttle: std::sync::Arc<auth::Throttle>,
+    pub throttle: std::sync::Arc<throttle::Throttle>,
     /// The rules, clocks and calendar flags are evaluated with.
     pub rules: std::sync::Arc<safeguard_core::rules::RuleBook>,
 }

@@ -8,6 +8,7 @@ use axum::routing::get;
 use axum::{Extension, Router};
 use maud::html;
 use safeguard_store::accounts::{SESSION_SECONDS, SignInFailure, new_token};
+use std::time::Instant;
 
 use crate::auth::{
     CSRF_FIELD, Caller, SESSION_COOKIE, SIGN_IN_CSRF_COOKIE, client_address, constant_time_eq,
@@ -78,7 +79,7 @@ async fn sign_in_page(State(state): State<AppState>) -> Response {
 
 /// Checks the password; on success sets the session cookie and goes home.
 async fn sign_in(State(state): State<AppState>, request: Request) -> Result<Response, Error> {
-    let address = client_address(&request);
+    let address = client_address(&request, state.config.trusted_proxy);
     let headers = request.headers().clone();
     let body = axum::body::to_bytes(request.into_body(), 64 * 1024)
         .await
@@ -99,44 +100,58 @@ async fn sign_in(State(state): State<AppState>, request: Request) -> Result<Resp
         )
             .into_response()
     };
-    if !state.throttle.allows(address) {
+    let user = form_field(&body, "user").unwrap_or_default();
+    let password = form_field(&body, "password").unwrap_or_default();
+    // Waiting is asked of this name from this address only: it reveals nothing about the
+    // name (unknown names are counted alike) and locks nobody out.
+    if let Some(wait) = state.throttle.wait_at(&user, address, Instant::now()) {
+        let seconds = wait.as_secs().max(1);
         return Ok((
             axum::http::StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, seconds.to_string())],
             layout(
                 "Sign in",
                 None,
                 sign_in_form(
                     &expected,
-                    Some("Too many attempts from this computer. Try again in 10 minutes."),
+                    Some(&format!(
+                        "Too many failed attempts. Wait {} and try again.",
+                        wait_text(seconds)
+                    )),
                 ),
             ),
         )
             .into_response());
     }
-    let user = form_field(&body, "user").unwrap_or_default();
-    let password = form_field(&body, "password").unwrap_or_default();
+    let name = user.clone();
     let result = state
-        .blocking(move |store| store.sign_in(&user, &password))
+        .blocking(move |store| store.sign_in(&name, &password))
         .await?;
     match result {
-        Ok((token, _session)) => Ok((
-            [(
-                header::SET_COOKIE,
-                cookie_header(&state, SESSION_COOKIE, &token, SESSION_SECONDS),
-            )],
-            Redirect::to("/"),
-        )
-            .into_response()),
+        Ok((token, _session)) => {
+            state.throttle.succeeded(&user, address);
+            Ok((
+                [(
+                    header::SET_COOKIE,
+                    cookie_header(&state, SESSION_COOKIE, &token, SESSION_SECONDS),
+                )],
+                Redirect::to("/"),
+            )
+                .into_response())
+        }
         Err(SignInFailure::Refused) => {
-            state.throttle.failed(address);
+            state.throttle.failed_at(&user, address, Instant::now());
             Ok(refuse("The user name or password is wrong."))
         }
-        Err(SignInFailure::Locked { .. }) => {
-            state.throttle.failed(address);
-            Ok(refuse(
-                "This account is locked after too many failed attempts. Try again in 15 minutes.",
-            ))
-        }
+    }
+}
+
+/// A wait for people: `40 seconds`, `3 minutes`.
+fn wait_text(seconds: u64) -> String {
+    match seconds {
+        1 => "1 second".to_owned(),
+        s if s < 90 => format!("{s} seconds"),
+        s => format!("{} minutes", s.div_ceil(60)),
     }
 }
 

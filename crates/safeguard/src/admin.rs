@@ -119,6 +119,21 @@ pub enum TokenCommand {
         /// The agency whose entries it may write.
         #[arg(long)]
         agency: AgencyId,
+        /// How many days it lasts.
+        #[arg(long, default_value_t = safeguard_store::accounts::TOKEN_DAYS)]
+        days: i64,
+    },
+    /// Replace a live token with a new one of the same name; the old one keeps working for a
+    /// day while the agency's system switches over.
+    Rotate {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// The token's name.
+        #[arg(long)]
+        name: String,
+        /// How many days the new token lasts.
+        #[arg(long, default_value_t = safeguard_store::accounts::TOKEN_DAYS)]
+        days: i64,
     },
     /// Revoke a token by name.
     Revoke {
@@ -183,6 +198,11 @@ pub fn user(command: UserCommand) -> anyhow::Result<()> {
             } else {
                 given.clone()
             };
+            // Published in the README: a real account must never have it.
+            anyhow::ensure!(
+                password != crate::demo::DEMO_PASSWORD,
+                "password: the demo password is published; choose another"
+            );
             db.open()?
                 .add_user(&id, &agency, &name, &roles, &password)?;
             println!("User {id} added to {agency} as {}.", roles_text(&roles));
@@ -223,9 +243,20 @@ pub fn user(command: UserCommand) -> anyhow::Result<()> {
 
 pub fn token(command: TokenCommand) -> anyhow::Result<()> {
     match command {
-        TokenCommand::Add { db, name, agency } => {
-            let token = db.open()?.add_api_token(&name, &agency)?;
-            println!("Token {name} for {agency} (shown once): {token}");
+        TokenCommand::Add {
+            db,
+            name,
+            agency,
+            days,
+        } => {
+            let token = db.open()?.add_api_token_for(&name, &agency, days)?;
+            println!("Token {name} for {agency}, for {days} days (shown once): {token}");
+        }
+        TokenCommand::Rotate { db, name, days } => {
+            let token = db.open()?.rotate_api_token(&name, days)?;
+            println!(
+                "Token {name} rotated: the new one lasts {days} days (shown once): {token}\nThe old one stops working in a day."
+            );
         }
         TokenCommand::Revoke { db, name } => {
             db.open()?.revoke_api_token(&name)?;

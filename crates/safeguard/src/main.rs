@@ -28,8 +28,8 @@ struct ServeArgs {
     /// Address to serve on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
-    /// An agency that recorded an entry naming a child within this many days has an open
-    /// involvement with the child (local policy).
+    /// An agency's established involvement with a child lasts this many days after
+    /// Safeguard received its latest entry naming the child (local policy).
     #[arg(long, env = "SAFEGUARD_INVOLVEMENT_DAYS", default_value_t = 180)]
     involvement_days: i64,
     /// Mark cookies Secure: set when served over TLS (directly or behind a proxy).
@@ -39,6 +39,10 @@ struct ServeArgs {
     /// the system's.
     #[arg(long, env = "SAFEGUARD_WEBHOOK_CA")]
     webhook_ca: Option<std::path::PathBuf>,
+    /// The address of the reverse proxy in front of the server: from it (only), the client's
+    /// address is read from X-Forwarded-For, for throttling sign-ins per address.
+    #[arg(long, env = "SAFEGUARD_TRUSTED_PROXY")]
+    trusted_proxy: Option<std::net::IpAddr>,
 }
 
 impl ServeArgs {
@@ -47,6 +51,7 @@ impl ServeArgs {
             involvement_days: self.involvement_days,
             secure_cookies: self.secure_cookies,
             webhook_ca: self.webhook_ca.clone(),
+            trusted_proxy: self.trusted_proxy,
         }
     }
 }

@@ -145,33 +145,51 @@ async fn api_writes_with_a_session_need_the_csrf_header() {
 }
 
 #[tokio::test]
-async fn failed_sign_ins_are_throttled_per_address() {
+async fn a_guessed_account_waits_from_the_guessing_address_only_and_tells_nothing() {
     let app = spawn_app();
+    app.user("sw1", "north-police", Role::Practitioner);
     let form = app.get_as("/sign-in", &Auth::Anonymous).await;
     let csrf = cookie_value(&set_cookie(&form, "safeguard_sign_in").unwrap());
-    let attempt = |user: String| {
+    let attempt = |user: &'static str, password: &'static str, from: [u8; 4]| {
         let app = &app;
         let csrf = csrf.clone();
         async move {
-            let request = axum::http::Request::post("/sign-in")
+            let mut request = axum::http::Request::post("/sign-in")
                 .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
                 .header(header::COOKIE, format!("safeguard_sign_in={csrf}"))
                 .body(axum::body::Body::from(format!(
-                    "csrf={csrf}&user={user}&password=wrong"
+                    "csrf={csrf}&user={user}&password={password}"
                 )))
                 .unwrap();
-            app.request(request).await.status
+            request.extensions_mut().insert(axum::extract::ConnectInfo(
+                std::net::SocketAddr::from((from, 40000)),
+            ));
+            app.request(request).await
         }
     };
-    for i in 0..20 {
-        assert_eq!(
-            attempt(format!("nobody{i}")).await,
-            StatusCode::UNAUTHORIZED
-        );
+    let guesser = [10, 0, 0, 66];
+    let mut refusals = Vec::new();
+    for _ in 0..safeguard_web::throttle::FREE_FAILURES_PER_ACCOUNT {
+        let wrong = attempt("sw1", "wrong", guesser).await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+        let unknown = attempt("nobody", "wrong", guesser).await;
+        assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+        refusals.push((wrong.text, unknown.text));
     }
+    for (wrong, unknown) in &refusals {
+        assert_eq!(wrong, unknown, "a wrong password reads as an unknown name");
+    }
+    for name in ["sw1", "nobody"] {
+        let waiting = attempt(name, "wrong", guesser).await;
+        assert_eq!(waiting.status, StatusCode::TOO_MANY_REQUESTS, "{name}");
+        assert_eq!(waiting.headers[header::RETRY_AFTER], "1", "{name}");
+    }
+    let real_user = attempt("sw1", PASSWORD, [10, 0, 0, 1]).await;
     assert_eq!(
-        attempt("nobody".into()).await,
-        StatusCode::TOO_MANY_REQUESTS
+        real_user.status,
+        StatusCode::SEE_OTHER,
+        "the real user, from their own computer, signs in: {}",
+        real_user.text
     );
 }
 
