@@ -299,6 +299,16 @@ async fn check(state: &AppState, mut request: Request) -> Result<Request, Respon
         .await
         .map_err(IntoResponse::into_response)?
         .ok_or_else(|| unauthenticated(&route))?;
+    let caller_key = match &caller {
+        Caller::User(session) => format!("user:{}", session.user.id),
+        Caller::System(principal) => match principal {
+            Principal::AgencySystem { token, .. } => format!("token:{token}"),
+            Principal::User { id, .. } => format!("user:{id}"),
+        },
+    };
+    if let Err(wait) = state.rate_limits.check(&caller_key) {
+        return Err(Error::RateLimited(wait.as_secs().max(1)).into_response());
+    }
     if !matches!(*request.method(), Method::GET | Method::HEAD)
         && let Some(session) = caller.session()
     {
@@ -544,10 +554,20 @@ pub fn client_address(request: &Request, trusted_proxy: Option<IpAddr>) -> Optio
     peer
 }
 
-/// Adds the security headers to every response.
-pub async fn security_headers(request: Request, next: Next) -> Response {
+/// Adds the security headers to every response; served over TLS (`--secure-cookies`), HSTS too.
+pub async fn security_headers(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    if state.config.secure_cookies {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            header::HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
     for (name, value) in [
         (
             header::CONTENT_SECURITY_POLICY,

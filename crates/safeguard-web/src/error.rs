@@ -32,6 +32,8 @@ pub enum Error {
     NotFound(String),
     /// 409: the request contradicts what is stored; nothing was written.
     Conflict(Vec<FieldError>),
+    /// 429: the caller made too many requests; retry after this many seconds.
+    RateLimited(u64),
     /// 413: the body is larger than the route accepts.
     TooLarge(String),
     /// 500: logged, never sent.
@@ -42,7 +44,7 @@ pub enum Error {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
     /// `bad_request`, `invalid`, `unauthenticated`, `forbidden`, `break_glass_required`,
-    /// `involvement_unconfirmed`, `conflict`, `not_found`, `too_large` or `internal`.
+    /// `involvement_unconfirmed`, `conflict`, `rate_limited`, `not_found`, `too_large` or `internal`.
     pub error: &'static str,
     /// What went wrong, for people.
     pub message: String,
@@ -152,6 +154,19 @@ impl IntoResponse for Error {
                 "the request contradicts what is already recorded; nothing was written".to_owned(),
                 fields,
             ),
+            Error::RateLimited(seconds) => {
+                let body = ErrorBody {
+                    error: "rate_limited",
+                    message: format!("too many requests: try again in {seconds} seconds"),
+                    fields: Vec::new(),
+                };
+                return (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [(axum::http::header::RETRY_AFTER, seconds.to_string())],
+                    Json(body),
+                )
+                    .into_response();
+            }
             Error::NotFound(what) => (StatusCode::NOT_FOUND, "not_found", what, Vec::new()),
             Error::TooLarge(what) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", what, Vec::new()),
             Error::Internal(detail) => {

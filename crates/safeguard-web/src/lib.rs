@@ -11,6 +11,7 @@ mod involvements;
 mod openapi;
 mod pages;
 mod persons;
+pub mod ratelimit;
 mod session;
 pub mod throttle;
 pub mod webhooks;
@@ -39,6 +40,14 @@ pub struct Config {
     pub webhook_ca: Option<std::path::PathBuf>,
     /// The reverse proxy in front of the server, whose `X-Forwarded-For` names the client.
     pub trusted_proxy: Option<std::net::IpAddr>,
+    /// Requests each caller (user or API token) may make per minute.
+    pub requests_per_minute: u32,
+    /// How long a connection may take to send a request's headers.
+    pub header_timeout: std::time::Duration,
+    /// How long a request may take to send its body.
+    pub body_timeout: std::time::Duration,
+    /// The most connections served at once; more wait to be accepted.
+    pub max_connections: usize,
 }
 
 impl Default for Config {
@@ -48,6 +57,10 @@ impl Default for Config {
             secure_cookies: false,
             webhook_ca: None,
             trusted_proxy: None,
+            requests_per_minute: ratelimit::DEFAULT_REQUESTS_PER_MINUTE,
+            header_timeout: std::time::Duration::from_secs(10),
+            body_timeout: std::time::Duration::from_secs(30),
+            max_connections: 1024,
         }
     }
 }
@@ -59,8 +72,10 @@ pub struct AppState {
     pub store: Store,
     /// Settings.
     pub config: Config,
-    /// Failed sign-ins by address.
+    /// Failed sign-ins by account and address.
     pub throttle: std::sync::Arc<throttle::Throttle>,
+    /// Requests by caller.
+    pub rate_limits: std::sync::Arc<ratelimit::RateLimits>,
     /// The rules, clocks and calendar flags are evaluated with.
     pub rules: std::sync::Arc<safeguard_core::rules::RuleBook>,
 }
@@ -71,6 +86,9 @@ impl AppState {
         store.set_involvement_days(config.involvement_days);
         Self {
             store,
+            rate_limits: std::sync::Arc::new(ratelimit::RateLimits::new(
+                config.requests_per_minute,
+            )),
             config,
             throttle: Default::default(),
             rules: std::sync::Arc::new(safeguard_core::rules::RuleBook::shipped()),
@@ -117,8 +135,11 @@ pub fn app(state: AppState) -> Router {
             auth::authorize,
         ))
         .fallback(error::not_found)
-        .with_state(state)
-        .layer(middleware::from_fn(auth::security_headers))
+        .with_state(state.clone())
+        .layer(middleware::from_fn_with_state(
+            state,
+            auth::security_headers,
+        ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(log_request))
 }
@@ -146,17 +167,75 @@ async fn log_request(request: Request, next: Next) -> Response {
     response
 }
 
-/// Serves the application on `listener` until Ctrl-C, delivering webhooks meanwhile.
+/// Serves the application on `listener` until Ctrl-C, delivering webhooks meanwhile. Each
+/// connection must send its headers within `header_timeout` and each body within
+/// `body_timeout`, and at most `max_connections` are served at once: a client that opens
+/// connections and never finishes them cannot hold the server.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     let client = webhooks::WebhookClient::new(state.config.webhook_ca.as_deref())
         .map_err(std::io::Error::other)?;
     webhooks::spawn_worker(state.store.clone(), client);
-    axum::serve(
-        listener,
-        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
+    serve_connections(state, listener, async {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await
+}
+
+/// The accept loop of [`serve`], stopping when `shutdown` completes.
+pub async fn serve_connections(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    use tower::ServiceExt;
+    let Config {
+        header_timeout,
+        body_timeout,
+        max_connections,
+        ..
+    } = state.config.clone();
+    let router = app(state);
+    let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(max_connections.max(1)));
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            permit = permits.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
+            () = &mut shutdown => return Ok(()),
+        };
+        let (stream, address) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    continue;
+                }
+            },
+            () = &mut shutdown => return Ok(()),
+        };
+        let router = router.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            let service = hyper::service::service_fn(
+                move |request: hyper::Request<hyper::body::Incoming>| {
+                    let mut request = request.map(|body| {
+                        axum::body::Body::new(tower_http::timeout::TimeoutBody::new(
+                            body_timeout,
+                            body,
+                        ))
+                    });
+                    request
+                        .extensions_mut()
+                        .insert(axum::extract::ConnectInfo(address));
+                    router.clone().oneshot(request)
+                },
+            );
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "connection ended");
+            }
+        });
+    }
 }

@@ -43,6 +43,10 @@ struct ServeArgs {
     /// address is read from X-Forwarded-For, for throttling sign-ins per address.
     #[arg(long, env = "SAFEGUARD_TRUSTED_PROXY")]
     trusted_proxy: Option<std::net::IpAddr>,
+    /// Requests each caller (a user or an agency's API token) may make per minute; past it,
+    /// 429 with Retry-After.
+    #[arg(long, env = "SAFEGUARD_REQUESTS_PER_MINUTE", default_value_t = safeguard_web::ratelimit::DEFAULT_REQUESTS_PER_MINUTE)]
+    requests_per_minute: u32,
 }
 
 impl ServeArgs {
@@ -52,6 +56,8 @@ impl ServeArgs {
             secure_cookies: self.secure_cookies,
             webhook_ca: self.webhook_ca.clone(),
             trusted_proxy: self.trusted_proxy,
+            requests_per_minute: self.requests_per_minute,
+            ..safeguard_web::Config::default()
         }
     }
 }

@@ -443,3 +443,25 @@ async fn search_shows_an_outsider_only_what_tells_people_apart_and_is_audited_pe
         .await;
     assert_eq!(open.status, 403);
 }
+
+#[tokio::test]
+async fn a_caller_past_its_rate_is_told_when_to_retry_and_others_are_not_slowed() {
+    let app = crate::helpers::spawn_app_with(safeguard_web::Config {
+        requests_per_minute: 60,
+        ..safeguard_web::Config::default()
+    });
+    let other = app.user("other", "north-police", Role::Practitioner);
+    let mut statuses = Vec::new();
+    for _ in 0..11 {
+        statuses.push(app.get_as("/api/v1/alerts", &app.lead).await);
+    }
+    let last = statuses.pop().unwrap();
+    assert!(
+        statuses.iter().all(|r| r.status == 200),
+        "the burst is served"
+    );
+    assert_eq!(last.status, 429, "{}", last.text);
+    assert_eq!(last.json()["error"], "rate_limited");
+    assert!(last.headers.contains_key("retry-after"));
+    assert_eq!(app.get_as("/api/v1/alerts", &other).await.status, 200);
+}

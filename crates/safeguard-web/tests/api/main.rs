@@ -10,5 +10,6 @@ mod identity;
 mod openapi;
 mod pages;
 mod persons;
+mod server;
 mod sessions;
 mod webhooks;

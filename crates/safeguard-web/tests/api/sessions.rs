@@ -194,6 +194,29 @@ async fn a_guessed_account_waits_from_the_guessing_address_only_and_tells_nothin
 }
 
 #[tokio::test]
+async fn served_over_tls_every_response_asks_for_tls_next_time() {
+    let app = crate::helpers::spawn_app_with(safeguard_web::Config {
+        secure_cookies: true,
+        ..safeguard_web::Config::default()
+    });
+    let r = app.get("/healthz").await;
+    assert!(
+        r.headers[header::STRICT_TRANSPORT_SECURITY]
+            .to_str()
+            .unwrap()
+            .starts_with("max-age="),
+    );
+    assert!(
+        !spawn_app()
+            .get("/healthz")
+            .await
+            .headers
+            .contains_key(header::STRICT_TRANSPORT_SECURITY),
+        "not over plain HTTP"
+    );
+}
+
+#[tokio::test]
 async fn every_response_carries_the_security_headers() {
     let app = spawn_app();
     for uri in ["/healthz", "/sign-in", "/api/v1/persons?q=x", "/nowhere"] {
