@@ -216,12 +216,16 @@ mod tests {
     fn a_year_the_data_lacks_is_an_error_not_a_guess() {
         let c = Calendar::england_and_wales();
         assert_eq!(
-            c.is_working_day(d(2015, 3, 2)),
-            Err(CalendarError::YearNotCovered(2015))
+            c.is_working_day(d(2030, 3, 4)),
+            Err(CalendarError::YearNotCovered(2030))
         );
         assert_eq!(
-            c.add_working_days(d(2008, 12, 30), 5),
-            Err(CalendarError::YearNotCovered(2009))
+            c.add_working_days(d(2027, 12, 29), 5),
+            Err(CalendarError::YearNotCovered(2028))
+        );
+        assert_eq!(
+            c.is_working_day(d(2005, 6, 1)),
+            Err(CalendarError::YearNotCovered(2005))
         );
         assert!(
             c.is_working_day(d(2026, 11, 25)).unwrap(),
@@ -265,8 +269,26 @@ mod tests {
     }
 
     #[test]
-    fn the_shipped_file_covers_the_demo_and_today() {
-        let years: Vec<i32> = Calendar::england_and_wales().years().collect();
-        assert_eq!(years, vec![2006, 2007, 2008, 2024, 2025, 2026, 2027]);
+    fn the_shipped_file_covers_2006_to_2027_without_a_gap() {
+        let c = Calendar::england_and_wales();
+        let years: Vec<i32> = c.years().collect();
+        assert_eq!(years, (2006..=2027).collect::<Vec<_>>());
+        // Counting across the years the old file skipped: the one-off days of 2011 and 2012.
+        assert!(
+            !c.is_working_day(d(2011, 4, 29)).unwrap(),
+            "a royal wedding"
+        );
+        assert!(
+            !c.is_working_day(d(2012, 6, 5)).unwrap(),
+            "a diamond jubilee"
+        );
+        assert!(
+            c.is_working_day(d(2012, 5, 28)).unwrap(),
+            "late May moved that year"
+        );
+        assert_eq!(
+            c.add_working_days(d(2015, 12, 24), 1).unwrap(),
+            d(2015, 12, 29)
+        );
     }
 }

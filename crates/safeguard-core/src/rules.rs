@@ -64,16 +64,57 @@ pub struct Flag {
     pub first_knowable: NaiveDate,
     /// What it means, for a social worker.
     pub sentence: String,
+    /// What the flag is about when one entry can raise it for several things: the clock, or
+    /// the adult.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub about: Option<String>,
 }
 
 impl Flag {
-    /// What identifies a flag across re-evaluations: its rule and the entry it rests on first.
+    /// What identifies a flag across re-evaluations: its rule, what it is about, and the entry
+    /// it rests on first. Two flags of one evaluation never share it.
     pub fn key(&self) -> String {
+        let about = self
+            .about
+            .as_deref()
+            .map(|a| format!("{a}:"))
+            .unwrap_or_default();
         match self.entries.first() {
-            Some(first) => format!("{}:{first}", self.rule),
-            None => self.rule.clone(),
+            Some(first) => format!("{}:{about}{first}", self.rule),
+            None => format!("{}:{about}", self.rule),
         }
     }
+
+    /// The same flag, about `what` (a clock's id, an adult's person id).
+    pub fn about(self, what: impl ToString) -> Self {
+        Self {
+            about: Some(what.to_string()),
+            ..self
+        }
+    }
+}
+
+/// Flags of one rule saying the same thing about the same thing are one concern: raised once,
+/// with every entry behind them, knowable from the earliest.
+fn merge_identical(flags: Vec<Flag>) -> Vec<Flag> {
+    let mut merged: Vec<Flag> = Vec::with_capacity(flags.len());
+    for flag in flags {
+        match merged
+            .iter_mut()
+            .find(|m| m.rule == flag.rule && m.sentence == flag.sentence && m.about == flag.about)
+        {
+            Some(m) => {
+                for e in flag.entries {
+                    if !m.entries.contains(&e) {
+                        m.entries.push(e);
+                    }
+                }
+                m.first_knowable = m.first_knowable.min(flag.first_knowable);
+            }
+            None => merged.push(flag),
+        }
+    }
+    merged
 }
 
 /// Rules, the clocks they check, and the calendar the clocks count in.
@@ -491,6 +532,7 @@ impl Rule {
             entries,
             first_knowable,
             sentence,
+            about: None,
         }
     }
 }
@@ -747,11 +789,10 @@ pub fn evaluate(
                             ("clock", clock.name.clone()),
                             ("due", run.due.format("%-d %B %Y").to_string()),
                         ];
-                        flags.push(rule.flag(
-                            vec![run.started_by],
-                            warned_from.max(run.started),
-                            &extra,
-                        ));
+                        flags.push(
+                            rule.flag(vec![run.started_by], warned_from.max(run.started), &extra)
+                                .about(&run.clock),
+                        );
                     }
                 }
             }
@@ -765,13 +806,16 @@ pub fn evaluate(
                         let mut entries = vec![run.started_by];
                         entries.extend(run.stopped.map(|(id, _)| id));
                         let due_passed = run.due + Duration::days(1);
-                        flags.push(rule.flag(entries, due_passed, &[("clock", name)]));
+                        flags.push(
+                            rule.flag(entries, due_passed, &[("clock", name)])
+                                .about(&run.clock),
+                        );
                     }
                 }
             }
         }
     }
-    Ok(flags)
+    Ok(merge_identical(flags))
 }
 
 fn normalise(text: &str) -> String {
@@ -895,7 +939,10 @@ fn unverified_adults(
         let due = calendar.add_working_days(seen.day(), working_days)?;
         let done_in_time = checked.get(&person).is_some_and(|d| *d <= due);
         if !done_in_time && due < as_of {
-            flags.push(rule.flag(vec![seen.id], due + Duration::days(1), &[]));
+            flags.push(
+                rule.flag(vec![seen.id], due + Duration::days(1), &[])
+                    .about(person),
+            );
         }
     }
     Ok(())
@@ -936,7 +983,10 @@ fn new_unrelated_adults(
                 && !family.contains(person)
                 && flagged.insert(*person)
             {
-                flags.push(rule.flag(vec![item.id], item.known_on(), &[]));
+                flags.push(
+                    rule.flag(vec![item.id], item.known_on(), &[])
+                        .about(*person),
+                );
             }
         }
     }

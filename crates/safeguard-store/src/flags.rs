@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{NaiveDate, Utc};
 use safeguard_core::rules::{Child, ChronologyItem, Flag, RuleBook, Severity};
-use safeguard_core::{EntryId, FieldError, PartialDate, PersonId};
+use safeguard_core::{EntryId, PartialDate, PersonId};
 use serde::Serialize;
 
 use crate::append::parse_id;
@@ -35,6 +35,9 @@ pub struct FlagChanges {
     pub updated: Vec<Flag>,
     /// Keys of flags that no longer hold.
     pub resolved: Vec<String>,
+    /// The evaluation failed: the child keeps the flags they had, and the failure is listed
+    /// by [`Store::evaluation_failures`].
+    pub failed: bool,
 }
 
 fn severity_text(s: Severity) -> &'static str {
@@ -45,8 +48,52 @@ fn severity_text(s: Severity) -> &'static str {
     }
 }
 
+/// What re-evaluating every child changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reevaluated {
+    /// Children evaluated.
+    pub children: usize,
+    /// Flags raised.
+    pub raised: usize,
+    /// Flags updated.
+    pub updated: usize,
+    /// Flags resolved.
+    pub resolved: usize,
+    /// Children that could not be evaluated.
+    pub failed: usize,
+}
+
+/// A child whose rules could not be evaluated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EvaluationFailure {
+    /// The child.
+    pub person: PersonId,
+    /// Why (a year missing from the calendar, a rule that erred).
+    pub reason: String,
+    /// When it first failed (RFC 3339).
+    pub first_failed_at: String,
+    /// When it last failed (RFC 3339).
+    pub last_failed_at: String,
+    /// How many evaluations failed since the last that succeeded.
+    pub attempts: i64,
+}
+
+fn micros_text(micros: i64) -> String {
+    chrono::DateTime::from_timestamp_micros(micros)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
+}
+
+/// What a stored flag is about, from its key (`rule:about:first-entry`).
+fn about_in_key(rule: &str, key: &str) -> Option<String> {
+    let rest = key.strip_prefix(rule)?.strip_prefix(':')?;
+    let (about, _first_entry) = rest.rsplit_once(':')?;
+    Some(about.to_owned())
 }
 
 fn flag_from(row: &Row) -> Result<StoredFlag, StoreError> {
@@ -69,6 +116,7 @@ fn flag_from(row: &Row) -> Result<StoredFlag, StoreError> {
                 .map(|id| parse_id(id).map(EntryId))
                 .collect::<Result<_, _>>()?,
             parameters: serde_json::from_str(row.text(5)?).map_err(corrupt)?,
+            about: about_in_key(row.text(0)?, row.text(8)?),
         },
         raised_at: at(6)?,
         updated_at: at(7)?,
@@ -135,8 +183,7 @@ fn decode_entries(
 /// Decoded entries kept in memory at most (about 3 KiB each, with their details as JSON).
 const MAX_DECODED: usize = 200_000;
 
-const FLAG_COLUMNS: &str =
-    "rule, severity, first_knowable, sentence, entries, parameters, raised_at, updated_at";
+const FLAG_COLUMNS: &str = "rule, severity, first_knowable, sentence, entries, parameters, raised_at, updated_at, flag_key";
 
 /// The children one entry is about.
 fn subject_children_in(sql: &mut dyn Sql, entry: EntryId) -> Result<Vec<PersonId>, StoreError> {
@@ -313,13 +360,42 @@ impl Store {
         let Some(child) = self.child_in(sql, person)? else {
             return Ok(FlagChanges::default());
         };
-        let flags = book
-            .evaluate(&child, as_of)
-            .map_err(|e| StoreError::Invalid {
-                index: None,
-                error: FieldError::new("bank_holidays", e.to_string()),
-            })?;
         let now = Utc::now().timestamp_micros();
+        // Recording never waits on evaluation: a child that cannot be evaluated keeps the
+        // flags it had, and the failure waits, visible, until an evaluation succeeds.
+        let flags = match book.evaluate(&child, as_of) {
+            Ok(flags) => {
+                sql.execute(
+                    "DELETE FROM evaluation_failures WHERE person_id = $1",
+                    &[person.to_string().into()],
+                )?;
+                flags
+            }
+            Err(e) => {
+                let reason = e.to_string();
+                sql.execute(
+                    "INSERT INTO evaluation_failures (person_id, reason, first_failed_at, last_failed_at, attempts)
+                     VALUES ($1, $2, $3, $3, 1)
+                     ON CONFLICT (person_id) DO UPDATE SET reason = excluded.reason,
+                         last_failed_at = excluded.last_failed_at,
+                         attempts = evaluation_failures.attempts + 1",
+                    &[person.to_string().into(), reason.as_str().into(), now.into()],
+                )?;
+                audit::append_events(
+                    sql,
+                    actor,
+                    now,
+                    &[AuditEvent {
+                        reason: Some(reason),
+                        ..AuditEvent::new("evaluation_failed", person.to_string())
+                    }],
+                )?;
+                return Ok(FlagChanges {
+                    failed: true,
+                    ..FlagChanges::default()
+                });
+            }
+        };
         {
             // Open flags as stored text, compared with the new flags written the same way: a
             // long chronology's dozens of flags are compared, not parsed, on every append.
@@ -338,7 +414,10 @@ impl Store {
             for flag in &flags {
                 let key = flag.key();
                 if !seen.insert(key.clone()) {
-                    continue;
+                    // Keys are unique by construction (rule, what it is about, first entry).
+                    return Err(StoreError::Corrupt(format!(
+                        "two flags share the key {key}"
+                    )));
                 }
                 let text = [
                     flag.rule.clone(),
@@ -464,6 +543,56 @@ impl Store {
             audit::append_events(sql, actor, now, &events)?;
             Ok(changes)
         }
+    }
+
+    /// Re-evaluates every child as the record stood on `as_of`, one transaction each,
+    /// storing the differences: after the rules change (`rules rerun`) and every day, since
+    /// clocks run on with time alone (`rules tick`, and `serve` at start and each new day). A
+    /// child that cannot be evaluated is counted in `failed` and listed by
+    /// [`Store::evaluation_failures`]. `progress` hears after each child.
+    pub fn reevaluate_all(
+        &self,
+        actor: &Actor,
+        book: &RuleBook,
+        as_of: NaiveDate,
+        mut progress: impl FnMut(usize, usize),
+    ) -> Result<Reevaluated, StoreError> {
+        let children = self.all_subject_children()?;
+        let mut totals = Reevaluated {
+            children: children.len(),
+            ..Reevaluated::default()
+        };
+        for (n, child) in children.into_iter().enumerate() {
+            let changes = self.refresh_flags(actor, child, book, as_of)?;
+            totals.raised += changes.raised.len();
+            totals.updated += changes.updated.len();
+            totals.resolved += changes.resolved.len();
+            totals.failed += usize::from(changes.failed);
+            progress(n + 1, totals.children);
+        }
+        Ok(totals)
+    }
+
+    /// Children whose rules or clocks could not be evaluated, with why, most recent first.
+    pub fn evaluation_failures(&self) -> Result<Vec<EvaluationFailure>, StoreError> {
+        self.read(|sql| {
+            sql.query(
+                "SELECT person_id, reason, first_failed_at, last_failed_at, attempts
+                 FROM evaluation_failures ORDER BY last_failed_at DESC, person_id",
+                &[],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(EvaluationFailure {
+                    person: r.text(0)?.parse().map_err(corrupt)?,
+                    reason: r.text(1)?.to_owned(),
+                    first_failed_at: micros_text(r.int(2)?),
+                    last_failed_at: micros_text(r.int(3)?),
+                    attempts: r.int(4)?,
+                })
+            })
+            .collect()
+        })
     }
 
     /// Appends entries and, in the same transaction, re-evaluates the children they are about

@@ -88,6 +88,9 @@ pub enum Rule {
     /// Confirming or declining an agency's involvement: the lead professional or a
     /// safeguarding lead, signed in.
     DecideInvolvement,
+    /// What keeps the service running (children whose rules cannot be evaluated):
+    /// administrators and safeguarding leads.
+    Operations,
     /// Breaking glass to read a child's record: a user with a session.
     BreakGlass,
     /// Recording entries: a casework user or an agency system (each entry's agency is checked
@@ -117,6 +120,7 @@ pub fn rule_for(method: &Method, route: &str) -> Option<Rule> {
         "/api/v1/persons/{id}/status" if get => Rule::ChildStatus,
         "/api/v1/persons/{id}/involvements" if post => Rule::DecideInvolvement,
         "/api/v1/involvements" if get => Rule::Person,
+        "/api/v1/evaluation-failures" if get => Rule::Operations,
         "/api/v1/persons/{id}/access-log" | "/persons/{id}/access-log" if get => Rule::AccessLog,
         "/api/v1/persons/{id}/break-glass" | "/persons/{id}/break-glass" if post => {
             Rule::BreakGlass
@@ -348,6 +352,19 @@ async fn check(state: &AppState, mut request: Request) -> Result<Request, Respon
             if caller.session().is_none() || !user_has(access::Role::may_break_glass) {
                 return Err(Error::Forbidden(
                     "only a signed-in caseworker or review panel member can break glass".into(),
+                )
+                .into_response());
+            }
+        }
+        Rule::Operations => {
+            if !user_has(|r| {
+                matches!(
+                    r,
+                    access::Role::Administrator | access::Role::SafeguardingLead
+                )
+            }) {
+                return Err(Error::Forbidden(
+                    "this is for administrators and safeguarding leads".into(),
                 )
                 .into_response());
             }

@@ -25,6 +25,31 @@ pub(crate) fn router() -> Router<AppState> {
             "/api/v1/persons/{id}/involvements",
             post(post_involvement_decision),
         )
+        .route("/api/v1/evaluation-failures", get(get_evaluation_failures))
+}
+
+/// Children whose rules or clocks could not be evaluated.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct EvaluationFailuresResponse {
+    /// Most recent first.
+    failures: Vec<safeguard_store::flags::EvaluationFailure>,
+}
+
+/// Children whose rules or clocks could not be evaluated (a year missing from the calendar, a
+/// rule that errs): their entries are stored, and each is re-evaluated every day until mended.
+/// For administrators and safeguarding leads.
+#[utoipa::path(get, path = "/api/v1/evaluation-failures", tag = "involvements",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "Children that cannot be evaluated", body = EvaluationFailuresResponse),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not an administrator or safeguarding lead", body = ErrorBody),
+    ))]
+pub(crate) async fn get_evaluation_failures(
+    State(state): State<AppState>,
+) -> Result<Json<EvaluationFailuresResponse>, Error> {
+    let failures = state.blocking(|store| store.evaluation_failures()).await?;
+    Ok(Json(EvaluationFailuresResponse { failures }))
 }
 
 /// The child's status: whether a child protection plan is in force, the lead professional

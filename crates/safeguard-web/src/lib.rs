@@ -175,10 +175,45 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
     let client = webhooks::WebhookClient::new(state.config.webhook_ca.as_deref())
         .map_err(std::io::Error::other)?;
     webhooks::spawn_worker(state.store.clone(), client);
+    spawn_daily_reevaluation(state.clone());
     serve_connections(state, listener, async {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await
+}
+
+/// Re-evaluates every child at start and on each new day: clocks run on with time alone, so
+/// the case where nothing is recorded is the one that must still escalate.
+fn spawn_daily_reevaluation(state: AppState) {
+    tokio::spawn(async move {
+        let mut done: Option<chrono::NaiveDate> = None;
+        loop {
+            let today = chrono::Local::now().date_naive();
+            if done != Some(today) {
+                let store = state.store.clone();
+                let rules = state.rules.clone();
+                let run = tokio::task::spawn_blocking(move || {
+                    let actor = safeguard_store::Actor::system("daily-tick");
+                    store.reevaluate_all(&actor, &rules, today, |_, _| {})
+                })
+                .await;
+                match run {
+                    Ok(Ok(t)) => tracing::info!(
+                        children = t.children,
+                        raised = t.raised,
+                        updated = t.updated,
+                        resolved = t.resolved,
+                        failed = t.failed,
+                        "daily re-evaluation"
+                    ),
+                    Ok(Err(e)) => tracing::error!(error = %e, "daily re-evaluation failed"),
+                    Err(e) => tracing::error!(error = %e, "daily re-evaluation stopped"),
+                }
+                done = Some(today);
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+        }
+    });
 }
 
 /// The accept loop of [`serve`], stopping when `shutdown` completes.

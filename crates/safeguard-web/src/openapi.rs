@@ -27,6 +27,7 @@ use crate::AppState;
         crate::involvements::get_status,
         crate::involvements::get_involvements,
         crate::involvements::post_involvement_decision,
+        crate::involvements::get_evaluation_failures,
     ),
     modifiers(&Security),
     tags(

@@ -192,6 +192,21 @@ enum RulesCommand {
     Check {
         #[command(flatten)]
         files: replay::RuleFiles,
+        /// Also list the children of this database whose rules could not be evaluated.
+        #[arg(long, env = "SAFEGUARD_DATABASE")]
+        database: Option<DatabaseUrl>,
+    },
+    /// Re-evaluate every child as of a day, as `serve` does at start and each new day:
+    /// clocks run on with time alone, so a referral followed by silence goes overdue without
+    /// anyone recording anything. Idempotent; for cron and for tests.
+    Tick {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[command(flatten)]
+        files: replay::RuleFiles,
+        /// The day to evaluate as of (default: today).
+        #[arg(long)]
+        at: Option<chrono::NaiveDate>,
     },
     /// Re-evaluate every child's flags (after the rules file changes), storing the difference.
     Rerun {
@@ -361,9 +376,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Rules {
-            command: RulesCommand::Check { files },
+            command: RulesCommand::Check { files, database },
         } => {
             let book = files.load()?;
+            if let Some(url) = database {
+                let db = DatabaseArgs {
+                    database: url,
+                    audit_key_file: None,
+                };
+                let failures = db.open()?.evaluation_failures()?;
+                for f in &failures {
+                    println!(
+                        "cannot evaluate {} since {} ({} attempts): {}",
+                        f.person, f.first_failed_at, f.attempts, f.reason
+                    );
+                }
+                println!("{} children cannot be evaluated.", failures.len());
+            }
             for rule in &book.rules {
                 println!(
                     "{:<32} {:<7} {}",
@@ -384,16 +413,29 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let book = files.load()?;
             let as_of = at.unwrap_or_else(|| chrono::Local::now().date_naive());
-            let [children, raised, updated, resolved] =
-                replay::rerun(&db.open()?, &book, as_of, &Actor::system("rules-rerun"))?;
-            println!(
-                "Re-evaluated {children} children: {raised} flags raised, {updated} updated, {resolved} resolved."
-            );
+            let totals = replay::rerun(&db.open()?, &book, as_of, &Actor::system("rules-rerun"))?;
+            print_reevaluated(&totals);
+            Ok(())
+        }
+        Command::Rules {
+            command: RulesCommand::Tick { db, files, at },
+        } => {
+            let book = files.load()?;
+            let as_of = at.unwrap_or_else(|| chrono::Local::now().date_naive());
+            let totals = replay::rerun(&db.open()?, &book, as_of, &Actor::system("rules-tick"))?;
+            print_reevaluated(&totals);
             Ok(())
         }
         Command::Link(args) => link::run(&args),
         Command::Bench { which } => bench::run(&which),
     }
+}
+
+fn print_reevaluated(t: &safeguard_store::flags::Reevaluated) {
+    println!(
+        "Re-evaluated {} children: {} flags raised, {} updated, {} resolved; {} could not be evaluated.",
+        t.children, t.raised, t.updated, t.resolved, t.failed
+    );
 }
 
 fn serve(

@@ -134,16 +134,14 @@ pub fn print(rows: &[Replayed]) {
     }
 }
 
-/// Re-evaluates every child's flags, showing progress; returns (children, raised, updated,
-/// resolved).
+/// Re-evaluates every child's flags, showing progress.
 pub fn rerun(
     store: &Store,
     book: &RuleBook,
     as_of: NaiveDate,
     actor: &Actor,
-) -> anyhow::Result<[usize; 4]> {
-    let children = store.all_subject_children()?;
-    let bar = indicatif::ProgressBar::new(children.len() as u64).with_style(
+) -> anyhow::Result<safeguard_store::flags::Reevaluated> {
+    let bar = indicatif::ProgressBar::new(0).with_style(
         indicatif::ProgressStyle::with_template(
             "{msg:>24} [{bar:40}] {pos}/{len} children ({per_sec}, {eta} left)",
         )
@@ -151,14 +149,10 @@ pub fn rerun(
         .progress_chars("=> "),
     );
     bar.set_message("evaluating rules");
-    let mut totals = [children.len(), 0, 0, 0];
-    for child in children {
-        let changes = store.refresh_flags(actor, child, book, as_of)?;
-        totals[1] += changes.raised.len();
-        totals[2] += changes.updated.len();
-        totals[3] += changes.resolved.len();
-        bar.inc(1);
-    }
+    let totals = store.reevaluate_all(actor, book, as_of, |done, of| {
+        bar.set_length(of as u64);
+        bar.set_position(done as u64);
+    })?;
     bar.finish_and_clear();
     Ok(totals)
 }

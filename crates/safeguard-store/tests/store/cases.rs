@@ -1756,3 +1756,82 @@ pub fn a_missed_timescale_is_escalated_to_the_team_managers_of_the_agencies_hold
         "the practitioner is not a manager"
     );
 }
+
+pub fn an_entry_that_cannot_be_evaluated_is_stored_and_its_failure_waits_until_mended(
+    store: &TestStore,
+) {
+    use safeguard_core::calendar::Calendar;
+    use safeguard_core::rules::RuleBook;
+    // A calendar that knows 2006 only: the ICPC clock started in 2007 cannot count.
+    let lacking = RuleBook {
+        calendar: Calendar::from_csv("date,title\n2006-12-25,Christmas Day\n").unwrap(),
+        ..RuleBook::shipped()
+    };
+    let mut discussion = entry("north-childrens-services", "sd1", "2007-01-02");
+    discussion["details"] = json!({"kind": "strategy_discussion", "section47_decided": true});
+    discussion["recorded_at"] = "2007-01-02T17:00:00Z".into();
+
+    let stored = store
+        .append_and_refresh(&actor(), &[parse(discussion)], &lacking, day(2007, 1, 24))
+        .expect("recording does not wait on evaluation");
+
+    assert_eq!(stored[0].outcome, Outcome::Created);
+    let failures = store.evaluation_failures().unwrap();
+    let child = person_of(store, "north-childrens-services", "C1");
+    assert_eq!(failures.len(), 1);
+    assert_eq!(failures[0].person, child);
+    assert!(
+        failures[0].reason.contains("2007"),
+        "{}",
+        failures[0].reason
+    );
+    assert!(!audited_actions(store, "evaluation_failed").is_empty());
+
+    // Mended (the full calendar): the next evaluation succeeds and clears the failure.
+    let changes = store
+        .refresh_flags(&actor(), child, &RuleBook::shipped(), day(2007, 1, 24))
+        .unwrap();
+    assert!(!changes.failed);
+    assert!(store.evaluation_failures().unwrap().is_empty());
+}
+
+pub fn two_clocks_started_by_one_entry_and_both_late_are_two_flags(store: &TestStore) {
+    use safeguard_core::rules::RuleBook;
+    let mut discussion = entry("north-childrens-services", "sd1", "2007-01-02");
+    discussion["details"] = json!({"kind": "strategy_discussion", "section47_decided": true});
+    discussion["recorded_at"] = "2007-01-02T17:00:00Z".into();
+    append(store, vec![discussion]);
+    let child = person_of(store, "north-childrens-services", "C1");
+
+    // Both the ICPC (15 working days) and the section 47 enquiry (45) are overdue by April.
+    let changes = store
+        .refresh_flags(&actor(), child, &RuleBook::shipped(), day(2007, 4, 30))
+        .unwrap();
+
+    let missed: Vec<&str> = changes
+        .raised
+        .iter()
+        .filter(|f| f.rule == "statutory_timescale_missed")
+        .map(|f| f.about.as_deref().unwrap())
+        .collect();
+    assert_eq!(
+        missed,
+        [
+            "icpc_after_strategy_discussion",
+            "section47_after_strategy_discussion"
+        ]
+    );
+    let stored = store.flags(child).unwrap();
+    assert_eq!(
+        stored
+            .iter()
+            .filter(|f| f.flag.rule == "statutory_timescale_missed")
+            .count(),
+        2
+    );
+    assert!(
+        stored
+            .iter()
+            .any(|f| f.flag.about.as_deref() == Some("icpc_after_strategy_discussion"))
+    );
+}

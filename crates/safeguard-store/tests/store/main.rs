@@ -54,4 +54,6 @@ on_both_engines!(
     flags_are_stored_by_difference_and_each_change_is_audited,
     incremental_flags_equal_a_full_re_evaluation_on_random_chronologies,
     a_missed_timescale_is_escalated_to_the_team_managers_of_the_agencies_holding_the_child,
+    an_entry_that_cannot_be_evaluated_is_stored_and_its_failure_waits_until_mended,
+    two_clocks_started_by_one_entry_and_both_late_are_two_flags,
 );

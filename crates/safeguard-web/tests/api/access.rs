@@ -57,6 +57,10 @@ const EXPECTED: &[(&str, [&str; 5])] = &[
         ["YYYYNNNY", "NNYNNNNN", "NNYNNNNN", "YYYYYNNN", "YYYYNNNY"],
     ),
     (
+        "GET /api/v1/evaluation-failures",
+        ["NNYNNNYN", "NNYNNNYN", "NNYNNNYN", "NNYNNNYN", "NNYNNNYN"],
+    ),
+    (
         "GET /api/v1/involvements",
         ["YYYYYYYN", "YYYYYYYN", "YYYYYYYN", "YYYYYYYN", "YYYYYYYN"],
     ),

@@ -23,6 +23,7 @@ async fn the_document_describes_every_api_route() {
         [
             "/api/v1/alerts",
             "/api/v1/entries",
+            "/api/v1/evaluation-failures",
             "/api/v1/involvements",
             "/api/v1/link-decisions",
             "/api/v1/link-reviews",
