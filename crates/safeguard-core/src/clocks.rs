@@ -66,9 +66,29 @@ pub struct Matcher {
 }
 
 impl Matcher {
-    /// Whether `entry` (with `details` its details as JSON) matches.
+    /// Whether `entry` (with `details` its details as JSON) matches: each field has the value
+    /// given, or one of the values of a list.
     fn matches(&self, entry: &Entry, details: &serde_json::Value) -> bool {
-        entry.kind() == self.kind && self.fields.iter().all(|(k, v)| details.get(k) == Some(v))
+        entry.kind() == self.kind
+            && self.fields.iter().all(|(k, v)| match (v, details.get(k)) {
+                (serde_json::Value::Array(any), Some(actual)) if !actual.is_array() => {
+                    any.contains(actual)
+                }
+                (expected, actual) => actual == Some(expected),
+            })
+    }
+}
+
+/// Whether `value` is a value the field `name` of an entry of `kind` can hold: the details
+/// are read with the field alone, and only a missing other field is forgiven. So a misspelt
+/// field (`atended`) or value (`"inital"`, `"inconsistant"`) is an error, never a matcher that
+/// silently matches nothing.
+fn check_field(kind: EntryKind, name: &str, value: &serde_json::Value) -> Result<(), String> {
+    let probe = serde_json::json!({ "kind": kind.as_str(), name: value });
+    match serde_json::from_value::<crate::EntryDetails>(probe) {
+        Ok(_) => Ok(()),
+        Err(e) if e.to_string().starts_with("missing field") => Ok(()),
+        Err(e) => Err(e.to_string()),
     }
 }
 
@@ -159,12 +179,26 @@ fn matcher(
         _ => return Err(field_error(clock, &format!("{field}.kind"), "is missing")),
     };
     for (name, value) in &raw {
-        if value.is_object() || value.is_array() {
-            return Err(field_error(
-                clock,
-                &format!("{field}.{name}"),
-                "must be a string, number or true/false",
-            ));
+        let at = format!("{field}.{name}");
+        let alternatives: Vec<&serde_json::Value> = match value {
+            serde_json::Value::Array(any) if !any.is_empty() => any.iter().collect(),
+            one => vec![one],
+        };
+        for v in alternatives {
+            if v.is_object() || v.is_array() {
+                return Err(field_error(
+                    clock,
+                    &at,
+                    "must be a string, number, true/false, or a list of them (any of)",
+                ));
+            }
+            check_field(kind, name, v).map_err(|reason| {
+                field_error(
+                    clock,
+                    &at,
+                    format!("not a {} field and value: {reason}", kind.as_str()),
+                )
+            })?;
         }
     }
     Ok(Matcher { kind, fields: raw })
@@ -472,11 +506,27 @@ mod tests {
         assert_eq!(
             parse_clocks(&bad_kind).unwrap_err(),
             ClocksError::Field {
-                clock: ICPC.into(),
-                field: "stop.kind".into(),
+                clock: "first_core_group".into(),
+                field: "start.kind".into(),
                 reason: "\"conferance\" is not an entry kind".into()
             }
         );
+        // A misspelt field or value is an error too, not a clock that never starts.
+        for (typo, field) in [
+            (
+                "conference_type = \"initial\"",
+                "conference_type = \"inital\"",
+            ),
+            ("plan_decided = true", "plan_decide = true"),
+            ("section47_decided = true", "section47_decided = \"yes\""),
+        ] {
+            let bad = DEFAULT_CLOCKS.replacen(typo, field, 1);
+            assert!(
+                matches!(parse_clocks(&bad), Err(ClocksError::Field { .. })),
+                "{field}: {:?}",
+                parse_clocks(&bad).map(|c| c.len())
+            );
+        }
         let two_limits = DEFAULT_CLOCKS.replacen(
             "limit = { working_days = 15 }",
             "limit = { working_days = 15, days = 3 }",

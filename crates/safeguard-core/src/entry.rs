@@ -8,6 +8,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::household::{EvidenceStrength, RelationshipKind};
+use crate::process::{
+    Assessment, CaseClosure, ChildInNeedPlan, CoreGroup, EducationStatus, FailedContactAttempt,
+    MissingEpisode, ReferralDecision, WasNotBrought,
+};
 use crate::{Address, AgencyId, FieldError, OccurredAt, PersonRecord};
 
 /// Where an entry came from: the sending system and its identifier for the entry. With the
@@ -362,6 +366,8 @@ impl Entry {
                 known("details.about".into(), &c.about)?;
             }
             EntryDetails::BackgroundCheck(b) => known("details.subject".into(), &b.subject)?,
+            EntryDetails::Assessment(a) => crate::process::check_assessment(a)?,
+            EntryDetails::HomeVisit(v) => check_visit(v)?,
             _ => {}
         }
         let latest_allowed = self.recorded_at.date_naive()
@@ -429,6 +435,36 @@ pub fn check_batch_size(entries: &[Entry]) -> Result<(), FieldError> {
             format!(
                 "the batch names {persons} people; a batch names at most {MAX_PERSONS_PER_BATCH}"
             ),
+        ));
+    }
+    Ok(())
+}
+
+/// A visit's outcome agrees with whether the child was seen, and alone.
+fn check_visit(v: &HomeVisit) -> Result<(), FieldError> {
+    if v.child_seen_alone && !v.child_seen {
+        return Err(FieldError::new(
+            "details.child_seen_alone",
+            "the child cannot be seen alone and not seen",
+        ));
+    }
+    let Some(outcome) = v.outcome else {
+        return Ok(());
+    };
+    if outcome.saw_the_child() != v.child_seen {
+        return Err(FieldError::new(
+            "details.outcome",
+            if v.child_seen {
+                "says the child was not seen, but child_seen is true (a glimpse on the doorstep is not seeing the child)"
+            } else {
+                "says the child was seen, but child_seen is false"
+            },
+        ));
+    }
+    if (outcome == crate::VisitOutcome::SeenAlone) != v.child_seen_alone {
+        return Err(FieldError::new(
+            "details.outcome",
+            "seen_alone and child_seen_alone must agree",
         ));
     }
     Ok(())
@@ -519,6 +555,15 @@ entry_kinds! {
     Placement(Placement) = "placement", "Placement";
     Claim(Claim) = "claim", "Claim";
     CaseNote(CaseNote) = "case_note", "Case note";
+    ReferralDecision(ReferralDecision) = "referral_decision", "Referral decision";
+    Assessment(Assessment) = "assessment", "Child and family assessment";
+    CoreGroup(CoreGroup) = "core_group", "Core group meeting";
+    ChildInNeedPlan(ChildInNeedPlan) = "child_in_need_plan", "Child in need plan";
+    CaseClosure(CaseClosure) = "case_closure", "Case closed";
+    WasNotBrought(WasNotBrought) = "was_not_brought", "Was not brought";
+    FailedContactAttempt(FailedContactAttempt) = "failed_contact_attempt", "Failed contact attempt";
+    EducationStatus(EducationStatus) = "education_status", "Education status";
+    MissingEpisode(MissingEpisode) = "missing_episode", "Missing episode";
 }
 
 /// A contact to children's social care (a call, an email, a visit to the front door).
@@ -529,6 +574,9 @@ pub struct Contact {
     /// How the contact came (`telephone`, `email`, `in person`).
     #[serde(default)]
     pub channel: Option<String>,
+    /// Who made it: the census referral source (`2A` school, `9` anonymous).
+    #[serde(default)]
+    pub referral_source: Option<crate::ReferralSource>,
 }
 
 /// A referral: a request for children's social care to act.
@@ -559,6 +607,10 @@ pub struct HomeVisit {
     /// Whether the family knew the visit was coming.
     #[serde(default)]
     pub announced: Option<bool>,
+    /// What the visit found: seen, seen alone, or why not (no answer, refused entry, seen on
+    /// the doorstep only, heard not seen).
+    #[serde(default)]
+    pub outcome: Option<crate::VisitOutcome>,
 }
 
 /// An attendance at a hospital (emergency department, clinic, ward).

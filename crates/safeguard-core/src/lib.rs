@@ -39,6 +39,7 @@ pub mod household;
 mod nhs_number;
 mod person;
 mod postcode;
+pub mod process;
 pub mod rules;
 mod stored;
 pub mod text;
@@ -53,4 +54,5 @@ pub use person::{
     Sex,
 };
 pub use postcode::{Postcode, PostcodeError};
+pub use process::*;
 pub use stored::{LinkedRecord, Person};

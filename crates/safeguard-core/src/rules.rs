@@ -250,6 +250,18 @@ enum Template {
     ChangingExplanation {
         window_days: i64,
     },
+    NotSeenFor {
+        seen: Vec<Matcher>,
+        known_from: Vec<Matcher>,
+        known_until: Vec<Matcher>,
+        working_days: u32,
+    },
+    DecisionAfterConcerns {
+        decision: Matcher,
+        concerns: Vec<Matcher>,
+        min_concerns: usize,
+        window_days: i64,
+    },
 }
 
 /// A rule: a template with its parameters.
@@ -454,6 +466,18 @@ fn template(
         "changing_explanation" => Template::ChangingExplanation {
             window_days: i64::from(p.number("window_days")?),
         },
+        "not_seen_for" => Template::NotSeenFor {
+            seen: p.matchers("seen")?,
+            known_from: p.matchers("known_from")?,
+            known_until: p.matchers("known_until")?,
+            working_days: p.number("working_days")?,
+        },
+        "decision_after_concerns" => Template::DecisionAfterConcerns {
+            decision: p.matcher("decision")?,
+            concerns: p.matchers("concerns")?,
+            min_concerns: p.number("min_concerns")? as usize,
+            window_days: i64::from(p.number("window_days")?),
+        },
         other => {
             return Err(RulesError::Field {
                 rule: rule.to_owned(),
@@ -462,7 +486,8 @@ fn template(
                     "{other:?} is not a template: use count_in_window, entry_while_in_state, \
                      entry_while_child_younger_than, decision_without_evidence, no_escalation, \
                      clock_overdue, clock_due_soon, contradiction, unverified_adult, new_unrelated_adult, \
-                     not_seen_alone_while_in_state or changing_explanation"
+                     not_seen_alone_while_in_state, changing_explanation, not_seen_for or \
+                     decision_after_concerns"
                 ),
             });
         }
@@ -776,6 +801,92 @@ pub fn evaluate(
                     }
                 }
             }
+            Template::NotSeenFor {
+                seen,
+                known_from,
+                known_until,
+                working_days,
+            } => {
+                // From the first entry that makes the child known (a contact, a referral) until
+                // one that closes the case: each stretch without any agency seeing the child
+                // for longer than the limit is a concern, resting on the last sighting (or the
+                // entry that made the child known) and the attempts that did not see them.
+                let any = |ms: &[Matcher], item: &ChronologyItem, d: &serde_json::Value| {
+                    ms.iter().any(|m| m.matches_details(&item.entry, d))
+                };
+                let mut open = false;
+                let mut anchor: Option<&ChronologyItem> = None;
+                let mut between: Vec<EntryId> = Vec::new();
+                let gap = |anchor: &ChronologyItem,
+                           until: NaiveDate,
+                           between: &[EntryId],
+                           flags: &mut Vec<Flag>|
+                 -> Result<(), CalendarError> {
+                    let due = calendar.add_working_days(anchor.day(), *working_days)?;
+                    if due < until {
+                        let mut entries = vec![anchor.id];
+                        entries.extend_from_slice(between);
+                        flags.push(rule.flag(entries, due + Duration::days(1), &[]));
+                    }
+                    Ok(())
+                };
+                for (item, details) in &known {
+                    if open && any(known_until, item, details) {
+                        if let Some(a) = anchor.take() {
+                            gap(a, item.day(), &between, &mut flags)?;
+                        }
+                        open = false;
+                        between.clear();
+                        continue;
+                    }
+                    if !open {
+                        if any(known_from, item, details) {
+                            open = true;
+                            anchor = Some(item);
+                        }
+                        continue;
+                    }
+                    if any(seen, item, details) {
+                        if let Some(a) = anchor {
+                            gap(a, item.day(), &between, &mut flags)?;
+                        }
+                        anchor = Some(item);
+                        between.clear();
+                    } else if item.entry.kind() != crate::EntryKind::CaseNote {
+                        between.push(item.id);
+                    }
+                }
+                if let Some(a) = anchor.filter(|_| open) {
+                    gap(a, as_of, &between, &mut flags)?;
+                }
+            }
+            Template::DecisionAfterConcerns {
+                decision,
+                concerns,
+                min_concerns,
+                window_days,
+            } => {
+                for (item, details) in &known {
+                    if !decision.matches_details(&item.entry, details) {
+                        continue;
+                    }
+                    let earlier: Vec<&ChronologyItem> = known
+                        .iter()
+                        .filter(|(c, cd)| {
+                            c.id != item.id
+                                && c.day() <= item.day()
+                                && item.day() - c.day() <= Duration::days(*window_days)
+                                && concerns.iter().any(|m| m.matches_details(&c.entry, cd))
+                        })
+                        .map(|(c, _)| *c)
+                        .collect();
+                    if earlier.len() >= *min_concerns {
+                        let mut entries = vec![item.id];
+                        entries.extend(earlier.iter().map(|c| c.id));
+                        flags.push(rule.flag(entries, item.known_on(), &[]));
+                    }
+                }
+            }
             Template::ClockDueSoon => {
                 for run in runs(&mut clock_runs)? {
                     if run.status == ClockStatus::DueSoon {
@@ -1066,6 +1177,37 @@ mod tests {
 
     fn day(text: &str) -> NaiveDate {
         NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn a_misspelt_field_or_value_in_a_rule_names_the_rule_and_the_field() {
+        for (right, wrong, rule) in [
+            (
+                "attended = false",
+                "atended = false",
+                "missed_health_appointments",
+            ),
+            (
+                "medical_opinion = \"inconsistent\"",
+                "medical_opinion = \"inconsistant\"",
+                "explanation_inconsistent",
+            ),
+            (
+                "\"no_answer\"",
+                "\"no_anwser\"",
+                "repeated_no_access_visits",
+            ),
+        ] {
+            let bad = DEFAULT_RULES.replacen(right, wrong, 1);
+            assert_ne!(bad, DEFAULT_RULES, "{right} is in the shipped rules");
+            match parse_rules(&bad) {
+                Err(RulesError::Field { rule: r, field, .. }) => {
+                    assert_eq!(r, rule);
+                    assert!(field.starts_with("params.match."), "{field}");
+                }
+                other => panic!("{wrong}: {other:?}"),
+            }
+        }
     }
 
     #[test]
@@ -1643,6 +1785,7 @@ mod tests {
                     child_seen: true,
                     child_seen_alone: true,
                     announced: None,
+                    outcome: None,
                 }),
             )
         };
@@ -1655,6 +1798,7 @@ mod tests {
                     child_seen: true,
                     child_seen_alone: false,
                     announced: None,
+                    outcome: None,
                 }),
             )
         };

@@ -780,3 +780,70 @@ fn bench_online_reports_the_placement_p99_against_the_lookup_baseline() {
     );
     assert!(text.contains("x the lookup's"), "{text}");
 }
+
+/// A referral followed by silence: nobody records anything more, and still the assessment goes
+/// overdue, found by the daily tick as of the day after it was due (and not before).
+#[test]
+fn rules_tick_finds_an_assessment_overdue_when_nothing_was_recorded_after_the_referral() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tick.db");
+    let database = format!("sqlite:{}", path.display());
+    let store = Store::open(&DatabaseUrl::Sqlite(path.clone())).unwrap();
+    store
+        .put_agency(&safeguard_core::Agency {
+            id: safeguard_core::AgencyId::parse("north-childrens-services").unwrap(),
+            name: "North Children's Services".into(),
+            kind: safeguard_core::AgencyKind::SocialCare,
+        })
+        .unwrap();
+    let referral: safeguard_core::Entry = serde_json::from_value(serde_json::json!({
+        "agency": "north-childrens-services",
+        "source": {"system": "carefirst", "id": "R1"},
+        "author": {"name": "Duty Worker", "role": "Social worker"},
+        "occurred_at": "2024-01-08",
+        "recorded_at": "2024-01-08T16:00:00Z",
+        "persons": [{"role": "subject_child", "record": {"local_id": "C1",
+            "name": {"given": ["Ruby"], "family": "Quiet"}, "date_of_birth": "2019-02-02"}}],
+        "summary": "Referral from the health visitor: home conditions poor.",
+        "details": {"kind": "referral", "reason": "neglect"}
+    }))
+    .unwrap();
+    store
+        .append(&safeguard_store::Actor::system("test"), &[referral])
+        .unwrap();
+    let child = store.search_persons("ruby quiet", 1).unwrap()[0].id;
+    drop(store);
+    let tick = |at: &str| {
+        let out = safeguard()
+            .args(["rules", "tick", "--database", &database, "--at", at])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let overdue = |store: &Store| {
+        store.flags(child).unwrap().iter().any(|f| {
+            f.flag.about.as_deref() == Some("assessment_completed")
+                && f.flag.rule == "statutory_timescale_missed"
+        })
+    };
+
+    // 8 Jan + 45 working days = 11 March 2024: still in time on the 11th.
+    tick("2024-03-11");
+    assert!(!overdue(
+        &Store::open(&DatabaseUrl::Sqlite(path.clone())).unwrap()
+    ));
+    let first = tick("2024-03-12");
+    let again = tick("2024-03-12");
+
+    assert!(overdue(&Store::open(&DatabaseUrl::Sqlite(path)).unwrap()));
+    assert!(first.contains("flags raised"), "{first}");
+    assert!(
+        again.contains(": 0 flags raised, 0 updated, 0 resolved"),
+        "a second tick on the same day changes nothing: {again}"
+    );
+}

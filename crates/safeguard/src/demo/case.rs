@@ -331,6 +331,21 @@ fn visit(seen: bool, alone: bool) -> EntryDetails {
         child_seen: seen,
         child_seen_alone: alone,
         announced: Some(true),
+        outcome: Some(if alone {
+            safeguard_core::VisitOutcome::SeenAlone
+        } else {
+            safeguard_core::VisitOutcome::Seen
+        }),
+    })
+}
+
+/// A visit that did not see the child, and why.
+fn visit_not_seeing(outcome: safeguard_core::VisitOutcome) -> EntryDetails {
+    EntryDetails::HomeVisit(HomeVisit {
+        child_seen: false,
+        child_seen_alone: false,
+        announced: Some(true),
+        outcome: Some(outcome),
     })
 }
 
@@ -687,7 +702,7 @@ pub fn case_entries() -> Vec<Entry> {
         "2007-03-20",
         sw1,
         vec![(Child, sc_child()), (Parent, sc_mother())],
-        visit(false, false),
+        visit_not_seeing(safeguard_core::VisitOutcome::NoAnswer),
         "Announced visit. Nobody answered the door.",
     );
     let e = c.add(POLICE, "2007-03-25T23:40", pc, vec![(Adult, police_partner()), (Parent, police_mother()), (Child, police_child())],
@@ -785,7 +800,7 @@ pub fn case_entries() -> Vec<Entry> {
         "2007-05-03",
         hv,
         vec![(Child, hv_child()), (Parent, hv_mother())],
-        visit(false, false),
+        visit_not_seeing(safeguard_core::VisitOutcome::NotAvailable),
         "Visit. Child asleep upstairs; mother asked not to wake him. Not seen.",
     );
     c.add(
@@ -809,7 +824,7 @@ pub fn case_entries() -> Vec<Entry> {
         "2007-05-22",
         fsw,
         vec![(Child, fsp_child()), (Parent, fsp_mother())],
-        visit(false, false),
+        visit_not_seeing(safeguard_core::VisitOutcome::NotAvailable),
         "Session. Child said to be at his grandmother's. Not seen.",
     );
     c.add(

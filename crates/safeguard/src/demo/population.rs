@@ -481,6 +481,7 @@ fn family_entries(rng: &mut Rng, f: &Family, out: &mut Vec<Entry>) {
                         child_seen: true,
                         child_seen_alone: false,
                         announced: Some(true),
+                        outcome: Some(safeguard_core::VisitOutcome::Seen),
                     }),
                     "Developmental review; growth and development as expected.".into(),
                 ));
@@ -495,6 +496,7 @@ fn family_entries(rng: &mut Rng, f: &Family, out: &mut Vec<Entry>) {
                 with_mother.clone(),
                 EntryDetails::Contact(Contact {
                     channel: Some("in person".into()),
+                    referral_source: Some(safeguard_core::ReferralSource::School),
                 }),
                 "Attendance below 90% this term; parent contacted.".into(),
             ));

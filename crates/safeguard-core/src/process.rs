@@ -1,0 +1,383 @@
+//! The statutory process as typed entries (Working Together 2023, ch. 3; the DfE Children in
+//! Need census): the referral decision, the child and family assessment, the core group, child
+//! in need plans, case closure, and what the reviews found missing from the record: visits that
+//! did not see the child, children not brought, contact that failed, and children leaving
+//! school. Codes are the census's, so that a return can be built from entries alone.
+
+use serde::{Deserialize, Serialize};
+
+use crate::FieldError;
+
+macro_rules! coded {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $code:literal,)* }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        pub enum $name {
+            $($(#[$vdoc])* #[serde(rename = $code)] $variant,)*
+        }
+
+        impl $name {
+            /// The census code.
+            pub fn code(self) -> &'static str {
+                match self { $($name::$variant => $code,)* }
+            }
+        }
+    };
+}
+
+coded! {
+    /// Who made a contact: the CIN census referral source (`1A` ... `10`).
+    ReferralSource {
+        /// 1A: a family member.
+        FamilyMember = "1A",
+        /// 1B: an acquaintance (a neighbour, a friend).
+        Acquaintance = "1B",
+        /// 1C: the child.
+        SelfReferral = "1C",
+        /// 1D: another individual.
+        OtherIndividual = "1D",
+        /// 2A: a school.
+        School = "2A",
+        /// 2B: another education service.
+        OtherEducation = "2B",
+        /// 3A: a GP.
+        Gp = "3A",
+        /// 3B: a health visitor.
+        HealthVisitor = "3B",
+        /// 3C: a school nurse.
+        SchoolNurse = "3C",
+        /// 3D: other primary health services.
+        OtherPrimaryHealth = "3D",
+        /// 3E: an A&E department.
+        AccidentAndEmergency = "3E",
+        /// 3F: other health services.
+        OtherHealth = "3F",
+        /// 4: housing.
+        Housing = "4",
+        /// 5A: the local authority's own social care.
+        LaSocialCare = "5A",
+        /// 5B: another local authority's social care.
+        OtherLaSocialCare = "5B",
+        /// 5C: an external local authority service.
+        ExternalLaService = "5C",
+        /// 5D: other internal services.
+        OtherInternal = "5D",
+        /// 6: the police.
+        Police = "6",
+        /// 7: another legal agency.
+        OtherLegalAgency = "7",
+        /// 8: other.
+        Other = "8",
+        /// 9: anonymous.
+        Anonymous = "9",
+        /// 10: unknown.
+        Unknown = "10",
+    }
+}
+
+coded! {
+    /// Why a case closed: the CIN census closure reason (`RC1` ... `RC9`).
+    ClosureReason {
+        /// RC1: adopted.
+        Adopted = "RC1",
+        /// RC2: died.
+        Died = "RC2",
+        /// RC3: a child arrangements order.
+        ChildArrangementsOrder = "RC3",
+        /// RC4: a special guardianship order.
+        SpecialGuardianshipOrder = "RC4",
+        /// RC5: transferred to another local authority.
+        TransferredToAnotherAuthority = "RC5",
+        /// RC6: transferred to adult social care.
+        TransferredToAdultServices = "RC6",
+        /// RC7: services ceased for another reason, including the child no longer in need.
+        ServicesCeased = "RC7",
+        /// RC8: closed after assessment, no further action.
+        NoFurtherActionAfterAssessment = "RC8",
+        /// RC9: closed after assessment, referred to early help.
+        EarlyHelpAfterAssessment = "RC9",
+    }
+}
+
+/// What children's social care decided to do with a contact (within one working day).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum ReferralOutcome {
+    /// No further action.
+    NoFurtherAction,
+    /// Early help.
+    EarlyHelp,
+    /// A child and family assessment (section 17).
+    Assessment,
+    /// A strategy discussion (significant harm suspected).
+    StrategyDiscussion,
+}
+
+/// The decision on a contact: the type of response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReferralDecision {
+    /// What was decided.
+    pub outcome: ReferralOutcome,
+    /// Why, in the decision-maker's words.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Where an assessment stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum AssessmentStage {
+    /// Started.
+    Started,
+    /// Completed and authorised by a manager (the census's authorisation date).
+    Completed,
+}
+
+/// A child and family assessment (section 17 or 47; Working Together 2023, ch. 3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Assessment {
+    /// Started or completed.
+    pub stage: AssessmentStage,
+    /// Whether the child was seen during the assessment: required once completed.
+    #[serde(default)]
+    pub child_seen: Option<bool>,
+    /// Whether the child was seen alone.
+    #[serde(default)]
+    pub child_seen_alone: Option<bool>,
+    /// Factors identified, by census code (`2A` domestic abuse concerning the child's parent,
+    /// `1B` drug misuse by the parent, `4B` mental health of the parent, `21` child sexual
+    /// exploitation...).
+    #[serde(default)]
+    pub factors: Vec<String>,
+    /// The outcome, once completed.
+    #[serde(default)]
+    pub outcome: Option<String>,
+}
+
+/// A case closing, with the census reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CaseClosure {
+    /// Why it closed.
+    pub reason: ClosureReason,
+}
+
+/// A core group meeting of a child on a protection plan.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CoreGroup {
+    /// Agencies present (their identifiers).
+    #[serde(default)]
+    pub agencies_present: Vec<String>,
+}
+
+/// A child in need plan (section 17) starting or ending.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChildInNeedPlan {
+    /// Started or ended.
+    pub stage: PlanStage,
+}
+
+/// Start or end of a plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum PlanStage {
+    /// Started.
+    Started,
+    /// Ended.
+    Ended,
+}
+
+/// What a visit to the child found: whether the child was seen, and if not, why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum VisitOutcome {
+    /// The child was seen (with carers).
+    Seen,
+    /// The child was seen alone.
+    SeenAlone,
+    /// The child was glimpsed on the doorstep only: not a visit that saw the child.
+    DoorstepOnly,
+    /// The child was heard but not seen.
+    HeardNotSeen,
+    /// The child was not available: asleep, out, or said to be elsewhere.
+    NotAvailable,
+    /// The family refused entry.
+    RefusedEntry,
+    /// Nobody answered.
+    NoAnswer,
+}
+
+impl VisitOutcome {
+    /// Whether the visit saw the child.
+    pub fn saw_the_child(self) -> bool {
+        matches!(self, VisitOutcome::Seen | VisitOutcome::SeenAlone)
+    }
+}
+
+/// The service a child was not brought to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum Service {
+    /// A health appointment (GP, clinic, dentist, health visitor).
+    Health,
+    /// An education appointment (a meeting at school, an assessment).
+    Education,
+    /// Anything else (a contact session, a group).
+    Other,
+}
+
+/// A child not brought to an appointment ("was not brought", not "did not attend": the child
+/// depends on an adult to take them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WasNotBrought {
+    /// Which service.
+    pub service: Service,
+    /// What the appointment was for.
+    #[serde(default)]
+    pub appointment: Option<String>,
+}
+
+/// An attempt to reach the family that failed (a call unanswered, a letter returned).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FailedContactAttempt {
+    /// How (`telephone`, `letter`, `email`).
+    #[serde(default)]
+    pub method: Option<String>,
+}
+
+/// A change in a child's schooling that takes them out of view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum EducationChange {
+    /// Withdrawn from school for elective home education.
+    ElectiveHomeEducation,
+    /// Missing education: not on a school roll and not home educated.
+    MissingEducation,
+    /// Back on a school roll.
+    OnRoll,
+}
+
+/// A change in the child's education status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EducationStatus {
+    /// What changed.
+    pub status: EducationChange,
+}
+
+/// A child missing from home, care or school and found, as the police or a carer records it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MissingEpisode {
+    /// How long the child was missing, in hours.
+    #[serde(default)]
+    pub hours: Option<u32>,
+    /// Where the child was found (`another town`, `an adult's flat`).
+    #[serde(default)]
+    pub found_at: Option<String>,
+    /// Whether a return interview was offered within 72 hours.
+    #[serde(default)]
+    pub return_interview: Option<bool>,
+}
+
+/// Checks that an assessment's fields agree, naming the field at fault.
+pub(crate) fn check_assessment(a: &Assessment) -> Result<(), FieldError> {
+    if a.stage == AssessmentStage::Completed && a.child_seen.is_none() {
+        return Err(FieldError::new(
+            "details.child_seen",
+            "a completed assessment says whether the child was seen",
+        ));
+    }
+    if a.child_seen_alone == Some(true) && a.child_seen == Some(false) {
+        return Err(FieldError::new(
+            "details.child_seen_alone",
+            "the child cannot be seen alone and not seen",
+        ));
+    }
+    for (i, f) in a.factors.iter().enumerate() {
+        if !is_factor_code(f) {
+            return Err(FieldError::new(
+                format!("details.factors[{i}]"),
+                format!(
+                    "{f:?} is not a census factor code (a number from 1 to 24, then a letter for some: 2A, 4B, 21)"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A census assessment factor: a number from 1 to 24 and, for some, a letter A to F.
+fn is_factor_code(code: &str) -> bool {
+    let digits: String = code.chars().take_while(char::is_ascii_digit).collect();
+    let rest = &code[digits.len()..];
+    digits.parse::<u32>().is_ok_and(|n| (1..=24).contains(&n))
+        && (rest.is_empty()
+            || (rest.len() == 1 && ('A'..='F').contains(&rest.chars().next().unwrap_or('Z'))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn census_codes_are_read_and_written_as_the_census_spells_them() {
+        let source: ReferralSource = serde_json::from_str("\"3E\"").unwrap();
+        assert_eq!(source, ReferralSource::AccidentAndEmergency);
+        assert_eq!(ReferralSource::Anonymous.code(), "9");
+        assert!(serde_json::from_str::<ReferralSource>("\"3G\"").is_err());
+        let reason: ClosureReason = serde_json::from_str("\"RC8\"").unwrap();
+        assert_eq!(reason.code(), "RC8");
+        assert!(serde_json::from_str::<ClosureReason>("\"RC10\"").is_err());
+    }
+
+    #[test]
+    fn a_completed_assessment_must_say_whether_the_child_was_seen() {
+        let mut a = Assessment {
+            stage: AssessmentStage::Completed,
+            child_seen: None,
+            child_seen_alone: None,
+            factors: vec!["2A".into(), "21".into()],
+            outcome: None,
+        };
+        assert_eq!(
+            check_assessment(&a).unwrap_err().field,
+            "details.child_seen"
+        );
+        a.child_seen = Some(false);
+        assert!(check_assessment(&a).is_ok());
+        a.child_seen_alone = Some(true);
+        assert_eq!(
+            check_assessment(&a).unwrap_err().field,
+            "details.child_seen_alone"
+        );
+        a.child_seen_alone = None;
+        a.factors.push("2Z".into());
+        assert_eq!(
+            check_assessment(&a).unwrap_err().field,
+            "details.factors[2]"
+        );
+    }
+}

@@ -1,0 +1,209 @@
+//! Proof of generalisation: synthetic cases of patterns other than the demo's, each built from
+//! published review themes, with the concerns a review panel would expect and the day each
+//! could first have been known written down *before* the rules were run on them (the working
+//! days are counted by hand in the comments). Each case must raise exactly those concerns, once
+//! each; a control case of ordinary, well-run casework must raise none of them.
+
+use std::sync::Arc;
+
+use safeguard_core::rules::{Child, ChronologyItem, RuleBook};
+use safeguard_core::{Entry, EntryId, PartialDate, PersonId};
+use serde_json::{Value, json};
+
+/// Builds a child's chronology from (day, agency, details), each recorded at 17:00 on its day,
+/// naming the child and one parent.
+struct Case {
+    child: PersonId,
+    parent: PersonId,
+    born: &'static str,
+    items: Vec<ChronologyItem>,
+}
+
+impl Case {
+    fn new(born: &'static str) -> Self {
+        Self {
+            child: PersonId(uuid::Uuid::now_v7()),
+            parent: PersonId(uuid::Uuid::now_v7()),
+            born,
+            items: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, at: &str, agency: &str, details: Value) -> &mut Self {
+        let day = &at[..10];
+        let n = self.items.len();
+        let entry: Entry = serde_json::from_value(json!({
+            "agency": agency,
+            "source": {"system": "case", "id": format!("e{n}")},
+            "author": {"name": "A Professional", "role": "Practitioner"},
+            "occurred_at": at,
+            "recorded_at": format!("{day}T17:00:00Z"),
+            "persons": [
+                {"role": "subject_child", "record": {"local_id": "C", "date_of_birth": self.born}},
+                {"role": "parent", "record": {"local_id": "P"}}
+            ],
+            "summary": format!("entry {n}"),
+            "details": details,
+        }))
+        .unwrap_or_else(|e| panic!("entry {n} ({at}): {e}"));
+        entry
+            .validate()
+            .unwrap_or_else(|e| panic!("entry {n}: {e:?}"));
+        self.items.push(ChronologyItem::new(
+            EntryId(uuid::Uuid::now_v7()),
+            Arc::new(entry),
+            vec![self.child, self.parent],
+        ));
+        self
+    }
+
+    /// Every flag as (rule, first knowable day), sorted.
+    fn flags(&self, as_of: &str) -> Vec<(String, String)> {
+        let child = Child {
+            person: self.child,
+            date_of_birth: Some(PartialDate::parse(self.born).unwrap()),
+            chronology: self.items.clone(),
+        };
+        let mut flags: Vec<(String, String)> = RuleBook::shipped()
+            .evaluate(&child, as_of.parse().unwrap())
+            .unwrap()
+            .into_iter()
+            .map(|f| (f.rule, f.first_knowable.to_string()))
+            .collect();
+        flags.sort();
+        flags
+    }
+}
+
+fn expected(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = pairs
+        .iter()
+        .map(|(r, d)| ((*r).to_owned(), (*d).to_owned()))
+        .collect();
+    v.sort();
+    v
+}
+
+const SCHOOL: &str = "north-school";
+const CSC: &str = "north-childrens-services";
+const GP: &str = "north-gp";
+const POLICE: &str = "north-police";
+
+fn contact(source: &str) -> Value {
+    json!({"kind": "contact", "referral_source": source})
+}
+fn decision(outcome: &str) -> Value {
+    json!({"kind": "referral_decision", "outcome": outcome})
+}
+fn visit(outcome: &str) -> Value {
+    let seen = matches!(outcome, "seen" | "seen_alone");
+    json!({"kind": "home_visit", "child_seen": seen,
+           "child_seen_alone": outcome == "seen_alone", "outcome": outcome})
+}
+
+/// Chronic neglect with no access to the child (Ofsted/CQC/HMICFRS JTAI of neglect, 2018;
+/// NSPCC neglect themes): an eight-year-old arriving at school hungry and unkempt, contacts
+/// closed one at a time, visits that never see her, health appointments missed, and at last
+/// withdrawal "to home education" before an assessment closes without her being seen.
+#[test]
+fn chronic_neglect_with_no_access_raises_what_a_panel_would_expect_on_the_days_it_could() {
+    let mut ava = Case::new("2015-03-10");
+    ava.add("2023-09-12", SCHOOL, contact("2A"))
+        .add("2023-09-13", CSC, decision("no_further_action"))
+        .add("2023-10-03", SCHOOL, contact("2A"))
+        .add("2023-10-04T09:00", CSC, json!({"kind": "referral", "reason": "neglect"}))
+        .add("2023-10-04T10:00", CSC, decision("assessment"))
+        .add("2023-10-10", CSC, visit("no_answer"))
+        .add("2023-10-24", CSC, visit("refused_entry"))
+        .add("2023-11-07", GP, json!({"kind": "was_not_brought", "service": "health"}))
+        .add("2023-11-21", GP, json!({"kind": "was_not_brought", "service": "health"}))
+        .add("2023-11-28", CSC, visit("doorstep_only"))
+        .add("2023-12-05", POLICE, contact("6"))
+        .add("2023-12-06", CSC, decision("no_further_action"))
+        .add("2024-01-15", SCHOOL, json!({"kind": "education_status", "status": "elective_home_education"}))
+        .add("2024-01-31", CSC, json!({"kind": "assessment", "stage": "completed", "child_seen": false, "factors": ["9A"]}));
+
+    let flags = ava.flags("2024-02-29");
+
+    assert_eq!(
+        flags,
+        expected(&[
+            // Known from 12 Sep; 20 working days on (13 Sep ... 10 Oct) nobody had seen her.
+            ("child_not_seen", "2023-10-11"),
+            // The second visit in 90 days that did not see her.
+            ("repeated_no_access_visits", "2023-10-24"),
+            // The second appointment she was not brought to.
+            ("repeatedly_not_brought", "2023-11-21"),
+            // After the assessment decision: two visits (CSC) and two missed appointments (GP)
+            // in 60 days, from two agencies, with no escalation.
+            ("many_contacts_no_escalation", "2023-11-21"),
+            // The third contact in a year.
+            ("repeated_contacts", "2023-12-05"),
+            // The second "no further action", with nine concerns in the year before it.
+            ("no_further_action_despite_earlier_concerns", "2023-12-06"),
+            // Referral 4 Oct + 45 working days = 6 Dec; the assessment closed on 31 Jan.
+            ("statutory_timescale_missed", "2023-12-07"),
+            // Withdrawn from school with concerns open.
+            ("left_school_while_known", "2024-01-15"),
+            ("assessment_without_child_seen", "2024-01-31"),
+        ])
+    );
+}
+
+/// A teenager at risk of criminal exploitation going missing (DfE, Children who run away or go
+/// missing, 2014; NSPCC exploitation themes): seen getting into cars, missing three times in five
+/// weeks, found far from home, a police contact closed with no further action, then missing
+/// from education.
+#[test]
+fn a_teenager_going_missing_at_risk_of_exploitation_raises_what_a_panel_would_expect() {
+    let mut leo = Case::new("2009-05-02");
+    leo.add("2024-02-05", SCHOOL, contact("2A"))
+        .add("2024-02-06", CSC, decision("no_further_action"))
+        .add("2024-02-12", POLICE, json!({"kind": "missing_episode", "hours": 20, "found_at": "another town", "return_interview": false}))
+        .add("2024-02-26", POLICE, json!({"kind": "missing_episode", "hours": 9, "return_interview": true}))
+        .add("2024-03-04", POLICE, contact("6"))
+        .add("2024-03-05", CSC, decision("no_further_action"))
+        .add("2024-03-11", POLICE, json!({"kind": "missing_episode", "hours": 30, "found_at": "an adult's flat"}))
+        .add("2024-03-18", SCHOOL, json!({"kind": "education_status", "status": "missing_education"}))
+        .add("2024-03-25", SCHOOL, contact("2A"))
+        .add("2024-03-26T09:00", CSC, json!({"kind": "referral", "reason": "exploitation"}))
+        .add("2024-03-26T10:00", CSC, decision("assessment"))
+        .add("2024-04-02", CSC, visit("not_available"));
+
+    let flags = leo.flags("2024-04-30");
+
+    assert_eq!(
+        flags,
+        expected(&[
+            ("missing_without_return_interview", "2024-02-12"),
+            // School contact, two missing episodes and a police contact: four in 28 days from
+            // two agencies, nothing done.
+            ("many_contacts_no_escalation", "2024-03-04"),
+            // Known from 5 Feb; 20 working days on (6 Feb ... 4 Mar) nobody had seen him.
+            ("child_not_seen", "2024-03-05"),
+            // Closed again, with the school's contact and two missing episodes before it.
+            ("no_further_action_despite_earlier_concerns", "2024-03-05"),
+            ("missing_repeatedly", "2024-03-11"),
+            ("left_school_while_known", "2024-03-18"),
+            ("repeated_contacts", "2024-03-25"),
+        ])
+    );
+}
+
+/// Ordinary, well-run section 17 work: a school contact decided the next day, an assessment
+/// seeing the child every ten working days and completed in time, the case closed.
+#[test]
+fn ordinary_casework_that_sees_the_child_raises_none_of_them() {
+    let mut mia = Case::new("2016-01-20");
+    mia.add("2023-09-12", SCHOOL, contact("2A"))
+        .add("2023-09-13T09:00", CSC, decision("assessment"))
+        .add("2023-09-13T10:00", CSC, json!({"kind": "referral", "reason": "parental mental health"}))
+        .add("2023-09-20", CSC, visit("seen"))
+        .add("2023-10-04", CSC, visit("seen_alone"))
+        .add("2023-10-18", CSC, visit("seen"))
+        .add("2023-11-01", CSC, visit("seen_alone"))
+        .add("2023-11-14", CSC, json!({"kind": "assessment", "stage": "completed", "child_seen": true, "child_seen_alone": true, "factors": ["4B"]}))
+        .add("2023-11-21", CSC, json!({"kind": "case_closure", "reason": "RC7"}));
+
+    assert_eq!(mia.flags("2024-02-29"), expected(&[]));
+}
