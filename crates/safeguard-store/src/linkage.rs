@@ -950,6 +950,71 @@ impl Store {
         })
     }
 
+    /// Re-evaluates, in the caller's transaction, the persons an identity decision changed and
+    /// every child whose chronology names any of them (an adult's records joined can bring a
+    /// claim and the observation that contradicts it together in the child's record). Each
+    /// concern this raises on a child is alerted to the child's lead professional, as an
+    /// append's would be.
+    fn refresh_after_identity_change(
+        &self,
+        sql: &mut dyn Sql,
+        actor: &Actor,
+        persons: &[PersonId],
+        book: &RuleBook,
+        as_of: NaiveDate,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut children: BTreeSet<PersonId> = persons.iter().copied().collect();
+        for chunk in persons.chunks(500) {
+            let ids: Vec<Value> = chunk.iter().map(|p| p.to_string().into()).collect();
+            let rows = sql.query(
+                &format!(
+                    "SELECT DISTINCT cr.person_id FROM person_records r
+                     JOIN entry_persons ep ON ep.record_id = r.id
+                     JOIN entry_persons cp ON cp.entry_id = ep.entry_id AND cp.role = 'subject_child'
+                     JOIN person_records cr ON cr.id = cp.record_id
+                     WHERE r.person_id IN ({})",
+                    crate::sql::placeholders(0, ids.len())
+                ),
+                &ids,
+            )?;
+            for r in &rows {
+                children.insert(
+                    r.text(0)?
+                        .parse()
+                        .map_err(|_| StoreError::Corrupt("bad person id".into()))?,
+                );
+            }
+        }
+        for child in children {
+            let changes = self.refresh_flags_in(sql, actor, child, book, as_of)?;
+            if changes.raised.is_empty() {
+                continue;
+            }
+            let lead = sql.query_opt(
+                "SELECT user_id FROM allocations WHERE person_id = $1 AND lead = 1 AND ended_at IS NULL",
+                &[child.to_string().into()],
+            )?;
+            let Some(lead) = lead else { continue };
+            for flag in &changes.raised {
+                if let Some(first) = flag.entries.first() {
+                    crate::alerts::insert_alert(
+                        sql,
+                        lead.text(0)?,
+                        child,
+                        *first,
+                        now,
+                        Some(format!(
+                            "New concern after an identity decision: {}",
+                            flag.sentence
+                        )),
+                    )?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Records a person's decision on two records and applies it in one transaction: the same
     /// person merges their persons; different people splits them if they are linked, with the
     /// rest of the person's records re-clustered around the decision. The flags of the persons
@@ -1031,9 +1096,7 @@ impl Store {
             audit::append_events(sql, actor, now, &events)?;
             let mut persons = vec![person_of(sql, a)?, person_of(sql, b)?];
             persons.dedup();
-            for p in &persons {
-                self.refresh_flags_in(sql, actor, *p, book, as_of)?;
-            }
+            self.refresh_after_identity_change(sql, actor, &persons, book, as_of, now)?;
             Ok(Decided { persons, merged })
         })
     }
@@ -1171,9 +1234,7 @@ impl Store {
                 .into_iter()
                 .filter(|p| !merged.contains(p))
                 .collect();
-            for p in &changed {
-                self.refresh_flags_in(sql, actor, *p, book, as_of)?;
-            }
+            self.refresh_after_identity_change(sql, actor, &changed, book, as_of, now)?;
             Ok(Relinked {
                 records: records.len(),
                 persons,

@@ -1835,3 +1835,86 @@ pub fn two_clocks_started_by_one_entry_and_both_late_are_two_flags(store: &TestS
             .any(|f| f.flag.about.as_deref() == Some("icpc_after_strategy_discussion"))
     );
 }
+
+pub fn an_identity_decision_re_evaluates_the_children_it_touches_and_alerts_their_lead(
+    store: &TestStore,
+) {
+    use safeguard_core::access::Role;
+    use safeguard_core::rules::RuleBook;
+    // Children's services see "Dan" at the home; the police check "Daniel Marsh" the same week.
+    let mut visit = entry("north-childrens-services", "v1", "2007-01-02");
+    visit["recorded_at"] = "2007-01-02T17:00:00Z".into();
+    visit["details"] = json!({"kind": "home_visit", "child_seen": true, "child_seen_alone": false});
+    visit["persons"][1] = json!({"role": "other_adult_present", "record": {"local_id": "D1",
+        "name": {"given": ["Dan"]}}});
+    let mut check = entry("north-police", "c1", "2007-01-05");
+    check["recorded_at"] = "2007-01-05T17:00:00Z".into();
+    check["details"] = json!({"kind": "background_check", "subject": "P1", "status": "completed",
+        "result": "no trace"});
+    check["persons"][1] = json!({"role": "other_adult_present", "record": {"local_id": "P1",
+        "name": {"given": ["Daniel"], "family": "Marsh"}, "date_of_birth": "1980-03-01"}});
+    append(store, vec![visit, check]);
+    let child = person_of(store, "north-childrens-services", "C1");
+    store
+        .add_user(
+            "sw1",
+            &agency_id("north-childrens-services"),
+            "Worker",
+            &[Role::Practitioner],
+            PASSWORD,
+        )
+        .unwrap();
+    store.allocate(child, "sw1", true).unwrap();
+    let book = RuleBook::shipped();
+    let as_of = day(2007, 2, 1);
+    store.refresh_flags(&actor(), child, &book, as_of).unwrap();
+    let unchecked = |store: &TestStore| {
+        store
+            .flags(child)
+            .unwrap()
+            .iter()
+            .filter(|f| f.flag.rule == "unverified_adult")
+            .count()
+    };
+    assert_eq!(unchecked(store), 1, "Dan has had no check");
+    let (dan, _) = store
+        .find_record("north-childrens-services", "sys", "D1")
+        .unwrap()
+        .unwrap();
+    let (daniel, _) = store
+        .find_record("north-police", "sys", "P1")
+        .unwrap()
+        .unwrap();
+    let decide = |verdict| LinkDecision {
+        a: dan,
+        b: daniel,
+        verdict,
+        reason: "Same man: named by the mother, checked by the police".into(),
+    };
+
+    // Act: a lead confirms the two adult records are one man.
+    store
+        .decide_link(&actor(), &decide(Verdict::SamePerson), &book, as_of)
+        .unwrap();
+
+    // Assert: the child's flag, not only the adult's, is re-evaluated: the check counts.
+    assert_eq!(unchecked(store), 0, "the police checked him");
+    let before = store.alerts("sw1").unwrap().len();
+
+    // And a split raises it again, alerting the lead professional.
+    store
+        .decide_link(&actor(), &decide(Verdict::DifferentPeople), &book, as_of)
+        .unwrap();
+    assert_eq!(unchecked(store), 1);
+    let alerts = store.alerts("sw1").unwrap();
+    assert_eq!(alerts.len(), before + 1);
+    assert!(
+        alerts[0]
+            .reason
+            .as_deref()
+            .unwrap_or_default()
+            .starts_with("New concern after an identity decision"),
+        "{:?}",
+        alerts[0].reason
+    );
+}

@@ -56,4 +56,5 @@ on_both_engines!(
     a_missed_timescale_is_escalated_to_the_team_managers_of_the_agencies_holding_the_child,
     an_entry_that_cannot_be_evaluated_is_stored_and_its_failure_waits_until_mended,
     two_clocks_started_by_one_entry_and_both_late_are_two_flags,
+    an_identity_decision_re_evaluates_the_children_it_touches_and_alerts_their_lead,
 );
