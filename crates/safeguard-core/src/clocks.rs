@@ -367,6 +367,7 @@ mod tests {
             persons: vec![Participant {
                 role: ParticipantRole::SubjectChild,
                 record: PersonRecord::named("c", PersonName::new("Sam", "Example")),
+                identity: None,
             }],
             summary: String::new(),
             details,
@@ -379,6 +380,7 @@ mod tests {
     fn strategy() -> EntryDetails {
         EntryDetails::StrategyDiscussion(StrategyDiscussion {
             section47_decided: true,
+            agencies_present: vec![],
         })
     }
 

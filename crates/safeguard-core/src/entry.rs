@@ -91,6 +91,21 @@ pub struct Participant {
     pub role: ParticipantRole,
     /// The agency's record of them.
     pub record: PersonRecord,
+    /// How the professional knows who they are: the name they gave, or checked (seen
+    /// identification, a police check). Absent when not said.
+    #[serde(default)]
+    pub identity: Option<IdentityEvidence>,
+}
+
+/// How a person's identity is established in an entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum IdentityEvidence {
+    /// Given by them or another: a name, nothing checked.
+    Given,
+    /// Checked: identification seen, or confirmed by a check.
+    Verified,
 }
 
 /// A statement, carried by an entry, that someone lived at an address over a period.
@@ -366,6 +381,33 @@ impl Entry {
                 known("details.about".into(), &c.about)?;
             }
             EntryDetails::BackgroundCheck(b) => known("details.subject".into(), &b.subject)?,
+            EntryDetails::PoliceCallOut(p) => {
+                for (i, c) in p.children_present.iter().enumerate() {
+                    known(format!("details.children_present[{i}]"), c)?;
+                }
+                for (i, c) in p.children_seen.iter().enumerate() {
+                    if !p.children_present.contains(c) {
+                        return Err(FieldError::new(
+                            format!("details.children_seen[{i}]"),
+                            "a child seen is among the children present",
+                        ));
+                    }
+                }
+                if p.risk.is_some() && !p.domestic_abuse {
+                    return Err(FieldError::new(
+                        "details.risk",
+                        "a DASH risk is assessed for domestic abuse: set domestic_abuse",
+                    ));
+                }
+            }
+            EntryDetails::Section47Enquiry(e)
+                if e.icpc_required.is_some() && e.stage != StageEvent::Completed =>
+            {
+                return Err(FieldError::new(
+                    "details.icpc_required",
+                    "is decided when the enquiry is completed",
+                ));
+            }
             EntryDetails::Assessment(a) => crate::process::check_assessment(a)?,
             EntryDetails::HomeVisit(v) => check_visit(v)?,
             _ => {}
@@ -531,6 +573,24 @@ macro_rules! entry_kinds {
             /// The kind of this content.
             pub fn kind(&self) -> EntryKind {
                 match self { $(EntryDetails::$variant(_) => EntryKind::$variant,)* }
+            }
+
+            /// Where details that do not read as their kind's go wrong, as the field's path
+            /// within the details (`reason`, `factors[0]`) and why: a tagged enum's own error
+            /// names only the details as a whole.
+            pub fn locate_error(details: &serde_json::Value) -> Option<FieldError> {
+                let mut fields = details.as_object()?.clone();
+                let kind = fields.remove("kind")?;
+                let fields = serde_json::Value::Object(fields);
+                let error = |e: serde_path_to_error::Error<serde_json::Error>| {
+                    let path = e.path().to_string();
+                    let path = if path == "." { String::new() } else { path };
+                    FieldError::new(path, e.inner().to_string())
+                };
+                match kind.as_str()? {
+                    $($name => serde_path_to_error::deserialize::<_, $details>(fields).err().map(error),)*
+                    _ => None,
+                }
             }
         }
     };
@@ -707,6 +767,31 @@ pub struct PoliceCallOut {
     /// What followed (`released on bail`, `no further action`).
     #[serde(default)]
     pub outcome: Option<String>,
+    /// `local_id`s of the children present.
+    #[serde(default)]
+    pub children_present: Vec<String>,
+    /// `local_id`s of the children officers saw (among those present).
+    #[serde(default)]
+    pub children_seen: Vec<String>,
+    /// Whether it was a domestic abuse incident.
+    #[serde(default)]
+    pub domestic_abuse: bool,
+    /// The risk assessed (DASH), for domestic abuse.
+    #[serde(default)]
+    pub risk: Option<RiskLevel>,
+}
+
+/// A risk assessed (DASH for domestic abuse; an adult service's to children).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum RiskLevel {
+    /// Standard.
+    Standard,
+    /// Medium.
+    Medium,
+    /// High: a MARAC referral.
+    High,
 }
 
 /// Whether a check has been asked for or has come back.
@@ -741,6 +826,9 @@ pub struct BackgroundCheck {
 pub struct StrategyDiscussion {
     /// Whether it decided to start a section 47 enquiry.
     pub section47_decided: bool,
+    /// Agencies present (their identifiers).
+    #[serde(default)]
+    pub agencies_present: Vec<String>,
 }
 
 /// Start or end of a stage.
@@ -764,6 +852,10 @@ pub struct Section47Enquiry {
     /// The outcome, when completed.
     #[serde(default)]
     pub outcome: Option<String>,
+    /// When completed: whether an initial child protection conference is required (the
+    /// census's "ICPC not required" when false).
+    #[serde(default)]
+    pub icpc_required: Option<bool>,
 }
 
 /// Which child protection conference.

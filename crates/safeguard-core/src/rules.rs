@@ -237,6 +237,7 @@ enum Template {
     UnverifiedAdult {
         roles: Vec<String>,
         working_days: u32,
+        only_given: bool,
     },
     NewUnrelatedAdult {
         roles: Vec<String>,
@@ -453,6 +454,12 @@ fn template(
         "unverified_adult" => Template::UnverifiedAdult {
             roles: p.strings("roles")?,
             working_days: p.number("working_days")?,
+            only_given: false,
+        },
+        "identity_only_given" => Template::UnverifiedAdult {
+            roles: p.strings("roles")?,
+            working_days: p.number("working_days")?,
+            only_given: true,
         },
         "new_unrelated_adult" => Template::NewUnrelatedAdult {
             roles: p.strings("roles")?,
@@ -486,8 +493,8 @@ fn template(
                     "{other:?} is not a template: use count_in_window, entry_while_in_state, \
                      entry_while_child_younger_than, decision_without_evidence, no_escalation, \
                      clock_overdue, clock_due_soon, contradiction, unverified_adult, new_unrelated_adult, \
-                     not_seen_alone_while_in_state, changing_explanation, not_seen_for or \
-                     decision_after_concerns"
+                     not_seen_alone_while_in_state, changing_explanation, not_seen_for, \
+                     decision_after_concerns or identity_only_given"
                 ),
             });
         }
@@ -738,10 +745,11 @@ pub fn evaluate(
             Template::UnverifiedAdult {
                 roles,
                 working_days,
+                only_given,
             } => unverified_adults(
                 rule,
                 roles,
-                *working_days,
+                (*working_days, *only_given),
                 &known,
                 as_of,
                 calendar,
@@ -1021,10 +1029,14 @@ fn role_name(role: crate::ParticipantRole) -> &'static str {
 
 /// Adults seen with the child (in the given roles) with no completed background check within
 /// `working_days` working days of first being seen.
+/// Adults seen with the child (in `roles`) whom nobody checked within `working_days`: no
+/// completed background check and no entry marking their identity verified. With
+/// `only_given`, only adults whose identity an entry marked as given (a name they gave, not
+/// checked): the "Mr H" of the reviews.
 fn unverified_adults(
     rule: &Rule,
     roles: &[String],
-    working_days: u32,
+    (working_days, only_given): (u32, bool),
     known: &[(&ChronologyItem, &serde_json::Value)],
     as_of: NaiveDate,
     calendar: &Calendar,
@@ -1035,7 +1047,11 @@ fn unverified_adults(
     let mut checked: BTreeMap<PersonId, NaiveDate> = BTreeMap::new();
     for (item, _) in known {
         for (p, person) in item.entry.persons.iter().zip(&item.person_ids) {
-            if roles.iter().any(|r| r == role_name(p.role)) {
+            if p.identity == Some(crate::IdentityEvidence::Verified) {
+                checked.entry(*person).or_insert(item.day());
+            }
+            let counted = !only_given || p.identity == Some(crate::IdentityEvidence::Given);
+            if counted && roles.iter().any(|r| r == role_name(p.role)) {
                 first_seen.entry(*person).or_insert(item);
             }
         }
@@ -1128,6 +1144,7 @@ mod tests {
                 persons: vec![Participant {
                     role: ParticipantRole::SubjectChild,
                     record: PersonRecord::named("c", PersonName::new("Sam", "Example")),
+                    identity: None,
                 }],
                 summary: String::new(),
                 details,
@@ -1428,6 +1445,7 @@ mod tests {
                 "social-care",
                 EntryDetails::StrategyDiscussion(StrategyDiscussion {
                     section47_decided: true,
+                    agencies_present: vec![],
                 }),
             ),
         );
@@ -1451,6 +1469,7 @@ mod tests {
                 "social-care",
                 EntryDetails::StrategyDiscussion(StrategyDiscussion {
                     section47_decided: true,
+                    agencies_present: vec![],
                 }),
             )],
         );
@@ -1492,6 +1511,7 @@ mod tests {
                 "social-care",
                 EntryDetails::StrategyDiscussion(StrategyDiscussion {
                     section47_decided: true,
+                    agencies_present: vec![],
                 }),
             )],
         );
@@ -1522,6 +1542,7 @@ mod tests {
                 .push(Participant {
                     role: *role,
                     record: PersonRecord::named(local_id, PersonName::new("Someone", "Else")),
+                    identity: None,
                 });
             i.person_ids.push(PersonId(uuid::Uuid::from_u128(*person)));
         }
@@ -1742,6 +1763,7 @@ mod tests {
             .push(Participant {
                 role: ParticipantRole::Parent,
                 record: PersonRecord::named("f", PersonName::new("A", "B")),
+                identity: None,
             });
         two_parents
             .person_ids

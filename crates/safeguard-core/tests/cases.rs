@@ -17,6 +17,7 @@ struct Case {
     parent: PersonId,
     born: &'static str,
     items: Vec<ChronologyItem>,
+    others: std::collections::BTreeMap<String, PersonId>,
 }
 
 impl Case {
@@ -26,22 +27,46 @@ impl Case {
             parent: PersonId(uuid::Uuid::now_v7()),
             born,
             items: Vec::new(),
+            others: Default::default(),
         }
     }
 
     fn add(&mut self, at: &str, agency: &str, details: Value) -> &mut Self {
+        self.add_with(at, agency, details, &[])
+    }
+
+    /// An entry naming, besides the child and parent, other people: (local id, role, given
+    /// name, identity) each, with a person of their own per local id.
+    fn add_with(
+        &mut self,
+        at: &str,
+        agency: &str,
+        details: Value,
+        others: &[(&str, &str, &str, &str)],
+    ) -> &mut Self {
         let day = &at[..10];
         let n = self.items.len();
+        let mut persons = vec![
+            json!({"role": "subject_child", "record": {"local_id": "C", "date_of_birth": self.born}}),
+            json!({"role": "parent", "record": {"local_id": "P"}}),
+        ];
+        let mut person_ids = vec![self.child, self.parent];
+        for (local_id, role, given, identity) in others {
+            persons.push(json!({"role": role, "identity": identity,
+                "record": {"local_id": local_id, "name": {"given": [given]}}}));
+            let id = *self
+                .others
+                .entry((*local_id).to_owned())
+                .or_insert_with(|| PersonId(uuid::Uuid::now_v7()));
+            person_ids.push(id);
+        }
         let entry: Entry = serde_json::from_value(json!({
             "agency": agency,
             "source": {"system": "case", "id": format!("e{n}")},
             "author": {"name": "A Professional", "role": "Practitioner"},
             "occurred_at": at,
             "recorded_at": format!("{day}T17:00:00Z"),
-            "persons": [
-                {"role": "subject_child", "record": {"local_id": "C", "date_of_birth": self.born}},
-                {"role": "parent", "record": {"local_id": "P"}}
-            ],
+            "persons": persons,
             "summary": format!("entry {n}"),
             "details": details,
         }))
@@ -52,7 +77,7 @@ impl Case {
         self.items.push(ChronologyItem::new(
             EntryId(uuid::Uuid::now_v7()),
             Arc::new(entry),
-            vec![self.child, self.parent],
+            person_ids,
         ));
         self
     }
@@ -206,4 +231,63 @@ fn ordinary_casework_that_sees_the_child_raises_none_of_them() {
         .add("2023-11-21", CSC, json!({"kind": "case_closure", "reason": "RC7"}));
 
     assert_eq!(mia.flags("2024-02-29"), expected(&[]));
+}
+
+/// Domestic abuse with a new partner known only by the name he gave (Domestic Abuse Act 2021;
+/// the Haringey reviews' "Mr H"): a toddler present at two call-outs, the second high risk.
+#[test]
+fn domestic_abuse_with_an_adult_known_only_by_name_raises_what_a_panel_would_expect() {
+    let mut zoe = Case::new("2021-06-01");
+    let call_out = |risk: &str| {
+        json!({"kind": "police_call_out", "reason": "shouting, a woman screaming",
+               "domestic_abuse": true, "risk": risk,
+               "children_present": ["C"], "children_seen": ["C"]})
+    };
+    // 6 May 2024 is the Early May bank holiday: the count starts on Tuesday 7 May.
+    zoe.add_with(
+        "2024-05-06T22:10",
+        POLICE,
+        call_out("medium"),
+        &[("J", "other_adult_present", "Jay", "given")],
+    )
+    .add_with(
+        "2024-06-10T23:30",
+        POLICE,
+        call_out("high"),
+        &[("J", "other_adult_present", "Jay", "given")],
+    );
+
+    let flags = zoe.flags("2024-07-01");
+
+    assert_eq!(
+        flags,
+        expected(&[
+            // Both incidents are one concern, with the two call-outs behind it.
+            ("domestic_abuse_in_household", "2024-05-06"),
+            // 7 May ... 20 May are ten working days; on the 21st Jay was still unchecked.
+            ("identity_only_given", "2024-05-21"),
+            ("unverified_adult", "2024-05-21"),
+            ("repeated_domestic_abuse", "2024-06-10"),
+            ("high_risk_domestic_abuse", "2024-06-10"),
+        ])
+    );
+}
+
+/// The same call-out with the partner's identity checked by the officers at the scene: the
+/// abuse is a concern, who he is is not.
+#[test]
+fn an_adult_whose_identity_was_verified_is_not_flagged_as_unknown() {
+    let mut zoe = Case::new("2021-06-01");
+    zoe.add_with(
+        "2024-05-07",
+        POLICE,
+        json!({"kind": "police_call_out", "domestic_abuse": true, "risk": "standard",
+               "children_present": ["C"], "children_seen": []}),
+        &[("J", "other_adult_present", "Jay", "verified")],
+    );
+
+    assert_eq!(
+        zoe.flags("2024-07-01"),
+        expected(&[("domestic_abuse_in_household", "2024-05-07")])
+    );
 }

@@ -134,8 +134,16 @@ fn parse_entries(body: &[u8]) -> Result<(Vec<Entry>, bool), Error> {
     let mut entries = Vec::with_capacity(items.len());
     let mut errors = Vec::new();
     for (i, item) in items.into_iter().enumerate() {
+        let details = item.get("details").cloned();
         let parsed = serde_path_to_error::deserialize::<_, Entry>(item)
             .map_err(field_error)
+            .map_err(|e| match (&details, e.field.as_str()) {
+                // Within the typed details, name the field itself.
+                (Some(d), "details") => safeguard_core::EntryDetails::locate_error(d)
+                    .map(|inner| inner.within("details"))
+                    .unwrap_or(e),
+                _ => e,
+            })
             .and_then(|e| {
                 e.validate()
                     .and_then(|()| e.check_plausible(now))

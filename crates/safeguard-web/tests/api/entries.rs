@@ -163,3 +163,51 @@ async fn an_oversized_body_is_refused_before_it_is_read() {
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(r.json()["error"], "too_large");
 }
+
+#[tokio::test]
+async fn process_entries_whose_fields_contradict_each_other_are_refused_naming_the_field() {
+    let app = spawn_app();
+    let cases: [(serde_json::Value, &str); 6] = [
+        (
+            json!({"kind": "home_visit", "child_seen": true, "child_seen_alone": false, "outcome": "doorstep_only"}),
+            "details.outcome",
+        ),
+        (
+            json!({"kind": "assessment", "stage": "completed"}),
+            "details.child_seen",
+        ),
+        (
+            json!({"kind": "assessment", "stage": "started", "factors": ["99"]}),
+            "details.factors[0]",
+        ),
+        (
+            json!({"kind": "police_call_out", "children_present": [], "children_seen": ["C1"]}),
+            "details.children_seen[0]",
+        ),
+        (
+            json!({"kind": "section47_enquiry", "stage": "started", "icpc_required": false}),
+            "details.icpc_required",
+        ),
+        (
+            json!({"kind": "case_closure", "reason": "RC10"}),
+            "details.reason",
+        ),
+    ];
+    for (details, field) in cases {
+        let mut e = entry("p1", "2007-01-01");
+        e["details"] = details.clone();
+
+        let r = app.post_entries(&e).await;
+
+        assert_eq!(r.status, 422, "{details}: {}", r.text);
+        assert_eq!(r.error_fields(), [field], "{details}");
+    }
+    assert_eq!(app.store.entry_count().unwrap(), 0, "nothing was written");
+    let mut fine = entry("p1", "2007-01-01");
+    fine["details"] = json!({"kind": "contact", "referral_source": "9"});
+    assert_eq!(
+        app.post_entries(&fine).await.status,
+        201,
+        "an anonymous contact"
+    );
+}

@@ -275,7 +275,11 @@ impl Case {
             recorded_at: recorded.and_utc(),
             persons: persons
                 .into_iter()
-                .map(|(role, record)| Participant { role, record })
+                .map(|(role, record)| Participant {
+                    role,
+                    record,
+                    identity: None,
+                })
                 .collect(),
             summary: summary.to_owned(),
             details,
@@ -483,7 +487,10 @@ pub fn case_entries() -> Vec<Entry> {
         ),
     ];
     c.add(SC, "2006-12-11T18:00", tm, vec![(Child, sc_child()), (Parent, sc_mother())],
-        EntryDetails::StrategyDiscussion(StrategyDiscussion { section47_decided: true }),
+        EntryDetails::StrategyDiscussion(StrategyDiscussion {
+            section47_decided: true,
+            agencies_present: vec![SC.into(), POLICE.into(), NGH.into()],
+        }),
         "Strategy discussion with police and hospital by telephone. Section 47 enquiry to start; joint investigation with police.");
     c.add(
         SC,
@@ -493,6 +500,7 @@ pub fn case_entries() -> Vec<Entry> {
         EntryDetails::Section47Enquiry(Section47Enquiry {
             stage: StageEvent::Started,
             outcome: None,
+            icpc_required: None,
         }),
         "Section 47 enquiry started. Mother seen at the hospital.",
     );
@@ -507,6 +515,7 @@ pub fn case_entries() -> Vec<Entry> {
             reason: Some("suspected assault on a child".into()),
             arrest_made: true,
             outcome: Some("interviewed under caution".into()),
+            ..PoliceCallOut::default()
         }),
         "Mother arrested on suspicion of assault on a child and interviewed.",
     );
@@ -602,7 +611,7 @@ pub fn case_entries() -> Vec<Entry> {
         "Mother says Dan is never alone with Joshua.",
     );
     c.add(SC, "2007-01-12", sw1, vec![(Child, sc_child()), (Parent, sc_mother())],
-        EntryDetails::Section47Enquiry(Section47Enquiry { stage: StageEvent::Completed, outcome: Some("concerns substantiated; initial conference".into()) }),
+        EntryDetails::Section47Enquiry(Section47Enquiry { stage: StageEvent::Completed, outcome: Some("concerns substantiated; initial conference".into()), icpc_required: Some(true) }),
         "Section 47 enquiry completed: concerns substantiated. Initial child protection conference to be convened.");
     c.add(SC, "2007-01-22T10:00", tm, vec![(Child, sc_child()), (Parent, sc_mother()), (Sibling, sc_sister())],
         EntryDetails::Conference(Conference { conference_type: ConferenceType::Initial, plan_decided: true, category: Some(AbuseCategory::Multiple) }),
@@ -706,7 +715,7 @@ pub fn case_entries() -> Vec<Entry> {
         "Announced visit. Nobody answered the door.",
     );
     let e = c.add(POLICE, "2007-03-25T23:40", pc, vec![(Adult, police_partner()), (Parent, police_mother()), (Child, police_child())],
-        EntryDetails::PoliceCallOut(PoliceCallOut { reason: Some("neighbour reports shouting".into()), arrest_made: false, outcome: Some("words of advice".into()) }),
+        EntryDetails::PoliceCallOut(PoliceCallOut { reason: Some("neighbour reports shouting".into()), arrest_made: false, outcome: Some("words of advice".into()), ..PoliceCallOut::default() }),
         "Called to 14 Ashdown Road by a neighbour. A man giving his name as Danny Marsh, who said he was Kerry's boyfriend and was staying there, answered the door. Date of birth not given. Baby heard crying; not seen.");
     e.residences
         .push(lives(&police_partner(), home(), "2007-03-25", Observed));
@@ -766,6 +775,7 @@ pub fn case_entries() -> Vec<Entry> {
         vec![(Child, sc_child()), (Parent, sc_mother())],
         EntryDetails::StrategyDiscussion(StrategyDiscussion {
             section47_decided: false,
+            agencies_present: vec![SC.into(), POLICE.into()],
         }),
         "Strategy discussion. Injuries accepted as accidental; plan to continue. No new enquiry.",
     );
@@ -869,7 +879,7 @@ pub fn case_entries() -> Vec<Entry> {
         "Mother mentions that Dan's brother Lee sometimes stays over.",
     );
     let e = c.add(POLICE, "2007-06-28T22:10", pc, vec![(Adult, police_partner()), (Adult, police_brother()), (Parent, police_mother())],
-        EntryDetails::PoliceCallOut(PoliceCallOut { reason: Some("disturbance reported".into()), arrest_made: false, outcome: Some("no offences disclosed".into()) }),
+        EntryDetails::PoliceCallOut(PoliceCallOut { reason: Some("disturbance reported".into()), arrest_made: false, outcome: Some("no offences disclosed".into()), ..PoliceCallOut::default() }),
         "Called to 14 Ashdown Road. Danny Marsh and his brother Lee Marsh present with Kerry Reeve. No children seen.");
     e.relationships.push(related(
         &police_brother(),

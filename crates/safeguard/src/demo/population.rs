@@ -340,7 +340,11 @@ impl Maker {
             recorded_at: (at + Duration::hours(2)).and_utc(),
             persons: persons
                 .into_iter()
-                .map(|(role, record)| Participant { role, record })
+                .map(|(role, record)| Participant {
+                    role,
+                    record,
+                    identity: None,
+                })
                 .collect(),
             summary,
             details,
@@ -426,6 +430,7 @@ fn family_entries(rng: &mut Rng, f: &Family, out: &mut Vec<Entry>) {
             registration.persons.push(Participant {
                 role: ParticipantRole::Parent,
                 record: father.clone(),
+                identity: None,
             });
             registration
                 .residences
