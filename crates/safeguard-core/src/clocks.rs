@@ -451,6 +451,69 @@ mod tests {
     }
 
     #[test]
+    fn a_serious_incident_is_notified_in_5_working_days_and_reviewed_in_15_more() {
+        use crate::{IncidentStage, SeriousIncident};
+        let incident = |day: &str, stage| {
+            entry(
+                day,
+                EntryDetails::SeriousIncident(SeriousIncident {
+                    stage,
+                    local_review: None,
+                }),
+            )
+        };
+        // Known on Monday 3 June 2024: 4, 5, 6, 7 and 10 June are the five working days.
+        let late = [
+            incident("2024-06-03", IncidentStage::Known),
+            incident("2024-06-11", IncidentStage::Notified),
+            incident("2024-07-02", IncidentStage::RapidReview),
+        ];
+        let notified = run(&late, "2024-08-01", "serious_incident_notified");
+        assert_eq!(
+            (notified[0].due, notified[0].status),
+            (d("2024-06-10"), ClockStatus::MetLate)
+        );
+        // Notified 11 June: 15 working days to 2 July.
+        let reviewed = run(&late, "2024-08-01", "rapid_review_held");
+        assert_eq!(
+            (reviewed[0].due, reviewed[0].status),
+            (d("2024-07-02"), ClockStatus::Met)
+        );
+        assert_eq!(
+            run(&late[..2], "2024-07-03", "rapid_review_held")[0].status,
+            ClockStatus::Overdue,
+            "still running past its due date"
+        );
+    }
+
+    #[test]
+    fn care_proceedings_are_decided_within_26_weeks() {
+        use crate::{CourtApplication, CourtDecision};
+        let applied = entry(
+            "2024-01-08",
+            EntryDetails::CourtApplication(CourtApplication {
+                order: "care order".into(),
+            }),
+        );
+        let decided = |day: &str| entry(day, EntryDetails::CourtDecision(CourtDecision::default()));
+        let in_time = run(
+            &[applied.clone(), decided("2024-07-08")],
+            "2024-08-01",
+            "care_proceedings_decided",
+        );
+        assert_eq!(
+            (in_time[0].due, in_time[0].status),
+            (d("2024-07-08"), ClockStatus::Met)
+        );
+        let late = run(
+            &[applied, decided("2024-07-09")],
+            "2024-08-01",
+            "care_proceedings_decided",
+        );
+        assert_eq!(late[0].status, ClockStatus::MetLate);
+    }
+
+    #[test]
     fn a_running_clock_is_due_soon_then_overdue() {
         let started = [entry("2007-01-02", strategy())];
         assert_eq!(

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::household::{EvidenceStrength, RelationshipKind};
 use crate::process::{
-    Assessment, CaseClosure, ChildInNeedPlan, CoreGroup, EducationStatus, FailedContactAttempt,
-    MissingEpisode, ReferralDecision, WasNotBrought,
+    Assessment, CaseClosure, ChildInNeedPlan, CoreGroup, CourtDecision, EducationStatus,
+    FailedContactAttempt, MissingEpisode, ReferralDecision, SeriousIncident, WasNotBrought,
 };
 use crate::{Address, AgencyId, FieldError, OccurredAt, PersonRecord};
 
@@ -624,6 +624,8 @@ entry_kinds! {
     FailedContactAttempt(FailedContactAttempt) = "failed_contact_attempt", "Failed contact attempt";
     EducationStatus(EducationStatus) = "education_status", "Education status";
     MissingEpisode(MissingEpisode) = "missing_episode", "Missing episode";
+    SeriousIncident(SeriousIncident) = "serious_incident", "Serious incident";
+    CourtDecision(CourtDecision) = "court_decision", "Court decision";
 }
 
 /// A contact to children's social care (a call, an email, a visit to the front door).

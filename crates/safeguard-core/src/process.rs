@@ -302,6 +302,44 @@ pub struct MissingEpisode {
     pub return_interview: Option<bool>,
 }
 
+/// Where a serious incident stands (Working Together 2023, ch. 5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum IncidentStage {
+    /// The local authority learned of it: a child died or was seriously harmed, abuse or
+    /// neglect known or suspected.
+    Known,
+    /// The Child Safeguarding Practice Review Panel was notified.
+    Notified,
+    /// The rapid review was held, and decided whether a local review follows.
+    RapidReview,
+    /// The local child safeguarding practice review was published.
+    ReviewPublished,
+}
+
+/// A serious incident and its review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SeriousIncident {
+    /// Where it stands.
+    pub stage: IncidentStage,
+    /// At the rapid review: whether a local child safeguarding practice review follows.
+    #[serde(default)]
+    pub local_review: Option<bool>,
+}
+
+/// A court's decision on an application (the end of care proceedings).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CourtDecision {
+    /// The order made, if any (`care order`, `supervision order`, `no order`).
+    #[serde(default)]
+    pub order: Option<String>,
+}
+
 /// Checks that an assessment's fields agree, naming the field at fault.
 pub(crate) fn check_assessment(a: &Assessment) -> Result<(), FieldError> {
     if a.stage == AssessmentStage::Completed && a.child_seen.is_none() {
