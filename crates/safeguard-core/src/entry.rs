@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::household::{EvidenceStrength, RelationshipKind};
 use crate::process::{
-    Assessment, CaseClosure, ChildInNeedPlan, CoreGroup, CourtDecision, EducationStatus,
-    FailedContactAttempt, MissingEpisode, ReferralDecision, SeriousIncident, WasNotBrought,
+    AntenatalCare, Assessment, Birth, CaseClosure, ChildInNeedPlan, CoreGroup, CourtDecision,
+    EducationStatus, FailedContactAttempt, MissingEpisode, ReferralDecision, SeriousIncident,
+    WasNotBrought,
 };
 use crate::{Address, AgencyId, FieldError, OccurredAt, PersonRecord};
 
@@ -409,6 +410,18 @@ impl Entry {
                 ));
             }
             EntryDetails::Assessment(a) => crate::process::check_assessment(a)?,
+            EntryDetails::Birth(b) => {
+                known("details.unborn".into(), &b.unborn)?;
+                let baby = self.persons.iter().find(|p| {
+                    p.role == ParticipantRole::SubjectChild && p.record.local_id != b.unborn
+                });
+                if baby.is_none_or(|p| p.record.date_of_birth.is_none()) {
+                    return Err(FieldError::new(
+                        "persons",
+                        "a birth names the baby as the subject child, with a date of birth, besides the unborn record",
+                    ));
+                }
+            }
             EntryDetails::HomeVisit(v) => check_visit(v)?,
             _ => {}
         }
@@ -626,6 +639,8 @@ entry_kinds! {
     MissingEpisode(MissingEpisode) = "missing_episode", "Missing episode";
     SeriousIncident(SeriousIncident) = "serious_incident", "Serious incident";
     CourtDecision(CourtDecision) = "court_decision", "Court decision";
+    AntenatalCare(AntenatalCare) = "antenatal_care", "Antenatal care";
+    Birth(Birth) = "birth", "Birth";
 }
 
 /// A contact to children's social care (a call, an email, a visit to the front door).

@@ -340,6 +340,41 @@ pub struct CourtDecision {
     pub order: Option<String>,
 }
 
+/// Antenatal care of an unborn child (the subject child, with an expected date of birth).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum AntenatalStage {
+    /// The booking appointment (NICE NG201: by 10 weeks of pregnancy).
+    Booking,
+    /// An antenatal appointment attended.
+    Appointment,
+    /// An antenatal appointment missed.
+    Missed,
+}
+
+/// An antenatal contact for an unborn child.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AntenatalCare {
+    /// Booking, an appointment, or a missed appointment.
+    pub stage: AntenatalStage,
+    /// Weeks of pregnancy, when known.
+    #[serde(default)]
+    pub gestation_weeks: Option<u32>,
+}
+
+/// A birth: the baby (the subject child) is the unborn child recorded before, whose record
+/// (`unborn`, a participant's `local_id`) is joined to the baby's as one person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Birth {
+    /// `local_id` of the participant who is the unborn child's record.
+    pub unborn: String,
+}
+
 /// Checks that an assessment's fields agree, naming the field at fault.
 pub(crate) fn check_assessment(a: &Assessment) -> Result<(), FieldError> {
     if a.stage == AssessmentStage::Completed && a.child_seen.is_none() {

@@ -615,6 +615,7 @@ impl Store {
                 &matcher,
                 self.involvement_period_micros(),
             )?;
+            self.join_births_in(sql, actor, entries, &appended)?;
             let created: Vec<EntryId> = appended
                 .iter()
                 .filter(|a| a.outcome == crate::Outcome::Created)

@@ -346,13 +346,15 @@ impl Store {
         self.check_appendable(entries)?;
         self.write(|sql| {
             let matcher = self.matcher_in(sql)?;
-            append::append(
+            let appended = append::append(
                 sql,
                 actor,
                 entries,
                 &matcher,
                 self.involvement_period_micros(),
-            )
+            )?;
+            self.join_births_in(sql, actor, entries, &appended)?;
+            Ok(appended)
         })
     }
 

@@ -1027,6 +1027,70 @@ impl Store {
         book: &RuleBook,
         as_of: NaiveDate,
     ) -> Result<Decided, StoreError> {
+        self.write(|sql| {
+            let now = Utc::now().timestamp_micros();
+            let decided = self.decide_link_in(sql, actor, decision, now)?;
+            self.refresh_after_identity_change(sql, actor, &decided.persons, book, as_of, now)?;
+            Ok(decided)
+        })
+    }
+
+    /// Joins, in the append's transaction, each unborn child's record to the baby's when a
+    /// birth entry names both: the antenatal history becomes the child's, as a same-person
+    /// decision (audited, and never overridden by later linkage).
+    pub(crate) fn join_births_in(
+        &self,
+        sql: &mut dyn Sql,
+        actor: &Actor,
+        entries: &[safeguard_core::Entry],
+        appended: &[crate::Appended],
+    ) -> Result<(), StoreError> {
+        use safeguard_core::{EntryDetails, ParticipantRole};
+        let now = Utc::now().timestamp_micros();
+        for (entry, appended) in entries.iter().zip(appended) {
+            let EntryDetails::Birth(birth) = &entry.details else {
+                continue;
+            };
+            if appended.outcome != crate::Outcome::Created {
+                continue;
+            }
+            let baby = entry.persons.iter().find(|p| {
+                p.role == ParticipantRole::SubjectChild && p.record.local_id != birth.unborn
+            });
+            let Some(baby) = baby else { continue };
+            let record = |sql: &mut dyn Sql, local_id: &str| -> Result<RecordId, StoreError> {
+                let row = sql
+                    .query_opt(
+                        "SELECT id FROM person_records
+                         WHERE agency_id = $1 AND source_system = $2 AND local_id = $3",
+                        &[
+                            entry.agency.as_str().into(),
+                            entry.source.system.as_str().into(),
+                            local_id.into(),
+                        ],
+                    )?
+                    .ok_or_else(|| StoreError::Corrupt("a birth's record vanished".into()))?;
+                Ok(RecordId(parse_id(row.text(0)?)?))
+            };
+            let decision = LinkDecision {
+                a: record(sql, &baby.record.local_id)?,
+                b: record(sql, &birth.unborn)?,
+                verdict: Verdict::SamePerson,
+                reason: "Born: the birth entry names the unborn child's record".into(),
+            };
+            self.decide_link_in(sql, actor, &decision, now)?;
+        }
+        Ok(())
+    }
+
+    /// [`Store::decide_link`] in the caller's transaction, without re-evaluating flags.
+    pub(crate) fn decide_link_in(
+        &self,
+        sql: &mut dyn Sql,
+        actor: &Actor,
+        decision: &LinkDecision,
+        now: i64,
+    ) -> Result<Decided, StoreError> {
         let (a, b, reason) = (decision.a, decision.b, decision.reason.trim());
         if a == b {
             return Err(StoreError::invalid(
@@ -1042,12 +1106,10 @@ impl Store {
                 "say why: the decision is kept and audited",
             ));
         }
-        self.write(|sql| {
-            let now = Utc::now().timestamp_micros();
-            let (person_a, person_b) = (person_of(sql, a)?, person_of(sql, b)?);
-            let (x, y) = ordered(a, b);
-            let same = decision.verdict == Verdict::SamePerson;
-            sql.execute(
+        let (person_a, person_b) = (person_of(sql, a)?, person_of(sql, b)?);
+        let (x, y) = ordered(a, b);
+        let same = decision.verdict == Verdict::SamePerson;
+        sql.execute(
                 "INSERT INTO link_decisions (record_id, other_record_id, same_person, decided_by, decided_at, reason)
                  VALUES ($1, $2, $3, $4, $5, $6)
                  ON CONFLICT (record_id, other_record_id) DO UPDATE SET same_person = excluded.same_person,
@@ -1061,44 +1123,46 @@ impl Store {
                     reason.into(),
                 ],
             )?;
-            sql.execute(
-                "DELETE FROM link_reviews WHERE record_id = $1 AND other_record_id = $2",
-                &[x.as_str().into(), y.as_str().into()],
-            )?;
-            let mut events = vec![AuditEvent {
-                reason: Some(format!(
-                    "{}: {reason}",
-                    if same { "same person" } else { "different people" }
-                )),
-                ..AuditEvent::new("link_decided", format!("{x} {y}"))
-            }];
-            let mut merged = Vec::new();
-            if same && person_a != person_b {
-                // Both persons' records, clustered together under every decision: the
-                // new must-link joins them unless an earlier "different" forbids it.
-                let mut held = holdings(sql, Some(person_a))?;
-                let other = holdings(sql, Some(person_b))?;
-                held.ids.extend(other.ids);
-                held.persons.extend(other.persons);
-                held.json.extend(other.json);
-                let matcher = self.matcher_in(sql)?;
-                let cluster = recluster(sql, &matcher.trained, &held)?;
-                let (_, gone) = reconcile(sql, &held, &cluster, now, &mut events)?;
-                merged = gone;
-                let joined = person_of(sql, a)?;
-                propose_associates_of(sql, &matcher, joined, now)?;
-            } else if !same && person_a == person_b {
-                let held = holdings(sql, Some(person_a))?;
-                let trained = self.model_in(sql)?;
-                let cluster = recluster(sql, &trained, &held)?;
-                reconcile(sql, &held, &cluster, now, &mut events)?;
-            }
-            audit::append_events(sql, actor, now, &events)?;
-            let mut persons = vec![person_of(sql, a)?, person_of(sql, b)?];
-            persons.dedup();
-            self.refresh_after_identity_change(sql, actor, &persons, book, as_of, now)?;
-            Ok(Decided { persons, merged })
-        })
+        sql.execute(
+            "DELETE FROM link_reviews WHERE record_id = $1 AND other_record_id = $2",
+            &[x.as_str().into(), y.as_str().into()],
+        )?;
+        let mut events = vec![AuditEvent {
+            reason: Some(format!(
+                "{}: {reason}",
+                if same {
+                    "same person"
+                } else {
+                    "different people"
+                }
+            )),
+            ..AuditEvent::new("link_decided", format!("{x} {y}"))
+        }];
+        let mut merged = Vec::new();
+        if same && person_a != person_b {
+            // Both persons' records, clustered together under every decision: the
+            // new must-link joins them unless an earlier "different" forbids it.
+            let mut held = holdings(sql, Some(person_a))?;
+            let other = holdings(sql, Some(person_b))?;
+            held.ids.extend(other.ids);
+            held.persons.extend(other.persons);
+            held.json.extend(other.json);
+            let matcher = self.matcher_in(sql)?;
+            let cluster = recluster(sql, &matcher.trained, &held)?;
+            let (_, gone) = reconcile(sql, &held, &cluster, now, &mut events)?;
+            merged = gone;
+            let joined = person_of(sql, a)?;
+            propose_associates_of(sql, &matcher, joined, now)?;
+        } else if !same && person_a == person_b {
+            let held = holdings(sql, Some(person_a))?;
+            let trained = self.model_in(sql)?;
+            let cluster = recluster(sql, &trained, &held)?;
+            reconcile(sql, &held, &cluster, now, &mut events)?;
+        }
+        audit::append_events(sql, actor, now, &events)?;
+        let mut persons = vec![person_of(sql, a)?, person_of(sql, b)?];
+        persons.dedup();
+        Ok(Decided { persons, merged })
     }
 
     /// An agency's record by the sending system's identifier, with the person it belongs to.

@@ -1918,3 +1918,60 @@ pub fn an_identity_decision_re_evaluates_the_children_it_touches_and_alerts_thei
         alerts[0].reason
     );
 }
+
+pub fn a_birth_turns_the_unborn_childs_record_into_the_babys(store: &TestStore) {
+    // The maternity service books an unborn baby, the police record a call-out with the
+    // expectant mother, and at the birth the maternity service records the baby.
+    let unborn = json!({"role": "subject_child", "record": {"local_id": "U1",
+        "name": {"family": "Example"}, "expected_date_of_birth": "2024-05-01"}});
+    let mother = json!({"role": "parent", "record": {"local_id": "M1",
+        "name": {"given": ["Alex"], "family": "Example"}, "date_of_birth": "1995-02-03"}});
+    let mut booking = entry("north-hospital", "a1", "2023-10-02");
+    booking["recorded_at"] = "2023-10-02T12:00:00Z".into();
+    booking["persons"] = json!([unborn.clone(), mother.clone()]);
+    booking["details"] =
+        json!({"kind": "antenatal_care", "stage": "booking", "gestation_weeks": 10});
+    let mut missed = entry("north-hospital", "a2", "2024-01-08");
+    missed["recorded_at"] = "2024-01-08T12:00:00Z".into();
+    missed["persons"] = json!([unborn.clone(), mother.clone()]);
+    missed["details"] = json!({"kind": "antenatal_care", "stage": "missed"});
+    append(store, vec![booking, missed]);
+    let mut birth = entry("north-hospital", "b1", "2024-04-28");
+    birth["recorded_at"] = "2024-04-28T12:00:00Z".into();
+    birth["persons"] = json!([
+        {"role": "subject_child", "record": {"local_id": "B1",
+            "name": {"given": ["Robin"], "family": "Example"}, "date_of_birth": "2024-04-28",
+            "nhs_number": "9434765919"}},
+        unborn,
+        mother
+    ]);
+    birth["details"] = json!({"kind": "birth", "unborn": "U1"});
+
+    append(store, vec![birth]);
+
+    let (_, baby) = store
+        .find_record("north-hospital", "sys", "B1")
+        .unwrap()
+        .unwrap();
+    let (_, was_unborn) = store
+        .find_record("north-hospital", "sys", "U1")
+        .unwrap()
+        .unwrap();
+    assert_eq!(baby, was_unborn, "one child");
+    let kinds: Vec<String> = store
+        .chronology(baby, &ChronologyQuery::default())
+        .unwrap()
+        .entries
+        .iter()
+        .map(|e| e.entry.decode().unwrap().source.id)
+        .collect();
+    assert_eq!(
+        kinds,
+        ["a1", "a2", "b1"],
+        "the antenatal history is the baby's"
+    );
+    assert!(
+        !audited_actions(store, "link_decided").is_empty(),
+        "joined as an audited same-person decision"
+    );
+}

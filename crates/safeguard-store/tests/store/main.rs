@@ -57,4 +57,5 @@ on_both_engines!(
     an_entry_that_cannot_be_evaluated_is_stored_and_its_failure_waits_until_mended,
     two_clocks_started_by_one_entry_and_both_late_are_two_flags,
     an_identity_decision_re_evaluates_the_children_it_touches_and_alerts_their_lead,
+    a_birth_turns_the_unborn_childs_record_into_the_babys,
 );
