@@ -199,6 +199,9 @@ pub struct Child {
     pub date_of_birth: Option<PartialDate>,
     /// Their chronology, oldest first.
     pub chronology: Vec<ChronologyItem>,
+    /// Entries about their siblings (other children of their parents) that do not name them,
+    /// oldest first: for the rules that see the household, not one child.
+    pub siblings: Vec<ChronologyItem>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -261,6 +264,12 @@ enum Template {
         decision: Matcher,
         concerns: Vec<Matcher>,
         min_concerns: usize,
+        window_days: i64,
+    },
+    AcrossSiblings {
+        matches: Vec<Matcher>,
+        min_count: usize,
+        min_children: usize,
         window_days: i64,
     },
 }
@@ -479,6 +488,12 @@ fn template(
             known_until: p.matchers("known_until")?,
             working_days: p.number("working_days")?,
         },
+        "across_siblings" => Template::AcrossSiblings {
+            matches: p.matchers("matches")?,
+            min_count: p.number("min_count")? as usize,
+            min_children: p.number("min_children")? as usize,
+            window_days: i64::from(p.number("window_days")?),
+        },
         "decision_after_concerns" => Template::DecisionAfterConcerns {
             decision: p.matcher("decision")?,
             concerns: p.matchers("concerns")?,
@@ -494,7 +509,7 @@ fn template(
                      entry_while_child_younger_than, decision_without_evidence, no_escalation, \
                      clock_overdue, clock_due_soon, contradiction, unverified_adult, new_unrelated_adult, \
                      not_seen_alone_while_in_state, changing_explanation, not_seen_for, \
-                     decision_after_concerns or identity_only_given"
+                     decision_after_concerns, identity_only_given or across_siblings"
                 ),
             });
         }
@@ -868,6 +883,50 @@ pub fn evaluate(
                     gap(a, as_of, &between, &mut flags)?;
                 }
             }
+            Template::AcrossSiblings {
+                matches,
+                min_count,
+                min_children,
+                window_days,
+            } => {
+                // The child's own entries and their siblings', in time order: a concern that
+                // each child's record shows once is a pattern in the household.
+                let mut hits: Vec<(&ChronologyItem, Option<PersonId>)> = known
+                    .iter()
+                    .map(|(i, d)| (*i, *d))
+                    .chain(
+                        child
+                            .siblings
+                            .iter()
+                            .filter(|i| i.known_on() <= as_of)
+                            .map(|i| (i, &*i.details)),
+                    )
+                    .filter(|(i, d)| matches.iter().any(|m| m.matches_details(&i.entry, d)))
+                    .map(|(i, _)| (i, subject_of(i)))
+                    .collect();
+                hits.sort_by_key(|(i, _)| (i.entry.occurred_at.sort_key(), i.id));
+                for (n, (hit, _)) in hits.iter().enumerate() {
+                    let window: Vec<&(&ChronologyItem, Option<PersonId>)> = hits[..=n]
+                        .iter()
+                        .filter(|(h, _)| hit.day() - h.day() <= Duration::days(*window_days))
+                        .collect();
+                    let children: BTreeSet<PersonId> =
+                        window.iter().filter_map(|(_, c)| *c).collect();
+                    if window.len() >= *min_count && children.len() >= *min_children {
+                        let knowable = window
+                            .iter()
+                            .map(|(i, _)| i.known_on())
+                            .max()
+                            .expect("not empty");
+                        flags.push(rule.flag(
+                            window.iter().map(|(i, _)| i.id).collect(),
+                            knowable,
+                            &[],
+                        ));
+                        break;
+                    }
+                }
+            }
             Template::DecisionAfterConcerns {
                 decision,
                 concerns,
@@ -942,6 +1001,15 @@ fn normalise(text: &str) -> String {
         .collect::<Vec<_>>()
         .join(" ")
         .to_lowercase()
+}
+
+/// The child an entry is about: its first subject child's person.
+fn subject_of(item: &ChronologyItem) -> Option<PersonId> {
+    item.entry
+        .persons
+        .iter()
+        .position(|p| p.role == crate::ParticipantRole::SubjectChild)
+        .and_then(|i| item.person_ids.get(i).copied())
 }
 
 /// The person a participant local id stands for in an entry.
@@ -1178,6 +1246,7 @@ mod tests {
             person: PersonId(uuid::Uuid::from_u128(1)),
             date_of_birth: dob.map(|d| PartialDate::parse(d).unwrap()),
             chronology,
+            siblings: Vec::new(),
         }
     }
 

@@ -17,6 +17,7 @@ struct Case {
     parent: PersonId,
     born: &'static str,
     items: Vec<ChronologyItem>,
+    sibling_items: Vec<ChronologyItem>,
     others: std::collections::BTreeMap<String, PersonId>,
 }
 
@@ -27,6 +28,7 @@ impl Case {
             parent: PersonId(uuid::Uuid::now_v7()),
             born,
             items: Vec::new(),
+            sibling_items: Vec::new(),
             others: Default::default(),
         }
     }
@@ -82,12 +84,42 @@ impl Case {
         self
     }
 
+    /// An entry about a sibling (another child of the same parent), not naming this child.
+    fn add_sibling(&mut self, at: &str, agency: &str, sibling: &str, details: Value) -> &mut Self {
+        let n = self.items.len() + self.sibling_items.len();
+        let entry: Entry = serde_json::from_value(json!({
+            "agency": agency,
+            "source": {"system": "case", "id": format!("s{n}")},
+            "author": {"name": "A Professional", "role": "Practitioner"},
+            "occurred_at": at,
+            "recorded_at": format!("{}T17:00:00Z", &at[..10]),
+            "persons": [
+                {"role": "subject_child", "record": {"local_id": sibling}},
+                {"role": "parent", "record": {"local_id": "P"}}
+            ],
+            "summary": format!("sibling entry {n}"),
+            "details": details,
+        }))
+        .unwrap();
+        let id = *self
+            .others
+            .entry(sibling.to_owned())
+            .or_insert_with(|| PersonId(uuid::Uuid::now_v7()));
+        self.sibling_items.push(ChronologyItem::new(
+            EntryId(uuid::Uuid::now_v7()),
+            Arc::new(entry),
+            vec![id, self.parent],
+        ));
+        self
+    }
+
     /// Every flag as (rule, first knowable day), sorted.
     fn flags(&self, as_of: &str) -> Vec<(String, String)> {
         let child = Child {
             person: self.child,
             date_of_birth: Some(PartialDate::parse(self.born).unwrap()),
             chronology: self.items.clone(),
+            siblings: self.sibling_items.clone(),
         };
         let mut flags: Vec<(String, String)> = RuleBook::shipped()
             .evaluate(&child, as_of.parse().unwrap())
@@ -289,5 +321,60 @@ fn an_adult_whose_identity_was_verified_is_not_flagged_as_unknown() {
     assert_eq!(
         zoe.flags("2024-07-01"),
         expected(&[("domestic_abuse_in_household", "2024-05-07")])
+    );
+}
+
+/// Two children of one mother, each not brought once to a health appointment and each bruised
+/// once (NSPCC, neglect and "was not brought"; the reviews: siblings' records read apart): no
+/// child's own record holds two, the household holds both patterns.
+#[test]
+fn concerns_spread_across_siblings_are_seen_as_the_households() {
+    let mut amy = Case::new("2019-04-01");
+    amy.add(
+        "2024-03-05",
+        GP,
+        json!({"kind": "was_not_brought", "service": "health"}),
+    )
+    .add(
+        "2024-05-14",
+        GP,
+        json!({"kind": "injury_observed", "body_site": "forearm", "injury_type": "bruise"}),
+    )
+    .add_sibling(
+        "2024-04-09",
+        GP,
+        "B",
+        json!({"kind": "was_not_brought", "service": "health"}),
+    )
+    .add_sibling(
+        "2024-06-18",
+        GP,
+        "B",
+        json!({"kind": "injury_observed", "body_site": "cheek", "injury_type": "bruise"}),
+    );
+
+    assert_eq!(
+        amy.flags("2024-07-01"),
+        expected(&[
+            ("not_brought_across_siblings", "2024-04-09"),
+            ("injuries_across_siblings", "2024-06-18"),
+        ])
+    );
+
+    // One child's own two missed appointments are that child's pattern, not the household's.
+    let mut ben = Case::new("2019-04-01");
+    ben.add(
+        "2024-03-05",
+        GP,
+        json!({"kind": "was_not_brought", "service": "health"}),
+    )
+    .add(
+        "2024-04-09",
+        GP,
+        json!({"kind": "was_not_brought", "service": "health"}),
+    );
+    assert_eq!(
+        ben.flags("2024-07-01"),
+        expected(&[("repeatedly_not_brought", "2024-04-09")])
     );
 }

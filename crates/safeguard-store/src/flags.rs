@@ -197,6 +197,34 @@ fn subject_children_in(sql: &mut dyn Sql, entry: EntryId) -> Result<Vec<PersonId
     .collect()
 }
 
+/// The most siblings a child's evaluation reads: a household, not a parent record shared by
+/// mistake across a town.
+const MAX_SIBLINGS: usize = 20;
+
+/// A child's siblings: the other subject children of entries naming one of the child's parents
+/// as a parent.
+pub(crate) fn siblings_in(sql: &mut dyn Sql, child: PersonId) -> Result<Vec<PersonId>, StoreError> {
+    sql.query(
+        &format!(
+            "SELECT DISTINCT sr.person_id FROM person_records sr
+             JOIN entry_persons s ON s.record_id = sr.id AND s.role = 'subject_child'
+             JOIN entry_persons p ON p.entry_id = s.entry_id AND p.role = 'parent'
+             JOIN person_records pr ON pr.id = p.record_id
+             WHERE sr.person_id <> $1 AND pr.person_id IN (
+                 SELECT DISTINCT pr2.person_id FROM person_records cr
+                 JOIN entry_persons c ON c.record_id = cr.id AND c.role = 'subject_child'
+                 JOIN entry_persons p2 ON p2.entry_id = c.entry_id AND p2.role = 'parent'
+                 JOIN person_records pr2 ON pr2.id = p2.record_id
+                 WHERE cr.person_id = $1)
+             ORDER BY sr.person_id LIMIT {MAX_SIBLINGS}"
+        ),
+        &[child.to_string().into()],
+    )?
+    .iter()
+    .map(|row| parse_id(row.text(0)?).map(PersonId))
+    .collect()
+}
+
 impl Store {
     /// A child as the rules see them: their most precise date of birth and every entry (not
     /// superseded), oldest first. Entries already decoded are reused, not read again.
@@ -240,6 +268,40 @@ impl Store {
             .iter()
             .map(|row| parse_id(row.text(0)?).map(EntryId))
             .collect::<Result<_, _>>()?;
+        let chronology = self.items_in(sql, &ids)?;
+        // The household: entries about the child's siblings (other children of the child's
+        // parents) that do not name the child, for the rules that look across children.
+        let siblings = siblings_in(sql, person)?;
+        let mut sibling_ids = std::collections::BTreeSet::new();
+        for sibling in &siblings {
+            for row in sql.query(
+                "SELECT ep.entry_id FROM entry_persons ep JOIN person_records r ON r.id = ep.record_id
+                 WHERE r.person_id = $1 AND ep.role = 'subject_child'
+                   AND NOT EXISTS (SELECT 1 FROM entries s WHERE s.supersedes = ep.entry_id)",
+                &[sibling.to_string().into()],
+            )? {
+                let id = EntryId(parse_id(row.text(0)?)?);
+                if !ids.contains(&id) {
+                    sibling_ids.insert(id);
+                }
+            }
+        }
+        let siblings = self.items_in(sql, &sibling_ids)?;
+        Ok(Some(Child {
+            person,
+            date_of_birth,
+            chronology,
+            siblings,
+        }))
+    }
+
+    /// Entries as the rules see them, decoded once per process, with their participants'
+    /// persons read afresh, in time order.
+    fn items_in(
+        &self,
+        sql: &mut dyn Sql,
+        ids: &std::collections::BTreeSet<EntryId>,
+    ) -> Result<Vec<ChronologyItem>, StoreError> {
         let missing: Vec<EntryId> = {
             let decoded = self.inner.decoded.lock().unwrap_or_else(|e| e.into_inner());
             ids.iter()
@@ -306,11 +368,7 @@ impl Store {
             .collect::<Result<Vec<_>, StoreError>>()?;
         // The order the chronology query used to give: when it happened, then the entry's id.
         chronology.sort_by_key(|item| (item.entry.occurred_at.sort_key(), item.id));
-        Ok(Some(Child {
-            person,
-            date_of_birth,
-            chronology,
-        }))
+        Ok(chronology)
     }
 
     /// The flags open on a child's record, most severe and earliest first.
@@ -629,7 +687,12 @@ impl Store {
                     children.insert(child);
                 }
             }
-            for child in children {
+            // An entry about one child can change what the household shows for a sibling.
+            let mut household = children.clone();
+            for child in &children {
+                household.extend(siblings_in(sql, *child)?);
+            }
+            for child in household {
                 self.refresh_flags_in(sql, actor, child, book, as_of)?;
             }
             Ok(appended)

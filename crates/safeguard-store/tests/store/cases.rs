@@ -1975,3 +1975,40 @@ pub fn a_birth_turns_the_unborn_childs_record_into_the_babys(store: &TestStore) 
         "joined as an audited same-person decision"
     );
 }
+
+pub fn an_entry_about_one_child_re_evaluates_their_siblings(store: &TestStore) {
+    use safeguard_core::rules::RuleBook;
+    // Sam and Kit, two children of Alex Example, each not brought once to the GP.
+    let mut sam = entry("north-hospital", "w1", "2024-03-05");
+    sam["recorded_at"] = "2024-03-05T12:00:00Z".into();
+    sam["details"] = json!({"kind": "was_not_brought", "service": "health"});
+    let mut kit = entry("north-hospital", "w2", "2024-04-09");
+    kit["recorded_at"] = "2024-04-09T12:00:00Z".into();
+    kit["details"] = json!({"kind": "was_not_brought", "service": "health"});
+    kit["persons"][0] = json!({"role": "subject_child", "record": {"local_id": "K1",
+        "name": {"given": ["Kit"], "family": "Example"}, "date_of_birth": "2020-01-09"}});
+    let book = RuleBook::shipped();
+    store
+        .append_and_refresh(&actor(), &[parse(sam)], &book, day(2024, 7, 1))
+        .unwrap();
+
+    // Act: the entry about Kit.
+    store
+        .append_and_refresh(&actor(), &[parse(kit)], &book, day(2024, 7, 1))
+        .unwrap();
+
+    // Assert: Sam's record, which the entry does not name, shows the household's pattern.
+    let sam = person_of(store, "north-hospital", "C1");
+    let kit = person_of(store, "north-hospital", "K1");
+    assert_ne!(sam, kit);
+    for child in [sam, kit] {
+        assert!(
+            store
+                .flags(child)
+                .unwrap()
+                .iter()
+                .any(|f| f.flag.rule == "not_brought_across_siblings"),
+            "{child}"
+        );
+    }
+}
