@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::household::{EvidenceStrength, RelationshipKind};
 use crate::process::{
-    AntenatalCare, Assessment, Birth, CaseClosure, ChildInNeedPlan, CoreGroup, CourtDecision,
-    EducationStatus, FailedContactAttempt, MissingEpisode, ReferralDecision, SeriousIncident,
-    WasNotBrought,
+    AdultServiceRecord, AntenatalCare, Assessment, Birth, CaseClosure, ChildInNeedPlan, CoreGroup,
+    CourtDecision, EducationStatus, FailedContactAttempt, MissingEpisode, ReferralDecision,
+    SeriousIncident, WasNotBrought,
 };
 use crate::{Address, AgencyId, FieldError, OccurredAt, PersonRecord};
 
@@ -57,6 +57,9 @@ pub enum ParticipantRole {
     Professional,
     /// The person who reported the concern.
     Reporter,
+    /// The adult an agency's record is about (probation, adult services, housing), with what
+    /// it says about risk to children.
+    SubjectAdult,
 }
 
 impl ParticipantRole {
@@ -79,6 +82,7 @@ impl ParticipantRole {
             ParticipantRole::OtherAdultPresent => "other_adult_present",
             ParticipantRole::Professional => "professional",
             ParticipantRole::Reporter => "reporter",
+            ParticipantRole::SubjectAdult => "subject_adult",
         }
     }
 }
@@ -410,6 +414,17 @@ impl Entry {
                 ));
             }
             EntryDetails::Assessment(a) => crate::process::check_assessment(a)?,
+            EntryDetails::AdultServiceRecord(_)
+                if !self
+                    .persons
+                    .iter()
+                    .any(|p| p.role == ParticipantRole::SubjectAdult) =>
+            {
+                return Err(FieldError::new(
+                    "persons",
+                    "an adult service's record names its subject, the adult, as subject_adult",
+                ));
+            }
             EntryDetails::Birth(b) => {
                 known("details.unborn".into(), &b.unborn)?;
                 let baby = self.persons.iter().find(|p| {
@@ -640,6 +655,7 @@ entry_kinds! {
     SeriousIncident(SeriousIncident) = "serious_incident", "Serious incident";
     CourtDecision(CourtDecision) = "court_decision", "Court decision";
     AntenatalCare(AntenatalCare) = "antenatal_care", "Antenatal care";
+    AdultServiceRecord(AdultServiceRecord) = "adult_service_record", "Adult service record";
     Birth(Birth) = "birth", "Birth";
 }
 

@@ -340,6 +340,36 @@ pub struct CourtDecision {
     pub order: Option<String>,
 }
 
+/// A service working with an adult.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum AdultService {
+    /// Probation.
+    Probation,
+    /// Adult social care.
+    AdultSocialCare,
+    /// Adult mental health services.
+    MentalHealth,
+    /// Drug and alcohol services.
+    SubstanceMisuse,
+    /// Housing.
+    Housing,
+}
+
+/// An agency's record about an adult (the entry's `subject_adult`), and what it says about
+/// risk to children: read in the record of every child the adult is around.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AdultServiceRecord {
+    /// The service.
+    pub service: AdultService,
+    /// The risk the service assesses the adult poses to children, if it has assessed it.
+    #[serde(default)]
+    pub risk_to_children: Option<crate::RiskLevel>,
+}
+
 /// Antenatal care of an unborn child (the subject child, with an expected date of birth).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -199,9 +199,10 @@ pub struct Child {
     pub date_of_birth: Option<PartialDate>,
     /// Their chronology, oldest first.
     pub chronology: Vec<ChronologyItem>,
-    /// Entries about their siblings (other children of their parents) that do not name them,
-    /// oldest first: for the rules that see the household, not one child.
-    pub siblings: Vec<ChronologyItem>,
+    /// Entries about their household that do not name them, oldest first: their siblings'
+    /// (other children of their parents) and the adults' around them (records whose subject is
+    /// an adult: probation, adult services, housing). For the rules that see the household.
+    pub household: Vec<ChronologyItem>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -271,6 +272,9 @@ enum Template {
         min_count: usize,
         min_children: usize,
         window_days: i64,
+    },
+    InHousehold {
+        matcher: Matcher,
     },
 }
 
@@ -488,6 +492,9 @@ fn template(
             known_until: p.matchers("known_until")?,
             working_days: p.number("working_days")?,
         },
+        "in_household" => Template::InHousehold {
+            matcher: p.matcher("match")?,
+        },
         "across_siblings" => Template::AcrossSiblings {
             matches: p.matchers("matches")?,
             min_count: p.number("min_count")? as usize,
@@ -509,7 +516,7 @@ fn template(
                      entry_while_child_younger_than, decision_without_evidence, no_escalation, \
                      clock_overdue, clock_due_soon, contradiction, unverified_adult, new_unrelated_adult, \
                      not_seen_alone_while_in_state, changing_explanation, not_seen_for, \
-                     decision_after_concerns, identity_only_given or across_siblings"
+                     decision_after_concerns, identity_only_given, across_siblings or in_household"
                 ),
             });
         }
@@ -883,6 +890,17 @@ pub fn evaluate(
                     gap(a, as_of, &between, &mut flags)?;
                 }
             }
+            Template::InHousehold { matcher } => {
+                // What another agency's record of an adult around the child says about risk to
+                // children is the child's concern too.
+                for item in child.household.iter().filter(|i| i.known_on() <= as_of) {
+                    if subject_of(item).is_none()
+                        && matcher.matches_details(&item.entry, &item.details)
+                    {
+                        flags.push(rule.flag(vec![item.id], item.known_on(), &[]));
+                    }
+                }
+            }
             Template::AcrossSiblings {
                 matches,
                 min_count,
@@ -896,7 +914,7 @@ pub fn evaluate(
                     .map(|(i, d)| (*i, *d))
                     .chain(
                         child
-                            .siblings
+                            .household
                             .iter()
                             .filter(|i| i.known_on() <= as_of)
                             .map(|i| (i, &*i.details)),
@@ -1095,8 +1113,6 @@ fn role_name(role: crate::ParticipantRole) -> &'static str {
     role.as_str()
 }
 
-/// Adults seen with the child (in the given roles) with no completed background check within
-/// `working_days` working days of first being seen.
 /// Adults seen with the child (in `roles`) whom nobody checked within `working_days`: no
 /// completed background check and no entry marking their identity verified. With
 /// `only_given`, only adults whose identity an entry marked as given (a name they gave, not
@@ -1246,7 +1262,7 @@ mod tests {
             person: PersonId(uuid::Uuid::from_u128(1)),
             date_of_birth: dob.map(|d| PartialDate::parse(d).unwrap()),
             chronology,
-            siblings: Vec::new(),
+            household: Vec::new(),
         }
     }
 

@@ -113,13 +113,47 @@ impl Case {
         self
     }
 
+    /// An agency's record whose subject is an adult (`local_id` as named in the child's
+    /// entries), not naming the child.
+    fn add_adult_record(
+        &mut self,
+        at: &str,
+        agency: &str,
+        adult: &str,
+        details: Value,
+    ) -> &mut Self {
+        let n = self.items.len() + self.sibling_items.len();
+        let entry: Entry = serde_json::from_value(json!({
+            "agency": agency,
+            "source": {"system": "case", "id": format!("a{n}")},
+            "author": {"name": "A Probation Officer", "role": "Probation officer"},
+            "occurred_at": at,
+            "recorded_at": format!("{}T17:00:00Z", &at[..10]),
+            "persons": [{"role": "subject_adult", "record": {"local_id": adult}}],
+            "summary": format!("adult record {n}"),
+            "details": details,
+        }))
+        .unwrap();
+        entry.validate().unwrap();
+        let id = *self
+            .others
+            .entry(adult.to_owned())
+            .or_insert_with(|| PersonId(uuid::Uuid::now_v7()));
+        self.sibling_items.push(ChronologyItem::new(
+            EntryId(uuid::Uuid::now_v7()),
+            Arc::new(entry),
+            vec![id],
+        ));
+        self
+    }
+
     /// Every flag as (rule, first knowable day), sorted.
     fn flags(&self, as_of: &str) -> Vec<(String, String)> {
         let child = Child {
             person: self.child,
             date_of_birth: Some(PartialDate::parse(self.born).unwrap()),
             chronology: self.items.clone(),
-            siblings: self.sibling_items.clone(),
+            household: self.sibling_items.clone(),
         };
         let mut flags: Vec<(String, String)> = RuleBook::shipped()
             .evaluate(&child, as_of.parse().unwrap())
@@ -377,4 +411,33 @@ fn concerns_spread_across_siblings_are_seen_as_the_households() {
         ben.flags("2024-07-01"),
         expected(&[("repeatedly_not_brought", "2024-04-09")])
     );
+}
+
+/// Probation assesses the mother's new partner as a high risk to children; the child's record
+/// holds only a health visit at which he was present, verified. The risk reaches the child.
+#[test]
+fn an_adult_services_high_risk_to_children_reaches_the_children_around_the_adult() {
+    let mut eli = Case::new("2023-02-01");
+    eli.add_with(
+        "2024-05-07",
+        "north-health-visiting",
+        visit("seen"),
+        &[("R", "other_adult_present", "Ray", "verified")],
+    )
+    .add_adult_record(
+        "2024-05-20",
+        "north-probation",
+        "R",
+        json!({"kind": "adult_service_record", "service": "probation", "risk_to_children": "high"}),
+    );
+    assert_eq!(
+        eli.flags("2024-07-01"),
+        expected(&[("adult_service_risk_to_children", "2024-05-20")])
+    );
+
+    let mut low = Case::new("2023-02-01");
+    low.add_with("2024-05-07", "north-health-visiting", visit("seen"), &[("R", "other_adult_present", "Ray", "verified")])
+        .add_adult_record("2024-05-20", "north-probation", "R",
+            json!({"kind": "adult_service_record", "service": "probation", "risk_to_children": "standard"}));
+    assert_eq!(low.flags("2024-07-01"), expected(&[]));
 }

@@ -197,6 +197,18 @@ fn subject_children_in(sql: &mut dyn Sql, entry: EntryId) -> Result<Vec<PersonId
     .collect()
 }
 
+/// The adults an entry is about (its subject adults' persons).
+fn subject_adults_in(sql: &mut dyn Sql, entry: EntryId) -> Result<Vec<PersonId>, StoreError> {
+    sql.query(
+        "SELECT r.person_id FROM entry_persons ep JOIN person_records r ON r.id = ep.record_id
+         WHERE ep.entry_id = $1 AND ep.role = 'subject_adult'",
+        &[entry.to_string().into()],
+    )?
+    .iter()
+    .map(|row| parse_id(row.text(0)?).map(PersonId))
+    .collect()
+}
+
 /// The most siblings a child's evaluation reads: a household, not a parent record shared by
 /// mistake across a town.
 const MAX_SIBLINGS: usize = 20;
@@ -219,6 +231,48 @@ pub(crate) fn siblings_in(sql: &mut dyn Sql, child: PersonId) -> Result<Vec<Pers
              ORDER BY sr.person_id LIMIT {MAX_SIBLINGS}"
         ),
         &[child.to_string().into()],
+    )?
+    .iter()
+    .map(|row| parse_id(row.text(0)?).map(PersonId))
+    .collect()
+}
+
+/// The adults around a child: the parents, carers and other adults named with them.
+pub(crate) fn household_adults_in(
+    sql: &mut dyn Sql,
+    child: PersonId,
+) -> Result<Vec<PersonId>, StoreError> {
+    sql.query(
+        &format!(
+            "SELECT DISTINCT ar.person_id FROM person_records cr
+             JOIN entry_persons c ON c.record_id = cr.id AND c.role = 'subject_child'
+             JOIN entry_persons a ON a.entry_id = c.entry_id
+                 AND a.role IN ('parent', 'carer', 'other_adult_present')
+             JOIN person_records ar ON ar.id = a.record_id
+             WHERE cr.person_id = $1
+             ORDER BY ar.person_id LIMIT {MAX_SIBLINGS}"
+        ),
+        &[child.to_string().into()],
+    )?
+    .iter()
+    .map(|row| parse_id(row.text(0)?).map(PersonId))
+    .collect()
+}
+
+/// The children around an adult: those whose entries name the adult as a parent, carer or
+/// other adult present.
+fn children_around_in(sql: &mut dyn Sql, adult: PersonId) -> Result<Vec<PersonId>, StoreError> {
+    sql.query(
+        &format!(
+            "SELECT DISTINCT cr.person_id FROM person_records ar
+             JOIN entry_persons a ON a.record_id = ar.id
+                 AND a.role IN ('parent', 'carer', 'other_adult_present')
+             JOIN entry_persons c ON c.entry_id = a.entry_id AND c.role = 'subject_child'
+             JOIN person_records cr ON cr.id = c.record_id
+             WHERE ar.person_id = $1
+             ORDER BY cr.person_id LIMIT {MAX_SIBLINGS}"
+        ),
+        &[adult.to_string().into()],
     )?
     .iter()
     .map(|row| parse_id(row.text(0)?).map(PersonId))
@@ -286,12 +340,26 @@ impl Store {
                 }
             }
         }
-        let siblings = self.items_in(sql, &sibling_ids)?;
+        // And the records of the adults around the child whose subject is the adult.
+        for adult in household_adults_in(sql, person)? {
+            for row in sql.query(
+                "SELECT ep.entry_id FROM entry_persons ep JOIN person_records r ON r.id = ep.record_id
+                 WHERE r.person_id = $1 AND ep.role = 'subject_adult'
+                   AND NOT EXISTS (SELECT 1 FROM entries s WHERE s.supersedes = ep.entry_id)",
+                &[adult.to_string().into()],
+            )? {
+                let id = EntryId(parse_id(row.text(0)?)?);
+                if !ids.contains(&id) {
+                    sibling_ids.insert(id);
+                }
+            }
+        }
+        let household = self.items_in(sql, &sibling_ids)?;
         Ok(Some(Child {
             person,
             date_of_birth,
             chronology,
-            siblings,
+            household,
         }))
     }
 
@@ -687,10 +755,16 @@ impl Store {
                     children.insert(child);
                 }
             }
-            // An entry about one child can change what the household shows for a sibling.
+            // An entry about one child can change what the household shows for a sibling, and
+            // an agency's record of an adult what it shows for the children around them.
             let mut household = children.clone();
             for child in &children {
                 household.extend(siblings_in(sql, *child)?);
+            }
+            for entry in &created {
+                for adult in subject_adults_in(sql, *entry)? {
+                    household.extend(children_around_in(sql, adult)?);
+                }
             }
             for child in household {
                 self.refresh_flags_in(sql, actor, child, book, as_of)?;

@@ -187,7 +187,7 @@ fn generated_children(children: usize) -> Vec<Child> {
             person: PersonId(uuid::Uuid::from_u128(next + 1)),
             date_of_birth: dob,
             chronology: Vec::new(),
-            siblings: Vec::new(),
+            household: Vec::new(),
         });
         let person_ids = entry
             .persons

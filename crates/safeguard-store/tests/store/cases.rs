@@ -2012,3 +2012,40 @@ pub fn an_entry_about_one_child_re_evaluates_their_siblings(store: &TestStore) {
         );
     }
 }
+
+pub fn an_adult_services_record_reaches_the_children_around_the_adult(store: &TestStore) {
+    use safeguard_core::rules::RuleBook;
+    let ray = |local_id: &str| {
+        json!({"local_id": local_id, "name": {"given": ["Ray"], "family": "Stone"},
+               "date_of_birth": "1980-03-01", "nhs_number": "9434765870"})
+    };
+    let mut visit = entry("north-hospital", "v1", "2024-05-07");
+    visit["recorded_at"] = "2024-05-07T12:00:00Z".into();
+    visit["details"] = json!({"kind": "home_visit", "child_seen": true, "child_seen_alone": false});
+    visit["persons"][1] = json!({"role": "other_adult_present", "record": ray("R1")});
+    let book = RuleBook::shipped();
+    store
+        .append_and_refresh(&actor(), &[parse(visit)], &book, day(2024, 7, 1))
+        .unwrap();
+    let child = person_of(store, "north-hospital", "C1");
+
+    // Act: probation records its assessment of Ray, naming no child.
+    let mut probation = entry("north-police", "p1", "2024-05-20");
+    probation["recorded_at"] = "2024-05-20T12:00:00Z".into();
+    probation["persons"] = json!([{"role": "subject_adult", "record": ray("PR-7")}]);
+    probation["details"] = json!({"kind": "adult_service_record", "service": "probation",
+        "risk_to_children": "high"});
+    store
+        .append_and_refresh(&actor(), &[parse(probation)], &book, day(2024, 7, 1))
+        .unwrap();
+
+    // Assert
+    let flags = store.flags(child).unwrap();
+    assert!(
+        flags
+            .iter()
+            .any(|f| f.flag.rule == "adult_service_risk_to_children"),
+        "{:?}",
+        flags.iter().map(|f| &f.flag.rule).collect::<Vec<_>>()
+    );
+}

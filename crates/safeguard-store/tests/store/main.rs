@@ -59,4 +59,5 @@ on_both_engines!(
     an_identity_decision_re_evaluates_the_children_it_touches_and_alerts_their_lead,
     a_birth_turns_the_unborn_childs_record_into_the_babys,
     an_entry_about_one_child_re_evaluates_their_siblings,
+    an_adult_services_record_reaches_the_children_around_the_adult,
 );
