@@ -638,7 +638,10 @@ impl Store {
 
     /// Every audited event about a subject (a person's id), newest first.
     pub fn access_log(&self, subject: &str) -> Result<Vec<ChainedEvent>, StoreError> {
-        self.read(|sql| audit::events_about(sql, subject))
+        let mut events = self.read(|sql| audit::events_about(sql, audit::Log::Writes, subject))?;
+        events.extend(self.read_reads_of(subject)?);
+        events.sort_by_key(|e| std::cmp::Reverse(e.at));
+        Ok(events)
     }
 
     /// Break-glass events by users of an agency, and on children the agency holds, newest

@@ -215,13 +215,46 @@ pub(crate) fn start_keyed_chain(sql: &mut dyn Sql) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Appends events to the chain in the caller's transaction.
+/// Which of the two chains: what was written (entries, decisions, accounts), or what was read
+/// (every read of a record, every refusal, every search). Reads have a chain of their own so
+/// that auditing a read never queues behind a long write (on SQLite, in a file of its own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Log {
+    /// What was written.
+    Writes,
+    /// What was read.
+    Reads,
+}
+
+impl Log {
+    /// The chain's table and its head's table.
+    fn tables(self) -> (&'static str, &'static str) {
+        match self {
+            Log::Writes => ("audit_log", "audit_head"),
+            Log::Reads => ("read_log", "read_head"),
+        }
+    }
+}
+
+/// Appends events to the chain of writes in the caller's transaction.
 pub(crate) fn append_events(
     sql: &mut dyn Sql,
     actor: &Actor,
     at: i64,
     events: &[AuditEvent],
 ) -> Result<(), StoreError> {
+    append_events_to(sql, Log::Writes, actor, at, events)
+}
+
+/// Appends events to one chain in the caller's transaction.
+pub(crate) fn append_events_to(
+    sql: &mut dyn Sql,
+    log: Log,
+    actor: &Actor,
+    at: i64,
+    events: &[AuditEvent],
+) -> Result<(), StoreError> {
+    let (table, head_table) = log.tables();
     if events.is_empty() {
         return Ok(());
     }
@@ -232,7 +265,7 @@ pub(crate) fn append_events(
         .clone();
     let head = sql
         .query_opt(
-            "UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash",
+            &format!("UPDATE {head_table} SET seq = seq WHERE id = 1 RETURNING seq, hash"),
             &[],
         )?
         .ok_or_else(|| StoreError::Corrupt("the audit head is missing".into()))?;
@@ -253,9 +286,11 @@ pub(crate) fn append_events(
         };
         let hash = event.expected_hash(Some(&key));
         sql.execute(
-            "INSERT INTO audit_log (seq, at, actor, agency, role, action, subject, reason,
-                 prev_hash, hash)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            &format!(
+                "INSERT INTO {table} (seq, at, actor, agency, role, action, subject, reason,
+                     prev_hash, hash)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            ),
             &[
                 seq.into(),
                 at.into(),
@@ -272,7 +307,7 @@ pub(crate) fn append_events(
         prev_hash = hash;
     }
     sql.execute(
-        "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1",
+        &format!("UPDATE {head_table} SET seq = $1, hash = $2 WHERE id = 1"),
         &[seq.into(), Value::Text(prev_hash)],
     )?;
     Ok(())
@@ -327,6 +362,17 @@ pub enum Tampering {
         /// The checkpoint's position.
         seq: i64,
     },
+    /// Tampering found in the chain of reads.
+    #[error("the log of reads: {0}")]
+    InReads(Box<Tampering>),
+    /// The log of reads no longer extends a checkpoint taken earlier.
+    #[error(
+        "the log of reads no longer extends the checkpoint at read event {seq}: it was rewritten, reset or cut short since"
+    )]
+    ReadCheckpointLost {
+        /// The checkpoint's position in the log of reads.
+        seq: i64,
+    },
     /// A checkpoint was not signed with this key: forged, or from another deployment.
     #[error("the checkpoint's signature does not match this deployment's audit key")]
     CheckpointForged,
@@ -349,28 +395,35 @@ pub struct Chain {
 /// elsewhere, and later checked (`audit verify --since`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checkpoint {
-    /// How many events the chain had.
+    /// How many events the chain of writes had.
     pub seq: i64,
     /// The hash of the last of them.
     pub hash: String,
+    /// How many events the chain of reads had.
+    pub read_seq: i64,
+    /// The hash of the last of them.
+    pub read_hash: String,
     mac: String,
 }
 
-const CHECKPOINT_PREFIX: &str = "safeguard-audit-checkpoint:v1";
+const CHECKPOINT_PREFIX: &str = "safeguard-audit-checkpoint:v2";
 
 impl Checkpoint {
-    fn mac_of(seq: i64, hash: &str, key: &AuditKey) -> String {
+    fn mac_of(seq: i64, hash: &str, read_seq: i64, read_hash: &str, key: &AuditKey) -> String {
         let mut mac = key.mac();
-        mac.update(format!("{CHECKPOINT_PREFIX}:{seq}:{hash}").as_bytes());
+        mac.update(format!("{CHECKPOINT_PREFIX}:{seq}:{hash}:{read_seq}:{read_hash}").as_bytes());
         hex(&mac.finalize().into_bytes())
     }
 
-    /// The checkpoint of a chain of `seq` events ending in `hash`, signed under `key`.
-    pub fn sign(seq: i64, hash: &str, key: &AuditKey) -> Self {
+    /// The checkpoint of the chain of writes (`seq` events ending in `hash`) and of reads,
+    /// signed under `key`.
+    pub fn sign(seq: i64, hash: &str, read_seq: i64, read_hash: &str, key: &AuditKey) -> Self {
         Self {
             seq,
             hash: hash.to_owned(),
-            mac: Self::mac_of(seq, hash, key),
+            read_seq,
+            read_hash: read_hash.to_owned(),
+            mac: Self::mac_of(seq, hash, read_seq, read_hash, key),
         }
     }
 
@@ -381,35 +434,48 @@ impl Checkpoint {
             .strip_prefix(CHECKPOINT_PREFIX)
             .and_then(|r| r.strip_prefix(':'))
             .ok_or_else(|| format!("a checkpoint starts with {CHECKPOINT_PREFIX}:"))?;
-        let mut parts = rest.split(':');
-        let (Some(seq), Some(hash), Some(mac), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err("a checkpoint is PREFIX:SEQ:HASH:SIGNATURE".into());
+        let parts: Vec<&str> = rest.split(':').collect();
+        let [seq, hash, read_seq, read_hash, mac] = parts[..] else {
+            return Err("a checkpoint is PREFIX:SEQ:HASH:READ_SEQ:READ_HASH:SIGNATURE".into());
         };
         Ok(Self {
             seq: seq
                 .parse()
                 .map_err(|_| "the checkpoint's SEQ is not a number")?,
             hash: hash.to_owned(),
+            read_seq: read_seq
+                .parse()
+                .map_err(|_| "the checkpoint's READ_SEQ is not a number")?,
+            read_hash: read_hash.to_owned(),
             mac: mac.to_owned(),
         })
     }
 
-    /// Checks the signature, and that `verified` (a chain verified under the same key) still
-    /// holds the checkpoint's event.
-    pub fn check(&self, verified: &Verified, key: &AuditKey) -> Result<(), Tampering> {
-        let expected = Self::mac_of(self.seq, &self.hash, key);
+    /// Checks the signature, and that `writes` and `reads` (the chains verified under the
+    /// same key) still hold the checkpoint's events.
+    pub fn check(
+        &self,
+        writes: &Verified,
+        reads: &Verified,
+        key: &AuditKey,
+    ) -> Result<(), Tampering> {
+        let expected = Self::mac_of(self.seq, &self.hash, self.read_seq, &self.read_hash, key);
         if !constant_time_eq(&expected, &self.mac) {
             return Err(Tampering::CheckpointForged);
         }
-        match verified
-            .hashes
-            .get(usize::try_from(self.seq).unwrap_or(usize::MAX))
-        {
-            Some(hash) if *hash == self.hash => Ok(()),
-            _ => Err(Tampering::CheckpointLost { seq: self.seq }),
+        let holds = |chain: &Verified, seq: i64, hash: &str| {
+            chain
+                .hashes
+                .get(usize::try_from(seq).unwrap_or(usize::MAX))
+                .is_some_and(|h| h == hash)
+        };
+        if !holds(writes, self.seq, &self.hash) {
+            return Err(Tampering::CheckpointLost { seq: self.seq });
         }
+        if !holds(reads, self.read_seq, &self.read_hash) {
+            return Err(Tampering::ReadCheckpointLost { seq: self.read_seq });
+        }
+        Ok(())
     }
 }
 
@@ -426,10 +492,19 @@ impl std::fmt::Display for Checkpoint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{CHECKPOINT_PREFIX}:{}:{}:{}",
-            self.seq, self.hash, self.mac
+            "{CHECKPOINT_PREFIX}:{}:{}:{}:{}:{}",
+            self.seq, self.hash, self.read_seq, self.read_hash, self.mac
         )
     }
+}
+
+/// Both chains, verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditVerified {
+    /// The chain of writes.
+    pub writes: Verified,
+    /// The chain of reads.
+    pub reads: Verified,
 }
 
 /// A verified chain.
@@ -502,10 +577,12 @@ const EVENT_COLUMNS: &str =
 
 pub(crate) fn events_about(
     sql: &mut dyn Sql,
+    log: Log,
     subject: &str,
 ) -> Result<Vec<ChainedEvent>, StoreError> {
+    let (table, _) = log.tables();
     sql.query(
-        &format!("SELECT {EVENT_COLUMNS} FROM audit_log WHERE subject = $1 ORDER BY seq DESC"),
+        &format!("SELECT {EVENT_COLUMNS} FROM {table} WHERE subject = $1 ORDER BY seq DESC"),
         &[subject.into()],
     )?
     .iter()
@@ -532,16 +609,17 @@ pub(crate) fn break_glass_by(
     .collect()
 }
 
-pub(crate) fn read_chain(sql: &mut dyn Sql) -> Result<Chain, StoreError> {
+pub(crate) fn read_chain(sql: &mut dyn Sql, log: Log) -> Result<Chain, StoreError> {
+    let (table, head_table) = log.tables();
     let head = sql
         .query_opt(
-            "SELECT seq, hash, keyed_from FROM audit_head WHERE id = 1",
+            &format!("SELECT seq, hash, keyed_from FROM {head_table} WHERE id = 1"),
             &[],
         )?
         .ok_or_else(|| StoreError::Corrupt("the audit head is missing".into()))?;
     let events = sql
         .query(
-            &format!("SELECT {EVENT_COLUMNS} FROM audit_log ORDER BY seq"),
+            &format!("SELECT {EVENT_COLUMNS} FROM {table} ORDER BY seq"),
             &[],
         )?
         .iter()
@@ -720,23 +798,27 @@ mod tests {
     fn a_checkpoint_holds_while_the_log_grows_and_fails_once_it_is_rewritten_or_forged() {
         let events = chain(5);
         let verified = check(events.clone(), 5, &events[4].hash).unwrap();
-        let at_three = Checkpoint::sign(3, &events[2].hash, &key());
+        let at_three = Checkpoint::sign(3, &events[2].hash, 2, &events[1].hash, &key());
         let text = at_three.to_string();
         let parsed = Checkpoint::parse(&text).unwrap();
         assert_eq!(parsed, at_three);
         assert_eq!(
-            parsed.check(&verified, &key()),
+            parsed.check(&verified, &verified, &key()),
             Ok(()),
-            "the log grew past it"
+            "the logs grew past it"
         );
         let reset = check(Vec::new(), 0, GENESIS).unwrap();
         assert_eq!(
-            parsed.check(&reset, &key()),
+            parsed.check(&reset, &verified, &key()),
             Err(Tampering::CheckpointLost { seq: 3 })
         );
-        let forged = Checkpoint::sign(3, &events[2].hash, &AuditKey([1; 32]));
         assert_eq!(
-            forged.check(&verified, &key()),
+            parsed.check(&verified, &reset, &key()),
+            Err(Tampering::ReadCheckpointLost { seq: 2 })
+        );
+        let forged = Checkpoint::sign(3, &events[2].hash, 2, &events[1].hash, &AuditKey([1; 32]));
+        assert_eq!(
+            forged.check(&verified, &verified, &key()),
             Err(Tampering::CheckpointForged)
         );
         assert!(Checkpoint::parse("nonsense").is_err());

@@ -34,7 +34,7 @@ use safeguard_core::{
 pub use append::{Appended, Outcome};
 pub use read::{ChronologyEntry, ChronologyPage, ChronologyQuery, Cursor, EntryJson, MAX_PAGE};
 
-use crate::audit::{AuditEvent, Tampering, Verified};
+use crate::audit::{AuditEvent, Tampering};
 use crate::postgres::PostgresEngine;
 use crate::sql::{Sql, SqlExt};
 use crate::sqlite::SqliteEngine;
@@ -186,6 +186,28 @@ enum Engine {
     Postgres(PostgresEngine),
 }
 
+impl Engine {
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&mut dyn Sql) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        match self {
+            Engine::Sqlite(e) => e.write(f),
+            Engine::Postgres(e) => e.write(f),
+        }
+    }
+
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&mut dyn Sql) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        match self {
+            Engine::Sqlite(e) => e.read(f),
+            Engine::Postgres(e) => e.read(f),
+        }
+    }
+}
+
 struct Inner {
     engine: Engine,
     /// Agencies known to exist; a miss is checked against the database.
@@ -201,6 +223,67 @@ struct Inner {
     involvement_days: std::sync::atomic::AtomicI64,
     /// The key the audit chain is signed with (held outside the database).
     audit_key: audit::AuditKey,
+    /// The chain of reads, written by a thread of its own (see [`ReadLog`]).
+    reads: ReadLog,
+}
+
+/// The chain of reads: on SQLite a database file of its own (`PATH.reads`), on PostgreSQL
+/// tables of their own with a head of their own, written by one thread that commits every
+/// read waiting at once (a group commit), so that auditing a read never queues behind a long
+/// write, and many reads share one commit. Each read's events are durable before its caller
+/// hears back, and so before the data leaves.
+struct ReadLog {
+    engine: Arc<Engine>,
+    queue: std::sync::mpsc::Sender<ReadRequest>,
+}
+
+struct ReadRequest {
+    actor: Actor,
+    at: i64,
+    events: Vec<AuditEvent>,
+    done: std::sync::mpsc::SyncSender<Result<(), StoreError>>,
+}
+
+/// The most reads committed together.
+const MAX_READS_PER_COMMIT: usize = 512;
+
+impl ReadLog {
+    fn start(engine: Engine, key: audit::AuditKey) -> Self {
+        let engine = Arc::new(engine);
+        let (queue, requests) = std::sync::mpsc::channel::<ReadRequest>();
+        let writer = engine.clone();
+        std::thread::Builder::new()
+            .name("read-log".into())
+            .spawn(move || {
+                while let Ok(first) = requests.recv() {
+                    let mut batch = vec![first];
+                    while batch.len() < MAX_READS_PER_COMMIT {
+                        match requests.try_recv() {
+                            Ok(next) => batch.push(next),
+                            Err(_) => break,
+                        }
+                    }
+                    let written = writer.write(|sql| {
+                        let sql = &mut sql::Keyed { sql, key: &key };
+                        for r in &batch {
+                            audit::append_events_to(
+                                sql,
+                                audit::Log::Reads,
+                                &r.actor,
+                                r.at,
+                                &r.events,
+                            )?;
+                        }
+                        Ok(())
+                    });
+                    for r in batch {
+                        let _ = r.done.send(written.clone());
+                    }
+                }
+            })
+            .expect("the read log's thread starts");
+        Self { engine, queue }
+    }
 }
 
 /// The multi-agency record. Cheap to clone; all clones share the engine.
@@ -228,6 +311,22 @@ impl Store {
                 migrate::POSTGRES,
             ),
         };
+        // The main migrations first: on PostgreSQL they create the chain of reads' tables.
+        engine.write(|sql| {
+            let sql = &mut sql::Keyed { sql, key: &key };
+            migrate::migrate(sql, migrations)?;
+            audit::start_keyed_chain(sql)
+        })?;
+        let reads = match url {
+            DatabaseUrl::Sqlite(path) => {
+                let mut file = path.as_os_str().to_owned();
+                file.push(".reads");
+                let reads = SqliteEngine::open(std::path::Path::new(&file))?;
+                reads.write(|sql| migrate::migrate(sql, migrate::SQLITE_READS))?;
+                Engine::Sqlite(reads)
+            }
+            DatabaseUrl::Postgres(url) => Engine::Postgres(PostgresEngine::open(url)?),
+        };
         let store = Store {
             inner: Arc::new(Inner {
                 engine,
@@ -236,13 +335,10 @@ impl Store {
                 model: Default::default(),
                 prepared: Default::default(),
                 involvement_days: std::sync::atomic::AtomicI64::new(DEFAULT_INVOLVEMENT_DAYS),
+                reads: ReadLog::start(reads, key.clone()),
                 audit_key: key,
             }),
         };
-        store.write(|sql| {
-            migrate::migrate(sql, migrations)?;
-            audit::start_keyed_chain(sql)
-        })?;
         Ok(store)
     }
 
@@ -260,11 +356,9 @@ impl Store {
         f: impl FnOnce(&mut dyn Sql) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let key = &self.inner.audit_key;
-        let f = |sql: &mut dyn Sql| f(&mut sql::Keyed { sql, key });
-        match &self.inner.engine {
-            Engine::Sqlite(e) => e.write(f),
-            Engine::Postgres(e) => e.write(f),
-        }
+        self.inner
+            .engine
+            .write(|sql: &mut dyn Sql| f(&mut sql::Keyed { sql, key }))
     }
 
     /// Runs `f` on one consistent snapshot.
@@ -273,11 +367,9 @@ impl Store {
         f: impl FnOnce(&mut dyn Sql) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let key = &self.inner.audit_key;
-        let f = |sql: &mut dyn Sql| f(&mut sql::Keyed { sql, key });
-        match &self.inner.engine {
-            Engine::Sqlite(e) => e.read(f),
-            Engine::Postgres(e) => e.read(f),
-        }
+        self.inner
+            .engine
+            .read(|sql: &mut dyn Sql| f(&mut sql::Keyed { sql, key }))
     }
 
     /// Raw SQL in one write transaction, bypassing the store's logic: for benchmark baselines
@@ -436,42 +528,90 @@ impl Store {
         self.read(|sql| read::search_persons(sql, query, limit))
     }
 
-    /// Records reads (or other actions that change nothing else) in the audit chain.
+    /// Records reads, refusals and searches in the chain of reads, returning once they are
+    /// committed: a read's audit never waits for a write.
     pub fn record_access(&self, actor: &Actor, events: &[AuditEvent]) -> Result<(), StoreError> {
-        let at = chrono::Utc::now().timestamp_micros();
-        self.write(|sql| audit::append_events(sql, actor, at, events))
+        let (done, wait) = std::sync::mpsc::sync_channel(1);
+        let request = ReadRequest {
+            actor: actor.clone(),
+            at: chrono::Utc::now().timestamp_micros(),
+            events: events.to_vec(),
+            done,
+        };
+        self.inner
+            .reads
+            .queue
+            .send(request)
+            .map_err(|_| StoreError::Database("the read log has stopped".into()))?;
+        wait.recv()
+            .map_err(|_| StoreError::Database("the read log has stopped".into()))?
     }
 
-    /// Recomputes the audit chain under the key: the verified head, or where it was tampered
-    /// with.
-    pub fn verify_audit(&self) -> Result<Result<Verified, Tampering>, StoreError> {
-        let chain = self.read(audit::read_chain)?;
-        Ok(audit::verify(chain, &self.inner.audit_key))
+    /// Runs `f` on one consistent snapshot of the chain of reads.
+    fn read_reads<T>(
+        &self,
+        f: impl FnOnce(&mut dyn Sql) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.inner.reads.engine.read(f)
     }
 
-    /// A checkpoint of the audit chain as it is now, signed under the key: kept elsewhere, it
-    /// later proves the log still extends it ([`Store::verify_audit_since`]).
+    /// The events of the chain of reads about a subject, newest first.
+    pub(crate) fn read_reads_of(
+        &self,
+        subject: &str,
+    ) -> Result<Vec<audit::ChainedEvent>, StoreError> {
+        self.read_reads(|sql| audit::events_about(sql, audit::Log::Reads, subject))
+    }
+
+    /// Raw SQL in one write transaction on the chain of reads' database (on SQLite a file of
+    /// its own): for tests of tampering only.
+    pub fn bare_write_reads<T>(
+        &self,
+        f: impl FnOnce(&mut dyn Sql) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.inner.reads.engine.write(f)
+    }
+
+    /// Recomputes both audit chains under the key: their verified heads, or where one was
+    /// tampered with.
+    pub fn verify_audit(&self) -> Result<Result<audit::AuditVerified, Tampering>, StoreError> {
+        let writes = self.read(|sql| audit::read_chain(sql, audit::Log::Writes))?;
+        let reads = self.read_reads(|sql| audit::read_chain(sql, audit::Log::Reads))?;
+        let key = &self.inner.audit_key;
+        Ok(audit::verify(writes, key).and_then(|writes| {
+            audit::verify(reads, key)
+                .map(|reads| audit::AuditVerified { writes, reads })
+                .map_err(|t| Tampering::InReads(Box::new(t)))
+        }))
+    }
+
+    /// A checkpoint of both chains as they are now, signed under the key: kept elsewhere, it
+    /// later proves the logs still extend it ([`Store::verify_audit_since`]).
     pub fn audit_checkpoint(&self) -> Result<audit::Checkpoint, StoreError> {
         match self.verify_audit()? {
-            Ok(verified) => Ok(audit::Checkpoint::sign(
-                verified.events,
-                &verified.head_hash,
+            Ok(v) => Ok(audit::Checkpoint::sign(
+                v.writes.events,
+                &v.writes.head_hash,
+                v.reads.events,
+                &v.reads.head_hash,
                 &self.inner.audit_key,
             )),
             Err(tampering) => Err(StoreError::Corrupt(tampering.to_string())),
         }
     }
 
-    /// Verifies the chain and that it still extends `checkpoint`: the event at the
-    /// checkpoint's position is the one it names, so a log rewritten, reset or cut short
+    /// Verifies both chains and that they still extend `checkpoint`: the events at the
+    /// checkpoint's positions are the ones it names, so a log rewritten, reset or cut short
     /// since is detected even when re-chained.
     pub fn verify_audit_since(
         &self,
         checkpoint: &audit::Checkpoint,
-    ) -> Result<Result<Verified, Tampering>, StoreError> {
-        let chain = self.read(audit::read_chain)?;
-        Ok(audit::verify(chain, &self.inner.audit_key)
-            .and_then(|v| checkpoint.check(&v, &self.inner.audit_key).map(|()| v)))
+    ) -> Result<Result<audit::AuditVerified, Tampering>, StoreError> {
+        Ok(self.verify_audit()?.and_then(|v| {
+            checkpoint
+                .check(&v.writes, &v.reads, &self.inner.audit_key)
+                .map(|()| v)
+        }))
     }
 
     /// Refreshes the query planner's statistics: run after a bulk load.

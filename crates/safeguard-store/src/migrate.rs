@@ -23,8 +23,12 @@ macro_rules! migrations {
     };
 }
 
-pub(crate) const SQLITE: &[Migration] = migrations!("sqlite": 1 => "0001_create_record", 2 => "0002_create_access", 3 => "0003_create_flags", 4 => "0004_create_alerts", 5 => "0005_create_linkage", 6 => "0006_create_involvements", 7 => "0007_key_audit", 8 => "0008_expire_credentials", 9 => "0009_create_evaluation_failures");
-pub(crate) const POSTGRES: &[Migration] = migrations!("postgres": 1 => "0001_create_record", 2 => "0002_create_access", 3 => "0003_create_flags", 4 => "0004_create_alerts", 5 => "0005_create_linkage", 6 => "0006_create_involvements", 7 => "0007_key_audit", 8 => "0008_expire_credentials", 9 => "0009_create_evaluation_failures");
+pub(crate) const SQLITE: &[Migration] = migrations!("sqlite": 1 => "0001_create_record", 2 => "0002_create_access", 3 => "0003_create_flags", 4 => "0004_create_alerts", 5 => "0005_create_linkage", 6 => "0006_create_involvements", 7 => "0007_key_audit", 8 => "0008_expire_credentials", 9 => "0009_create_evaluation_failures", 10 => "0010_create_read_log");
+pub(crate) const POSTGRES: &[Migration] = migrations!("postgres": 1 => "0001_create_record", 2 => "0002_create_access", 3 => "0003_create_flags", 4 => "0004_create_alerts", 5 => "0005_create_linkage", 6 => "0006_create_involvements", 7 => "0007_key_audit", 8 => "0008_expire_credentials", 9 => "0009_create_evaluation_failures", 10 => "0010_create_read_log");
+
+/// The migrations of SQLite's file of reads (`PATH.reads`).
+pub(crate) const SQLITE_READS: &[Migration] =
+    migrations!("sqlite-reads": 1 => "0001_create_read_log");
 
 /// Applies every migration not yet applied, in order, in the caller's transaction.
 /// Returns how many were applied.

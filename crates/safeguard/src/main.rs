@@ -335,8 +335,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             .context("the audit log has been tampered with")?;
             println!(
-                "Audit log verified: {} events, head {}",
-                verified.events, verified.head_hash
+                "Audit log verified: {} events written (head {}), {} reads (head {})",
+                verified.writes.events,
+                verified.writes.head_hash,
+                verified.reads.events,
+                verified.reads.head_hash
             );
             Ok(())
         }

@@ -887,15 +887,13 @@ pub fn every_stored_entry_is_audited(store: &TestStore) {
     assert_eq!(audited[0].text(2).unwrap(), appended[0].id.to_string());
 }
 
-/// Five audited events: three appends and two reads.
+/// Five audited writes (five appends), and two audited reads in the chain of reads.
 fn audited_chain(store: &TestStore) {
     append(
         store,
-        vec![
-            entry("north-police", "e1", "2006-12-11"),
-            entry("north-police", "e2", "2006-12-12"),
-            entry("north-police", "e3", "2006-12-13"),
-        ],
+        (1..=5)
+            .map(|n| entry("north-police", &format!("e{n}"), "2006-12-11"))
+            .collect(),
     );
     let reader = Actor::user(
         "sw1",
@@ -907,10 +905,7 @@ fn audited_chain(store: &TestStore) {
             &reader,
             &[
                 AuditEvent::new("read_chronology", "p1"),
-                AuditEvent {
-                    reason: Some("urgent".into()),
-                    ..AuditEvent::new("break_glass", "p1")
-                },
+                AuditEvent::new("read_household", "p1"),
             ],
         )
         .unwrap();
@@ -918,7 +913,8 @@ fn audited_chain(store: &TestStore) {
         .verify_audit()
         .unwrap()
         .expect("an untouched chain verifies");
-    assert_eq!(verified.events, 5);
+    assert_eq!(verified.writes.events, 5);
+    assert_eq!(verified.reads.events, 2);
 }
 
 /// What an insider with write access to the database does first: the append-only triggers
@@ -1011,7 +1007,7 @@ pub fn the_audit_log_refuses_updates_and_deletes(store: &TestStore) {
         let refused = store.bare_write(|sql| sql.execute_batch("TRUNCATE audit_log"));
         assert!(refused.is_err(), "TRUNCATE too");
     }
-    assert_eq!(store.verify_audit().unwrap().unwrap().events, 5);
+    assert_eq!(store.verify_audit().unwrap().unwrap().writes.events, 5);
 }
 
 /// The chain as stored, for an attacker's rewrite.
@@ -1041,15 +1037,93 @@ fn stored_events(store: &TestStore) -> Vec<safeguard_store::audit::ChainedEvent>
         .collect()
 }
 
+pub fn reads_are_audited_while_a_long_write_holds_the_writer(store: &TestStore) {
+    audited_chain(store);
+    let (held, release) = std::sync::mpsc::channel::<()>();
+    let (started, wait_started) = std::sync::mpsc::channel::<()>();
+    let writer = store.store.clone();
+    // A write that holds the one writer (SQLite) or the head of the writes (PostgreSQL).
+    let long_write = std::thread::spawn(move || {
+        writer
+            .bare_write(|sql| {
+                sql.execute("UPDATE audit_head SET seq = seq WHERE id = 1", &[])?;
+                started.send(()).unwrap();
+                release.recv().unwrap();
+                Ok(())
+            })
+            .unwrap();
+    });
+    wait_started.recv().unwrap();
+    let reader = Actor::user(
+        "sw1",
+        &safeguard_core::AgencyId::parse("north-childrens-services").unwrap(),
+        "practitioner",
+    );
+
+    // Act: a read is audited while the write is held (it would deadlock if it waited).
+    let (audited, done) = std::sync::mpsc::channel();
+    let store2 = store.store.clone();
+    std::thread::spawn(move || {
+        let r = store2.record_access(&reader, &[AuditEvent::new("read_chronology", "p2")]);
+        audited.send(r).unwrap();
+    });
+    let result = done.recv_timeout(std::time::Duration::from_secs(5));
+
+    held.send(()).unwrap();
+    long_write.join().unwrap();
+    assert!(
+        matches!(result, Ok(Ok(()))),
+        "the read was audited without waiting for the write: {result:?}"
+    );
+    let verified = store.verify_audit().unwrap().unwrap();
+    assert_eq!(verified.reads.events, 3);
+    assert!(
+        store
+            .access_log("p2")
+            .unwrap()
+            .iter()
+            .any(|e| e.action == "read_chronology"),
+        "and it is in the subject's access log"
+    );
+}
+
+pub fn an_edited_read_is_detected_in_the_chain_of_reads(store: &TestStore) {
+    audited_chain(store);
+    let drops: &[&str] = if store.engine_name() == "sqlite" {
+        &["DROP TRIGGER read_log_no_update"]
+    } else {
+        &["DROP TRIGGER read_log_no_change ON read_log"]
+    };
+    store
+        .bare_write_reads(|sql| {
+            for d in drops {
+                sql.execute_batch(d)?;
+            }
+            sql.execute(
+                "UPDATE read_log SET actor = 'someone-else' WHERE seq = 2",
+                &[],
+            )
+        })
+        .unwrap();
+
+    let found = store.verify_audit().unwrap();
+
+    assert_eq!(
+        found,
+        Err(Tampering::InReads(Box::new(Tampering::Changed { seq: 2 })))
+    );
+}
+
 pub fn deleting_an_event_and_re_chaining_without_the_key_is_detected(store: &TestStore) {
     audited_chain(store);
     let mut events = stored_events(store);
-    // Remove the break-glass event (the last), renumber nothing, re-hash every event under a
-    // key of the attacker's own, and reset the head.
-    events.retain(|e| e.action != "break_glass");
+    // Remove the third event, renumber the rest, re-hash every event under a key of the
+    // attacker's own, and reset the head.
+    events.retain(|e| e.seq != 3);
     let mut prev = safeguard_store::audit::GENESIS.to_owned();
     let guess = safeguard_store::audit::AuditKey::generate();
-    for e in &mut events {
+    for (n, e) in events.iter_mut().enumerate() {
+        e.seq = n as i64 + 1;
         e.prev_hash = prev.clone();
         e.hash = e.expected_hash(Some(&guess));
         prev = e.hash.clone();
@@ -1086,10 +1160,10 @@ pub fn a_checkpoint_survives_a_growing_log_and_catches_a_reset_one(store: &TestS
     let checkpoint = store.audit_checkpoint().unwrap();
     let text = checkpoint.to_string();
     // The live log grows: still extends the checkpoint.
-    append(store, vec![entry("north-police", "e4", "2006-12-14")]);
+    append(store, vec![entry("north-police", "e6", "2006-12-14")]);
     let later = safeguard_store::audit::Checkpoint::parse(&text).unwrap();
     let verified = store.verify_audit_since(&later).unwrap().unwrap();
-    assert!(verified.events > 5);
+    assert!(verified.writes.events > 5);
 
     // Reset to empty: the plain verification passes as "0 events", the checkpoint does not.
     drop_append_only_triggers(store);
@@ -1102,7 +1176,7 @@ pub fn a_checkpoint_survives_a_growing_log_and_catches_a_reset_one(store: &TestS
             )
         })
         .unwrap();
-    assert_eq!(store.verify_audit().unwrap().unwrap().events, 0);
+    assert_eq!(store.verify_audit().unwrap().unwrap().writes.events, 0);
     assert_eq!(
         store.verify_audit_since(&later).unwrap(),
         Err(Tampering::CheckpointLost { seq: 5 })

@@ -40,6 +40,8 @@ on_both_engines!(
     audit_verify_names_a_truncated_log,
     the_audit_log_refuses_updates_and_deletes,
     deleting_an_event_and_re_chaining_without_the_key_is_detected,
+    reads_are_audited_while_a_long_write_holds_the_writer,
+    an_edited_read_is_detected_in_the_chain_of_reads,
     a_checkpoint_survives_a_growing_log_and_catches_a_reset_one,
     sign_in_opens_a_session_that_sign_out_closes,
     failures_never_lock_an_account_and_every_refusal_is_alike,

@@ -1,0 +1,3 @@
+-- On SQLite the chain of reads lives in a database file of its own (`PATH.reads`, see
+-- migrations/sqlite-reads), so that auditing a read never waits for the one writer of this
+-- file. Nothing changes here.
