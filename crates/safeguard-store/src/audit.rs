@@ -479,8 +479,8 @@ impl Checkpoint {
     }
 }
 
-/// Compares signatures without leaking, through timing, how much of them matched.
-fn constant_time_eq(a: &str, b: &str) -> bool {
+/// Compares secrets without leaking, through timing, how much of them matched.
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len()
         && a.bytes()
             .zip(b.bytes())

@@ -185,27 +185,41 @@ const MAX_DECODED: usize = 200_000;
 
 const FLAG_COLUMNS: &str = "rule, severity, first_knowable, sentence, entries, parameters, raised_at, updated_at, flag_key";
 
-/// The children one entry is about.
-fn subject_children_in(sql: &mut dyn Sql, entry: EntryId) -> Result<Vec<PersonId>, StoreError> {
-    sql.query(
+/// The persons an entry names in `role` (`subject_child`, `subject_adult`).
+fn persons_in_role(
+    sql: &mut dyn Sql,
+    entry: EntryId,
+    role: &str,
+) -> Result<Vec<PersonId>, StoreError> {
+    person_ids(sql.query(
         "SELECT r.person_id FROM entry_persons ep JOIN person_records r ON r.id = ep.record_id
-         WHERE ep.entry_id = $1 AND ep.role = 'subject_child'",
-        &[entry.to_string().into()],
-    )?
-    .iter()
-    .map(|row| parse_id(row.text(0)?).map(PersonId))
-    .collect()
+         WHERE ep.entry_id = $1 AND ep.role = $2",
+        &[entry.to_string().into(), role.into()],
+    )?)
 }
 
-/// The adults an entry is about (its subject adults' persons).
-fn subject_adults_in(sql: &mut dyn Sql, entry: EntryId) -> Result<Vec<PersonId>, StoreError> {
+/// The children an entry is about (its subject children's persons).
+fn subject_children_in(sql: &mut dyn Sql, entry: EntryId) -> Result<Vec<PersonId>, StoreError> {
+    persons_in_role(sql, entry, "subject_child")
+}
+
+/// Persons in the first column of `rows`.
+fn person_ids(rows: Vec<Row>) -> Result<Vec<PersonId>, StoreError> {
+    rows.iter()
+        .map(|row| parse_id(row.text(0)?).map(PersonId))
+        .collect()
+}
+
+/// The entries (not superseded) naming `person` in `role`.
+fn entries_as(sql: &mut dyn Sql, person: PersonId, role: &str) -> Result<Vec<EntryId>, StoreError> {
     sql.query(
-        "SELECT r.person_id FROM entry_persons ep JOIN person_records r ON r.id = ep.record_id
-         WHERE ep.entry_id = $1 AND ep.role = 'subject_adult'",
-        &[entry.to_string().into()],
+        "SELECT ep.entry_id FROM entry_persons ep JOIN person_records r ON r.id = ep.record_id
+         WHERE r.person_id = $1 AND ep.role = $2
+           AND NOT EXISTS (SELECT 1 FROM entries s WHERE s.supersedes = ep.entry_id)",
+        &[person.to_string().into(), role.into()],
     )?
     .iter()
-    .map(|row| parse_id(row.text(0)?).map(PersonId))
+    .map(|row| parse_id(row.text(0)?).map(EntryId))
     .collect()
 }
 
@@ -216,7 +230,7 @@ const MAX_SIBLINGS: usize = 20;
 /// A child's siblings: the other subject children of entries naming one of the child's parents
 /// as a parent.
 pub(crate) fn siblings_in(sql: &mut dyn Sql, child: PersonId) -> Result<Vec<PersonId>, StoreError> {
-    sql.query(
+    person_ids(sql.query(
         &format!(
             "SELECT DISTINCT sr.person_id FROM person_records sr
              JOIN entry_persons s ON s.record_id = sr.id AND s.role = 'subject_child'
@@ -231,10 +245,7 @@ pub(crate) fn siblings_in(sql: &mut dyn Sql, child: PersonId) -> Result<Vec<Pers
              ORDER BY sr.person_id LIMIT {MAX_SIBLINGS}"
         ),
         &[child.to_string().into()],
-    )?
-    .iter()
-    .map(|row| parse_id(row.text(0)?).map(PersonId))
-    .collect()
+    )?)
 }
 
 /// The adults around a child: the parents, carers and other adults named with them.
@@ -242,7 +253,7 @@ pub(crate) fn household_adults_in(
     sql: &mut dyn Sql,
     child: PersonId,
 ) -> Result<Vec<PersonId>, StoreError> {
-    sql.query(
+    person_ids(sql.query(
         &format!(
             "SELECT DISTINCT ar.person_id FROM person_records cr
              JOIN entry_persons c ON c.record_id = cr.id AND c.role = 'subject_child'
@@ -253,16 +264,13 @@ pub(crate) fn household_adults_in(
              ORDER BY ar.person_id LIMIT {MAX_SIBLINGS}"
         ),
         &[child.to_string().into()],
-    )?
-    .iter()
-    .map(|row| parse_id(row.text(0)?).map(PersonId))
-    .collect()
+    )?)
 }
 
 /// The children around an adult: those whose entries name the adult as a parent, carer or
 /// other adult present.
 fn children_around_in(sql: &mut dyn Sql, adult: PersonId) -> Result<Vec<PersonId>, StoreError> {
-    sql.query(
+    person_ids(sql.query(
         &format!(
             "SELECT DISTINCT cr.person_id FROM person_records ar
              JOIN entry_persons a ON a.record_id = ar.id
@@ -273,10 +281,7 @@ fn children_around_in(sql: &mut dyn Sql, adult: PersonId) -> Result<Vec<PersonId
              ORDER BY cr.person_id LIMIT {MAX_SIBLINGS}"
         ),
         &[adult.to_string().into()],
-    )?
-    .iter()
-    .map(|row| parse_id(row.text(0)?).map(PersonId))
-    .collect()
+    )?)
 }
 
 impl Store {
@@ -326,35 +331,16 @@ impl Store {
         // The household: entries about the child's siblings (other children of the child's
         // parents) that do not name the child, for the rules that look across children.
         let siblings = siblings_in(sql, person)?;
-        let mut sibling_ids = std::collections::BTreeSet::new();
-        for sibling in &siblings {
-            for row in sql.query(
-                "SELECT ep.entry_id FROM entry_persons ep JOIN person_records r ON r.id = ep.record_id
-                 WHERE r.person_id = $1 AND ep.role = 'subject_child'
-                   AND NOT EXISTS (SELECT 1 FROM entries s WHERE s.supersedes = ep.entry_id)",
-                &[sibling.to_string().into()],
-            )? {
-                let id = EntryId(parse_id(row.text(0)?)?);
-                if !ids.contains(&id) {
-                    sibling_ids.insert(id);
-                }
-            }
-        }
         // And the records of the adults around the child whose subject is the adult.
-        for adult in household_adults_in(sql, person)? {
-            for row in sql.query(
-                "SELECT ep.entry_id FROM entry_persons ep JOIN person_records r ON r.id = ep.record_id
-                 WHERE r.person_id = $1 AND ep.role = 'subject_adult'
-                   AND NOT EXISTS (SELECT 1 FROM entries s WHERE s.supersedes = ep.entry_id)",
-                &[adult.to_string().into()],
-            )? {
-                let id = EntryId(parse_id(row.text(0)?)?);
-                if !ids.contains(&id) {
-                    sibling_ids.insert(id);
-                }
-            }
+        let mut household_ids = std::collections::BTreeSet::new();
+        for sibling in siblings {
+            household_ids.extend(entries_as(sql, sibling, "subject_child")?);
         }
-        let household = self.items_in(sql, &sibling_ids)?;
+        for adult in household_adults_in(sql, person)? {
+            household_ids.extend(entries_as(sql, adult, "subject_adult")?);
+        }
+        household_ids.retain(|id| !ids.contains(id));
+        let household = self.items_in(sql, &household_ids)?;
         Ok(Some(Child {
             person,
             date_of_birth,
@@ -762,7 +748,7 @@ impl Store {
                 household.extend(siblings_in(sql, *child)?);
             }
             for entry in &created {
-                for adult in subject_adults_in(sql, *entry)? {
+                for adult in persons_in_role(sql, *entry, "subject_adult")? {
                     household.extend(children_around_in(sql, adult)?);
                 }
             }

@@ -235,14 +235,7 @@ pub fn form_field(body: &[u8], name: &str) -> Option<String> {
         .map(|(_, v)| v)
 }
 
-/// Compares secrets without leaking, through timing, how much of them matched.
-pub fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
+pub use safeguard_store::audit::constant_time_eq;
 
 /// The access-control middleware: see the module documentation.
 pub async fn authorize(State(state): State<AppState>, request: Request, next: Next) -> Response {
