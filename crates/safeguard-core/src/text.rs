@@ -21,6 +21,14 @@ fn is_hiding(c: char) -> bool {
         | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}' | '\u{061C}')
 }
 
+/// The text without control characters or characters that hide or reorder it: what to echo
+/// back to a person (a search box's own query).
+pub fn visible(text: &str) -> String {
+    text.chars()
+        .filter(|&c| !c.is_control() && !is_hiding(c))
+        .collect()
+}
+
 /// Refuses a name (or any one-line value) holding a control character or a character that
 /// hides or reorders text.
 pub fn check_line(field: &str, text: &str) -> Result<(), FieldError> {
@@ -105,6 +113,11 @@ mod tests {
         }
         assert!(check_line("name", "Zoë O'Brien-Smith").is_ok());
         assert!(check_line("name", "line\nbreak").is_err());
+    }
+
+    #[test]
+    fn what_is_echoed_shows_the_letters_in_the_order_typed() {
+        assert_eq!(visible("Jo\u{202E}sh\u{200B}\0"), "Josh");
     }
 
     #[test]

@@ -79,7 +79,7 @@ async fn search_page(
     Extension(caller): Extension<Caller>,
     Params(params): Params<SearchParams>,
 ) -> Result<Html<String>, Error> {
-    let q = params.q.clone().unwrap_or_default();
+    let q = safeguard_core::text::visible(&params.q.clone().unwrap_or_default());
     let persons = search(&state, &caller, q.clone()).await?;
     Ok(layout(
         "Find a person",
