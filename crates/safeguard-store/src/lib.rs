@@ -356,9 +356,17 @@ impl Store {
         f: impl FnOnce(&mut dyn Sql) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let key = &self.inner.audit_key;
-        self.inner
-            .engine
-            .write(|sql: &mut dyn Sql| f(&mut sql::Keyed { sql, key }))
+        let one_writer = matches!(self.inner.engine, Engine::Postgres(_));
+        self.inner.engine.write(|sql: &mut dyn Sql| {
+            // One writer at a time, as SQLite's BEGIN IMMEDIATE gives: writes look up then
+            // insert (an agency's record of a person, an entry's source id), and two at once
+            // would both miss and one fail on the unique key. The head of the chain of writes
+            // is locked first by every write, so the lock order is always the same.
+            if one_writer {
+                sql.execute("UPDATE audit_head SET seq = seq WHERE id = 1", &[])?;
+            }
+            f(&mut sql::Keyed { sql, key })
+        })
     }
 
     /// Runs `f` on one consistent snapshot.

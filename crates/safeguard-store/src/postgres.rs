@@ -1,8 +1,9 @@
-//! The PostgreSQL engine: a small pool of connections, each with its prepared statements.
+//! The PostgreSQL engine: a bounded pool of connections (r2d2), each with its prepared
+//! statements.
 
 use std::collections::HashMap;
 use std::error::Error;
-use std::sync::Mutex;
+use std::time::Duration;
 
 use bytes::BytesMut;
 use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
@@ -11,41 +12,71 @@ use postgres::{Client, NoTls, Statement};
 use crate::StoreError;
 use crate::sql::{Row, Sql, Value};
 
-/// Connections kept open between requests.
-const MAX_IDLE: usize = 8;
+/// Connections open at most, per engine: enough for the blocking threads that use them at
+/// once on a small server, well within PostgreSQL's default 100. More callers wait.
+const MAX_CONNECTIONS: u32 = 16;
+/// How long a caller waits for a connection before its request fails.
+const CONNECTION_WAIT: Duration = Duration::from_secs(30);
 
 pub(crate) struct PostgresEngine {
-    url: String,
-    idle: Mutex<Vec<PgConn>>,
+    /// Taken only when dropped.
+    pool: Option<r2d2::Pool<Connections>>,
+    /// Writes of this process queue here, holding no connection: the database's lock (see
+    /// `Store::write`) orders them among processes, and waiting writers would otherwise take
+    /// every connection from the reads.
+    writer: std::sync::Mutex<()>,
 }
 
 struct PgConn {
     client: Client,
     statements: HashMap<String, Statement>,
+    /// A transaction's end failed: the connection's state is unknown, so it is not reused.
+    broken: bool,
+}
+
+struct Connections {
+    url: String,
+}
+
+impl r2d2::ManageConnection for Connections {
+    type Connection = PgConn;
+    type Error = postgres::Error;
+
+    fn connect(&self) -> Result<PgConn, postgres::Error> {
+        Ok(PgConn {
+            client: Client::connect(&self.url, NoTls)?,
+            statements: HashMap::new(),
+            broken: false,
+        })
+    }
+
+    fn is_valid(&self, conn: &mut PgConn) -> Result<(), postgres::Error> {
+        conn.client.is_valid(Duration::from_secs(5))
+    }
+
+    fn has_broken(&self, conn: &mut PgConn) -> bool {
+        conn.broken || conn.client.is_closed()
+    }
 }
 
 impl PostgresEngine {
     pub(crate) fn open(url: &str) -> Result<Self, StoreError> {
-        let engine = Self {
-            url: url.to_owned(),
-            idle: Mutex::new(Vec::new()),
-        };
-        // Fail at start-up, not on the first request, when the server cannot be reached.
-        let conn = engine.connect()?;
-        engine
-            .idle
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(conn);
-        Ok(engine)
-    }
-
-    fn connect(&self) -> Result<PgConn, StoreError> {
-        let client = Client::connect(&self.url, NoTls)
+        let pool = r2d2::Pool::builder()
+            .max_size(MAX_CONNECTIONS)
+            // One connection at start: fail then, not on the first request, when the server
+            // cannot be reached.
+            .min_idle(Some(1))
+            .connection_timeout(CONNECTION_WAIT)
+            // A closed connection is caught by `has_broken`; a round trip per checkout is not
+            // worth it.
+            .test_on_check_out(false)
+            .build(Connections {
+                url: url.to_owned(),
+            })
             .map_err(|e| StoreError::Open(format!("cannot connect to PostgreSQL: {e}")))?;
-        Ok(PgConn {
-            client,
-            statements: HashMap::new(),
+        Ok(Self {
+            pool: Some(pool),
+            writer: std::sync::Mutex::new(()),
         })
     }
 
@@ -54,18 +85,18 @@ impl PostgresEngine {
         begin: &str,
         f: impl FnOnce(&mut dyn Sql) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        let mut conn = match idle {
-            Some(c) if !c.client.is_closed() => c,
-            _ => self.connect()?,
-        };
+        let mut conn = self
+            .pool
+            .as_ref()
+            .expect("taken only when dropped")
+            .get()
+            .map_err(|e| StoreError::Database(format!("no PostgreSQL connection: {e}")))?;
         conn.client.batch_execute(begin).map_err(db)?;
-        let result = f(&mut conn);
+        let result = f(&mut *conn);
         let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
-        conn.client.batch_execute(end).map_err(db)?;
-        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        if idle.len() < MAX_IDLE {
-            idle.push(conn);
+        if let Err(e) = conn.client.batch_execute(end) {
+            conn.broken = true;
+            return Err(db(e));
         }
         result
     }
@@ -74,6 +105,7 @@ impl PostgresEngine {
         &self,
         f: impl FnOnce(&mut dyn Sql) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
+        let _one_writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         self.run("BEGIN", f)
     }
 
@@ -83,6 +115,17 @@ impl PostgresEngine {
     ) -> Result<T, StoreError> {
         // One snapshot for the whole read, so its queries agree with each other.
         self.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", f)
+    }
+}
+
+impl Drop for PostgresEngine {
+    fn drop(&mut self) {
+        // The synchronous client closes a connection on a runtime of its own, which cannot
+        // start on an async runtime's thread (where a server's last store is dropped): close
+        // them on a thread of their own.
+        if let Some(pool) = self.pool.take() {
+            let _ = std::thread::spawn(move || drop(pool)).join();
+        }
     }
 }
 

@@ -847,3 +847,56 @@ fn rules_tick_finds_an_assessment_overdue_when_nothing_was_recorded_after_the_re
         "a second tick on the same day changes nothing: {again}"
     );
 }
+
+/// The load benchmark runs end to end on a small scale: every phase reads, appends are
+/// stored without error, the 10,000-person entry is refused and each sign-in case is timed.
+#[test]
+fn bench_load_reports_each_phase_against_reads_alone() {
+    let out = safeguard()
+        .args([
+            "bench",
+            "load",
+            "--engine",
+            "sqlite",
+            "--seconds",
+            "1",
+            "--clients",
+            "4",
+            "--families",
+            "20",
+        ])
+        .env("SAFEGUARD_LOG", "warn")
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for phase in [
+        "reads alone (baseline)",
+        "reads with appends",
+        "reads with the largest request",
+    ] {
+        let row = text
+            .lines()
+            .find(|l| l.contains(phase) && l.contains(" ms"))
+            .unwrap_or_else(|| panic!("no row for {phase}: {text}"));
+        let columns: Vec<&str> = row.split_whitespace().collect();
+        let (reads, writes, errors) = (
+            columns[columns.len() - 9],
+            columns[columns.len() - 2],
+            columns[columns.len() - 1],
+        );
+        assert!(reads.parse::<usize>().unwrap() > 0, "{row}");
+        assert_eq!(errors, "0", "{row}");
+        if phase != "reads alone (baseline)" {
+            assert!(writes.parse::<usize>().unwrap() > 0, "{row}");
+        }
+    }
+    assert!(text.contains("an entry naming 10,000 people"), "{text}");
+    for case in ["unknown name", "wrong password", "disabled account"] {
+        assert!(text.contains(&format!("sign-in, {case}")), "{text}");
+    }
+}

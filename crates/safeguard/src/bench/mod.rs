@@ -7,6 +7,9 @@
 //!   against the bare SQL query that fetches the same entries.
 //! - `rules`: a full re-evaluation pass and the cost per appended entry.
 //! - `online`: placing one arriving record among a million held (see [`crate::link`]).
+//! - `load`: the server under 64 clients reading and appending at once (see [`load`]).
+
+mod load;
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -35,6 +38,10 @@ pub enum Which {
     /// Online identity resolution: p50/p99 of placing one arriving record among the records
     /// already held (generated UK-style), against looking up its candidates alone.
     Online(OnlineOptions),
+    /// The server on loopback under many clients: chronology reads alone, then with appends,
+    /// then while the largest legal request is written; the time to refuse a 10,000-person
+    /// entry; sign-in answer times.
+    Load(load::LoadOptions),
 }
 
 /// Options for the online matching benchmark.
@@ -148,6 +155,7 @@ pub fn run(which: &Which) -> anyhow::Result<()> {
         Which::Ingest(o) | Which::Chronology(o) => o,
         Which::Rules(o) => return rules(o),
         Which::Online(o) => return crate::link::bench_online(o.records, o.queries),
+        Which::Load(o) => return load::run(o),
     };
     let mut databases = Databases::new(options.engine)?;
     let population = demo::Population {
