@@ -2123,3 +2123,51 @@ pub fn an_adult_services_record_reaches_the_children_around_the_adult(store: &Te
         flags.iter().map(|f| &f.flag.rule).collect::<Vec<_>>()
     );
 }
+
+/// Agencies' systems send at once: entries naming the same agency record of a person, and
+/// the same entry resent by two at once, are all stored once, none refused (on PostgreSQL
+/// two writes at once once both missed the record and one failed on its unique key).
+pub fn concurrent_appends_naming_the_same_person_are_all_stored(store: &TestStore) {
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let store = store.store.clone();
+            std::thread::spawn(move || {
+                let mut outcomes = Vec::new();
+                for i in 0..10 {
+                    let entries = vec![
+                        parse(entry("north-police", &format!("t{t}-{i}"), "2006-12-11")),
+                        parse(entry("north-police", &format!("shared-{i}"), "2006-12-12")),
+                    ];
+                    let appended = store
+                        .append(&Actor::system("test"), &entries)
+                        .unwrap_or_else(|e| panic!("thread {t}, append {i}: {e}"));
+                    outcomes.extend(appended.into_iter().map(|a| a.outcome));
+                }
+                outcomes
+            })
+        })
+        .collect();
+    let outcomes: Vec<Outcome> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+
+    assert_eq!(
+        outcomes.iter().filter(|o| **o == Outcome::Created).count(),
+        8 * 10 + 10,
+        "each thread's own entries and each shared entry once"
+    );
+    assert_eq!(store.entry_count().unwrap(), 90);
+    let child = person_of(store, "north-police", "C1");
+    let page = store
+        .chronology(
+            child,
+            &ChronologyQuery {
+                limit: 1000,
+                ..ChronologyQuery::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(page.entries.len(), 90, "one person holds them all");
+    assert!(store.verify_audit().unwrap().is_ok());
+}

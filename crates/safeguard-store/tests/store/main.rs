@@ -18,6 +18,7 @@ macro_rules! on_both_engines {
 on_both_engines!(
     a_chronology_lists_every_entry_naming_the_person_in_time_order,
     re_sending_an_entry_changes_nothing_and_says_so,
+    concurrent_appends_naming_the_same_person_are_all_stored,
     a_batch_with_one_bad_entry_writes_nothing,
     an_unknown_agency_is_named_and_nothing_is_written,
     a_chronology_filters_by_agency_kind_and_date_range,
