@@ -1,4 +1,5 @@
-//! The SQLite engine: one writer connection, a few reader connections, WAL, full sync.
+//! The SQLite engine: one writer connection, a bounded pool of readers (r2d2), WAL, full
+//! sync.
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
@@ -10,13 +11,36 @@ use rusqlite::{Connection, ToSql};
 use crate::StoreError;
 use crate::sql::{Row, Sql, Value};
 
-/// Readers kept open between requests.
-const MAX_IDLE_READERS: usize = 8;
+/// Reader connections open at most: more than the cores, so that a read waiting on the disk
+/// does not hold the others, and few enough that each keeps its parsed schema and statements
+/// (opening one per read parsed the schema each time). More readers wait.
+const MAX_READERS: u32 = 16;
 
 pub(crate) struct SqliteEngine {
-    path: PathBuf,
     writer: Mutex<Connection>,
-    readers: Mutex<Vec<Connection>>,
+    readers: r2d2::Pool<Readers>,
+}
+
+struct Readers {
+    path: PathBuf,
+}
+
+impl r2d2::ManageConnection for Readers {
+    type Connection = Connection;
+    type Error = StoreError;
+
+    fn connect(&self) -> Result<Connection, StoreError> {
+        connect(&self.path)
+    }
+
+    fn is_valid(&self, conn: &mut Connection) -> Result<(), StoreError> {
+        conn.execute_batch("SELECT 1").map_err(db)
+    }
+
+    fn has_broken(&self, conn: &mut Connection) -> bool {
+        // A read whose end failed left its transaction open.
+        !conn.is_autocommit()
+    }
 }
 
 impl SqliteEngine {
@@ -27,10 +51,17 @@ impl SqliteEngine {
             })?;
         }
         let writer = connect(path)?;
+        let readers = r2d2::Pool::builder()
+            .max_size(MAX_READERS)
+            .min_idle(Some(0))
+            .test_on_check_out(false)
+            .build(Readers {
+                path: path.to_owned(),
+            })
+            .map_err(|e| StoreError::Open(format!("cannot open {}: {e}", path.display())))?;
         Ok(Self {
-            path: path.to_owned(),
             writer: Mutex::new(writer),
-            readers: Mutex::new(Vec::new()),
+            readers,
         })
     }
 
@@ -61,19 +92,14 @@ impl SqliteEngine {
         &self,
         f: impl FnOnce(&mut dyn Sql) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let idle = self.readers.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        let mut conn = match idle {
-            Some(c) => c,
-            None => connect(&self.path)?,
-        };
+        let mut conn = self
+            .readers
+            .get()
+            .map_err(|e| StoreError::Database(format!("no SQLite reader: {e}")))?;
         // One snapshot for the whole read, so its queries agree with each other.
         conn.execute_batch("BEGIN").map_err(db)?;
         let result = f(&mut SqliteSql(&mut conn));
         conn.execute_batch("COMMIT").map_err(db)?;
-        let mut readers = self.readers.lock().unwrap_or_else(|e| e.into_inner());
-        if readers.len() < MAX_IDLE_READERS {
-            readers.push(conn);
-        }
         result
     }
 }
