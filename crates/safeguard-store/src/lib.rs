@@ -519,6 +519,28 @@ impl Store {
         self.read(|sql| read::chronology(sql, id, query))
     }
 
+    /// [`Store::chronology`], or `None` when there is no such person, from one snapshot: a
+    /// request answers 404 without reading the person first.
+    pub fn chronology_of_known(
+        &self,
+        id: PersonId,
+        query: &ChronologyQuery,
+    ) -> Result<Option<ChronologyPage>, StoreError> {
+        self.read(|sql| {
+            let known = sql
+                .query_opt(
+                    "SELECT 1 FROM persons WHERE id = $1",
+                    &[id.to_string().into()],
+                )?
+                .is_some();
+            if known {
+                read::chronology(sql, id, query).map(Some)
+            } else {
+                Ok(None)
+            }
+        })
+    }
+
     /// Who lived with a person on a date, derived from the residences and relationships stated,
     /// and who was seen with them in the `around_days` days up to it.
     pub fn household(

@@ -326,10 +326,10 @@ pub(crate) async fn get_chronology(
     if let Some(Extension(OwnEntriesOnly(agency))) = own_only {
         query.agencies = vec![agency];
     }
-    load_person(&state, id).await?;
     let page = state
-        .blocking(move |store| store.chronology(id, &query))
-        .await?;
+        .blocking(move |store| store.chronology_of_known(id, &query))
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("no person {id}")))?;
     Ok(Json(page.into()))
 }
 
