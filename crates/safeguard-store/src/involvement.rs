@@ -221,6 +221,42 @@ impl Store {
         self.read(|sql| involvement_in(sql, person, since))
     }
 
+    /// What the access rule needs to decide a read of a person, from one snapshot: the person
+    /// they were merged into (then read there), the agencies' involvement, and whether the
+    /// session (when there is one) broke glass for them.
+    pub fn read_standing(
+        &self,
+        person: PersonId,
+        session_hash: Option<&str>,
+    ) -> Result<ReadStanding, StoreError> {
+        let since = micros() - self.involvement_period_micros();
+        self.read(|sql| {
+            let id = person.to_string();
+            let merged_into = sql
+                .query_opt("SELECT merged_into FROM persons WHERE id = $1", &[id.clone().into()])?
+                .map(|row| row.opt_text(0).map(|t| t.map(str::to_owned)))
+                .transpose()?
+                .flatten()
+                .map(|t| crate::append::parse_id(&t).map(PersonId))
+                .transpose()?;
+            let involvement = involvement_in(sql, person, since)?;
+            let broke_glass = match session_hash {
+                Some(hash) => sql
+                    .query_opt(
+                        "SELECT 1 FROM break_glass WHERE session_hash = $1 AND person_id = $2 AND expires_at > $3",
+                        &[hash.into(), id.into(), micros().into()],
+                    )?
+                    .is_some(),
+                None => false,
+            };
+            Ok(ReadStanding {
+                merged_into,
+                involvement,
+                broke_glass,
+            })
+        })
+    }
+
     /// Confirms (or declines) the involvement an agency asked for with a child: audited, with
     /// its reason, and shown to the agency in the child's status. A confirmation can be
     /// withdrawn by declining, and a decision given again with a new reason; a decline lasts
@@ -392,6 +428,17 @@ impl Store {
 }
 
 /// The involvement of a child within a transaction: `since` is the start of the period.
+/// See [`Store::read_standing`].
+#[derive(Debug, Clone)]
+pub struct ReadStanding {
+    /// The person this one was merged into.
+    pub merged_into: Option<PersonId>,
+    /// The agencies' involvement with the person.
+    pub involvement: Involvement,
+    /// The session broke glass for the person, and it has not expired.
+    pub broke_glass: bool,
+}
+
 pub(crate) fn involvement_in(
     sql: &mut dyn Sql,
     person: PersonId,

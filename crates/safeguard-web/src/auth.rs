@@ -462,12 +462,12 @@ pub(crate) fn read_decision(
     session_hash: Option<&str>,
     person: PersonId,
 ) -> Result<ReadDecision, safeguard_store::StoreError> {
-    let involvement = store.involvement(person)?;
-    let broke_glass = match session_hash {
-        Some(hash) => store.has_broken_glass(hash, person)?,
-        None => false,
-    };
-    Ok(access::may_read_child(principal, &involvement, broke_glass))
+    let standing = store.read_standing(person, session_hash)?;
+    Ok(access::may_read_child(
+        principal,
+        &standing.involvement,
+        standing.broke_glass,
+    ))
 }
 
 /// Set by the gate when the caller may read only their own agency's entries of a child's
@@ -494,11 +494,13 @@ async fn read_child(
     let principal = caller.principal();
     let actor = caller.actor();
     let decision = blocking(move || {
+        let standing = store.read_standing(person, session_hash.as_deref())?;
         // A person merged into another (two records found to be one person) is read there.
-        if let Some(into) = store.merged_into(person)? {
+        if let Some(into) = standing.merged_into {
             return Ok(Err(into));
         }
-        let decision = read_decision(&store, &principal, session_hash.as_deref(), person)?;
+        let decision =
+            access::may_read_child(&principal, &standing.involvement, standing.broke_glass);
         let audited = match decision {
             ReadDecision::Allowed(_) => action,
             ReadDecision::InvolvementUnconfirmed if own_only_route => "read_own_entries",
