@@ -143,6 +143,20 @@ pub fn token_hash(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))
 }
 
+/// [`Store::has_broken_glass`] within a transaction.
+pub(crate) fn broken_glass_in(
+    sql: &mut dyn crate::sql::Sql,
+    session_hash: &str,
+    person: PersonId,
+) -> Result<bool, StoreError> {
+    Ok(sql
+        .query_opt(
+            "SELECT 1 FROM break_glass WHERE session_hash = $1 AND person_id = $2 AND expires_at > $3",
+            &[session_hash.into(), person.to_string().into(), now().into()],
+        )?
+        .is_some())
+}
+
 fn now() -> i64 {
     Utc::now().timestamp_micros()
 }
@@ -626,14 +640,7 @@ impl Store {
         session_hash: &str,
         person: PersonId,
     ) -> Result<bool, StoreError> {
-        self.read(|sql| {
-            Ok(sql
-                .query_opt(
-                    "SELECT 1 FROM break_glass WHERE session_hash = $1 AND person_id = $2 AND expires_at > $3",
-                    &[session_hash.into(), person.to_string().into(), now().into()],
-                )?
-                .is_some())
-        })
+        self.read(|sql| broken_glass_in(sql, session_hash, person))
     }
 
     /// Every audited event about a subject (a person's id), newest first.

@@ -231,22 +231,10 @@ impl Store {
     ) -> Result<ReadStanding, StoreError> {
         let since = micros() - self.involvement_period_micros();
         self.read(|sql| {
-            let id = person.to_string();
-            let merged_into = sql
-                .query_opt("SELECT merged_into FROM persons WHERE id = $1", &[id.clone().into()])?
-                .map(|row| row.opt_text(0).map(|t| t.map(str::to_owned)))
-                .transpose()?
-                .flatten()
-                .map(|t| crate::append::parse_id(&t).map(PersonId))
-                .transpose()?;
+            let merged_into = crate::linkage::merged_into_in(sql, person)?;
             let involvement = involvement_in(sql, person, since)?;
             let broke_glass = match session_hash {
-                Some(hash) => sql
-                    .query_opt(
-                        "SELECT 1 FROM break_glass WHERE session_hash = $1 AND person_id = $2 AND expires_at > $3",
-                        &[hash.into(), id.into(), micros().into()],
-                    )?
-                    .is_some(),
+                Some(hash) => crate::accounts::broken_glass_in(sql, hash, person)?,
                 None => false,
             };
             Ok(ReadStanding {

@@ -1190,19 +1190,7 @@ impl Store {
 
     /// The person a retired person was merged into, if it was.
     pub fn merged_into(&self, person: PersonId) -> Result<Option<PersonId>, StoreError> {
-        self.read(|sql| {
-            let row = sql.query_opt(
-                "SELECT merged_into FROM persons WHERE id = $1",
-                &[person.to_string().into()],
-            )?;
-            match row {
-                Some(row) => row
-                    .opt_text(0)?
-                    .map(|t| parse_id(t).map(PersonId))
-                    .transpose(),
-                None => Ok(None),
-            }
-        })
+        self.read(|sql| merged_into_in(sql, person))
     }
 
     /// Links every record in the store afresh, in one transaction: trains a model on the
@@ -1310,6 +1298,24 @@ impl Store {
                 changed,
             })
         })
+    }
+}
+
+/// [`Store::merged_into`] within a transaction.
+pub(crate) fn merged_into_in(
+    sql: &mut dyn Sql,
+    person: PersonId,
+) -> Result<Option<PersonId>, StoreError> {
+    let row = sql.query_opt(
+        "SELECT merged_into FROM persons WHERE id = $1",
+        &[person.to_string().into()],
+    )?;
+    match row {
+        Some(row) => row
+            .opt_text(0)?
+            .map(|t| parse_id(t).map(PersonId))
+            .transpose(),
+        None => Ok(None),
     }
 }
 
