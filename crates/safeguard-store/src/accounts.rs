@@ -420,8 +420,8 @@ impl Store {
     pub fn session(&self, token: &str) -> Result<Option<Session>, StoreError> {
         let hash = token_hash(token);
         let at = now();
-        let found = self.read(|sql| {
-            let row = sql.query_opt(
+        let found = self
+            .query_alone(
                 "SELECT u.id, u.agency_id, u.display_name, u.roles, u.disabled, s.csrf_token,
                         s.last_seen_at
                  FROM sessions s JOIN users u ON u.id = s.user_id
@@ -432,9 +432,9 @@ impl Store {
                     at.into(),
                     (at - seconds(IDLE_SECONDS)).into(),
                 ],
-            )?;
-            row.map(|r| {
-                Ok((
+            )?
+            .map(|r| {
+                Ok::<_, StoreError>((
                     Session {
                         user: user_from(&r)?,
                         csrf_token: r.text(5)?.to_owned(),
@@ -443,8 +443,7 @@ impl Store {
                     r.int(6)?,
                 ))
             })
-            .transpose()
-        })?;
+            .transpose()?;
         let Some((session, last_seen)) = found else {
             return Ok(None);
         };
@@ -567,21 +566,19 @@ impl Store {
 
     /// The agency system holding a live API token (not revoked, not expired), if any.
     pub fn api_token(&self, token: &str) -> Result<Option<Principal>, StoreError> {
-        self.read(|sql| {
-            sql.query_opt(
-                "SELECT name, agency_id FROM api_tokens
-                 WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2",
-                &[token_hash(token).into(), now().into()],
-            )?
-            .map(|r| {
-                Ok(Principal::AgencySystem {
-                    token: r.text(0)?.to_owned(),
-                    agency: AgencyId::parse(r.text(1)?)
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                })
+        self.query_alone(
+            "SELECT name, agency_id FROM api_tokens
+             WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2",
+            &[token_hash(token).into(), now().into()],
+        )?
+        .map(|r| {
+            Ok(Principal::AgencySystem {
+                token: r.text(0)?.to_owned(),
+                agency: AgencyId::parse(r.text(1)?)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
             })
-            .transpose()
         })
+        .transpose()
     }
 
     /// Allocates a worker to a child (as the lead professional, or not).

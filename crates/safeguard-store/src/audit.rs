@@ -12,7 +12,7 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 use crate::migrate::hex;
-use crate::sql::{Row, Sql, SqlExt, Value};
+use crate::sql::{Row, Sql, SqlExt, Value, placeholders};
 use crate::{Actor, StoreError};
 
 /// The `prev_hash` of the first event.
@@ -243,19 +243,29 @@ pub(crate) fn append_events(
     at: i64,
     events: &[AuditEvent],
 ) -> Result<(), StoreError> {
-    append_events_to(sql, Log::Writes, actor, at, events)
+    append_events_to(sql, Log::Writes, &[Recorded { actor, at, events }])
 }
 
-/// Appends events to one chain in the caller's transaction.
+/// Events one actor caused at one time.
+pub(crate) struct Recorded<'a> {
+    pub(crate) actor: &'a Actor,
+    pub(crate) at: i64,
+    pub(crate) events: &'a [AuditEvent],
+}
+
+/// The most events one `INSERT` carries: a power of two, as every smaller batch is, so that
+/// few distinct statements are prepared.
+const EVENTS_PER_INSERT: usize = 64;
+
+/// Appends events to one chain in the caller's transaction, in order: one lock of the head,
+/// a few multi-row inserts, one update of the head, however many callers' events are given.
 pub(crate) fn append_events_to(
     sql: &mut dyn Sql,
     log: Log,
-    actor: &Actor,
-    at: i64,
-    events: &[AuditEvent],
+    recorded: &[Recorded<'_>],
 ) -> Result<(), StoreError> {
     let (table, head_table) = log.tables();
-    if events.is_empty() {
+    if recorded.iter().all(|r| r.events.is_empty()) {
         return Ok(());
     }
     // Touching the head row first locks it (PostgreSQL) until commit: chains never fork.
@@ -270,41 +280,61 @@ pub(crate) fn append_events_to(
         )?
         .ok_or_else(|| StoreError::Corrupt("the audit head is missing".into()))?;
     let (mut seq, mut prev_hash) = (head.int(0)?, head.text(1)?.to_owned());
-    for e in events {
-        seq += 1;
-        let event = ChainedEvent {
-            seq,
-            at,
-            actor: actor.id().to_owned(),
-            agency: actor.agency().map(str::to_owned),
-            role: actor.role().map(str::to_owned),
-            action: e.action.clone(),
-            subject: e.subject.clone(),
-            reason: e.reason.clone(),
-            prev_hash,
-            hash: String::new(),
-        };
-        let hash = event.expected_hash(Some(&key));
+    let mut chained = Vec::with_capacity(recorded.iter().map(|r| r.events.len()).sum());
+    for r in recorded {
+        for e in r.events {
+            seq += 1;
+            let mut event = ChainedEvent {
+                seq,
+                at: r.at,
+                actor: r.actor.id().to_owned(),
+                agency: r.actor.agency().map(str::to_owned),
+                role: r.actor.role().map(str::to_owned),
+                action: e.action.clone(),
+                subject: e.subject.clone(),
+                reason: e.reason.clone(),
+                prev_hash,
+                hash: String::new(),
+            };
+            event.hash = event.expected_hash(Some(&key));
+            prev_hash = event.hash.clone();
+            chained.push(event);
+        }
+    }
+    let mut rest = chained.as_slice();
+    while !rest.is_empty() {
+        // The largest power of two that fits: 64, then 32, 16, ... for the remainder.
+        let n = EVENTS_PER_INSERT.min(1 << rest.len().ilog2());
+        let (batch, after) = rest.split_at(n);
+        rest = after;
+        const COLUMNS: usize = 10;
+        let rows: Vec<String> = (0..n)
+            .map(|i| format!("({})", placeholders(i * COLUMNS, COLUMNS)))
+            .collect();
+        let mut values = Vec::with_capacity(n * COLUMNS);
+        for event in batch {
+            values.extend([
+                event.seq.into(),
+                event.at.into(),
+                event.actor.as_str().into(),
+                event.agency.as_deref().into(),
+                event.role.as_deref().into(),
+                event.action.as_str().into(),
+                event.subject.as_str().into(),
+                event.reason.as_deref().into(),
+                event.prev_hash.as_str().into(),
+                event.hash.as_str().into(),
+            ]);
+        }
         sql.execute(
             &format!(
                 "INSERT INTO {table} (seq, at, actor, agency, role, action, subject, reason,
                      prev_hash, hash)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+                 VALUES {}",
+                rows.join(", ")
             ),
-            &[
-                seq.into(),
-                at.into(),
-                event.actor.into(),
-                event.agency.into(),
-                event.role.into(),
-                event.action.into(),
-                event.subject.into(),
-                event.reason.into(),
-                event.prev_hash.into(),
-                hash.as_str().into(),
-            ],
+            &values,
         )?;
-        prev_hash = hash;
     }
     sql.execute(
         &format!("UPDATE {head_table} SET seq = $1, hash = $2 WHERE id = 1"),

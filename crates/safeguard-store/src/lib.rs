@@ -36,7 +36,7 @@ pub use read::{ChronologyEntry, ChronologyPage, ChronologyQuery, Cursor, EntryJs
 
 use crate::audit::{AuditEvent, Tampering};
 use crate::postgres::PostgresEngine;
-use crate::sql::{Sql, SqlExt};
+use crate::sql::{Row, Sql, SqlExt, Value};
 use crate::sqlite::SqliteEngine;
 
 /// What can go wrong in the store.
@@ -206,6 +206,13 @@ impl Engine {
             Engine::Postgres(e) => e.read(f),
         }
     }
+
+    fn query_alone(&self, sql: &str, values: &[Value]) -> Result<Vec<Row>, StoreError> {
+        match self {
+            Engine::Sqlite(e) => e.query_alone(sql, values),
+            Engine::Postgres(e) => e.query_alone(sql, values),
+        }
+    }
 }
 
 struct Inner {
@@ -219,6 +226,8 @@ struct Inner {
     model: std::sync::Mutex<Option<linkage::CachedModel>>,
     /// Records prepared for matching (see [`linkage`]).
     prepared: Arc<linkage::PreparedCache>,
+    /// Entries' bodies as the chronology serves them (see [`read::BodyCache`]).
+    bodies: read::BodyCache,
     /// How long an agency's standing with a child lasts after its latest entry, in days.
     involvement_days: std::sync::atomic::AtomicI64,
     /// The key the audit chain is signed with (held outside the database).
@@ -265,15 +274,15 @@ impl ReadLog {
                     }
                     let written = writer.write(|sql| {
                         let sql = &mut sql::Keyed { sql, key: &key };
-                        for r in &batch {
-                            audit::append_events_to(
-                                sql,
-                                audit::Log::Reads,
-                                &r.actor,
-                                r.at,
-                                &r.events,
-                            )?;
-                        }
+                        let recorded: Vec<audit::Recorded<'_>> = batch
+                            .iter()
+                            .map(|r| audit::Recorded {
+                                actor: &r.actor,
+                                at: r.at,
+                                events: &r.events,
+                            })
+                            .collect();
+                        audit::append_events_to(sql, audit::Log::Reads, &recorded)?;
                         Ok(())
                     });
                     for r in batch {
@@ -334,6 +343,7 @@ impl Store {
                 decoded: Default::default(),
                 model: Default::default(),
                 prepared: Default::default(),
+                bodies: Default::default(),
                 involvement_days: std::sync::atomic::AtomicI64::new(DEFAULT_INVOLVEMENT_DAYS),
                 reads: ReadLog::start(reads, key.clone()),
                 audit_key: key,
@@ -378,6 +388,17 @@ impl Store {
         self.inner
             .engine
             .read(|sql: &mut dyn Sql| f(&mut sql::Keyed { sql, key }))
+    }
+
+    /// One statement on its own snapshot, with no transaction around it: for lookups that
+    /// read one thing (a token, a session) on every request.
+    fn query_alone(&self, sql: &str, values: &[Value]) -> Result<Option<Row>, StoreError> {
+        Ok(self
+            .inner
+            .engine
+            .query_alone(sql, values)?
+            .into_iter()
+            .next())
     }
 
     /// Raw SQL in one write transaction, bypassing the store's logic: for benchmark baselines
@@ -516,7 +537,7 @@ impl Store {
         id: PersonId,
         query: &ChronologyQuery,
     ) -> Result<ChronologyPage, StoreError> {
-        self.read(|sql| read::chronology(sql, id, query))
+        self.read(|sql| read::chronology(sql, &self.inner.bodies, id, query))
     }
 
     /// [`Store::chronology`], or `None` when there is no such person, from one snapshot: a
@@ -527,17 +548,19 @@ impl Store {
         query: &ChronologyQuery,
     ) -> Result<Option<ChronologyPage>, StoreError> {
         self.read(|sql| {
-            let known = sql
-                .query_opt(
-                    "SELECT 1 FROM persons WHERE id = $1",
-                    &[id.to_string().into()],
-                )?
-                .is_some();
-            if known {
-                read::chronology(sql, id, query).map(Some)
-            } else {
-                Ok(None)
+            let page = read::chronology(sql, &self.inner.bodies, id, query)?;
+            // An empty page is the one case that needs to know whether the person exists.
+            if page.entries.is_empty()
+                && sql
+                    .query_opt(
+                        "SELECT 1 FROM persons WHERE id = $1",
+                        &[id.to_string().into()],
+                    )?
+                    .is_none()
+            {
+                return Ok(None);
             }
+            Ok(Some(page))
         })
     }
 

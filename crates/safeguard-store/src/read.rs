@@ -3,6 +3,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use safeguard_core::household::{
@@ -101,7 +102,7 @@ pub struct ChronologyEntry {
 /// An entry's JSON as stored, validated when it was written. Served as it is (no decoding and
 /// re-encoding on the way out); decoded only where typed fields are needed.
 #[derive(Debug, Clone)]
-pub struct EntryJson(Box<RawValue>);
+pub struct EntryJson(Arc<RawValue>);
 
 impl EntryJson {
     /// The typed entry.
@@ -117,7 +118,43 @@ impl EntryJson {
 
 impl Serialize for EntryJson {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(serializer)
+        (*self.0).serialize(serializer)
+    }
+}
+
+/// Entries' bodies by id, as the chronology serves them. An entry never changes once stored
+/// (a correction is another entry), so a body read once is true in every process for as long
+/// as the entry is listed; which entries are listed is always read from the database. Saves
+/// sending and checking each body again on every read of a busy child's record.
+#[derive(Default)]
+pub(crate) struct BodyCache {
+    bodies: std::sync::RwLock<BodyMap>,
+}
+
+#[derive(Default)]
+struct BodyMap {
+    by_id: HashMap<EntryId, Arc<RawValue>>,
+    bytes: usize,
+}
+
+/// The most bytes of bodies held; past it the cache starts again empty.
+const MAX_CACHED_BODY_BYTES: usize = 64 << 20;
+
+impl BodyCache {
+    fn get(&self, id: &EntryId) -> Option<Arc<RawValue>> {
+        let bodies = self.bodies.read().unwrap_or_else(|e| e.into_inner());
+        bodies.by_id.get(id).cloned()
+    }
+
+    fn insert(&self, id: EntryId, body: Arc<RawValue>) {
+        let mut bodies = self.bodies.write().unwrap_or_else(|e| e.into_inner());
+        let size = body.get().len();
+        if bodies.bytes + size > MAX_CACHED_BODY_BYTES {
+            *bodies = BodyMap::default();
+        }
+        if bodies.by_id.insert(id, body).is_none() {
+            bodies.bytes += size;
+        }
     }
 }
 
@@ -182,6 +219,7 @@ fn day_start(date: NaiveDate) -> i64 {
 
 pub(crate) fn chronology(
     sql: &mut dyn Sql,
+    bodies: &BodyCache,
     person: PersonId,
     query: &ChronologyQuery,
 ) -> Result<ChronologyPage, StoreError> {
@@ -233,67 +271,106 @@ pub(crate) fn chronology(
     } else {
         "NULL"
     };
-    // The page's ids are chosen and ordered narrow; then each entry is joined to its
-    // participants' persons, one row per participant, in participant order.
+    // The page's ids are chosen and ordered narrow; then each entry is read once, its
+    // participants' persons gathered in participant order. Bodies come from the cache, and
+    // those it lacks from a second query in the same snapshot.
     let sql_text = format!(
-        "SELECT e.id, e.occurred_at, e.received_at, e.body, {superseded_by}, r.person_id
+        "SELECT e.id, e.occurred_at, e.received_at, {superseded_by},
+                (SELECT string_agg(r.person_id, ',' ORDER BY ep.position)
+                 FROM entry_persons ep JOIN person_records r ON r.id = ep.record_id
+                 WHERE ep.entry_id = e.id)
          FROM (SELECT e.id FROM entries e WHERE {}
                ORDER BY e.occurred_at, e.id LIMIT ${}) page
          JOIN entries e ON e.id = page.id
-         JOIN entry_persons ep ON ep.entry_id = e.id
-         JOIN person_records r ON r.id = ep.record_id
-         ORDER BY e.occurred_at, e.id, ep.position",
+         ORDER BY e.occurred_at, e.id",
         conditions.join(" AND "),
         params.len()
     );
     let rows = sql.query(&sql_text, &params)?;
-    let mut entries: Vec<ChronologyEntry> = Vec::with_capacity(limit);
-    let mut current: Option<(&str, Cursor)> = None;
+    let mut listed = Vec::with_capacity(limit.min(rows.len()));
     let mut next = None;
     for row in &rows {
-        let id = row.text(0)?;
-        if current.is_none_or(|(c, _)| c != id) {
-            if entries.len() == limit {
-                // The extra entry only says that another page follows this one.
-                next = current.map(|(_, cursor)| cursor);
-                break;
-            }
-            let entry = chronology_entry(row)?;
-            current = Some((
-                id,
-                Cursor {
-                    occurred_at: row.int(1)?,
-                    id: entry.id,
-                },
-            ));
-            entries.push(entry);
+        if listed.len() == limit {
+            // The extra entry only says that another page follows this one.
+            next = listed
+                .last()
+                .map(|(cursor, _, _, _): &(Cursor, _, _, _)| *cursor);
+            break;
         }
-        let person = PersonId(parse_id(row.text(5)?)?);
-        entries
-            .last_mut()
-            .expect("pushed above")
-            .person_ids
-            .push(person);
-    }
-    Ok(ChronologyPage { entries, next })
-}
-
-fn chronology_entry(row: &Row) -> Result<ChronologyEntry, StoreError> {
-    let received = row.int(2)?;
-    Ok(ChronologyEntry {
-        id: EntryId(parse_id(row.text(0)?)?),
-        received_at: DateTime::from_timestamp_micros(received)
-            .ok_or_else(|| StoreError::Corrupt(format!("received_at {received}")))?,
-        person_ids: Vec::new(),
-        superseded_by: row
-            .opt_text(4)?
+        let id = EntryId(parse_id(row.text(0)?)?);
+        let received = row.int(2)?;
+        let received_at = DateTime::from_timestamp_micros(received)
+            .ok_or_else(|| StoreError::Corrupt(format!("received_at {received}")))?;
+        let superseded_by = row
+            .opt_text(3)?
             .map(|s| parse_id(s).map(EntryId))
-            .transpose()?,
-        entry: EntryJson(
-            RawValue::from_string(row.text(3)?.to_owned())
-                .map_err(|e| StoreError::Corrupt(format!("entry body: {e}")))?,
-        ),
-    })
+            .transpose()?;
+        let person_ids = row
+            .opt_text(4)?
+            .unwrap_or_default()
+            .split(',')
+            .filter(|id| !id.is_empty())
+            .map(|id| parse_id(id).map(PersonId))
+            .collect::<Result<Vec<_>, _>>()?;
+        listed.push((
+            Cursor {
+                occurred_at: row.int(1)?,
+                id,
+            },
+            received_at,
+            superseded_by,
+            person_ids,
+        ));
+    }
+    let mut found: Vec<Option<Arc<RawValue>>> = listed
+        .iter()
+        .map(|(cursor, ..)| bodies.get(&cursor.id))
+        .collect();
+    let missing: Vec<Value> = listed
+        .iter()
+        .zip(&found)
+        .filter(|(_, body)| body.is_none())
+        .map(|((cursor, ..), _)| cursor.id.to_string().into())
+        .collect();
+    if !missing.is_empty() {
+        let rows = sql.query(
+            &format!(
+                "SELECT id, body FROM entries WHERE id IN ({})",
+                placeholders(0, missing.len())
+            ),
+            &missing,
+        )?;
+        let mut read: HashMap<EntryId, Arc<RawValue>> = HashMap::with_capacity(rows.len());
+        for row in &rows {
+            let body = RawValue::from_string(row.text(1)?.to_owned())
+                .map_err(|e| StoreError::Corrupt(format!("entry body: {e}")))?;
+            read.insert(EntryId(parse_id(row.text(0)?)?), Arc::from(body));
+        }
+        for ((cursor, ..), body) in listed.iter().zip(&mut found) {
+            if body.is_none() {
+                *body = read.remove(&cursor.id);
+                if let Some(body) = body {
+                    bodies.insert(cursor.id, body.clone());
+                }
+            }
+        }
+    }
+    let entries = listed
+        .into_iter()
+        .zip(found)
+        .map(|((cursor, received_at, superseded_by, person_ids), body)| {
+            let body = body
+                .ok_or_else(|| StoreError::Corrupt(format!("entry {} has no body", cursor.id.0)))?;
+            Ok(ChronologyEntry {
+                id: cursor.id,
+                received_at,
+                person_ids,
+                superseded_by,
+                entry: EntryJson(body),
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(ChronologyPage { entries, next })
 }
 
 pub(crate) fn household(

@@ -102,6 +102,15 @@ impl SqliteEngine {
         conn.execute_batch("COMMIT").map_err(db)?;
         result
     }
+
+    /// One statement on its own snapshot, with no transaction around it.
+    pub(crate) fn query_alone(&self, sql: &str, values: &[Value]) -> Result<Vec<Row>, StoreError> {
+        let mut conn = self
+            .readers
+            .get()
+            .map_err(|e| StoreError::Database(format!("no SQLite reader: {e}")))?;
+        SqliteSql(&mut conn).query(sql, values)
+    }
 }
 
 fn connect(path: &Path) -> Result<Connection, StoreError> {

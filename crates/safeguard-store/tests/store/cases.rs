@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use safeguard_core::{Entry, EntryKind, EvidenceStrength, PersonId};
 use safeguard_store::audit::{AuditEvent, Tampering};
 use safeguard_store::linkage::{LinkDecision, Verdict};
-use safeguard_store::{Actor, ChronologyQuery, Outcome, StoreError};
+use safeguard_store::{Actor, ChronologyQuery, Outcome, Store, StoreError};
 use serde_json::{Value, json};
 
 use crate::harness::TestStore;
@@ -2170,4 +2170,90 @@ pub fn concurrent_appends_naming_the_same_person_are_all_stored(store: &TestStor
         .unwrap();
     assert_eq!(page.entries.len(), 90, "one person holds them all");
     assert!(store.verify_audit().unwrap().is_ok());
+}
+
+/// Bodies are served from a cache once read: a second read, and a process with nothing
+/// cached, give the same chronology, each entry with its own body and its participants'
+/// persons in order; an entry appended since is there with its own body.
+pub fn a_chronology_read_again_or_by_another_process_is_the_same(store: &TestStore) {
+    append(
+        store,
+        (1..=6)
+            .map(|n| {
+                entry(
+                    "north-police",
+                    &format!("e{n}"),
+                    &format!("2006-12-{:02}", 10 + n),
+                )
+            })
+            .collect(),
+    );
+    let child = person_of(store, "north-police", "C1");
+    let query = ChronologyQuery {
+        limit: 4,
+        ..ChronologyQuery::default()
+    };
+    let as_json = |store: &Store| {
+        let page = store.chronology(child, &query).unwrap();
+        let sources: Vec<String> = page
+            .entries
+            .iter()
+            .map(|e| e.entry.decode().unwrap().source.id)
+            .collect();
+        (
+            serde_json::to_value(&page.entries).unwrap(),
+            sources,
+            page.next,
+        )
+    };
+    let cold = as_json(&store.store);
+    assert_eq!(cold.1, ["e1", "e2", "e3", "e4"]);
+    assert!(cold.2.is_some(), "a page follows");
+    assert_eq!(as_json(&store.store), cold, "read again, from the cache");
+    let other = store.reopen();
+    assert_eq!(as_json(&other), cold, "another process, nothing cached");
+
+    append(store, vec![entry("north-police", "e0", "2006-12-01")]);
+    let (_, sources, _) = as_json(&other);
+    assert_eq!(
+        sources,
+        ["e0", "e1", "e2", "e3"],
+        "the new entry, with its own body"
+    );
+    let page = other.chronology(child, &query).unwrap();
+    for e in &page.entries {
+        assert_eq!(e.person_ids.len(), 2, "the child and the parent, in order");
+        assert_eq!(e.person_ids[0], child);
+    }
+}
+
+/// Reads recorded at once are chained together, in order, whatever their number: a batch
+/// larger than one insert carries is split and still verifies.
+pub fn many_reads_recorded_at_once_chain_in_order(store: &TestStore) {
+    let reader = Actor::user(
+        "sw1",
+        &safeguard_core::AgencyId::parse("north-childrens-services").unwrap(),
+        "practitioner",
+    );
+    let events: Vec<AuditEvent> = (0..100)
+        .map(|n| AuditEvent::new("read_chronology", format!("p{n}")))
+        .collect();
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let (store, reader, events) = (store.store.clone(), reader.clone(), events.clone());
+            std::thread::spawn(move || {
+                for chunk in [&events[..1], &events[..3], &events[..]] {
+                    store.record_access(&reader, chunk).unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let verified = store
+        .verify_audit()
+        .unwrap()
+        .expect("the chain of reads verifies");
+    assert_eq!(verified.reads.events, 8 * 104);
 }

@@ -58,6 +58,8 @@ on_both_engines!(
     incremental_flags_equal_a_full_re_evaluation_on_random_chronologies,
     a_missed_timescale_is_escalated_to_the_team_managers_of_the_agencies_holding_the_child,
     an_entry_that_cannot_be_evaluated_is_stored_and_its_failure_waits_until_mended,
+    a_chronology_read_again_or_by_another_process_is_the_same,
+    many_reads_recorded_at_once_chain_in_order,
     two_clocks_started_by_one_entry_and_both_late_are_two_flags,
     an_identity_decision_re_evaluates_the_children_it_touches_and_alerts_their_lead,
     a_birth_turns_the_unborn_childs_record_into_the_babys,
