@@ -141,7 +141,109 @@ impl RuleBook {
 
     /// Every flag on the child's record as it was known on `as_of`.
     pub fn evaluate(&self, child: &Child, as_of: NaiveDate) -> Result<Vec<Flag>, CalendarError> {
-        evaluate(&self.rules, &self.clocks, child, as_of, &self.calendar)
+        Ok(self.evaluate_with_horizon(child, as_of)?.flags)
+    }
+
+    /// [`RuleBook::evaluate`], with the first day on which the flags could change with time
+    /// alone, nothing more being recorded: until then, evaluating again gives the same flags.
+    pub fn evaluate_with_horizon(
+        &self,
+        child: &Child,
+        as_of: NaiveDate,
+    ) -> Result<Evaluation, CalendarError> {
+        let mut horizon = Horizon::new(as_of);
+        let flags = evaluate(
+            &self.rules,
+            &self.clocks,
+            child,
+            as_of,
+            &self.calendar,
+            &mut horizon,
+        )?;
+        Ok(Evaluation {
+            flags,
+            changes_on: horizon.next,
+        })
+    }
+}
+
+/// A child's flags on a day, and until when they hold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    /// The flags.
+    pub flags: Vec<Flag>,
+    /// The first later day on which they could change with nothing more recorded (a clock
+    /// falling due, a stretch unseen growing past its limit, an entry dated later becoming
+    /// known); `None` when only a new entry can change them.
+    pub changes_on: Option<NaiveDate>,
+}
+
+/// Collects the days after `as_of` on which an evaluation's answer could turn: each
+/// comparison of a day with `as_of` names the day it would first come out otherwise. Erring
+/// early is safe (a child is evaluated again for nothing); late would leave a flag unraised.
+#[derive(Debug, Clone, Copy)]
+struct Horizon {
+    as_of: NaiveDate,
+    next: Option<NaiveDate>,
+}
+
+impl Horizon {
+    fn new(as_of: NaiveDate) -> Self {
+        Self { as_of, next: None }
+    }
+
+    /// The answer may differ from `day` on.
+    fn changes_on(&mut self, day: NaiveDate) {
+        if day > self.as_of {
+            self.next = Some(self.next.map_or(day, |next| next.min(day)));
+        }
+    }
+
+    /// The answer to "has `limit` passed?" (`limit < as_of`): it turns on the day after.
+    fn passed(&mut self, limit: NaiveDate) -> bool {
+        self.changes_on(limit + Duration::days(1));
+        limit < self.as_of
+    }
+
+    /// The answer to "is `item` known?" (`known_on <= as_of`).
+    fn known(&mut self, item: &ChronologyItem) -> bool {
+        self.changes_on(item.known_on());
+        item.known_on() <= self.as_of
+    }
+
+    /// When a clock still running could change state: it falls due soon on the first day
+    /// from which `due_soon_working_days` working days reach its due date, and overdue the
+    /// day after that date.
+    fn running_clock(
+        &mut self,
+        run: &crate::clocks::ClockRun,
+        clock: &ClockDefinition,
+        calendar: &Calendar,
+    ) {
+        self.changes_on(run.due + Duration::days(1));
+        if run.status != ClockStatus::Running {
+            return;
+        }
+        let warned = |day: NaiveDate| {
+            calendar
+                .add_working_days(day, clock.due_soon_working_days)
+                .map(|reached| reached >= run.due)
+        };
+        // Warned on `day` or not is monotone in `day`: search (as_of, due] for the first.
+        let (mut low, mut high) = (self.as_of, run.due);
+        while high - low > Duration::days(1) {
+            let middle = low + (high - low) / 2;
+            match warned(middle) {
+                Ok(true) => high = middle,
+                Ok(false) => low = middle,
+                // A day the calendar cannot count: look again tomorrow.
+                Err(_) => {
+                    high = self.as_of + Duration::days(1);
+                    break;
+                }
+            }
+        }
+        self.changes_on(high);
     }
 }
 
@@ -592,27 +694,45 @@ impl Rule {
 }
 
 /// Evaluates every rule over the child's chronology as it was known on `as_of`.
-pub fn evaluate(
+fn evaluate(
     rules: &[Rule],
     clocks: &[ClockDefinition],
     child: &Child,
     as_of: NaiveDate,
     calendar: &Calendar,
+    horizon: &mut Horizon,
 ) -> Result<Vec<Flag>, CalendarError> {
     let known: Vec<(&ChronologyItem, &serde_json::Value)> = child
         .chronology
         .iter()
-        .filter(|i| i.known_on() <= as_of)
+        .filter(|i| horizon.known(i))
         .map(|i| (i, &*i.details))
+        .collect();
+    let household: Vec<&ChronologyItem> = child
+        .household
+        .iter()
+        .filter(|i| horizon.known(i))
         .collect();
     let mut flags = Vec::new();
     // The clock templates share one run of the clocks, made only if a rule needs it.
     let mut clock_runs: Option<Vec<crate::clocks::ClockRun>> = None;
-    let runs = |clock_runs: &mut Option<Vec<crate::clocks::ClockRun>>| -> Result<Vec<crate::clocks::ClockRun>, CalendarError> {
+    let runs = |clock_runs: &mut Option<Vec<crate::clocks::ClockRun>>,
+                horizon: &mut Horizon|
+     -> Result<Vec<crate::clocks::ClockRun>, CalendarError> {
         if clock_runs.is_none() {
             let chronology: Vec<(EntryId, &Entry, &serde_json::Value)> =
                 known.iter().map(|(i, d)| (i.id, &*i.entry, *d)).collect();
-            *clock_runs = Some(evaluate_clocks(clocks, &chronology, as_of, calendar)?);
+            // Clocks count entries by the day they happened: one dated later turns up then.
+            for (_, entry, _) in &chronology {
+                horizon.changes_on(entry.occurred_at.date());
+            }
+            let evaluated = evaluate_clocks(clocks, &chronology, as_of, calendar)?;
+            for run in evaluated.iter().filter(|r| r.stopped.is_none()) {
+                if let Some(clock) = clocks.iter().find(|c| c.id == run.clock) {
+                    horizon.running_clock(run, clock, calendar);
+                }
+            }
+            *clock_runs = Some(evaluated);
         }
         Ok(clock_runs.clone().unwrap_or_default())
     };
@@ -773,7 +893,7 @@ pub fn evaluate(
                 roles,
                 (*working_days, *only_given),
                 &known,
-                as_of,
+                horizon,
                 calendar,
                 &mut flags,
             )?,
@@ -787,13 +907,19 @@ pub fn evaluate(
                 working_days,
             } => {
                 let mut last_seen: Option<(&ChronologyItem, NaiveDate)> = None;
+                // Closed by a later entry on `until`, or still open today (`None`).
                 let close = |from: Option<(&ChronologyItem, NaiveDate)>,
-                             until: NaiveDate,
+                             until: Option<NaiveDate>,
+                             horizon: &mut Horizon,
                              flags: &mut Vec<Flag>|
                  -> Result<(), CalendarError> {
                     if let Some((item, since)) = from {
                         let due = calendar.add_working_days(since, *working_days)?;
-                        if due < until {
+                        let passed = match until {
+                            Some(until) => due < until,
+                            None => horizon.passed(due),
+                        };
+                        if passed {
                             flags.push(rule.flag(vec![item.id], due + Duration::days(1), &[]));
                         }
                     }
@@ -802,17 +928,17 @@ pub fn evaluate(
                 for (item, details) in &known {
                     let day = item.day();
                     if last_seen.is_some() && state_end.matches_details(&item.entry, details) {
-                        close(last_seen.take(), day, &mut flags)?;
+                        close(last_seen.take(), Some(day), horizon, &mut flags)?;
                     } else if last_seen.is_none()
                         && state_start.matches_details(&item.entry, details)
                     {
                         last_seen = Some((item, day));
                     } else if last_seen.is_some() && seen.matches_details(&item.entry, details) {
-                        close(last_seen.take(), day, &mut flags)?;
+                        close(last_seen.take(), Some(day), horizon, &mut flags)?;
                         last_seen = Some((item, day));
                     }
                 }
-                close(last_seen, as_of, &mut flags)?;
+                close(last_seen, None, horizon, &mut flags)?;
             }
             Template::ChangingExplanation { window_days } => {
                 let explained: Vec<(&ChronologyItem, String)> = known
@@ -847,13 +973,19 @@ pub fn evaluate(
                 let mut open = false;
                 let mut anchor: Option<&ChronologyItem> = None;
                 let mut between: Vec<EntryId> = Vec::new();
+                // Ended by a later entry on `until`, or still open today (`None`).
                 let gap = |anchor: &ChronologyItem,
-                           until: NaiveDate,
+                           until: Option<NaiveDate>,
                            between: &[EntryId],
+                           horizon: &mut Horizon,
                            flags: &mut Vec<Flag>|
                  -> Result<(), CalendarError> {
                     let due = calendar.add_working_days(anchor.day(), *working_days)?;
-                    if due < until {
+                    let passed = match until {
+                        Some(until) => due < until,
+                        None => horizon.passed(due),
+                    };
+                    if passed {
                         let mut entries = vec![anchor.id];
                         entries.extend_from_slice(between);
                         flags.push(rule.flag(entries, due + Duration::days(1), &[]));
@@ -863,7 +995,7 @@ pub fn evaluate(
                 for (item, details) in &known {
                     if open && any(known_until, item, details) {
                         if let Some(a) = anchor.take() {
-                            gap(a, item.day(), &between, &mut flags)?;
+                            gap(a, Some(item.day()), &between, horizon, &mut flags)?;
                         }
                         open = false;
                         between.clear();
@@ -878,7 +1010,7 @@ pub fn evaluate(
                     }
                     if any(seen, item, details) {
                         if let Some(a) = anchor {
-                            gap(a, item.day(), &between, &mut flags)?;
+                            gap(a, Some(item.day()), &between, horizon, &mut flags)?;
                         }
                         anchor = Some(item);
                         between.clear();
@@ -887,13 +1019,13 @@ pub fn evaluate(
                     }
                 }
                 if let Some(a) = anchor.filter(|_| open) {
-                    gap(a, as_of, &between, &mut flags)?;
+                    gap(a, None, &between, horizon, &mut flags)?;
                 }
             }
             Template::InHousehold { matcher } => {
                 // What another agency's record of an adult around the child says about risk to
                 // children is the child's concern too.
-                for item in child.household.iter().filter(|i| i.known_on() <= as_of) {
+                for item in &household {
                     if subject_of(item).is_none()
                         && matcher.matches_details(&item.entry, &item.details)
                     {
@@ -912,13 +1044,7 @@ pub fn evaluate(
                 let mut hits: Vec<(&ChronologyItem, Option<PersonId>)> = known
                     .iter()
                     .map(|(i, d)| (*i, *d))
-                    .chain(
-                        child
-                            .household
-                            .iter()
-                            .filter(|i| i.known_on() <= as_of)
-                            .map(|i| (i, &*i.details)),
-                    )
+                    .chain(household.iter().map(|i| (*i, &*i.details)))
                     .filter(|(i, d)| matches.iter().any(|m| m.matches_details(&i.entry, d)))
                     .map(|(i, _)| (i, subject_of(i)))
                     .collect();
@@ -973,7 +1099,7 @@ pub fn evaluate(
                 }
             }
             Template::ClockDueSoon => {
-                for run in runs(&mut clock_runs)? {
+                for run in runs(&mut clock_runs, horizon)? {
                     if run.status == ClockStatus::DueSoon {
                         let clock = clocks
                             .iter()
@@ -993,7 +1119,7 @@ pub fn evaluate(
                 }
             }
             Template::ClockOverdue => {
-                for run in runs(&mut clock_runs)? {
+                for run in runs(&mut clock_runs, horizon)? {
                     if matches!(run.status, ClockStatus::Overdue | ClockStatus::MetLate) {
                         let name = clocks
                             .iter()
@@ -1122,7 +1248,7 @@ fn unverified_adults(
     roles: &[String],
     (working_days, only_given): (u32, bool),
     known: &[(&ChronologyItem, &serde_json::Value)],
-    as_of: NaiveDate,
+    horizon: &mut Horizon,
     calendar: &Calendar,
     flags: &mut Vec<Flag>,
 ) -> Result<(), CalendarError> {
@@ -1149,7 +1275,7 @@ fn unverified_adults(
     for (person, seen) in first_seen {
         let due = calendar.add_working_days(seen.day(), working_days)?;
         let done_in_time = checked.get(&person).is_some_and(|d| *d <= due);
-        if !done_in_time && due < as_of {
+        if !done_in_time && horizon.passed(due) {
             flags.push(
                 rule.flag(vec![seen.id], due + Duration::days(1), &[])
                     .about(person),
@@ -1270,11 +1396,18 @@ mod tests {
         let rules = parse_rules(DEFAULT_RULES).unwrap();
         let clocks = parse_clocks(DEFAULT_CLOCKS).unwrap();
         let as_of = NaiveDate::parse_from_str(as_of, "%Y-%m-%d").unwrap();
-        evaluate(&rules, &clocks, c, as_of, &Calendar::england_and_wales())
-            .unwrap()
-            .into_iter()
-            .filter(|f| f.rule == rule)
-            .collect()
+        evaluate(
+            &rules,
+            &clocks,
+            c,
+            as_of,
+            &Calendar::england_and_wales(),
+            &mut Horizon::new(as_of),
+        )
+        .unwrap()
+        .into_iter()
+        .filter(|f| f.rule == rule)
+        .collect()
     }
 
     fn day(text: &str) -> NaiveDate {

@@ -147,14 +147,60 @@ impl Case {
         self
     }
 
-    /// Every flag as (rule, first knowable day), sorted.
-    fn flags(&self, as_of: &str) -> Vec<(String, String)> {
-        let child = Child {
+    fn child(&self) -> Child {
+        Child {
             person: self.child,
             date_of_birth: Some(PartialDate::parse(self.born).unwrap()),
             chronology: self.items.clone(),
             household: self.sibling_items.clone(),
+        }
+    }
+
+    /// Evaluated on every day from the first entry to a year after the last, the flags are
+    /// the same on each day before the day each evaluation says they could change: the daily
+    /// tick skips a child until then.
+    fn assert_horizons_hold(&self) {
+        let book = RuleBook::shipped();
+        let child = self.child();
+        let days = || {
+            self.items
+                .iter()
+                .chain(&self.sibling_items)
+                .map(|i| i.known_on())
         };
+        let (first, last) = (days().min().unwrap(), days().max().unwrap());
+        let mut held: Option<(Vec<safeguard_core::rules::Flag>, Option<chrono::NaiveDate>)> = None;
+        let mut changes = 0;
+        let mut day = first - chrono::Duration::days(1);
+        while day <= last + chrono::Duration::days(366) {
+            let evaluation = book.evaluate_with_horizon(&child, day).unwrap();
+            if let Some(next) = evaluation.changes_on {
+                assert!(next > day, "{day}: a horizon after the day evaluated");
+            }
+            match held.as_mut() {
+                Some((flags, until)) if until.is_none_or(|u| day < u) => {
+                    assert_eq!(
+                        *flags, evaluation.flags,
+                        "{day}: the flags changed before the day the evaluation said"
+                    );
+                    *until = match (*until, evaluation.changes_on) {
+                        (Some(a), Some(b)) => Some(a.max(b)),
+                        _ => None,
+                    };
+                }
+                _ => {
+                    changes += 1;
+                    held = Some((evaluation.flags, evaluation.changes_on));
+                }
+            }
+            day += chrono::Duration::days(1);
+        }
+        assert!(changes > 1, "the case's flags change over time");
+    }
+
+    /// Every flag as (rule, first knowable day), sorted.
+    fn flags(&self, as_of: &str) -> Vec<(String, String)> {
+        let child = self.child();
         let mut flags: Vec<(String, String)> = RuleBook::shipped()
             .evaluate(&child, as_of.parse().unwrap())
             .unwrap()
@@ -214,6 +260,7 @@ fn chronic_neglect_with_no_access_raises_what_a_panel_would_expect_on_the_days_i
         .add("2024-01-15", SCHOOL, json!({"kind": "education_status", "status": "elective_home_education"}))
         .add("2024-01-31", CSC, json!({"kind": "assessment", "stage": "completed", "child_seen": false, "factors": ["9A"]}));
 
+    ava.assert_horizons_hold();
     let flags = ava.flags("2024-02-29");
 
     assert_eq!(
@@ -261,6 +308,7 @@ fn a_teenager_going_missing_at_risk_of_exploitation_raises_what_a_panel_would_ex
         .add("2024-03-26T10:00", CSC, decision("assessment"))
         .add("2024-04-02", CSC, visit("not_available"));
 
+    leo.assert_horizons_hold();
     let flags = leo.flags("2024-04-30");
 
     assert_eq!(
@@ -296,6 +344,7 @@ fn ordinary_casework_that_sees_the_child_raises_none_of_them() {
         .add("2023-11-14", CSC, json!({"kind": "assessment", "stage": "completed", "child_seen": true, "child_seen_alone": true, "factors": ["4B"]}))
         .add("2023-11-21", CSC, json!({"kind": "case_closure", "reason": "RC7"}));
 
+    mia.assert_horizons_hold();
     assert_eq!(mia.flags("2024-02-29"), expected(&[]));
 }
 
@@ -323,6 +372,7 @@ fn domestic_abuse_with_an_adult_known_only_by_name_raises_what_a_panel_would_exp
         &[("J", "other_adult_present", "Jay", "given")],
     );
 
+    zoe.assert_horizons_hold();
     let flags = zoe.flags("2024-07-01");
 
     assert_eq!(
@@ -352,6 +402,7 @@ fn an_adult_whose_identity_was_verified_is_not_flagged_as_unknown() {
         &[("J", "other_adult_present", "Jay", "verified")],
     );
 
+    zoe.assert_horizons_hold();
     assert_eq!(
         zoe.flags("2024-07-01"),
         expected(&[("domestic_abuse_in_household", "2024-05-07")])
@@ -387,6 +438,7 @@ fn concerns_spread_across_siblings_are_seen_as_the_households() {
         json!({"kind": "injury_observed", "body_site": "cheek", "injury_type": "bruise"}),
     );
 
+    amy.assert_horizons_hold();
     assert_eq!(
         amy.flags("2024-07-01"),
         expected(&[
@@ -407,6 +459,7 @@ fn concerns_spread_across_siblings_are_seen_as_the_households() {
         GP,
         json!({"kind": "was_not_brought", "service": "health"}),
     );
+    ben.assert_horizons_hold();
     assert_eq!(
         ben.flags("2024-07-01"),
         expected(&[("repeatedly_not_brought", "2024-04-09")])
@@ -430,6 +483,7 @@ fn an_adult_services_high_risk_to_children_reaches_the_children_around_the_adult
         "R",
         json!({"kind": "adult_service_record", "service": "probation", "risk_to_children": "high"}),
     );
+    eli.assert_horizons_hold();
     assert_eq!(
         eli.flags("2024-07-01"),
         expected(&[("adult_service_risk_to_children", "2024-05-20")])
@@ -439,5 +493,6 @@ fn an_adult_services_high_risk_to_children_reaches_the_children_around_the_adult
     low.add_with("2024-05-07", "north-health-visiting", visit("seen"), &[("R", "other_adult_present", "Ray", "verified")])
         .add_adult_record("2024-05-20", "north-probation", "R",
             json!({"kind": "adult_service_record", "service": "probation", "risk_to_children": "standard"}));
+    low.assert_horizons_hold();
     assert_eq!(low.flags("2024-07-01"), expected(&[]));
 }

@@ -475,15 +475,18 @@ impl Store {
         let now = Utc::now().timestamp_micros();
         // Recording never waits on evaluation: a child that cannot be evaluated keeps the
         // flags it had, and the failure waits, visible, until an evaluation succeeds.
-        let flags = match book.evaluate(&child, as_of) {
-            Ok(flags) => {
+        let flags = match book.evaluate_with_horizon(&child, as_of) {
+            Ok(evaluation) => {
                 sql.execute(
                     "DELETE FROM evaluation_failures WHERE person_id = $1",
                     &[person.to_string().into()],
                 )?;
-                flags
+                set_horizon(sql, person, as_of, evaluation.changes_on)?;
+                evaluation.flags
             }
             Err(e) => {
+                // Tried again at the next tick.
+                set_horizon(sql, person, as_of, Some(as_of + chrono::Duration::days(1)))?;
                 let reason = e.to_string();
                 sql.execute(
                     "INSERT INTO evaluation_failures (person_id, reason, first_failed_at, last_failed_at, attempts)
@@ -657,30 +660,98 @@ impl Store {
         }
     }
 
-    /// Re-evaluates every child as the record stood on `as_of`, one transaction each,
-    /// storing the differences: after the rules change (`rules rerun`) and every day, since
-    /// clocks run on with time alone (`rules tick`, and `serve` at start and each new day). A
-    /// child that cannot be evaluated is counted in `failed` and listed by
-    /// [`Store::evaluation_failures`]. `progress` hears after each child.
+    /// Re-evaluates every child as the record stood on `as_of`, storing the differences:
+    /// after the rules change (`rules rerun`). A child that cannot be evaluated is counted in
+    /// `failed` and listed by [`Store::evaluation_failures`]. `progress` hears after each
+    /// child.
     pub fn reevaluate_all(
         &self,
         actor: &Actor,
         book: &RuleBook,
         as_of: NaiveDate,
-        mut progress: impl FnMut(usize, usize),
+        progress: impl FnMut(usize, usize),
     ) -> Result<Reevaluated, StoreError> {
         let children = self.all_subject_children()?;
+        let totals = self.reevaluate(actor, book, as_of, &children, progress)?;
+        self.write(|sql| set_book(sql, &book_fingerprint(book)))?;
+        Ok(totals)
+    }
+
+    /// What time alone changes, as of `as_of` (`rules tick`, and `serve` at start and each
+    /// new day): re-evaluates the children whose flags could have changed since they were
+    /// last evaluated (a clock fallen due, a stretch unseen grown past its limit, an
+    /// evaluation that failed), and no others, giving the flags a full re-evaluation would.
+    /// Under another rule book than the last pass's, every child is re-evaluated.
+    pub fn tick(
+        &self,
+        actor: &Actor,
+        book: &RuleBook,
+        as_of: NaiveDate,
+        progress: impl FnMut(usize, usize),
+    ) -> Result<Reevaluated, StoreError> {
+        let fingerprint = book_fingerprint(book);
+        let (same_book, due) = self.read(|sql| {
+            let stored = crate::sql::SqlExt::query_opt(
+                sql,
+                "SELECT fingerprint FROM evaluation_book WHERE id = 1",
+                &[],
+            )?;
+            let same_book = match stored {
+                Some(row) => row.text(0)? == fingerprint,
+                None => false,
+            };
+            let day = as_of.to_string();
+            // Flags that may have changed by `as_of`, or that were worked out for a later day
+            // (a tick for a day gone by).
+            let rows = sql.query(
+                "SELECT person_id FROM evaluation_horizons WHERE changes_on <= $1
+                 UNION SELECT person_id FROM evaluation_horizons WHERE evaluated_on > $1",
+                &[day.as_str().into()],
+            )?;
+            let due = rows
+                .iter()
+                .map(|r| r.text(0)?.parse().map_err(corrupt))
+                .collect::<Result<Vec<PersonId>, StoreError>>()?;
+            Ok((same_book, due))
+        })?;
+        if !same_book {
+            return self.reevaluate_all(actor, book, as_of, progress);
+        }
+        self.reevaluate(actor, book, as_of, &due, progress)
+    }
+
+    /// Re-evaluates `children`, many to a transaction (so that a pass is not a commit per
+    /// child, yet appends wait for one chunk at most).
+    fn reevaluate(
+        &self,
+        actor: &Actor,
+        book: &RuleBook,
+        as_of: NaiveDate,
+        children: &[PersonId],
+        mut progress: impl FnMut(usize, usize),
+    ) -> Result<Reevaluated, StoreError> {
+        /// Children evaluated in one transaction.
+        const CHILDREN_PER_TRANSACTION: usize = 256;
         let mut totals = Reevaluated {
             children: children.len(),
             ..Reevaluated::default()
         };
-        for (n, child) in children.into_iter().enumerate() {
-            let changes = self.refresh_flags(actor, child, book, as_of)?;
-            totals.raised += changes.raised.len();
-            totals.updated += changes.updated.len();
-            totals.resolved += changes.resolved.len();
-            totals.failed += usize::from(changes.failed);
-            progress(n + 1, totals.children);
+        let mut done = 0;
+        for chunk in children.chunks(CHILDREN_PER_TRANSACTION) {
+            let changes = self.write(|sql| {
+                chunk
+                    .iter()
+                    .map(|child| self.refresh_flags_in(sql, actor, *child, book, as_of))
+                    .collect::<Result<Vec<_>, StoreError>>()
+            })?;
+            for c in changes {
+                totals.raised += c.raised.len();
+                totals.updated += c.updated.len();
+                totals.resolved += c.resolved.len();
+                totals.failed += usize::from(c.failed);
+            }
+            done += chunk.len();
+            progress(done, totals.children);
         }
         Ok(totals)
     }
@@ -784,4 +855,40 @@ impl Store {
             .collect()
         })
     }
+}
+
+/// Records until when a child's flags, evaluated as of `as_of`, hold.
+fn set_horizon(
+    sql: &mut dyn Sql,
+    person: PersonId,
+    as_of: NaiveDate,
+    changes_on: Option<NaiveDate>,
+) -> Result<(), StoreError> {
+    sql.execute(
+        "INSERT INTO evaluation_horizons (person_id, evaluated_on, changes_on) VALUES ($1, $2, $3)
+         ON CONFLICT (person_id) DO UPDATE SET evaluated_on = excluded.evaluated_on,
+             changes_on = excluded.changes_on",
+        &[
+            person.to_string().into(),
+            as_of.to_string().into(),
+            changes_on.map(|d| d.to_string()).into(),
+        ],
+    )?;
+    Ok(())
+}
+
+fn set_book(sql: &mut dyn Sql, fingerprint: &str) -> Result<(), StoreError> {
+    sql.execute(
+        "INSERT INTO evaluation_book (id, fingerprint) VALUES (1, $1)
+         ON CONFLICT (id) DO UPDATE SET fingerprint = excluded.fingerprint",
+        &[fingerprint.into()],
+    )?;
+    Ok(())
+}
+
+/// The rule book's identity: its rules, clocks and calendar as parsed, hashed.
+fn book_fingerprint(book: &RuleBook) -> String {
+    use sha2::{Digest, Sha256};
+    let parsed = format!("{:?}", (&book.rules, &book.clocks, &book.calendar));
+    crate::migrate::hex(&Sha256::digest(parsed.as_bytes()))
 }

@@ -120,7 +120,7 @@ pub fn rule_for(method: &Method, route: &str) -> Option<Rule> {
         "/api/v1/persons/{id}/status" if get => Rule::ChildStatus,
         "/api/v1/persons/{id}/involvements" if post => Rule::DecideInvolvement,
         "/api/v1/involvements" if get => Rule::Person,
-        "/api/v1/evaluation-failures" if get => Rule::Operations,
+        "/api/v1/evaluation-failures" | "/evaluation-failures" if get => Rule::Operations,
         "/api/v1/persons/{id}/access-log" | "/persons/{id}/access-log" if get => Rule::AccessLog,
         "/api/v1/persons/{id}/break-glass" | "/persons/{id}/break-glass" if post => {
             Rule::BreakGlass

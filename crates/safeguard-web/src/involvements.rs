@@ -26,6 +26,54 @@ pub(crate) fn router() -> Router<AppState> {
             post(post_involvement_decision),
         )
         .route("/api/v1/evaluation-failures", get(get_evaluation_failures))
+        .route("/evaluation-failures", get(evaluation_failures_page))
+}
+
+/// The same list for people: what could not be evaluated, since when, and why, so that an
+/// administrator can mend the rules or the calendar.
+async fn evaluation_failures_page(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> Result<axum::response::Html<String>, Error> {
+    let failures = state.blocking(|store| store.evaluation_failures()).await?;
+    Ok(crate::pages::layout(
+        "Children whose rules could not be evaluated",
+        caller.session(),
+        maud::html! {
+            h1 { "Children whose rules could not be evaluated" }
+            @if failures.is_empty() {
+                p { "Every child's rules and clocks were evaluated." }
+            } @else {
+                p {
+                    "Their entries are stored; their flags are those of the last evaluation that "
+                    "succeeded. Each is evaluated again every day, and at once when anything "
+                    "is recorded about them. Mend the cause (often a year missing from the "
+                    "bank holidays calendar) and run " code { "safeguard rules tick" } "."
+                }
+                table class="table" {
+                    caption class="visually-hidden" { "Children whose rules could not be evaluated, most recent first" }
+                    thead { tr {
+                        th scope="col" { "Child" }
+                        th scope="col" { "Why" }
+                        th scope="col" { "First failed (UTC)" }
+                        th scope="col" { "Last failed (UTC)" }
+                        th scope="col" class="numeric" { "Attempts" }
+                    } }
+                    tbody {
+                        @for f in &failures {
+                            tr {
+                                td { code { (f.person) } }
+                                td { (f.reason) }
+                                td class="nowrap" { (f.first_failed_at) }
+                                td class="nowrap" { (f.last_failed_at) }
+                                td class="numeric" { (f.attempts) }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    ))
 }
 
 /// Children whose rules or clocks could not be evaluated.

@@ -182,8 +182,9 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
     .await
 }
 
-/// Re-evaluates every child at start and on each new day: clocks run on with time alone, so
-/// the case where nothing is recorded is the one that must still escalate.
+/// Re-evaluates at start and on each new day what time alone changes: clocks run on with
+/// nothing recorded, so the case where nothing is recorded is the one that must still
+/// escalate.
 fn spawn_daily_reevaluation(state: AppState) {
     tokio::spawn(async move {
         let mut done: Option<chrono::NaiveDate> = None;
@@ -194,7 +195,7 @@ fn spawn_daily_reevaluation(state: AppState) {
                 let rules = state.rules.clone();
                 let run = tokio::task::spawn_blocking(move || {
                     let actor = safeguard_store::Actor::system("daily-tick");
-                    store.reevaluate_all(&actor, &rules, today, |_, _| {})
+                    store.tick(&actor, &rules, today, |_, _| {})
                 })
                 .await;
                 match run {

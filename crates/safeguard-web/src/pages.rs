@@ -57,6 +57,9 @@ pub(crate) fn layout(title: &str, session: Option<&Session>, body: Markup) -> Ht
                                     @if s.user.roles.iter().any(|r| r.resolves_identity()) {
                                         a class="header-link" href="/link-reviews" { "Possible matches" }
                                     }
+                                    @if s.user.roles.iter().any(|r| matches!(r, safeguard_core::access::Role::Administrator | safeguard_core::access::Role::SafeguardingLead)) {
+                                        a class="header-link" href="/evaluation-failures" { "Evaluation failures" }
+                                    }
                                     span { (s.user.display_name) }
                                     input type="hidden" name=(CSRF_FIELD) value=(s.csrf_token);
                                     button class="link-button" type="submit" { "Sign out" }

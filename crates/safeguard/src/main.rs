@@ -196,9 +196,11 @@ enum RulesCommand {
         #[arg(long, env = "SAFEGUARD_DATABASE")]
         database: Option<DatabaseUrl>,
     },
-    /// Re-evaluate every child as of a day, as `serve` does at start and each new day:
-    /// clocks run on with time alone, so a referral followed by silence goes overdue without
-    /// anyone recording anything. Idempotent; for cron and for tests.
+    /// Re-evaluate what time alone changes as of a day, as `serve` does at start and each new
+    /// day: clocks run on with time alone, so a referral followed by silence goes overdue
+    /// without anyone recording anything. Only the children whose flags could have changed
+    /// since they were last evaluated are evaluated (every child under another rule book).
+    /// Idempotent; for cron and for tests.
     Tick {
         #[command(flatten)]
         db: DatabaseArgs,
@@ -425,7 +427,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let book = files.load()?;
             let as_of = at.unwrap_or_else(|| chrono::Local::now().date_naive());
-            let totals = replay::rerun(&db.open()?, &book, as_of, &Actor::system("rules-tick"))?;
+            let totals = replay::tick(&db.open()?, &book, as_of, &Actor::system("rules-tick"))?;
             print_reevaluated(&totals);
             Ok(())
         }

@@ -141,6 +141,25 @@ pub fn rerun(
     as_of: NaiveDate,
     actor: &Actor,
 ) -> anyhow::Result<safeguard_store::flags::Reevaluated> {
+    with_progress(|progress| store.reevaluate_all(actor, book, as_of, progress))
+}
+
+/// Re-evaluates the children whose flags time alone may have changed by `as_of`, showing
+/// progress.
+pub fn tick(
+    store: &Store,
+    book: &RuleBook,
+    as_of: NaiveDate,
+    actor: &Actor,
+) -> anyhow::Result<safeguard_store::flags::Reevaluated> {
+    with_progress(|progress| store.tick(actor, book, as_of, progress))
+}
+
+fn with_progress(
+    pass: impl FnOnce(
+        &mut dyn FnMut(usize, usize),
+    ) -> Result<safeguard_store::flags::Reevaluated, safeguard_store::StoreError>,
+) -> anyhow::Result<safeguard_store::flags::Reevaluated> {
     let bar = indicatif::ProgressBar::new(0).with_style(
         indicatif::ProgressStyle::with_template(
             "{msg:>24} [{bar:40}] {pos}/{len} children ({per_sec}, {eta} left)",
@@ -149,7 +168,7 @@ pub fn rerun(
         .progress_chars("=> "),
     );
     bar.set_message("evaluating rules");
-    let totals = store.reevaluate_all(actor, book, as_of, |done, of| {
+    let totals = pass(&mut |done, of| {
         bar.set_length(of as u64);
         bar.set_position(done as u64);
     })?;

@@ -2257,3 +2257,76 @@ pub fn many_reads_recorded_at_once_chain_in_order(store: &TestStore) {
         .expect("the chain of reads verifies");
     assert_eq!(verified.reads.events, 8 * 104);
 }
+
+/// The daily tick evaluates only the children whose flags time could have changed since
+/// they were last evaluated, and leaves them as a full evaluation on that day would; a tick
+/// for a day gone by, and another rule book, evaluate again what they must.
+pub fn the_daily_tick_evaluates_only_the_children_whose_day_has_come(store: &TestStore) {
+    use safeguard_core::rules::RuleBook;
+    let book = RuleBook::shipped();
+    let mut discussion = entry("north-childrens-services", "sd1", "2007-01-02");
+    discussion["details"] = json!({"kind": "strategy_discussion", "section47_decided": true});
+    discussion["recorded_at"] = "2007-01-02T17:00:00Z".into();
+    let mut note = entry("north-police", "n1", "2007-01-03");
+    note["recorded_at"] = "2007-01-03T17:00:00Z".into();
+    note["persons"][0]["record"] = json!({"local_id": "C2",
+        "name": {"given": ["Kim"], "family": "Other"}, "date_of_birth": "2005-01-01"});
+    append(store, vec![discussion, note]);
+    let waiting = person_of(store, "north-childrens-services", "C1");
+    let tick = |day: NaiveDate| store.tick(&actor(), &book, day, |_, _| {}).unwrap();
+    let open = |person| {
+        let mut rules: Vec<String> = store
+            .flags(person)
+            .unwrap()
+            .into_iter()
+            .map(|f| f.flag.rule)
+            .collect();
+        rules.sort();
+        rules
+    };
+    let full = |person, day| {
+        let mut rules: Vec<String> = book
+            .evaluate(&store.child(person).unwrap().unwrap(), day)
+            .unwrap()
+            .into_iter()
+            .map(|f| f.rule)
+            .collect();
+        rules.sort();
+        rules
+    };
+
+    assert_eq!(
+        tick(day(2007, 1, 4)).children,
+        2,
+        "the first pass: every child"
+    );
+    assert_eq!(
+        tick(day(2007, 1, 4)).children,
+        0,
+        "again the same day: nothing"
+    );
+    assert_eq!(open(waiting), full(waiting, day(2007, 1, 4)));
+
+    let later = tick(day(2007, 1, 24));
+    assert_eq!(
+        later.children, 1,
+        "the child whose clock ran on, not the other"
+    );
+    assert!(later.raised >= 1);
+    assert!(open(waiting).contains(&"statutory_timescale_missed".to_owned()));
+    assert_eq!(open(waiting), full(waiting, day(2007, 1, 24)));
+    assert_eq!(tick(day(2007, 1, 24)).children, 0);
+
+    let gone_by = tick(day(2007, 1, 5));
+    assert_eq!(gone_by.children, 1, "flags worked out for a later day");
+    assert_eq!(open(waiting), full(waiting, day(2007, 1, 5)));
+
+    let mut other_book = book.clone();
+    other_book
+        .rules
+        .retain(|r| r.id != "statutory_timescale_missed");
+    let all = store
+        .tick(&actor(), &other_book, day(2007, 1, 5), |_, _| {})
+        .unwrap();
+    assert_eq!(all.children, 2, "another rule book: every child");
+}

@@ -60,6 +60,7 @@ on_both_engines!(
     an_entry_that_cannot_be_evaluated_is_stored_and_its_failure_waits_until_mended,
     a_chronology_read_again_or_by_another_process_is_the_same,
     many_reads_recorded_at_once_chain_in_order,
+    the_daily_tick_evaluates_only_the_children_whose_day_has_come,
     two_clocks_started_by_one_entry_and_both_late_are_two_flags,
     an_identity_decision_re_evaluates_the_children_it_touches_and_alerts_their_lead,
     a_birth_turns_the_unborn_childs_record_into_the_babys,

@@ -44,3 +44,43 @@ async fn search_lists_matching_persons_with_links() {
     let css = app.get("/assets/app.css").await;
     assert!(css.content_type.starts_with("text/css"));
 }
+
+/// An administrator sees which children could not be evaluated, and why; a practitioner is
+/// refused the page, and the header links to it only for those who may open it.
+#[tokio::test]
+async fn administrators_see_the_children_whose_rules_could_not_be_evaluated() {
+    use safeguard_core::access::Role;
+    use safeguard_core::calendar::Calendar;
+    use safeguard_core::rules::RuleBook;
+    let app = spawn_app();
+    let admin = app.user("admin", "north-police", Role::Administrator);
+    let worker = app.user("worker", "north-police", Role::Practitioner);
+    let empty = app.get_as("/evaluation-failures", &admin).await;
+    assert_eq!(empty.status, StatusCode::OK);
+    assert!(empty.text.contains("rules and clocks were evaluated"));
+    assert!(empty.text.contains("href=\"/evaluation-failures\""));
+
+    let mut discussion = entry("e1", "2007-01-02");
+    discussion["details"] = json!({"kind": "strategy_discussion", "section47_decided": true});
+    app.post_entries(&json!([discussion])).await;
+    let child: safeguard_core::PersonId = app.find_person("sam").await.parse().unwrap();
+    let lacking = RuleBook {
+        calendar: Calendar::from_csv("date,title\n2006-12-25,Christmas Day\n").unwrap(),
+        ..RuleBook::shipped()
+    };
+    let actor = safeguard_store::Actor::system("test");
+    let day = chrono::NaiveDate::from_ymd_opt(2008, 1, 24).unwrap();
+    app.store
+        .refresh_flags(&actor, child, &lacking, day)
+        .unwrap();
+
+    let listed = app.get_as("/evaluation-failures", &admin).await;
+    assert_eq!(listed.status, StatusCode::OK);
+    assert!(listed.text.contains(&child.to_string()), "{}", listed.text);
+    assert!(listed.text.contains("2007"), "the reason names the year");
+
+    let refused = app.get_as("/evaluation-failures", &worker).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let elsewhere = app.get_as("/alerts", &worker).await;
+    assert!(!elsewhere.text.contains("href=\"/evaluation-failures\""));
+}
