@@ -230,41 +230,74 @@ const MAX_SIBLINGS: usize = 20;
 /// A child's siblings: the other subject children of entries naming one of the child's parents
 /// as a parent.
 pub(crate) fn siblings_in(sql: &mut dyn Sql, child: PersonId) -> Result<Vec<PersonId>, StoreError> {
+    let parents = person_ids(sql.query(
+        "SELECT DISTINCT pr.person_id FROM person_records cr
+         JOIN entry_persons c ON c.record_id = cr.id AND c.role = 'subject_child'
+         JOIN entry_persons p ON p.entry_id = c.entry_id AND p.role = 'parent'
+         JOIN person_records pr ON pr.id = p.record_id
+         WHERE cr.person_id = $1
+           AND NOT EXISTS (SELECT 1 FROM entries s WHERE s.supersedes = c.entry_id)",
+        &[child.to_string().into()],
+    )?)?;
+    children_of_parents_in(sql, child, &parents)
+}
+
+/// The subject children, other than `child`, of entries naming one of `parents` as a parent.
+fn children_of_parents_in(
+    sql: &mut dyn Sql,
+    child: PersonId,
+    parents: &[PersonId],
+) -> Result<Vec<PersonId>, StoreError> {
+    if parents.is_empty() {
+        return Ok(Vec::new());
+    }
+    let parents = &parents[..parents.len().min(MAX_SIBLINGS)];
+    let mut values: Vec<crate::sql::Value> = vec![child.to_string().into()];
+    values.extend(parents.iter().map(|p| p.to_string().into()));
     person_ids(sql.query(
         &format!(
-            "SELECT DISTINCT sr.person_id FROM person_records sr
-             JOIN entry_persons s ON s.record_id = sr.id AND s.role = 'subject_child'
-             JOIN entry_persons p ON p.entry_id = s.entry_id AND p.role = 'parent'
-             JOIN person_records pr ON pr.id = p.record_id
-             WHERE sr.person_id <> $1 AND pr.person_id IN (
-                 SELECT DISTINCT pr2.person_id FROM person_records cr
-                 JOIN entry_persons c ON c.record_id = cr.id AND c.role = 'subject_child'
-                 JOIN entry_persons p2 ON p2.entry_id = c.entry_id AND p2.role = 'parent'
-                 JOIN person_records pr2 ON pr2.id = p2.record_id
-                 WHERE cr.person_id = $1)
-             ORDER BY sr.person_id LIMIT {MAX_SIBLINGS}"
+            "SELECT DISTINCT sr.person_id FROM person_records pr
+             JOIN entry_persons p ON p.record_id = pr.id AND p.role = 'parent'
+             JOIN entry_persons s ON s.entry_id = p.entry_id AND s.role = 'subject_child'
+             JOIN person_records sr ON sr.id = s.record_id
+             WHERE pr.person_id IN ({}) AND sr.person_id <> $1
+             ORDER BY sr.person_id LIMIT {MAX_SIBLINGS}",
+            crate::sql::placeholders(1, parents.len())
         ),
-        &[child.to_string().into()],
+        &values,
     )?)
 }
 
-/// The adults around a child: the parents, carers and other adults named with them.
-pub(crate) fn household_adults_in(
-    sql: &mut dyn Sql,
-    child: PersonId,
-) -> Result<Vec<PersonId>, StoreError> {
-    person_ids(sql.query(
-        &format!(
-            "SELECT DISTINCT ar.person_id FROM person_records cr
-             JOIN entry_persons c ON c.record_id = cr.id AND c.role = 'subject_child'
-             JOIN entry_persons a ON a.entry_id = c.entry_id
-                 AND a.role IN ('parent', 'carer', 'other_adult_present')
-             JOIN person_records ar ON ar.id = a.record_id
-             WHERE cr.person_id = $1
-             ORDER BY ar.person_id LIMIT {MAX_SIBLINGS}"
-        ),
-        &[child.to_string().into()],
-    )?)
+/// Who is around a child, as the child's own entries (not superseded) name them.
+struct AdultsAround {
+    /// Named as a parent.
+    parents: Vec<PersonId>,
+    /// Named as a parent, a carer or another adult present: at most [`MAX_SIBLINGS`].
+    adults: Vec<PersonId>,
+}
+
+fn adults_around(child: PersonId, chronology: &[ChronologyItem]) -> AdultsAround {
+    use safeguard_core::ParticipantRole::{Carer, OtherAdultPresent, Parent, SubjectChild};
+    let mut parents = std::collections::BTreeSet::new();
+    let mut adults = std::collections::BTreeSet::new();
+    for item in chronology {
+        let named = || item.entry.persons.iter().zip(&item.person_ids);
+        if !named().any(|(p, id)| p.role == SubjectChild && *id == child) {
+            continue;
+        }
+        for (p, id) in named() {
+            if p.role == Parent {
+                parents.insert(*id);
+            }
+            if matches!(p.role, Parent | Carer | OtherAdultPresent) {
+                adults.insert(*id);
+            }
+        }
+    }
+    AdultsAround {
+        parents: parents.into_iter().collect(),
+        adults: adults.into_iter().take(MAX_SIBLINGS).collect(),
+    }
 }
 
 /// The children around an adult: those whose entries name the adult as a parent, carer or
@@ -329,14 +362,15 @@ impl Store {
             .collect::<Result<_, _>>()?;
         let chronology = self.items_in(sql, &ids)?;
         // The household: entries about the child's siblings (other children of the child's
-        // parents) that do not name the child, for the rules that look across children.
-        let siblings = siblings_in(sql, person)?;
-        // And the records of the adults around the child whose subject is the adult.
+        // parents) that do not name the child, for the rules that look across children; and
+        // the records of the adults around the child whose subject is the adult. Who the
+        // parents and adults are is read off the child's own entries, already in hand.
+        let around = adults_around(person, &chronology);
         let mut household_ids = std::collections::BTreeSet::new();
-        for sibling in siblings {
+        for sibling in children_of_parents_in(sql, person, &around.parents)? {
             household_ids.extend(entries_as(sql, sibling, "subject_child")?);
         }
-        for adult in household_adults_in(sql, person)? {
+        for adult in around.adults {
             household_ids.extend(entries_as(sql, adult, "subject_adult")?);
         }
         household_ids.retain(|id| !ids.contains(id));
