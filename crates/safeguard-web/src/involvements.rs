@@ -64,8 +64,8 @@ async fn evaluation_failures_page(
                             tr {
                                 td { code { (f.person) } }
                                 td { (f.reason) }
-                                td class="nowrap" { (f.first_failed_at) }
-                                td class="nowrap" { (f.last_failed_at) }
+                                td class="nowrap" { (plain_time(&f.first_failed_at)) }
+                                td class="nowrap" { (plain_time(&f.last_failed_at)) }
                                 td class="numeric" { (f.attempts) }
                             }
                         }
@@ -74,6 +74,13 @@ async fn evaluation_failures_page(
             }
         },
     ))
+}
+
+/// An RFC 3339 time as people read it ("2 Dec 2026 14:57"), or as it is if it does not parse.
+fn plain_time(rfc3339: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .map(|t| t.format("%-d %b %Y %H:%M").to_string())
+        .unwrap_or_else(|_| rfc3339.to_owned())
 }
 
 /// Children whose rules or clocks could not be evaluated.

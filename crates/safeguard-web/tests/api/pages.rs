@@ -78,6 +78,10 @@ async fn administrators_see_the_children_whose_rules_could_not_be_evaluated() {
     assert_eq!(listed.status, StatusCode::OK);
     assert!(listed.text.contains(&child.to_string()), "{}", listed.text);
     assert!(listed.text.contains("2007"), "the reason names the year");
+    assert!(
+        !listed.text.contains("Z</td>"),
+        "times as people read them, not RFC 3339"
+    );
 
     let refused = app.get_as("/evaluation-failures", &worker).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
