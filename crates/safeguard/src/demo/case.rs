@@ -641,6 +641,17 @@ pub fn case_entries() -> Vec<Entry> {
     c.add(SC, "2007-01-30T14:00", sw1, vec![(Child, sc_child()), (Parent, sc_mother())], visit(true, false),
         "Home visit. Joshua seen in his mother's arms. Mother says no other adults stay at the house.");
 
+    c.add(
+        SC,
+        "2007-02-01T10:00",
+        sw1,
+        vec![(Child, sc_child()), (Parent, sc_mother())],
+        EntryDetails::CoreGroup(CoreGroup {
+            agencies_present: vec![SC.into(), HV.into(), GP.into()],
+        }),
+        "First core group meeting. The plan's actions agreed: weekly visits, health checks, nursery place.",
+    );
+
     // February to March 2007: visits under the plan.
     c.add(
         SC,
@@ -830,6 +841,17 @@ pub fn case_entries() -> Vec<Entry> {
         "Home visit. Bruises on the chin; mother says he fell while learning to stand.",
     );
     c.add(
+        NGH,
+        "2007-05-18T09:30",
+        paed,
+        vec![(Child, ngh_child()), (Parent, ngh_mother())],
+        EntryDetails::WasNotBrought(WasNotBrought {
+            service: Service::Health,
+            appointment: Some("paediatric follow-up".into()),
+        }),
+        "Not brought to the paediatric follow-up clinic. A new appointment was sent by post.",
+    );
+    c.add(
         FSP,
         "2007-05-22",
         fsw,
@@ -911,6 +933,16 @@ pub fn case_entries() -> Vec<Entry> {
         vec![(Child, sc_child()), (Parent, sc_mother())],
         visit(true, false),
         "Home visit. Child seen; quiet and withdrawn. Mother says he is teething.",
+    );
+    c.add(
+        SC,
+        "2007-07-16T11:00",
+        sw1,
+        vec![(Child, sc_child()), (Parent, sc_mother())],
+        EntryDetails::FailedContactAttempt(FailedContactAttempt {
+            method: Some("telephone".into()),
+        }),
+        "Telephoned the mother to arrange the next visit. No answer; message left.",
     );
     c.add(
         FSP,
