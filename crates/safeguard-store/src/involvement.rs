@@ -138,11 +138,14 @@ pub(crate) fn note_entry(
 ) -> Result<(), StoreError> {
     let since = now - period_micros;
     let person = person.to_string();
+    // From the person's few records to their involvements, never the other way: CROSS JOIN
+    // keeps that order on SQLite whatever its statistics say (without them, the index on
+    // state looked the narrower way in, and each entry read every agency's involvements).
     let standing = sql
         .query_opt(
-            "SELECT i.state FROM involvements i JOIN person_records r ON r.id = i.record_id
-             WHERE r.person_id = $1 AND i.agency_id = $2 AND i.state IN ('held', 'confirmed')
-               AND i.last_entry_at >= $3
+            "SELECT i.state FROM person_records r CROSS JOIN involvements i
+             WHERE i.record_id = r.id AND r.person_id = $1 AND i.agency_id = $2
+               AND i.state IN ('held', 'confirmed') AND i.last_entry_at >= $3
              ORDER BY i.state DESC LIMIT 1",
             &[person.as_str().into(), agency.as_str().into(), since.into()],
         )?
