@@ -499,6 +499,7 @@ async fn read_child(
         if let Some(into) = standing.merged_into {
             return Ok(Err(into));
         }
+        let lead = standing.involvement.lead_professional.clone();
         let decision =
             access::may_read_child(&principal, &standing.involvement, standing.broke_glass);
         let audited = match decision {
@@ -513,11 +514,11 @@ async fn read_child(
                 ..AuditEvent::new(audited, person.to_string())
             }],
         )?;
-        Ok(Ok(decision))
+        Ok(Ok((decision, lead)))
     })
     .await?;
-    let decision = match decision {
-        Ok(decision) => decision,
+    let (decision, lead) = match decision {
+        Ok(decided) => decided,
         // A page moves on, the API says where: identifiers only, so nothing is disclosed.
         Err(into) if is_api(route) => {
             return Err(
@@ -532,6 +533,9 @@ async fn read_child(
         ReadDecision::InvolvementUnconfirmed if own_only_route => {
             Ok(Some(OwnEntriesOnly(caller.principal().agency().clone())))
         }
+        ReadDecision::InvolvementUnconfirmed if !is_api(route) => {
+            Err(awaiting_confirmation(caller, person, lead.as_deref()))
+        }
         ReadDecision::InvolvementUnconfirmed => Err(Error::InvolvementUnconfirmed.into_response()),
         ReadDecision::BreakGlassRequired if !is_api(route) => {
             Err(Redirect::to(&format!("/persons/{person}/break-glass")).into_response())
@@ -542,6 +546,35 @@ async fn read_child(
         )
         .into_response()),
     }
+}
+
+/// The page for a person whose agency recorded about a child but whose involvement the lead
+/// professional has not yet confirmed: what is happening, whom to ask, and the way on.
+fn awaiting_confirmation(caller: &Caller, person: PersonId, lead: Option<&str>) -> Response {
+    let page = crate::pages::layout(
+        "Your agency's involvement is waiting to be confirmed",
+        caller.session(),
+        maud::html! {
+            h1 { "Your agency's involvement is waiting to be confirmed" }
+            p {
+                "Your agency has recorded about this child, so it has asked to be involved. "
+                "Until the child's lead professional or a safeguarding lead confirms it, your "
+                "agency's system can read only what your agency recorded, and whether the child "
+                "is on a plan; these pages open the record once it is confirmed."
+            }
+            @match lead {
+                Some(lead) => p { "The child's lead professional is " strong { (lead) } "." },
+                None => p { "The child has no lead professional: a safeguarding lead decides." },
+            }
+            p {
+                "If the child may be at risk now, you can "
+                a class="link" href={ "/persons/" (person) "/break-glass" } { "break glass" }
+                ": say why, and the child's agency and lead will see that you did."
+            }
+            p { a class="link" href="/" { "Find another person" } }
+        },
+    );
+    (axum::http::StatusCode::FORBIDDEN, page).into_response()
 }
 
 /// The client's address, when the server knows it. Behind the trusted proxy (and only

@@ -139,6 +139,20 @@ async fn writing_about_a_child_does_not_open_the_other_agencies_entries() {
         assert_eq!(status["lead_professional"]["name"], "sw1", "whom to call");
         assert_eq!(status["on_plan"], false);
     }
+    // The child's page says so in words, names the lead and offers breaking glass; it shows
+    // nothing of the record.
+    let page = app.get_as(&format!("/persons/{child}"), &teacher).await;
+    assert_eq!(page.status, 403);
+    assert!(
+        page.text.contains("waiting to be confirmed") && page.text.contains("<strong>sw1</strong>"),
+        "{}",
+        page.text
+    );
+    assert!(
+        page.text
+            .contains(&format!("href=\"/persons/{child}/break-glass\""))
+    );
+    assert!(!page.text.contains("Sam Example") && !page.text.contains("GET ."));
 
     // The request waits for the lead professional, who confirms it with a reason.
     let waiting = app
