@@ -748,10 +748,24 @@ impl Store {
                 .collect::<Result<Vec<PersonId>, StoreError>>()?;
             Ok((same_book, due))
         })?;
-        if !same_book {
-            return self.reevaluate_all(actor, book, as_of, progress);
+        let totals = if same_book {
+            self.reevaluate(actor, book, as_of, &due, progress)?
+        } else {
+            self.reevaluate_all(actor, book, as_of, progress)?
+        };
+        self.refresh_statistics()?;
+        Ok(totals)
+    }
+
+    /// Once a day, SQLite's planner statistics, sampled (`analysis_limit`) so that it takes a
+    /// moment at any size: a store that started empty is otherwise planned as the empty store
+    /// it was, and a query can go in by the wrong index as the record grows. PostgreSQL's
+    /// autovacuum keeps its own.
+    fn refresh_statistics(&self) -> Result<(), StoreError> {
+        if self.engine_name() == "sqlite" {
+            self.write(|sql| sql.execute_batch("PRAGMA analysis_limit = 1000; ANALYZE"))?;
         }
-        self.reevaluate(actor, book, as_of, &due, progress)
+        Ok(())
     }
 
     /// Re-evaluates `children`, many to a transaction (so that a pass is not a commit per

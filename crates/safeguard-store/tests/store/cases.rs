@@ -2300,6 +2300,20 @@ pub fn the_daily_tick_evaluates_only_the_children_whose_day_has_come(store: &Tes
         2,
         "the first pass: every child"
     );
+    if store.engine_name() == "sqlite" {
+        let sampled = store
+            .bare_read(|sql| {
+                sql.query(
+                    "SELECT tbl FROM sqlite_stat1 WHERE tbl = 'involvements'",
+                    &[],
+                )
+            })
+            .unwrap();
+        assert!(
+            !sampled.is_empty(),
+            "the tick refreshed the planner's statistics"
+        );
+    }
     assert_eq!(
         tick(day(2007, 1, 4)).children,
         0,
