@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::append::parse_id;
 use crate::audit::{self, AuditEvent};
-use crate::sql::{Row, Sql};
+use crate::sql::{Row, Sql, SqlExt};
 use crate::{Actor, Store, StoreError};
 
 /// A flag as stored.
@@ -725,11 +725,8 @@ impl Store {
     ) -> Result<Reevaluated, StoreError> {
         let fingerprint = book_fingerprint(book);
         let (same_book, due) = self.read(|sql| {
-            let stored = crate::sql::SqlExt::query_opt(
-                sql,
-                "SELECT fingerprint FROM evaluation_book WHERE id = 1",
-                &[],
-            )?;
+            let stored =
+                sql.query_opt("SELECT fingerprint FROM evaluation_book WHERE id = 1", &[])?;
             let same_book = match stored {
                 Some(row) => row.text(0)? == fingerprint,
                 None => false,

@@ -92,10 +92,7 @@ impl SqliteEngine {
         &self,
         f: impl FnOnce(&mut dyn Sql) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut conn = self
-            .readers
-            .get()
-            .map_err(|e| StoreError::Database(format!("no SQLite reader: {e}")))?;
+        let mut conn = self.reader()?;
         // One snapshot for the whole read, so its queries agree with each other.
         conn.execute_batch("BEGIN").map_err(db)?;
         let result = f(&mut SqliteSql(&mut conn));
@@ -105,11 +102,14 @@ impl SqliteEngine {
 
     /// One statement on its own snapshot, with no transaction around it.
     pub(crate) fn query_alone(&self, sql: &str, values: &[Value]) -> Result<Vec<Row>, StoreError> {
-        let mut conn = self
-            .readers
-            .get()
-            .map_err(|e| StoreError::Database(format!("no SQLite reader: {e}")))?;
+        let mut conn = self.reader()?;
         SqliteSql(&mut conn).query(sql, values)
+    }
+
+    fn reader(&self) -> Result<r2d2::PooledConnection<Readers>, StoreError> {
+        self.readers
+            .get()
+            .map_err(|e| StoreError::Database(format!("no SQLite reader: {e}")))
     }
 }
 
