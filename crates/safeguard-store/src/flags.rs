@@ -140,21 +140,23 @@ fn decode_entries(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    // One statement shape per query, padded with NULLs, so that prepared statements are reused.
-    const CHUNK: usize = 100;
-    let bodies = format!(
-        "SELECT id, body FROM entries WHERE id IN ({})",
-        crate::sql::placeholders(0, CHUNK)
-    );
-    let participants = format!(
-        "SELECT entry_id, record_id FROM entry_persons WHERE entry_id IN ({}) ORDER BY entry_id, position",
-        crate::sql::placeholders(0, CHUNK)
-    );
+    // Few statement shapes, padded with NULLs to a power of two, so that prepared statements
+    // are reused and one new entry (an append's usual case) binds one parameter, not a hundred.
+    const CHUNK: usize = 128;
     let mut decoded = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(CHUNK) {
+        let width = chunk.len().next_power_of_two();
+        let bodies = format!(
+            "SELECT id, body FROM entries WHERE id IN ({})",
+            crate::sql::placeholders(0, width)
+        );
+        let participants = format!(
+            "SELECT entry_id, record_id FROM entry_persons WHERE entry_id IN ({}) ORDER BY entry_id, position",
+            crate::sql::placeholders(0, width)
+        );
         let mut values: Vec<crate::sql::Value> =
             chunk.iter().map(|id| id.to_string().into()).collect();
-        values.resize(CHUNK, crate::sql::Value::Null);
+        values.resize(width, crate::sql::Value::Null);
         let mut records: HashMap<EntryId, Vec<String>> = HashMap::with_capacity(chunk.len());
         for row in sql.query(&participants, &values)? {
             records
@@ -226,21 +228,6 @@ fn entries_as(sql: &mut dyn Sql, person: PersonId, role: &str) -> Result<Vec<Ent
 /// The most siblings a child's evaluation reads: a household, not a parent record shared by
 /// mistake across a town.
 const MAX_SIBLINGS: usize = 20;
-
-/// A child's siblings: the other subject children of entries naming one of the child's parents
-/// as a parent.
-pub(crate) fn siblings_in(sql: &mut dyn Sql, child: PersonId) -> Result<Vec<PersonId>, StoreError> {
-    let parents = person_ids(sql.query(
-        "SELECT DISTINCT pr.person_id FROM person_records cr
-         JOIN entry_persons c ON c.record_id = cr.id AND c.role = 'subject_child'
-         JOIN entry_persons p ON p.entry_id = c.entry_id AND p.role = 'parent'
-         JOIN person_records pr ON pr.id = p.record_id
-         WHERE cr.person_id = $1
-           AND NOT EXISTS (SELECT 1 FROM entries s WHERE s.supersedes = c.entry_id)",
-        &[child.to_string().into()],
-    )?)?;
-    children_of_parents_in(sql, child, &parents)
-}
 
 /// The subject children, other than `child`, of entries naming one of `parents` as a parent.
 fn children_of_parents_in(
@@ -321,10 +308,18 @@ impl Store {
     /// A child as the rules see them: their most precise date of birth and every entry (not
     /// superseded), oldest first. Entries already decoded are reused, not read again.
     pub fn child(&self, person: PersonId) -> Result<Option<Child>, StoreError> {
-        self.read(|sql| self.child_in(sql, person))
+        Ok(self
+            .read(|sql| self.child_in(sql, person))?
+            .map(|(child, _)| child))
     }
 
-    fn child_in(&self, sql: &mut dyn Sql, person: PersonId) -> Result<Option<Child>, StoreError> {
+    /// The child as the rules see them, with their siblings (found on the way, and wanted by
+    /// an append, whose entry can change what a sibling's household shows).
+    fn child_in(
+        &self,
+        sql: &mut dyn Sql,
+        person: PersonId,
+    ) -> Result<Option<(Child, Vec<PersonId>)>, StoreError> {
         // The dates of birth the person's records hold (kept as a search column), not the
         // records themselves: parsing every record on every append is what a long
         // chronology cannot afford.
@@ -367,20 +362,24 @@ impl Store {
         // parents and adults are is read off the child's own entries, already in hand.
         let around = adults_around(person, &chronology);
         let mut household_ids = std::collections::BTreeSet::new();
-        for sibling in children_of_parents_in(sql, person, &around.parents)? {
-            household_ids.extend(entries_as(sql, sibling, "subject_child")?);
+        let siblings = children_of_parents_in(sql, person, &around.parents)?;
+        for sibling in &siblings {
+            household_ids.extend(entries_as(sql, *sibling, "subject_child")?);
         }
         for adult in around.adults {
             household_ids.extend(entries_as(sql, adult, "subject_adult")?);
         }
         household_ids.retain(|id| !ids.contains(id));
         let household = self.items_in(sql, &household_ids)?;
-        Ok(Some(Child {
-            person,
-            date_of_birth,
-            chronology,
-            household,
-        }))
+        Ok(Some((
+            Child {
+                person,
+                date_of_birth,
+                chronology,
+                household,
+            },
+            siblings,
+        )))
     }
 
     /// Entries as the rules see them, decoded once per process, with their participants'
@@ -503,8 +502,24 @@ impl Store {
         book: &RuleBook,
         as_of: NaiveDate,
     ) -> Result<FlagChanges, StoreError> {
-        let Some(child) = self.child_in(sql, person)? else {
-            return Ok(FlagChanges::default());
+        Ok(self
+            .refresh_child_in(sql, actor, person, book, as_of)?
+            .map(|(changes, _)| changes)
+            .unwrap_or_default())
+    }
+
+    /// [`Store::refresh_flags_in`], giving also the child's siblings as the evaluation found
+    /// them; `None` for a person who is not a child on any entry.
+    fn refresh_child_in(
+        &self,
+        sql: &mut dyn Sql,
+        actor: &Actor,
+        person: PersonId,
+        book: &RuleBook,
+        as_of: NaiveDate,
+    ) -> Result<Option<(FlagChanges, Vec<PersonId>)>, StoreError> {
+        let Some((child, siblings)) = self.child_in(sql, person)? else {
+            return Ok(None);
         };
         let now = Utc::now().timestamp_micros();
         // Recording never waits on evaluation: a child that cannot be evaluated keeps the
@@ -539,10 +554,13 @@ impl Store {
                         ..AuditEvent::new("evaluation_failed", person.to_string())
                     }],
                 )?;
-                return Ok(FlagChanges {
-                    failed: true,
-                    ..FlagChanges::default()
-                });
+                return Ok(Some((
+                    FlagChanges {
+                        failed: true,
+                        ..FlagChanges::default()
+                    },
+                    siblings,
+                )));
             }
         };
         {
@@ -690,7 +708,7 @@ impl Store {
                 )
                 .collect();
             audit::append_events(sql, actor, now, &events)?;
-            Ok(changes)
+            Ok(Some((changes, siblings)))
         }
     }
 
@@ -857,19 +875,24 @@ impl Store {
                     children.insert(child);
                 }
             }
-            // An entry about one child can change what the household shows for a sibling, and
-            // an agency's record of an adult what it shows for the children around them.
-            let mut household = children.clone();
+            // An entry about one child can change what the household shows for a sibling (the
+            // child's own evaluation finds them), and an agency's record of an adult what it
+            // shows for the children around them.
+            let mut household = std::collections::BTreeSet::new();
             for child in &children {
-                household.extend(siblings_in(sql, *child)?);
+                if let Some((_, siblings)) =
+                    self.refresh_child_in(sql, actor, *child, book, as_of)?
+                {
+                    household.extend(siblings);
+                }
             }
             for entry in &created {
                 for adult in persons_in_role(sql, *entry, "subject_adult")? {
                     household.extend(children_around_in(sql, adult)?);
                 }
             }
-            for child in household {
-                self.refresh_flags_in(sql, actor, child, book, as_of)?;
+            for child in household.difference(&children) {
+                self.refresh_flags_in(sql, actor, *child, book, as_of)?;
             }
             Ok(appended)
         })
