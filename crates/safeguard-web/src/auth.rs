@@ -108,7 +108,8 @@ pub fn rule_for(method: &Method, route: &str) -> Option<Rule> {
     let get = method == Method::GET || method == Method::HEAD;
     let post = method == Method::POST;
     Some(match route {
-        "/healthz" | "/api/openapi.json" | "/assets/app.css" if get => Rule::Public,
+        "/healthz" | "/api/openapi.json" if get => Rule::Public,
+        asset if get && crate::ui::is_asset(asset) => Rule::Public,
         "/sign-in" if get || post => Rule::Public,
         "/sign-out" if post => Rule::SignedIn,
         "/" | "/api/v1/persons" if get => Rule::Search,
@@ -239,45 +240,18 @@ pub use safeguard_store::audit::constant_time_eq;
 
 /// The access-control middleware: see the module documentation.
 pub async fn authorize(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_default();
     match check(&state, request).await {
         Ok(request) => next.run(request).await,
-        Err(response) if !is_api(&route) => as_page(response).await,
         Err(response) => response,
     }
 }
 
-/// A refusal on a page route, as a page rather than JSON.
-async fn as_page(response: Response) -> Response {
-    let is_json = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if !is_json {
-        return response;
+/// The session of the person signed in by `headers`, if any: for the header of an error page.
+pub(crate) async fn session_of(store: &Store, headers: &HeaderMap) -> Option<Session> {
+    match identify(store, headers).await {
+        Ok(Some(Caller::User(session))) => Some(session),
+        _ => None,
     }
-    let status = response.status();
-    let body = axum::body::to_bytes(response.into_body(), 64 * 1024)
-        .await
-        .unwrap_or_default();
-    let message = serde_json::from_slice::<serde_json::Value>(&body)
-        .ok()
-        .and_then(|v| v["message"].as_str().map(str::to_owned))
-        .unwrap_or_default();
-    let page = crate::pages::layout(
-        "You cannot open this page",
-        None,
-        maud::html! {
-            h1 { "You cannot open this page" }
-            p { (message) }
-            p { a class="link" href="/" { "Find a person" } " or " a class="link" href="/sign-in" { "sign in as someone else" } }
-        },
-    );
-    (status, page).into_response()
 }
 
 async fn check(state: &AppState, mut request: Request) -> Result<Request, Response> {
@@ -551,27 +525,27 @@ async fn read_child(
 /// The page for a person whose agency recorded about a child but whose involvement the lead
 /// professional has not yet confirmed: what is happening, whom to ask, and the way on.
 fn awaiting_confirmation(caller: &Caller, person: PersonId, lead: Option<&str>) -> Response {
-    let page = crate::pages::layout(
+    let page = crate::ui::layout(
         "Your agency's involvement is waiting to be confirmed",
         caller.session(),
         maud::html! {
-            h1 { "Your agency's involvement is waiting to be confirmed" }
-            p {
+            h1 class="govuk-heading-l" { "Your agency's involvement is waiting to be confirmed" }
+            p class="govuk-body" {
                 "Your agency has recorded about this child, so it has asked to be involved. "
                 "Until the child's lead professional or a safeguarding lead confirms it, your "
                 "agency's system can read only what your agency recorded, and whether the child "
                 "is on a plan; these pages open the record once it is confirmed."
             }
             @match lead {
-                Some(lead) => p { "The child's lead professional is " strong { (lead) } "." },
-                None => p { "The child has no lead professional: a safeguarding lead decides." },
+                Some(lead) => p class="govuk-body" { "The child's lead professional is " strong { (lead) } "." },
+                None => p class="govuk-body" { "The child has no lead professional: a safeguarding lead decides." },
             }
-            p {
+            p class="govuk-body" {
                 "If the child may be at risk now, you can "
-                a class="link" href={ "/persons/" (person) "/break-glass" } { "break glass" }
+                a class="govuk-link" href={ "/persons/" (person) "/break-glass" } { "break glass" }
                 ": say why, and the child's agency and lead will see that you did."
             }
-            p { a class="link" href="/" { "Find another person" } }
+            p class="govuk-body" { a class="govuk-link" href="/" { "Find another person" } }
         },
     );
     (axum::http::StatusCode::FORBIDDEN, page).into_response()
@@ -621,10 +595,13 @@ pub async fn security_headers(
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::REFERRER_POLICY, "no-referrer"),
-        (header::CACHE_CONTROL, "no-store"),
     ] {
         headers.insert(name, header::HeaderValue::from_static(value));
     }
+    // Records are never cached; a response that says otherwise (an embedded asset) keeps its word.
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(header::HeaderValue::from_static("no-store"));
     response
 }
 

@@ -18,7 +18,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{CSRF_FIELD, Caller, form_field};
-use crate::pages::{date_of_birth, layout};
+use crate::pages::date_of_birth;
+use crate::ui::{Column, TableRow, capitalised, error_summary, layout, table};
 use crate::{AppState, Error, ErrorBody, Params};
 
 pub(crate) fn router() -> Router<AppState> {
@@ -227,19 +228,21 @@ fn render(
         .map(|s| s.csrf_token.clone())
         .unwrap_or_default();
     layout(
-        "Possible matches to review",
+        if problem.is_some() {
+            "Error: Possible matches to review"
+        } else {
+            "Possible matches to review"
+        },
         caller.session(),
         html! {
-            @if let Some((_, _, message)) = problem {
-                div class="error-summary" role="alert" {
-                    h2 { "There is a problem" }
-                    p { (message) }
-                }
+            @if let Some((a, b, message)) = problem {
+                @let n = reviews.iter().position(|r| r.a.record == a && r.b.record == b).map_or(1, |n| n + 1);
+                (error_summary(&[(format!("pair-{n}-same"), message.to_owned())]))
             }
-            h1 { "Possible matches to review" }
-            p { "Each pair below may be one person recorded by two agencies, or two people. Compare the records and decide. Your decision changes whose chronology each record's entries are in, at once; it is kept with your reason and your name, and automatic linking never overrides it." }
+            h1 class="govuk-heading-l" { "Possible matches to review" }
+            p class="govuk-body" { "Each pair below may be one person recorded by two agencies, or two people. Compare the records and decide. Your decision changes whose chronology each record's entries are in, at once; it is kept with your reason and your name, and automatic linking never overrides it." }
             @if reviews.is_empty() {
-                p { "Nothing is waiting for a decision." }
+                p class="govuk-body" { "Nothing is waiting for a decision." }
             }
             @for (n, r) in reviews.iter().enumerate() {
                 (pair(n + 1, r, agencies, &csrf, problem.filter(|(a, b, _)| *a == r.a.record && *b == r.b.record).map(|p| p.2)))
@@ -262,70 +265,73 @@ fn pair(
             .unwrap_or_else(|| side.agency.clone())
     };
     let id = format!("pair-{n}");
+    let weight = |w: String| html! { span class="app-nowrap" { (w) } };
+    let mut rows: Vec<TableRow> = r
+        .evidence
+        .iter()
+        .map(|e| {
+            TableRow::new(vec![
+                html! { strong { (e.comparison) } },
+                html! { (value(&r.a, &e.comparison)) },
+                html! { (value(&r.b, &e.comparison)) },
+                html! { (e.level) },
+                weight(bits(e.against_unrelated)),
+                weight(bits(e.against_household)),
+            ])
+        })
+        .collect();
+    rows.push(TableRow::new(vec![
+        html! { strong { "Before comparing" } },
+        html! { "How often candidate pairs are the same person" },
+        html! {},
+        html! {},
+        weight(bits(r.prior_against_unrelated)),
+        weight(bits(r.prior_against_household)),
+    ]));
+    rows.push(TableRow::new(vec![
+        html! { strong { "Total" } },
+        html! { "Positive: evidence for the same person. Each step of 1 doubles the odds." },
+        html! {},
+        html! {},
+        html! { strong { (bits(r.total_against_unrelated)) } },
+        html! { strong { (r.total_against_household.map_or(String::new(), bits)) } },
+    ]));
+    let (a_agency, b_agency) = (agency(&r.a), agency(&r.b));
     html! {
-        section class="review" aria-labelledby=(id) {
-            h2 id=(id) { "Pair " (n) ": " (percent(r.probability)) " likely the same person" }
-            p class="hint" { "Not linked automatically: " (r.reason) "." }
-            table class="table" {
-                caption class="visually-hidden" { "The two records compared, with the weight of each comparison" }
-                thead {
-                    tr {
-                        th scope="col" { "" }
-                        th scope="col" { (agency(&r.a)) }
-                        th scope="col" { (agency(&r.b)) }
-                        th scope="col" { "How they compare" }
-                        th scope="col" { "Weight against unrelated people" }
-                        th scope="col" { "Weight against another person at the same home" }
-                    }
-                }
-                tbody {
-                    @for e in &r.evidence {
-                        tr {
-                            th scope="row" { (e.comparison) }
-                            td { (value(&r.a, &e.comparison)) }
-                            td { (value(&r.b, &e.comparison)) }
-                            td { (e.level) }
-                            td class="nowrap" { (bits(e.against_unrelated)) }
-                            td class="nowrap" { (bits(e.against_household)) }
-                        }
-                    }
-                    tr {
-                        th scope="row" { "Before comparing" }
-                        td colspan="3" { "How often candidate pairs are the same person" }
-                        td class="nowrap" { (bits(r.prior_against_unrelated)) }
-                        td class="nowrap" { (bits(r.prior_against_household)) }
-                    }
-                    tr {
-                        th scope="row" { "Total" }
-                        td colspan="3" { "Positive: evidence for the same person. Each step of 1 doubles the odds." }
-                        td class="nowrap" { strong { (bits(r.total_against_unrelated)) } }
-                        td class="nowrap" { strong { (r.total_against_household.map_or(String::new(), bits)) } }
-                    }
-                }
-            }
-            form method="post" action="/link-reviews" {
+        section class="app-review" aria-labelledby=(id) {
+            h2 class="govuk-heading-m" id=(id) { "Pair " (n) ": " (percent(r.probability)) " likely the same person" }
+            p class="govuk-hint" { "Not linked automatically: " (r.reason) "." }
+            (table("The two records compared, with the weight of each comparison", true,
+                &[Column::text("Comparison"), Column::text(&a_agency), Column::text(&b_agency), Column::text("How they compare"),
+                  Column::numeric("Weight against unrelated people"), Column::numeric("Weight against another person at the same home")],
+                rows))
+            form method="post" action="/link-reviews" novalidate {
                 input type="hidden" name=(CSRF_FIELD) value=(csrf);
                 input type="hidden" name="a" value=(r.a.record);
                 input type="hidden" name="b" value=(r.b.record);
-                @if let Some(message) = problem {
-                    p class="error-message" { (message) }
-                }
-                fieldset class="field" {
-                    legend class="label" { "Are these records of one person?" }
-                    div {
-                        input type="radio" id={ (id) "-same" } name="verdict" value="same_person";
-                        label for={ (id) "-same" } { " The same person: put their records in one chronology" }
+                div class={ "govuk-form-group" @if problem.is_some() { " govuk-form-group--error" } } {
+                    fieldset class="govuk-fieldset" {
+                        legend class="govuk-fieldset__legend govuk-fieldset__legend--s" { "Are these records of one person?" }
+                        @if let Some(message) = problem {
+                            p class="govuk-error-message" id={ (id) "-error" } { span class="govuk-visually-hidden" { "Error:" } " " (capitalised(message)) }
+                        }
+                        div class="govuk-radios" data-module="govuk-radios" {
+                            div class="govuk-radios__item" {
+                                input class="govuk-radios__input" type="radio" id={ (id) "-same" } name="verdict" value="same_person";
+                                label class="govuk-label govuk-radios__label" for={ (id) "-same" } { "The same person: put their records in one chronology" }
+                            }
+                            div class="govuk-radios__item" {
+                                input class="govuk-radios__input" type="radio" id={ (id) "-different" } name="verdict" value="different_people";
+                                label class="govuk-label govuk-radios__label" for={ (id) "-different" } { "Different people: keep them apart" }
+                            }
+                        }
                     }
-                    div {
-                        input type="radio" id={ (id) "-different" } name="verdict" value="different_people";
-                        label for={ (id) "-different" } { " Different people: keep them apart" }
-                    }
                 }
-                div class="field" {
-                    label class="label" for={ (id) "-reason" } { "What did you check?" }
-                    textarea class="input textarea" id={ (id) "-reason" } name="reason" rows="2" {}
+                div class="govuk-form-group" {
+                    label class="govuk-label govuk-label--s" for={ (id) "-reason" } { "What did you check?" }
+                    textarea class="govuk-textarea" id={ (id) "-reason" } name="reason" rows="2" {}
                 }
-                button class="button" type="submit" { "Save decision" }
+                button class="govuk-button" type="submit" data-module="govuk-button" { "Save decision" }
             }
         }
     }

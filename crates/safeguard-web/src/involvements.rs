@@ -15,6 +15,7 @@ use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::persons::{load_person, parse_person_id};
+use crate::ui::{Column, TableRow, table};
 use crate::{AppState, Error, ErrorBody};
 
 pub(crate) fn router() -> Router<AppState> {
@@ -36,41 +37,29 @@ async fn evaluation_failures_page(
     Extension(caller): Extension<Caller>,
 ) -> Result<axum::response::Html<String>, Error> {
     let failures = state.blocking(|store| store.evaluation_failures()).await?;
-    Ok(crate::pages::layout(
+    Ok(crate::ui::layout(
         "Children whose rules could not be evaluated",
         caller.session(),
         maud::html! {
-            h1 { "Children whose rules could not be evaluated" }
+            h1 class="govuk-heading-l" { "Children whose rules could not be evaluated" }
             @if failures.is_empty() {
-                p { "Every child's rules and clocks were evaluated." }
+                p class="govuk-body" { "Every child's rules and clocks were evaluated." }
             } @else {
-                p {
+                p class="govuk-body" {
                     "Their entries are stored; their flags are those of the last evaluation that "
                     "succeeded. Each is evaluated again every day, and at once when anything "
                     "is recorded about them. Mend the cause (often a year missing from the "
                     "bank holidays calendar) and run " code { "safeguard rules tick" } "."
                 }
-                table class="table" {
-                    caption class="visually-hidden" { "Children whose rules could not be evaluated, most recent first" }
-                    thead { tr {
-                        th scope="col" { "Child" }
-                        th scope="col" { "Why" }
-                        th scope="col" { "First failed (UTC)" }
-                        th scope="col" { "Last failed (UTC)" }
-                        th scope="col" class="numeric" { "Attempts" }
-                    } }
-                    tbody {
-                        @for f in &failures {
-                            tr {
-                                td { code { (f.person) } }
-                                td { (f.reason) }
-                                td class="nowrap" { (plain_time(&f.first_failed_at)) }
-                                td class="nowrap" { (plain_time(&f.last_failed_at)) }
-                                td class="numeric" { (f.attempts) }
-                            }
-                        }
-                    }
-                }
+                (table("Children whose rules could not be evaluated, most recent first", true,
+                    &[Column::text("Child"), Column::text("Why"), Column::text("First failed (UTC)"), Column::text("Last failed (UTC)"), Column::numeric("Attempts")],
+                    failures.iter().map(|f| TableRow::new(vec![
+                        maud::html! { a class="govuk-link app-wrap" href={ "/persons/" (f.person) } { code { (f.person) } } },
+                        maud::html! { (f.reason) },
+                        maud::html! { span class="app-nowrap" { (plain_time(&f.first_failed_at)) } },
+                        maud::html! { span class="app-nowrap" { (plain_time(&f.last_failed_at)) } },
+                        maud::html! { (f.attempts) },
+                    ]))))
             }
         },
     ))

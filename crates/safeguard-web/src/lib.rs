@@ -14,6 +14,7 @@ mod persons;
 pub mod ratelimit;
 mod session;
 pub mod throttle;
+mod ui;
 pub mod webhooks;
 
 use std::time::Instant;
@@ -129,12 +130,18 @@ pub fn app(state: AppState) -> Router {
         .merge(openapi::router())
         .merge(pages::router())
         .merge(session::router())
+        .merge(ui::router())
         // After routing, so that the rule is looked up by the matched route.
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::authorize,
         ))
         .fallback(error::not_found)
+        // Outside the routes and the fallback, so that every page route's error is a page.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            ui::error_pages,
+        ))
         .with_state(state.clone())
         .layer(middleware::from_fn_with_state(
             state,

@@ -1,80 +1,24 @@
-//! HTML pages: person search and a child's chronology. Plain, fast, accessible, in the manner
-//! of the GOV.UK Design System; the full interface has its own issue.
+//! HTML pages: person search and a child's record, on GOV.UK Frontend (see [`crate::ui`]).
 
 use std::collections::HashMap;
 
 use axum::extract::{Path, State};
-use axum::http::header;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Html;
 use axum::routing::get;
 use axum::{Extension, Router};
-use maud::{DOCTYPE, Markup, html};
+use maud::{Markup, html};
 use safeguard_core::{Entry, EntryKind, OccurredAt, PartialDate, Person, PersonId, Precision};
-use safeguard_store::accounts::Session;
 use safeguard_store::{ChronologyEntry, ChronologyPage};
 
-use crate::auth::{CSRF_FIELD, Caller};
+use crate::auth::Caller;
 use crate::persons::{ChronologyParams, SearchParams, load_person, parse_person_id, search};
+use crate::ui::{Column, TableRow, layout, table};
 use crate::{AppState, Error, Params};
-
-const STYLESHEET: &str = include_str!("assets/app.css");
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(search_page))
         .route("/persons/{id}", get(person_page))
-        .route("/assets/app.css", get(stylesheet))
-}
-
-async fn stylesheet() -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
-        STYLESHEET,
-    )
-        .into_response()
-}
-
-/// A page: the header (with the signed-in user and a sign-out button), then `body`.
-pub(crate) fn layout(title: &str, session: Option<&Session>, body: Markup) -> Html<String> {
-    Html(
-        html! {
-            (DOCTYPE)
-            html lang="en" {
-                head {
-                    meta charset="utf-8";
-                    meta name="viewport" content="width=device-width, initial-scale=1";
-                    title { (title) " – Safeguard" }
-                    link rel="stylesheet" href="/assets/app.css";
-                }
-                body {
-                    a class="skip-link" href="#main" { "Skip to main content" }
-                    header class="header" {
-                        div class="width-container" {
-                            a class="header-name" href="/" { "Safeguard" }
-                            @if let Some(s) = session {
-                                form class="header-user" method="post" action="/sign-out" {
-                                    a class="header-link" href="/alerts" { "Alerts" }
-                                    @if s.user.roles.iter().any(|r| r.resolves_identity()) {
-                                        a class="header-link" href="/link-reviews" { "Possible matches" }
-                                    }
-                                    @if s.user.roles.iter().any(|r| matches!(r, safeguard_core::access::Role::Administrator | safeguard_core::access::Role::SafeguardingLead)) {
-                                        a class="header-link" href="/evaluation-failures" { "Evaluation failures" }
-                                    }
-                                    span { (s.user.display_name) }
-                                    input type="hidden" name=(CSRF_FIELD) value=(s.csrf_token);
-                                    button class="link-button" type="submit" { "Sign out" }
-                                }
-                            }
-                        }
-                    }
-                    div class="width-container" {
-                        main id="main" { (body) }
-                    }
-                }
-            }
-        }
-        .into_string(),
-    )
 }
 
 async fn search_page(
@@ -88,35 +32,35 @@ async fn search_page(
         "Find a person",
         caller.session(),
         html! {
-            h1 { "Find a person" }
+            h1 class="govuk-heading-l" { "Find a person" }
             form method="get" action="/" role="search" {
-                label class="label" for="q" { "Name, date of birth, NHS number or postcode" }
-                input class="input" id="q" name="q" type="search" value=(q);
-                button class="button" type="submit" { "Search" }
+                div class="govuk-form-group" {
+                    label class="govuk-label govuk-label--s" for="q" { "Name, date of birth, NHS number or postcode" }
+                    div class="govuk-hint" id="q-hint" { "For example, Joshua Reeve, 14/6/2006, 943 476 5919 or N17 6" }
+                    input class="govuk-input govuk-!-width-two-thirds" id="q" name="q" type="search" aria-describedby="q-hint" value=(q) spellcheck="false";
+                }
+                button class="govuk-button" type="submit" data-module="govuk-button" { "Search" }
             }
             @if !q.trim().is_empty() {
-                h2 { (persons.len()) " " (if persons.len() == 1 { "person" } else { "persons" }) " found" }
+                h2 class="govuk-heading-m" { (persons.len()) " " (if persons.len() == 1 { "person" } else { "people" }) " found" }
                 @if persons.is_empty() {
-                    p { "Check the spelling, or search by date of birth, NHS number or postcode." }
+                    p class="govuk-body" { "Check the spelling, or search by date of birth, NHS number or postcode." }
                 } @else {
-                    table class="table" {
-                        thead { tr { th scope="col" { "Name" } th scope="col" { "Date of birth" } th scope="col" { "Postcode" } th scope="col" { "Records" } } }
-                        tbody {
-                            @for hit in &persons {
-                                tr {
-                                    td { a href={ "/persons/" (hit.id) } { (hit.name) } }
-                                    @if let Some(p) = &hit.person {
-                                        td { (first(p, |r| r.record.date_of_birth.map(|d| date_of_birth(Some(d))))) }
-                                        td { (first(p, |r| r.record.current_postcode().map(|c| c.to_string()))) }
-                                        td { (p.records.len()) }
-                                    } @else {
-                                        td { (hit.born.as_deref().map(month_of_birth).unwrap_or_else(|| "Not recorded".to_owned())) }
-                                        td colspan="2" { "Shown when you may read the record" }
-                                    }
-                                }
-                            }
-                        }
-                    }
+                    (table("People found", true, &[Column::text("Name"), Column::text("Date of birth"), Column::text("Postcode"), Column::numeric("Records")],
+                        persons.iter().map(|hit| TableRow::new(match &hit.person {
+                            Some(p) => vec![
+                                html! { a class="govuk-link" href={ "/persons/" (hit.id) } { (hit.name) } },
+                                html! { (first(p, |r| r.record.date_of_birth.map(|d| date_of_birth(Some(d))))) },
+                                html! { (first(p, |r| r.record.current_postcode().map(|c| c.to_string()))) },
+                                html! { (p.records.len()) },
+                            ],
+                            None => vec![
+                                html! { a class="govuk-link" href={ "/persons/" (hit.id) } { (hit.name) } },
+                                html! { (hit.born.as_deref().map(month_of_birth).unwrap_or_else(|| "Not recorded".to_owned())) },
+                                html! { span class="govuk-hint" { "Shown when you may read the record" } },
+                                html! { span class="govuk-hint" { "Not shown" } },
+                            ],
+                        }))))
                 }
             }
         },
@@ -136,6 +80,15 @@ fn severity(s: safeguard_core::rules::Severity) -> &'static str {
         safeguard_core::rules::Severity::High => "high",
         safeguard_core::rules::Severity::Medium => "medium",
         safeguard_core::rules::Severity::Low => "low",
+    }
+}
+
+/// The GOV.UK tag colour of a severity.
+fn severity_tag(s: safeguard_core::rules::Severity) -> &'static str {
+    match s {
+        safeguard_core::rules::Severity::High => "govuk-tag--red",
+        safeguard_core::rules::Severity::Medium => "govuk-tag--orange",
+        safeguard_core::rules::Severity::Low => "govuk-tag--grey",
     }
 }
 
@@ -196,40 +149,34 @@ async fn person_page(
         &name,
         caller.session(),
         html! {
-            span class="caption" { "Person" }
-            h1 { (name) }
-            p { a class="link" href={ "/persons/" (id) "/access-log" } { "Who looked at this record" } }
-            h2 { "Records" }
-            table class="table" {
-                caption class="visually-hidden" { "Records held by each agency" }
-                thead { tr { th scope="col" { "Agency" } th scope="col" { "Name as recorded" } th scope="col" { "Date of birth" } th scope="col" { "NHS number" } th scope="col" { "Address" } } }
-                tbody {
-                    @for r in &person.records {
-                        tr {
-                            td { (agency_names.get(r.agency.as_str()).map_or(r.agency.as_str(), String::as_str)) }
-                            td { (r.record.name.display()) }
-                            td { (date_of_birth(r.record.date_of_birth)) }
-                            td { (r.record.nhs_number.as_ref().map_or("Not recorded".to_owned(), |n| n.to_string())) }
-                            td { (r.record.addresses.first().map_or("Not recorded".to_owned(), |a| a.display())) }
-                        }
-                    }
-                }
-            }
-            h2 id="concerns" { "Concerns" }
+            span class="govuk-caption-l" { "Person" }
+            h1 class="govuk-heading-l app-wrap" { (name) }
+            p class="govuk-body app-no-print" { a class="govuk-link" href={ "/persons/" (id) "/access-log" } { "Who looked at this record" } }
+            h2 class="govuk-heading-m" { "Records" }
+            (table("Records held by each agency", true,
+                &[Column::text("Agency"), Column::text("Name as recorded"), Column::text("Date of birth"), Column::text("NHS number"), Column::text("Address")],
+                person.records.iter().map(|r| TableRow::new(vec![
+                    html! { (agency_names.get(r.agency.as_str()).map_or(r.agency.as_str(), String::as_str)) },
+                    html! { (r.record.name.display()) },
+                    html! { (date_of_birth(r.record.date_of_birth)) },
+                    html! { span class="app-nowrap" { (r.record.nhs_number.as_ref().map_or("Not recorded".to_owned(), |n| n.to_string())) } },
+                    html! { (r.record.addresses.first().map_or("Not recorded".to_owned(), |a| a.display())) },
+                ]))))
+            h2 class="govuk-heading-m" id="concerns" { "Concerns" }
             @if flags.is_empty() {
-                p { "No rule has raised a concern on this record." }
+                p class="govuk-body" { "No rule has raised a concern on this record." }
             } @else {
-                ul class="flags" {
+                ul class="app-list--plain" {
                     @for f in &flags {
-                        li class={ "flag flag-" (severity(f.flag.severity)) } {
-                            strong class="tag" { (severity(f.flag.severity)) }
+                        li class={ "app-flag app-flag--" (severity(f.flag.severity)) } {
+                            strong class={ "govuk-tag " (severity_tag(f.flag.severity)) } { (severity(f.flag.severity)) }
                             " " (f.flag.sentence)
                             br;
-                            span class="hint" {
+                            span class="govuk-hint" {
                                 "Knowable from " (f.flag.first_knowable.format("%-d %B %Y").to_string()) ". Entries: "
                                 @for (n, e) in f.flag.entries.iter().enumerate() {
                                     @if n > 0 { ", " }
-                                    a href={ "#entry-" (e) } { (n + 1) }
+                                    a class="govuk-link" href={ "#entry-" (e) } { (n + 1) }
                                 }
                                 " (rule " (f.flag.rule) ")"
                             }
@@ -237,11 +184,17 @@ async fn person_page(
                     }
                 }
             }
-            h2 id="chronology" { "Chronology" }
+            h2 class="govuk-heading-m" id="chronology" { "Chronology" }
             (filters(&params, &agencies))
             (chronology_table(&page, &agency_names, id)?)
             @if let Some(next) = page.next {
-                a class="link" href={ "/persons/" (id) "?" (next_query(&params, &next.to_string())) "#chronology" } { "Next page" }
+                nav class="govuk-pagination" aria-label="Chronology pages" {
+                    div class="govuk-pagination__next" {
+                        a class="govuk-link govuk-pagination__link" href={ "/persons/" (id) "?" (next_query(&params, &next.to_string())) "#chronology" } rel="next" {
+                            span class="govuk-pagination__link-title" { "Next" span class="govuk-visually-hidden" { " page of the chronology" } }
+                        }
+                    }
+                }
             }
         },
     ))
@@ -250,34 +203,36 @@ async fn person_page(
 fn filters(params: &ChronologyParams, agencies: &[safeguard_core::Agency]) -> Markup {
     let selected = |v: &Option<String>, x: &str| v.as_deref() == Some(x);
     html! {
-        form method="get" class="filters" action="#chronology" {
-            div class="field" {
-                label class="label" for="agency" { "Agency" }
-                select class="select" id="agency" name="agency" {
+        form method="get" class="app-filters app-no-print" action="#chronology" {
+            div class="govuk-form-group" {
+                label class="govuk-label" for="agency" { "Agency" }
+                select class="govuk-select" id="agency" name="agency" {
                     option value="" { "All agencies" }
                     @for a in agencies {
                         option value=(a.id) selected[selected(&params.agency, a.id.as_str())] { (a.name) }
                     }
                 }
             }
-            div class="field" {
-                label class="label" for="kind" { "Kind" }
-                select class="select" id="kind" name="kind" {
+            div class="govuk-form-group" {
+                label class="govuk-label" for="kind" { "Kind" }
+                select class="govuk-select" id="kind" name="kind" {
                     option value="" { "All kinds" }
                     @for k in EntryKind::ALL {
                         option value=(k.as_str()) selected[selected(&params.kind, k.as_str())] { (k.label()) }
                     }
                 }
             }
-            div class="field" {
-                label class="label" for="from" { "From" }
-                input class="input" id="from" name="from" type="date" value=(params.from.clone().unwrap_or_default());
+            div class="govuk-form-group" {
+                label class="govuk-label" for="from" { "From" }
+                input class="govuk-input govuk-input--width-10" id="from" name="from" type="date" value=(params.from.clone().unwrap_or_default());
             }
-            div class="field" {
-                label class="label" for="to" { "To" }
-                input class="input" id="to" name="to" type="date" value=(params.to.clone().unwrap_or_default());
+            div class="govuk-form-group" {
+                label class="govuk-label" for="to" { "To" }
+                input class="govuk-input govuk-input--width-10" id="to" name="to" type="date" value=(params.to.clone().unwrap_or_default());
             }
-            button class="button" type="submit" { "Filter" }
+            div class="govuk-form-group" {
+                button class="govuk-button govuk-button--secondary govuk-!-margin-bottom-0" type="submit" data-module="govuk-button" { "Filter" }
+            }
         }
     }
 }
@@ -321,18 +276,14 @@ fn chronology_table(
         .entries
         .iter()
         .map(|e| Ok(chronology_row(e, &e.entry.decode()?, agency_names, subject)))
-        .collect::<Result<Vec<Markup>, safeguard_store::StoreError>>()?;
+        .collect::<Result<Vec<TableRow>, safeguard_store::StoreError>>()?;
     Ok(html! {
         @if page.entries.is_empty() {
-            p { "No entries match." }
+            p class="govuk-body" { "No entries match." }
         } @else {
-            table class="table chronology" {
-                caption class="visually-hidden" { "Every entry from every agency, oldest first" }
-                thead { tr { th scope="col" { "When" } th scope="col" { "Agency" } th scope="col" { "What" } th scope="col" { "Summary" } th scope="col" { "People" } } }
-                tbody {
-                    @for row in rows { (row) }
-                }
-            }
+            (table("Every entry from every agency, oldest first", true,
+                &[Column::text("When"), Column::text("Agency"), Column::text("What"), Column::text("Summary"), Column::text("People")],
+                rows))
         }
     })
 }
@@ -342,32 +293,34 @@ fn chronology_row(
     entry: &Entry,
     agency_names: &HashMap<String, String>,
     subject: PersonId,
-) -> Markup {
+) -> TableRow {
     let agency = entry.agency.as_str();
-    html! {
-        tr id={ "entry-" (e.id) } {
-            td class="nowrap" { time datetime=(entry.occurred_at) { (when(&entry.occurred_at)) } }
-            td { (agency_names.get(agency).map_or(agency, String::as_str)) }
-            td { (entry.kind().label()) }
-            td {
+    TableRow {
+        id: Some(format!("entry-{}", e.id)),
+        class: None,
+        cells: vec![
+            html! { span class="app-nowrap" { time datetime=(entry.occurred_at) { (when(&entry.occurred_at)) } } },
+            html! { (agency_names.get(agency).map_or(agency, String::as_str)) },
+            html! { (entry.kind().label()) },
+            html! {
                 (entry.summary)
                 br;
-                span class="hint" { (entry.author.role) ", " (entry.author.name) }
-            }
-            td {
-                ul class="list" {
+                span class="govuk-hint" { (entry.author.role) ", " (entry.author.name) }
+            },
+            html! {
+                ul class="govuk-list" {
                     @for (p, person) in entry.persons.iter().zip(&e.person_ids) {
                         li {
                             @if *person == subject {
                                 (p.record.name.display())
                             } @else {
-                                a href={ "/persons/" (person) } { (p.record.name.display()) }
+                                a class="govuk-link" href={ "/persons/" (person) } { (p.record.name.display()) }
                             }
                             " (" (p.role.as_str().replace('_', " ")) ")"
                         }
                     }
                 }
-            }
-        }
+            },
+        ],
     }
 }

@@ -14,8 +14,8 @@ use crate::auth::{
     CSRF_FIELD, Caller, SESSION_COOKIE, SIGN_IN_CSRF_COOKIE, client_address, constant_time_eq,
     cookie, form_field,
 };
-use crate::pages::layout;
 use crate::persons::{access_log, grant_break_glass, load_person, parse_person_id};
+use crate::ui::{Column, TableRow, capitalised, error_summary, layout, table};
 use crate::{AppState, Error};
 
 pub(crate) fn router() -> Router<AppState> {
@@ -40,28 +40,37 @@ fn cookie_header(state: &AppState, name: &str, value: &str, max_age: i64) -> Str
     format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}")
 }
 
-fn sign_in_form(csrf: &str, error: Option<&str>) -> maud::Markup {
-    html! {
-        h1 { "Sign in" }
-        @if let Some(error) = error {
-            div class="error-summary" role="alert" {
-                h2 { "There is a problem" }
-                p { (error) }
+/// The sign-in page, with the error (linked to the user name) when there is one.
+fn sign_in_form(csrf: &str, user: &str, error: Option<&str>) -> Html<String> {
+    layout(
+        if error.is_some() {
+            "Error: Sign in"
+        } else {
+            "Sign in"
+        },
+        None,
+        html! {
+            @if let Some(error) = error {
+                (error_summary(&[("user".to_owned(), error.to_owned())]))
             }
-        }
-        form method="post" action="/sign-in" {
-            input type="hidden" name=(CSRF_FIELD) value=(csrf);
-            div class="field" {
-                label class="label" for="user" { "User name" }
-                input class="input" id="user" name="user" type="text" autocomplete="username" spellcheck="false";
+            h1 class="govuk-heading-l" { "Sign in" }
+            form method="post" action="/sign-in" novalidate {
+                input type="hidden" name=(CSRF_FIELD) value=(csrf);
+                div class={ "govuk-form-group" @if error.is_some() { " govuk-form-group--error" } } {
+                    label class="govuk-label" for="user" { "User name" }
+                    @if let Some(error) = error {
+                        p class="govuk-error-message" id="user-error" { span class="govuk-visually-hidden" { "Error:" } " " (error) }
+                    }
+                    input class={ "govuk-input govuk-!-width-two-thirds" @if error.is_some() { " govuk-input--error" } } id="user" name="user" type="text" autocomplete="username" spellcheck="false" autocapitalize="none" value=(user) aria-describedby=[error.map(|_| "user-error")];
+                }
+                div class="govuk-form-group" {
+                    label class="govuk-label" for="password" { "Password" }
+                    input class="govuk-input govuk-!-width-two-thirds" id="password" name="password" type="password" autocomplete="current-password";
+                }
+                button class="govuk-button" type="submit" data-module="govuk-button" { "Sign in" }
             }
-            div class="field" {
-                label class="label" for="password" { "Password" }
-                input class="input" id="password" name="password" type="password" autocomplete="current-password";
-            }
-            button class="button" type="submit" { "Sign in" }
-        }
-    }
+        },
+    )
 }
 
 /// The sign-in form, with a fresh double-submit CSRF token in a cookie and the form.
@@ -72,7 +81,7 @@ async fn sign_in_page(State(state): State<AppState>) -> Response {
             header::SET_COOKIE,
             cookie_header(&state, SIGN_IN_CSRF_COOKIE, &csrf, 3600),
         )],
-        layout("Sign in", None, sign_in_form(&csrf, None)),
+        sign_in_form(&csrf, "", None),
     )
         .into_response()
 }
@@ -93,14 +102,14 @@ async fn sign_in(State(state): State<AppState>, request: Request) -> Result<Resp
             "the sign-in form has expired: open it again".into(),
         ));
     }
+    let user = form_field(&body, "user").unwrap_or_default();
     let refuse = |message: &str| {
         (
             axum::http::StatusCode::UNAUTHORIZED,
-            layout("Sign in", None, sign_in_form(&expected, Some(message))),
+            sign_in_form(&expected, &user, Some(message)),
         )
             .into_response()
     };
-    let user = form_field(&body, "user").unwrap_or_default();
     let password = form_field(&body, "password").unwrap_or_default();
     // Waiting is asked of this name from this address only: it reveals nothing about the
     // name (unknown names are counted alike) and locks nobody out.
@@ -109,16 +118,13 @@ async fn sign_in(State(state): State<AppState>, request: Request) -> Result<Resp
         return Ok((
             axum::http::StatusCode::TOO_MANY_REQUESTS,
             [(header::RETRY_AFTER, seconds.to_string())],
-            layout(
-                "Sign in",
-                None,
-                sign_in_form(
-                    &expected,
-                    Some(&format!(
-                        "Too many failed attempts. Wait {} and try again.",
-                        wait_text(seconds)
-                    )),
-                ),
+            sign_in_form(
+                &expected,
+                &user,
+                Some(&format!(
+                    "Too many failed attempts. Wait {} and try again.",
+                    wait_text(seconds)
+                )),
             ),
         )
             .into_response());
@@ -194,24 +200,45 @@ async fn break_glass_form(
     let session = caller.session();
     let csrf = session.map(|s| s.csrf_token.clone()).unwrap_or_default();
     Ok(layout(
-        "Your agency is not involved with this child",
+        if error.is_some() {
+            "Error: Why do you need to read this record?"
+        } else {
+            "Why do you need to read this record?"
+        },
         session,
         html! {
             @if let Some(error) = error {
-                div class="error-summary" role="alert" {
-                    h2 { "There is a problem" }
-                    p { a href="#reason" { (error) } }
-                }
+                (error_summary(&[("reason".to_owned(), error.to_owned())]))
             }
-            h1 { "Your agency is not involved with this child" }
-            p { "To read " (person.display_name()) "'s record, say why. Your reason, your name and the time are recorded, and your agency's safeguarding lead sees them." }
-            form method="post" action={ "/persons/" (id) "/break-glass" } {
+            span class="govuk-caption-l" { (person.display_name()) }
+            form method="post" action={ "/persons/" (id) "/break-glass" } novalidate {
                 input type="hidden" name=(CSRF_FIELD) value=(csrf);
-                div class="field" {
-                    label class="label" for="reason" { "Reason" }
-                    textarea class="input textarea" id="reason" name="reason" rows="4" {}
+                div class={ "govuk-form-group" @if error.is_some() { " govuk-form-group--error" } } {
+                    h1 class="govuk-label-wrapper" {
+                        label class="govuk-label govuk-label--l" for="reason" { "Why do you need to read this record?" }
+                    }
+                    div class="govuk-hint" id="reason-hint" {
+                        "Your agency is not involved with this child, or its involvement is waiting to be confirmed. "
+                        "Say in a sentence what has happened and why it cannot wait, for example: "
+                        "\"Child brought to A&E out of hours with a head injury; I need to see if there are earlier concerns.\""
+                    }
+                    @if let Some(error) = error {
+                        p class="govuk-error-message" id="reason-error" { span class="govuk-visually-hidden" { "Error:" } " " (capitalised(error)) }
+                    }
+                    textarea class={ "govuk-textarea" @if error.is_some() { " govuk-textarea--error" } } id="reason" name="reason" rows="4"
+                        aria-describedby={ "reason-hint" @if error.is_some() { " reason-error" } } {}
                 }
-                button class="button warning" type="submit" { "Read the record" }
+                div class="govuk-warning-text" {
+                    span class="govuk-warning-text__icon" aria-hidden="true" { "!" }
+                    strong class="govuk-warning-text__text" {
+                        span class="govuk-visually-hidden" { "Warning" }
+                        "Your reason, your name and the time are recorded. The child's lead professional and the safeguarding leads of your agency and of the child's agencies see them."
+                    }
+                }
+                div class="govuk-button-group" {
+                    button class="govuk-button govuk-button--warning" type="submit" data-module="govuk-button" { "Read the record" }
+                    a class="govuk-link" href="/" { "Cancel" }
+                }
             }
         },
     ))
@@ -237,22 +264,26 @@ async fn break_glass(
 }
 
 fn access_table(events: &[crate::persons::AccessEvent]) -> maud::Markup {
-    html! {
-        table class="table" {
-            thead { tr { th scope="col" { "When (UTC)" } th scope="col" { "Who" } th scope="col" { "Agency" } th scope="col" { "Did" } th scope="col" { "Reason" } } }
-            tbody {
-                @for e in events {
-                    tr {
-                        td class="nowrap" { (e.at.format("%-d %b %Y %H:%M")) }
-                        td { (e.actor) }
-                        td { (e.agency.as_deref().unwrap_or("")) }
-                        td { (e.action.replace('_', " ")) }
-                        td { (e.reason.as_deref().unwrap_or("")) }
-                    }
-                }
-            }
-        }
-    }
+    table(
+        "Every read and change, most recent first",
+        true,
+        &[
+            Column::text("When (UTC)"),
+            Column::text("Who"),
+            Column::text("Agency"),
+            Column::text("Did"),
+            Column::text("Reason"),
+        ],
+        events.iter().map(|e| {
+            TableRow::new(vec![
+                html! { span class="app-nowrap" { (e.at.format("%-d %b %Y %H:%M")) } },
+                html! { (e.actor) },
+                html! { (e.agency.as_deref().unwrap_or("")) },
+                html! { (capitalised(&e.action.replace('_', " "))) },
+                html! { (e.reason.as_deref().unwrap_or("")) },
+            ])
+        }),
+    )
 }
 
 async fn access_log_page(
@@ -267,8 +298,8 @@ async fn access_log_page(
         "Who looked at this record",
         caller.session(),
         html! {
-            span class="caption" { (person.display_name()) }
-            h1 { "Who looked at this record" }
+            span class="govuk-caption-l" { (person.display_name()) }
+            h1 class="govuk-heading-l" { "Who looked at this record" }
             (access_table(&events))
         },
     ))
@@ -290,8 +321,8 @@ async fn break_glass_report(
         "Break-glass reads by your agency",
         caller.session(),
         html! {
-            h1 { "Break-glass reads by your agency" }
-            @if events.is_empty() { p { "None." } } @else { (access_table(&events)) }
+            h1 class="govuk-heading-l" { "Break-glass reads by your agency" }
+            @if events.is_empty() { p class="govuk-body" { "Nobody in your agency has broken glass." } } @else { (access_table(&events)) }
         },
     ))
 }
@@ -310,28 +341,27 @@ async fn alerts_page(
         "Alerts",
         caller.session(),
         html! {
-            h1 { "Alerts" }
+            h1 class="govuk-heading-l" { "Alerts" }
             @if alerts.is_empty() {
-                p { "No other agency has recorded anything about the children you hold." }
+                p class="govuk-body" { "No other agency has recorded anything about the children you hold." }
             } @else {
-                table class="table" {
-                    thead { tr { th scope="col" { "When (UTC)" } th scope="col" { "Agency" } th scope="col" { "Recorded" } th scope="col" { "Child" } } }
-                    tbody {
-                        @for a in &alerts {
-                            tr class=[(!a.read).then_some("unread")] {
-                                td class="nowrap" { (a.created_at.format("%-d %b %Y %H:%M")) }
-                                td { (a.agency) }
-                                td {
-                                    @match &a.reason {
-                                        Some(reason) => (reason),
-                                        None => (a.kind.replace('_', " ")),
-                                    }
+                (table("Alerts, most recent first; unread in bold", true,
+                    &[Column::text("When (UTC)"), Column::text("Agency"), Column::text("Recorded"), Column::text("Child")],
+                    alerts.iter().map(|a| TableRow {
+                        id: None,
+                        class: (!a.read).then_some("app-table__row--unread"),
+                        cells: vec![
+                            html! { span class="app-nowrap" { (a.created_at.format("%-d %b %Y %H:%M")) } },
+                            html! { (a.agency) },
+                            html! {
+                                @match &a.reason {
+                                    Some(reason) => (reason),
+                                    None => (capitalised(&a.kind.replace('_', " "))),
                                 }
-                                td { a href={ "/persons/" (a.person) "#entry-" (a.entry) } { "Open the record" } }
-                            }
-                        }
-                    }
-                }
+                            },
+                            html! { a class="govuk-link" href={ "/persons/" (a.person) "#entry-" (a.entry) } { "Open the record" } },
+                        ],
+                    })))
             }
         },
     ))

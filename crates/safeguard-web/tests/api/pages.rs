@@ -18,7 +18,12 @@ async fn a_childs_page_shows_the_chronology_with_text_escaped() {
 
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.content_type.starts_with("text/html"));
-    assert!(r.text.contains("<h1>Sam Example</h1>"), "{}", r.text);
+    assert!(
+        r.text
+            .contains(r#"<h1 class="govuk-heading-l app-wrap">Sam Example</h1>"#),
+        "{}",
+        r.text
+    );
     assert!(r.text.contains("11 Dec 2006 14:30"));
     assert!(
         r.text.contains("14 June 2006"),
@@ -41,8 +46,105 @@ async fn search_lists_matching_persons_with_links() {
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.text.contains(&format!("href=\"/persons/{child}\"")));
     assert!(r.text.contains("1 person found"));
-    let css = app.get("/assets/app.css").await;
+}
+
+/// GOV.UK Frontend is served from the binary: the stylesheet, its JavaScript and the module
+/// that starts it, cacheable, with nothing fetched from elsewhere.
+#[tokio::test]
+async fn pages_use_gov_uk_frontend_served_from_the_binary() {
+    let app = spawn_app();
+    let page = app.get("/sign-in").await;
+    for asset in [
+        "/assets/safeguard.css",
+        "/assets/app.mjs",
+        "/assets/favicon.svg",
+    ] {
+        assert!(page.text.contains(asset), "the page links {asset}");
+    }
+    assert!(page.text.contains(r#"class="govuk-template""#));
+    assert!(
+        !page.text.contains("http://") && !page.text.contains("https://"),
+        "nothing is loaded from another site"
+    );
+    let css = app.get("/assets/safeguard.css").await;
+    assert_eq!(css.status, StatusCode::OK);
     assert!(css.content_type.starts_with("text/css"));
+    assert!(
+        css.text.contains(".govuk-header"),
+        "GOV.UK Frontend's styles"
+    );
+    assert!(
+        css.text.contains(".app-table--stacked"),
+        "and Safeguard's own"
+    );
+    assert!(
+        !css.text.contains("GDS Transport"),
+        "the GOV.UK-only typeface is not used off GOV.UK"
+    );
+    let cache_control = |r: &crate::helpers::TestResponse| {
+        r.headers
+            .get(axum::http::header::CACHE_CONTROL)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(
+        cache_control(&css).contains("max-age"),
+        "{}",
+        cache_control(&css)
+    );
+    let js = app.get("/assets/govuk-frontend.min.js").await;
+    assert_eq!(js.status, StatusCode::OK);
+    assert!(js.content_type.starts_with("text/javascript"));
+    assert!(js.text.contains("initAll"));
+    let start = app.get("/assets/app.mjs").await;
+    assert!(start.text.contains("import { initAll }"));
+    assert_eq!(cache_control(&page), "no-store", "pages are never cached");
+}
+
+/// Every page route answers errors as pages with the signed-in header and a way on; the API
+/// keeps its JSON.
+#[tokio::test]
+async fn errors_on_pages_are_pages_and_on_the_api_json() {
+    use safeguard_core::access::Role;
+    let app = spawn_app();
+    let worker = app.user("worker", "north-police", Role::Practitioner);
+    let unknown = app.get_as("/no-such-page", &worker).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert!(
+        unknown.content_type.starts_with("text/html"),
+        "{}",
+        unknown.content_type
+    );
+    assert!(unknown.text.contains("Page not found"));
+    assert!(unknown.text.contains("Sign out"), "the signed-in header");
+    assert!(unknown.text.contains(r#"href="/""#), "a way on");
+    let nobody = app
+        .get_as("/persons/00000000-0000-4000-8000-000000000001", &app.lead)
+        .await;
+    assert_eq!(nobody.status, StatusCode::NOT_FOUND);
+    assert!(nobody.text.contains("Page not found"), "{}", nobody.text);
+    let malformed = app.get_as("/persons/not-an-id", &worker).await;
+    assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
+    assert!(malformed.content_type.starts_with("text/html"));
+    assert!(
+        malformed
+            .text
+            .contains("There is a problem with the web address")
+    );
+    let refused = app.get_as("/evaluation-failures", &worker).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused.content_type.starts_with("text/html"));
+    assert!(refused.text.contains("You cannot open this page"));
+    assert!(refused.text.contains("Sign out"), "the signed-in header");
+    let api = app.get_as("/api/v1/no-such-thing", &worker).await;
+    assert_eq!(api.status, StatusCode::NOT_FOUND);
+    assert!(api.content_type.starts_with("application/json"));
+    let anonymous = app
+        .get_as("/no-such-page", &crate::helpers::Auth::Anonymous)
+        .await;
+    assert!(anonymous.content_type.starts_with("text/html"));
+    assert!(!anonymous.text.contains("Sign out"));
 }
 
 /// An administrator sees which children could not be evaluated, and why; a practitioner is

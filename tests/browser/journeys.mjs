@@ -1,0 +1,171 @@
+// Journeys through Safeguard's pages as its users make them, in Debian's Chromium driven by
+// Playwright: each step checks what a person would see, runs axe-core on the page (no serious
+// or critical violation may pass), and saves a screenshot at desktop and phone width.
+//
+//   node journeys.mjs BASE_URL DEMO_CHILD_ID
+//
+// The server is a `safeguard demo` started by scripts/browser-test.
+import { chromium } from "playwright-core";
+import { readFileSync, mkdirSync } from "node:fs";
+import assert from "node:assert/strict";
+
+const [base, child] = process.argv.slice(2);
+if (!base || !child) {
+  console.error("usage: node journeys.mjs BASE_URL DEMO_CHILD_ID");
+  process.exit(2);
+}
+const password = "safeguard-demo-2007";
+const artefacts = new URL("./artefacts/", import.meta.url).pathname;
+mkdirSync(artefacts, { recursive: true });
+const axeSource = readFileSync(
+  new URL("./node_modules/axe-core/axe.min.js", import.meta.url),
+  "utf8",
+);
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+  ],
+});
+
+const failures = [];
+let pagesChecked = 0;
+
+/** Runs axe-core on the page; serious and critical violations fail the run. */
+async function checkAccessibility(page, name) {
+  // Through the debugging protocol, which the pages' Content Security Policy does not cover
+  // (the pages themselves run no inline script).
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { resultTypes: ["violations"] });
+    return r.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      targets: v.nodes.slice(0, 3).map((n) => n.target.join(" ")),
+    }));
+  });
+  const bad = result.filter((v) => v.impact === "serious" || v.impact === "critical");
+  for (const v of bad) {
+    failures.push(`${name}: axe ${v.impact} ${v.id} (${v.help}) at ${v.targets.join(", ")}`);
+  }
+  pagesChecked += 1;
+}
+
+/** Saves the page at desktop width and at 375 px, checking that the phone width does not scroll sideways. */
+async function look(page, name) {
+  await checkAccessibility(page, name);
+  await page.screenshot({ path: `${artefacts}${name}-1280.png`, fullPage: true });
+  const size = page.viewportSize();
+  await page.setViewportSize({ width: 375, height: 800 });
+  const overflow = await page.evaluate(
+    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  );
+  if (overflow > 0) {
+    failures.push(`${name}: at 375 px the page scrolls sideways by ${overflow} px`);
+  }
+  await page.screenshot({ path: `${artefacts}${name}-375.png`, fullPage: true });
+  await page.setViewportSize(size);
+}
+
+async function signIn(page, user) {
+  await page.goto(`${base}/sign-in`);
+  await page.getByLabel("User name").fill(user);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL((url) => !url.pathname.startsWith("/sign-in"));
+}
+
+async function signOut(page) {
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.waitForURL(`${base}/sign-in`);
+}
+
+async function step(name, f) {
+  try {
+    await f();
+    console.log(`ok   ${name}`);
+  } catch (e) {
+    failures.push(`${name}: ${e.message.split("\n")[0]}`);
+    console.log(`FAIL ${name}`);
+  }
+}
+
+const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+const page = await context.newPage();
+
+await step("sign-in: a wrong password is an error summary linked to the field", async () => {
+  await page.goto(`${base}/sign-in`);
+  await page.getByLabel("User name").fill("practitioner@northbury-childrens-services");
+  await page.getByLabel("Password").fill("not the password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForSelector(".govuk-error-summary");
+  assert.match(await page.title(), /^Error: /);
+  await look(page, "sign-in-error");
+});
+
+await step("sign-in as the demo child's lead professional", async () => {
+  await signIn(page, "practitioner@northbury-childrens-services");
+  assert.ok(await page.getByRole("heading", { name: "Find a person" }).isVisible());
+  await look(page, "search");
+});
+
+await step("the demo child's record", async () => {
+  await page.goto(`${base}/persons/${child}`);
+  assert.ok(await page.locator("h1").isVisible());
+  await look(page, "child");
+});
+
+await step("an unknown page is a page, with the header and a way on", async () => {
+  const response = await page.goto(`${base}/no-such-page`);
+  assert.equal(response.status(), 404);
+  assert.ok(await page.getByRole("heading", { name: "Page not found" }).isVisible());
+  assert.ok(await page.getByRole("button", { name: "Sign out" }).isVisible());
+  await look(page, "not-found");
+});
+
+await step("alerts", async () => {
+  await page.goto(`${base}/alerts`);
+  await look(page, "alerts");
+  await signOut(page);
+});
+
+await step("a safeguarding lead's possible matches and break-glass reads", async () => {
+  await signIn(page, "safeguarding_lead@northbury-childrens-services");
+  await page.getByRole("link", { name: "Possible matches" }).click();
+  await look(page, "link-reviews");
+  await page.getByRole("link", { name: "Break-glass reads" }).click();
+  await look(page, "break-glass-reads");
+  await page.getByRole("link", { name: "Evaluation failures" }).click();
+  await look(page, "evaluation-failures");
+  await page.goto(`${base}/persons/${child}/access-log`);
+  await look(page, "access-log");
+  await signOut(page);
+});
+
+await step("a school with no involvement is asked why before reading", async () => {
+  await signIn(page, "practitioner@northbury-schools");
+  await page.goto(`${base}/persons/${child}`);
+  assert.ok(
+    await page.getByRole("heading", { name: "Why do you need to read this record?" }).isVisible(),
+  );
+  await page.getByRole("button", { name: "Read the record" }).click();
+  await page.waitForSelector(".govuk-error-summary");
+  await look(page, "break-glass-error");
+  await signOut(page);
+});
+
+await browser.close();
+console.log(`${pagesChecked} pages checked with axe-core; screenshots in ${artefacts}`);
+if (failures.length) {
+  console.error(`${failures.length} failures:\n  ${failures.join("\n  ")}`);
+  process.exit(1);
+}
