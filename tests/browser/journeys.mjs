@@ -118,10 +118,38 @@ await step("sign-in as the demo child's lead professional", async () => {
   await look(page, "search");
 });
 
-await step("the demo child's record", async () => {
+await step("the demo child's record opens on an overview with a timeline", async () => {
   await page.goto(`${base}/persons/${child}`);
   assert.ok(await page.locator("h1").isVisible());
+  assert.ok(await page.getByText("Identity not checked").first().isVisible(), "the unchecked adult");
+  assert.ok(await page.locator("svg.app-timeline").isVisible(), "the timeline");
+  assert.ok((await page.locator(".app-timeline__mark--injury").count()) > 1, "injuries marked");
   await look(page, "child");
+  await page.getByRole("link", { name: "the last 3 months of the record" }).click();
+  await page.waitForURL(/from=/);
+  await look(page, "child-last-3-months");
+});
+
+await step("a bad filter date is an error summary on the same page", async () => {
+  const response = await page.goto(`${base}/persons/${child}?from=2007-02-30`);
+  assert.equal(response.status(), 400);
+  assert.match(await page.title(), /^Error: /);
+  await page.locator(".govuk-error-summary a").click();
+  assert.equal(await page.evaluate(() => document.activeElement.id), "from");
+  await look(page, "child-bad-filter");
+});
+
+await step("the child's record prints on A4 without the service's furniture", async () => {
+  await page.goto(`${base}/persons/${child}`);
+  await page.emulateMedia({ media: "print" });
+  const hidden = await page.evaluate(() =>
+    [".govuk-generic-header", ".govuk-service-navigation", ".govuk-footer", ".app-filters"].map(
+      (s) => getComputedStyle(document.querySelector(s)).display,
+    ),
+  );
+  assert.deepEqual(hidden, ["none", "none", "none", "none"]);
+  await page.pdf({ path: `${artefacts}child.pdf`, preferCSSPageSize: true });
+  await page.emulateMedia({ media: "screen" });
 });
 
 await step("an unknown page is a page, with the header and a way on", async () => {

@@ -129,6 +129,21 @@ pub struct RuleBook {
 }
 
 impl RuleBook {
+    /// Every run of every clock over the child's chronology as it stood on `as_of`: the
+    /// running ones with their due dates, and those stopped, on time or late.
+    pub fn clock_runs(
+        &self,
+        child: &Child,
+        as_of: NaiveDate,
+    ) -> Result<Vec<crate::clocks::ClockRun>, CalendarError> {
+        let chronology: Vec<(EntryId, &Entry, &serde_json::Value)> = child
+            .chronology
+            .iter()
+            .map(|i| (i.id, &*i.entry, &*i.details))
+            .collect();
+        evaluate_clocks(&self.clocks, &chronology, as_of, &self.calendar)
+    }
+
     /// The rules, clocks and bank holidays shipped with Safeguard.
     pub fn shipped() -> Self {
         Self {
@@ -287,7 +302,8 @@ impl ChronologyItem {
             .max(self.entry.recorded_at.date_naive())
     }
 
-    fn day(&self) -> NaiveDate {
+    /// The day the entry happened.
+    pub fn day(&self) -> NaiveDate {
         self.entry.occurred_at.date()
     }
 }
@@ -1252,29 +1268,13 @@ fn unverified_adults(
     calendar: &Calendar,
     flags: &mut Vec<Flag>,
 ) -> Result<(), CalendarError> {
-    use crate::{CheckStatus, EntryDetails};
-    let mut first_seen: BTreeMap<PersonId, &ChronologyItem> = BTreeMap::new();
-    let mut checked: BTreeMap<PersonId, NaiveDate> = BTreeMap::new();
-    for (item, _) in known {
-        for (p, person) in item.entry.persons.iter().zip(&item.person_ids) {
-            if p.identity == Some(crate::IdentityEvidence::Verified) {
-                checked.entry(*person).or_insert(item.day());
-            }
-            let counted = !only_given || p.identity == Some(crate::IdentityEvidence::Given);
-            if counted && roles.iter().any(|r| r == role_name(p.role)) {
-                first_seen.entry(*person).or_insert(item);
-            }
-        }
-        if let EntryDetails::BackgroundCheck(check) = &item.entry.details
-            && check.status == CheckStatus::Completed
-            && let Some(subject) = person_of(item, &check.subject)
-        {
-            checked.entry(subject).or_insert(item.day());
-        }
-    }
-    for (person, seen) in first_seen {
+    let checks = adult_checks(known.iter().map(|(item, _)| *item), |p| {
+        (!only_given || p.identity == Some(crate::IdentityEvidence::Given))
+            && roles.iter().any(|r| r == role_name(p.role))
+    });
+    for (person, seen) in checks.first_seen {
         let due = calendar.add_working_days(seen.day(), working_days)?;
-        let done_in_time = checked.get(&person).is_some_and(|d| *d <= due);
+        let done_in_time = checks.checked.get(&person).is_some_and(|d| *d <= due);
         if !done_in_time && horizon.passed(due) {
             flags.push(
                 rule.flag(vec![seen.id], due + Duration::days(1), &[])
@@ -1283,6 +1283,54 @@ fn unverified_adults(
         }
     }
     Ok(())
+}
+
+/// Who was named in a chronology in the parts `counted`, first where, and when each person's
+/// identity was first checked (identification seen, or a completed background check).
+struct AdultChecks<'a> {
+    first_seen: BTreeMap<PersonId, &'a ChronologyItem>,
+    checked: BTreeMap<PersonId, NaiveDate>,
+}
+
+fn adult_checks<'a>(
+    items: impl Iterator<Item = &'a ChronologyItem>,
+    counted: impl Fn(&crate::Participant) -> bool,
+) -> AdultChecks<'a> {
+    use crate::{CheckStatus, EntryDetails};
+    let mut checks = AdultChecks {
+        first_seen: BTreeMap::new(),
+        checked: BTreeMap::new(),
+    };
+    for item in items {
+        for (p, person) in item.entry.persons.iter().zip(&item.person_ids) {
+            if p.identity == Some(crate::IdentityEvidence::Verified) {
+                checks.checked.entry(*person).or_insert(item.day());
+            }
+            if counted(p) {
+                checks.first_seen.entry(*person).or_insert(item);
+            }
+        }
+        if let EntryDetails::BackgroundCheck(check) = &item.entry.details
+            && check.status == CheckStatus::Completed
+            && let Some(subject) = person_of(item, &check.subject)
+        {
+            checks.checked.entry(subject).or_insert(item.day());
+        }
+    }
+    checks
+}
+
+/// The adults around a child (parents, carers, other adults present) whose identity no entry
+/// has checked: neither identification seen nor a completed background check. Each with the
+/// entry that first named them.
+pub fn adults_not_checked(child: &Child) -> Vec<(PersonId, EntryId)> {
+    let checks = adult_checks(child.chronology.iter(), |p| p.role.is_household_adult());
+    checks
+        .first_seen
+        .into_iter()
+        .filter(|(person, _)| !checks.checked.contains_key(person))
+        .map(|(person, item)| (person, item.id))
+        .collect()
 }
 
 /// An adult with no stated family relationship to the child appearing with a child who has
@@ -1936,6 +1984,51 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn adults_not_checked_are_those_with_neither_identification_nor_a_check() {
+        let seen = with_people(
+            1,
+            "2007-04-09",
+            note(),
+            &[
+                (ParticipantRole::OtherAdultPresent, "h", PARTNER),
+                (ParticipantRole::Parent, "m", MOTHER),
+                (ParticipantRole::Professional, "sw", 9),
+            ],
+        );
+        let c = child(None, vec![seen.clone()]);
+        let unchecked: Vec<PersonId> = adults_not_checked(&c).into_iter().map(|(p, _)| p).collect();
+        let person = |n: u128| PersonId(uuid::Uuid::from_u128(n));
+        assert_eq!(
+            unchecked,
+            vec![person(MOTHER), person(PARTNER)],
+            "not the professional"
+        );
+        let mut shown_id = with_people(
+            2,
+            "2007-04-10",
+            note(),
+            &[(ParticipantRole::Parent, "m", MOTHER)],
+        );
+        std::sync::Arc::make_mut(&mut shown_id.entry).persons[1].identity =
+            Some(crate::IdentityEvidence::Verified);
+        let check = with_people(
+            3,
+            "2007-04-20",
+            EntryDetails::BackgroundCheck(BackgroundCheck {
+                subject: "h".into(),
+                status: CheckStatus::Completed,
+                result: None,
+            }),
+            &[(ParticipantRole::OtherAdultPresent, "h", PARTNER)],
+        );
+        assert_eq!(
+            adults_not_checked(&child(None, vec![seen.clone(), shown_id.clone()])),
+            vec![(person(PARTNER), seen.id)]
+        );
+        assert!(adults_not_checked(&child(None, vec![seen, shown_id, check])).is_empty());
     }
 
     #[test]

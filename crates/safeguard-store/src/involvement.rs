@@ -97,6 +97,19 @@ pub struct ChildStatus {
     pub agencies: Vec<AgencyStanding>,
 }
 
+/// A worker allocated to a child, as the child's page shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Allocation {
+    /// Their name.
+    pub name: String,
+    /// Their agency's name.
+    pub agency_name: String,
+    /// Whether they are the child's lead professional.
+    pub lead: bool,
+    /// When they were allocated (RFC 3339).
+    pub since: String,
+}
+
 /// A child's lead professional, as shown to other agencies.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -347,6 +360,29 @@ impl Store {
                     agency_name: r.text(2)?.to_owned(),
                     requested_at: rfc3339(r.int(3)?),
                     last_entry_at: rfc3339(r.int(4)?),
+                })
+            })
+            .collect()
+        })
+    }
+
+    /// The workers allocated to a child now, the lead professional first.
+    pub fn allocations(&self, person: PersonId) -> Result<Vec<Allocation>, StoreError> {
+        self.read(|sql| {
+            sql.query(
+                "SELECT u.display_name, g.name, a.lead, a.allocated_at FROM allocations a
+                 JOIN users u ON u.id = a.user_id JOIN agencies g ON g.id = u.agency_id
+                 WHERE a.person_id = $1 AND a.ended_at IS NULL AND u.disabled = 0
+                 ORDER BY a.lead DESC, a.allocated_at, u.display_name",
+                &[person.to_string().into()],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(Allocation {
+                    name: r.text(0)?.to_owned(),
+                    agency_name: r.text(1)?.to_owned(),
+                    lead: r.int(2)? != 0,
+                    since: rfc3339(r.int(3)?),
                 })
             })
             .collect()

@@ -9,11 +9,13 @@ mod health;
 mod identity;
 mod involvements;
 mod openapi;
+mod overview;
 mod pages;
 mod persons;
 pub mod ratelimit;
 mod session;
 pub mod throttle;
+mod timeline;
 mod ui;
 pub mod webhooks;
 

@@ -3,7 +3,8 @@
 use std::collections::HashMap;
 
 use axum::extract::{Path, State};
-use axum::response::Html;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
 use maud::{Markup, html};
@@ -11,8 +12,9 @@ use safeguard_core::{Entry, EntryKind, OccurredAt, PartialDate, Person, PersonId
 use safeguard_store::{ChronologyEntry, ChronologyPage};
 
 use crate::auth::Caller;
+use crate::overview::{self, Overview};
 use crate::persons::{ChronologyParams, SearchParams, load_person, parse_person_id, search};
-use crate::ui::{Column, TableRow, layout, table};
+use crate::ui::{Column, TableRow, error_summary, layout, table};
 use crate::{AppState, Error, Params};
 
 pub(crate) fn router() -> Router<AppState> {
@@ -75,7 +77,7 @@ fn first(person: &Person, f: impl Fn(&safeguard_core::LinkedRecord) -> Option<St
         .unwrap_or_else(|| "Not recorded".to_owned())
 }
 
-fn severity(s: safeguard_core::rules::Severity) -> &'static str {
+pub(crate) fn severity(s: safeguard_core::rules::Severity) -> &'static str {
     match s {
         safeguard_core::rules::Severity::High => "high",
         safeguard_core::rules::Severity::Medium => "medium",
@@ -84,7 +86,7 @@ fn severity(s: safeguard_core::rules::Severity) -> &'static str {
 }
 
 /// The GOV.UK tag colour of a severity.
-fn severity_tag(s: safeguard_core::rules::Severity) -> &'static str {
+pub(crate) fn severity_tag(s: safeguard_core::rules::Severity) -> &'static str {
     match s {
         safeguard_core::rules::Severity::High => "govuk-tag--red",
         safeguard_core::rules::Severity::Medium => "govuk-tag--orange",
@@ -123,36 +125,124 @@ async fn person_page(
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
     Params(params): Params<ChronologyParams>,
-) -> Result<Html<String>, Error> {
+) -> Result<Response, Error> {
     let id = parse_person_id(&id)?;
-    let query = params.to_query()?;
+    // A bad filter is shown on the page, by its field, with the whole record beneath it.
+    let (query, filter_error) = match params.to_query() {
+        Ok(query) => (query, None),
+        Err(Error::BadRequest(fields)) => (
+            safeguard_store::ChronologyQuery::default(),
+            fields.into_iter().next(),
+        ),
+        Err(e) => return Err(e),
+    };
+    let (from, to) = (query.from, query.to);
     let person = load_person(&state, id).await?;
     let reader = caller.session().map(|s| s.user.id.clone());
-    let (page, agencies, flags) = state
+    let today = chrono::Local::now().date_naive();
+    let (page, agencies, overview) = state
         .blocking(move |store| {
             if let Some(user) = reader {
                 store.mark_alerts_read(&user, id)?;
             }
-            Ok((
-                store.chronology(id, &query)?,
-                store.agencies()?,
-                store.flags(id)?,
-            ))
+            // Gone since it was loaded: joined to another person meanwhile.
+            let Some(child) = store.child(id)? else {
+                return Ok(None);
+            };
+            let household_on = child
+                .chronology
+                .last()
+                .map_or(today, |i| i.day().min(today));
+            let agencies = store.agencies()?;
+            let household = store.household(id, household_on, 90)?;
+            let named: std::collections::HashSet<PersonId> = child
+                .chronology
+                .iter()
+                .chain(&child.household)
+                .flat_map(|i| i.person_ids.iter().copied())
+                .collect();
+            let mut other_names = HashMap::new();
+            for other in household
+                .members
+                .iter()
+                .map(|m| m.person)
+                .chain(household.around.iter().map(|a| a.person))
+                .filter(|p| !named.contains(p))
+            {
+                if let Some(p) = store.person(other)? {
+                    other_names.insert(other, p.display_name());
+                }
+            }
+            let overview = Overview {
+                status: store.child_status(id)?,
+                allocations: store.allocations(id)?,
+                flags: store.flags(id)?,
+                household,
+                household_on,
+                other_names,
+                nhs_number: None,
+                today,
+                agencies: agencies
+                    .iter()
+                    .map(|a| (a.id.as_str().to_owned(), a.name.clone()))
+                    .collect(),
+                child,
+            };
+            Ok(Some((store.chronology(id, &query)?, agencies, overview)))
         })
-        .await?;
-    let agency_names: HashMap<String, String> = agencies
-        .iter()
-        .map(|a| (a.id.as_str().to_owned(), a.name.clone()))
-        .collect();
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("no person {id}")))?;
+    let runs = state
+        .rules
+        .clock_runs(&overview.child, today)
+        .map_err(|e| e.to_string());
+    let unchecked = safeguard_core::rules::adults_not_checked(&overview.child);
+    let overview = Overview {
+        nhs_number: person
+            .records
+            .iter()
+            .find_map(|r| r.record.nhs_number.as_ref().map(|n| n.to_string())),
+        ..overview
+    };
+    let agency_names = &overview.agencies;
     let name = person.display_name();
-    Ok(layout(
-        &name,
+    let is_child = overview.is_child();
+    let title = if filter_error.is_some() {
+        format!("Error: {name}")
+    } else {
+        name.clone()
+    };
+    let status = if filter_error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let page = layout(
+        &title,
         caller.session(),
         html! {
-            span class="govuk-caption-l" { "Person" }
+            @if let Some(e) = &filter_error {
+                (error_summary(&[(e.field.clone(), format!("{} {}", filter_label(&e.field), e.reason))]))
+            }
+            span class="govuk-caption-l" { (if is_child { "Child" } else { "Person" }) }
             h1 class="govuk-heading-l app-wrap" { (name) }
-            p class="govuk-body app-no-print" { a class="govuk-link" href={ "/persons/" (id) "/access-log" } { "Who looked at this record" } }
-            h2 class="govuk-heading-m" { "Records" }
+            p class="govuk-body app-no-print" {
+                a class="govuk-link" href="#chronology" { "Chronology" } " · "
+                a class="govuk-link" href="#timeline" { "Timeline" } " · "
+                a class="govuk-link" href={ "/persons/" (id) "/access-log" } { "Who looked at this record" }
+            }
+            (overview::summary(&overview))
+            @if is_child {
+                h2 class="govuk-heading-m" id="timescales" { "Timescales" }
+                (overview::open_clocks(&runs, &state.rules))
+            }
+            h2 class="govuk-heading-m" id="concerns" { "Concerns" }
+            (overview::concerns(&overview))
+            h2 class="govuk-heading-m" id="household" { "Household" }
+            (overview::household(&overview, &unchecked))
+            h2 class="govuk-heading-m" id="timeline" { "Timeline" }
+            (overview::timeline_section(&overview, id, from, to))
+            h2 class="govuk-heading-m" { "Records held by each agency" }
             (table("Records held by each agency", true,
                 &[Column::text("Agency"), Column::text("Name as recorded"), Column::text("Date of birth"), Column::text("NHS number"), Column::text("Address")],
                 person.records.iter().map(|r| TableRow::new(vec![
@@ -162,31 +252,9 @@ async fn person_page(
                     html! { span class="app-nowrap" { (r.record.nhs_number.as_ref().map_or("Not recorded".to_owned(), |n| n.to_string())) } },
                     html! { (r.record.addresses.first().map_or("Not recorded".to_owned(), |a| a.display())) },
                 ]))))
-            h2 class="govuk-heading-m" id="concerns" { "Concerns" }
-            @if flags.is_empty() {
-                p class="govuk-body" { "No rule has raised a concern on this record." }
-            } @else {
-                ul class="app-list--plain" {
-                    @for f in &flags {
-                        li class={ "app-flag app-flag--" (severity(f.flag.severity)) } {
-                            strong class={ "govuk-tag " (severity_tag(f.flag.severity)) } { (severity(f.flag.severity)) }
-                            " " (f.flag.sentence)
-                            br;
-                            span class="govuk-hint" {
-                                "Knowable from " (f.flag.first_knowable.format("%-d %B %Y").to_string()) ". Entries: "
-                                @for (n, e) in f.flag.entries.iter().enumerate() {
-                                    @if n > 0 { ", " }
-                                    a class="govuk-link" href={ "#entry-" (e) } { (n + 1) }
-                                }
-                                " (rule " (f.flag.rule) ")"
-                            }
-                        }
-                    }
-                }
-            }
             h2 class="govuk-heading-m" id="chronology" { "Chronology" }
-            (filters(&params, &agencies))
-            (chronology_table(&page, &agency_names, id)?)
+            (filters(&params, &agencies, filter_error.as_ref()))
+            (chronology_table(&page, agency_names, id)?)
             @if let Some(next) = page.next {
                 nav class="govuk-pagination" aria-label="Chronology pages" {
                     div class="govuk-pagination__next" {
@@ -197,15 +265,46 @@ async fn person_page(
                 }
             }
         },
-    ))
+    );
+    Ok((status, page).into_response())
 }
 
-fn filters(params: &ChronologyParams, agencies: &[safeguard_core::Agency]) -> Markup {
+/// The filter a query parameter belongs to, as the form labels it.
+fn filter_label(field: &str) -> &'static str {
+    match field {
+        "agency" => "Agency:",
+        "kind" => "Kind:",
+        "from" => "From:",
+        "to" => "To:",
+        _ => "Filter:",
+    }
+}
+
+fn filters(
+    params: &ChronologyParams,
+    agencies: &[safeguard_core::Agency],
+    error: Option<&safeguard_core::FieldError>,
+) -> Markup {
     let selected = |v: &Option<String>, x: &str| v.as_deref() == Some(x);
+    let group = |field: &str| {
+        if error.is_some_and(|e| e.field == field) {
+            "govuk-form-group govuk-form-group--error"
+        } else {
+            "govuk-form-group"
+        }
+    };
+    let message = |field: &str| {
+        html! {
+            @if let Some(e) = error.filter(|e| e.field == field) {
+                p class="govuk-error-message" id={ (field) "-error" } { span class="govuk-visually-hidden" { "Error:" } " " (crate::ui::capitalised(&e.reason)) }
+            }
+        }
+    };
     html! {
         form method="get" class="app-filters app-no-print" action="#chronology" {
-            div class="govuk-form-group" {
+            div class=(group("agency")) {
                 label class="govuk-label" for="agency" { "Agency" }
+                (message("agency"))
                 select class="govuk-select" id="agency" name="agency" {
                     option value="" { "All agencies" }
                     @for a in agencies {
@@ -213,8 +312,9 @@ fn filters(params: &ChronologyParams, agencies: &[safeguard_core::Agency]) -> Ma
                     }
                 }
             }
-            div class="govuk-form-group" {
+            div class=(group("kind")) {
                 label class="govuk-label" for="kind" { "Kind" }
+                (message("kind"))
                 select class="govuk-select" id="kind" name="kind" {
                     option value="" { "All kinds" }
                     @for k in EntryKind::ALL {
@@ -222,12 +322,14 @@ fn filters(params: &ChronologyParams, agencies: &[safeguard_core::Agency]) -> Ma
                     }
                 }
             }
-            div class="govuk-form-group" {
+            div class=(group("from")) {
                 label class="govuk-label" for="from" { "From" }
+                (message("from"))
                 input class="govuk-input govuk-input--width-10" id="from" name="from" type="date" value=(params.from.clone().unwrap_or_default());
             }
-            div class="govuk-form-group" {
+            div class=(group("to")) {
                 label class="govuk-label" for="to" { "To" }
+                (message("to"))
                 input class="govuk-input govuk-input--width-10" id="to" name="to" type="date" value=(params.to.clone().unwrap_or_default());
             }
             div class="govuk-form-group" {

@@ -37,6 +37,94 @@ async fn a_childs_page_shows_the_chronology_with_text_escaped() {
     assert!(r.text.contains("Daniel Other"), "the other adult is listed");
 }
 
+/// The child's page opens on an overview: age, where the case stands, the household with the
+/// adult nobody has checked, the concerns with their evidence named, and the timeline drawn.
+/// A bad filter is an error summary on the same page, with the record still beneath it.
+#[tokio::test]
+async fn a_childs_page_opens_on_an_overview_with_a_timeline() {
+    let app = spawn_app();
+    let mut injury = entry("e1", "2006-12-11T14:30");
+    injury["details"] =
+        json!({"kind": "injury_observed", "body_site": "left ear", "injury_type": "bruise"});
+    injury["summary"] = "Bruise to the left ear".into();
+    app.post_entries(&json!([injury, entry("e2", "2007-01-05")]))
+        .await;
+    let child = app.find_person("sam").await;
+    app.user(
+        "worker",
+        "north-police",
+        safeguard_core::access::Role::Practitioner,
+    );
+    app.user(
+        "second",
+        "north-hospital",
+        safeguard_core::access::Role::Practitioner,
+    );
+    let id: safeguard_core::PersonId = child.parse().unwrap();
+    app.store.allocate(id, "second", false).unwrap();
+    app.store.allocate(id, "worker", true).unwrap();
+
+    let r = app.get(&format!("/persons/{child}")).await;
+
+    assert_eq!(r.status, StatusCode::OK);
+    let page = &r.text;
+    let lead = page
+        .find("<li>worker, ")
+        .expect("the lead professional among the workers");
+    assert!(
+        page[lead..].starts_with("<li>worker, ") && page[lead..lead + 80].contains("(lead)"),
+        "{}",
+        &page[lead..lead + 80]
+    );
+    let other = page
+        .find("<li>second, ")
+        .expect("the other allocated worker");
+    assert!(lead < other, "the lead first");
+    assert!(
+        page.contains("20 years") || page.contains("years"),
+        "the age now"
+    );
+    assert!(
+        page.contains("6 months at the latest entry, 5 January 2007"),
+        "and at the latest entry: {page}"
+    );
+    assert!(page.contains("Not on a plan"));
+    assert!(page.contains("Lives at <strong>1 Example Road"), "{page}");
+    assert!(page.contains("Daniel Other"));
+    assert!(
+        page.contains("Identity not checked"),
+        "the adult seen with the child, never checked"
+    );
+    assert!(
+        page.contains("Injury observed, 11 December 2006"),
+        "a concern's evidence is named by kind and date"
+    );
+    assert_eq!(
+        page.matches("app-timeline__mark--injury").count(),
+        2,
+        "one mark, one key"
+    );
+    assert!(page.contains(r#"<svg class="app-timeline""#));
+    assert!(
+        page.contains("2 entries from 1 agency"),
+        "the timeline in words"
+    );
+
+    let bad = app.get(&format!("/persons/{child}?from=2007-13-45")).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.content_type.starts_with("text/html"));
+    assert!(bad.text.contains("govuk-error-summary"));
+    assert!(
+        bad.text.contains(r##"href="#from""##),
+        "the summary links to the field"
+    );
+    assert!(bad.text.contains("<title>Error: "));
+    assert!(
+        bad.text.contains("11 Dec 2006 14:30"),
+        "the record is still shown"
+    );
+}
+
 #[tokio::test]
 async fn search_lists_matching_persons_with_links() {
     let app = spawn_app();
