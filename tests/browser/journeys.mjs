@@ -179,6 +179,33 @@ await step("a safeguarding lead's possible matches and break-glass reads", async
   await signOut(page);
 });
 
+await step("a team manager lands on their team's caseload", async () => {
+  await signIn(page, "team_manager@northbury-childrens-services");
+  assert.equal(new URL(page.url()).pathname, "/team");
+  assert.ok(await page.getByRole("heading", { name: "Your team" }).isVisible());
+  assert.ok(await page.locator("svg.app-chart").first().isVisible(), "the charts");
+  await look(page, "team");
+  await signOut(page);
+});
+
+await step("an administrator lands on the users and agencies", async () => {
+  await signIn(page, "administrator@northbury-childrens-services");
+  assert.equal(new URL(page.url()).pathname, "/admin");
+  assert.ok(await page.getByRole("heading", { name: "Users and agencies" }).isVisible());
+  await look(page, "admin");
+  await page.goto(`${base}/`);
+  assert.equal(new URL(page.url()).pathname, "/admin", "the search page sends them home");
+  await signOut(page);
+});
+
+await step("an auditor lands on the audit chains, verified", async () => {
+  await signIn(page, "auditor@northbury-childrens-services");
+  assert.equal(new URL(page.url()).pathname, "/audit");
+  assert.ok(await page.getByRole("heading", { name: "Both chains verify" }).isVisible());
+  await look(page, "audit");
+  await signOut(page);
+});
+
 await step("a school with no involvement is asked why before reading", async () => {
   await signIn(page, "practitioner@northbury-schools");
   await page.goto(`${base}/persons/${child}`);

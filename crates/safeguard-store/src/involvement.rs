@@ -509,3 +509,97 @@ pub(crate) fn involvement_in(
     }
     Ok(involvement)
 }
+
+/// A team's caseload, as its manager sees it: the agency's workers and the children allocated
+/// to each, the concerns open on those children, and the children the agency holds that nobody
+/// in it is allocated to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Caseload {
+    /// Each worker who works cases (name, children allocated to them), by name.
+    pub workers: Vec<CaseloadWorker>,
+    /// Every open flag on the allocated and unallocated children: (child, flag).
+    pub flags: Vec<(PersonId, crate::flags::StoredFlag)>,
+    /// Children the agency holds (or is confirmed on) within the involvement period, with no
+    /// worker of the agency allocated.
+    pub unallocated: Vec<PersonId>,
+}
+
+/// A worker of a caseload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseloadWorker {
+    /// Their name.
+    pub name: String,
+    /// The children allocated to them.
+    pub children: Vec<PersonId>,
+}
+
+impl Store {
+    /// The caseload of `agency`'s workers.
+    pub fn caseload(&self, agency: &AgencyId) -> Result<Caseload, StoreError> {
+        let since = micros() - self.involvement_period_micros();
+        let mut caseload = Caseload::default();
+        let mut children = std::collections::BTreeSet::new();
+        self.read(|sql| {
+            let agency = agency.as_str();
+            let mut by_user: std::collections::BTreeMap<String, CaseloadWorker> =
+                std::collections::BTreeMap::new();
+            for r in sql.query(
+                "SELECT id, display_name, roles FROM users WHERE agency_id = $1 AND disabled = 0",
+                &[agency.into()],
+            )? {
+                let works = r
+                    .text(2)?
+                    .split(',')
+                    .filter_map(safeguard_core::access::Role::parse)
+                    .any(|role| role.works_cases());
+                if works {
+                    by_user.insert(
+                        r.text(0)?.to_owned(),
+                        CaseloadWorker {
+                            name: r.text(1)?.to_owned(),
+                            children: Vec::new(),
+                        },
+                    );
+                }
+            }
+            for r in sql.query(
+                "SELECT a.user_id, a.person_id FROM allocations a JOIN users u ON u.id = a.user_id
+                 WHERE u.agency_id = $1 AND a.ended_at IS NULL AND u.disabled = 0
+                 ORDER BY a.allocated_at",
+                &[agency.into()],
+            )? {
+                let child = PersonId(crate::append::parse_id(r.text(1)?)?);
+                if let Some(worker) = by_user.get_mut(r.text(0)?) {
+                    worker.children.push(child);
+                }
+                children.insert(child);
+            }
+            caseload.unallocated = sql
+                .query(
+                    "SELECT DISTINCT r.person_id FROM involvements i
+                     JOIN person_records r ON r.id = i.record_id
+                     WHERE i.agency_id = $1 AND i.state IN ('held', 'confirmed') AND i.last_entry_at >= $2
+                       AND EXISTS (SELECT 1 FROM entry_persons ep JOIN person_records cr ON cr.id = ep.record_id
+                                   WHERE cr.person_id = r.person_id AND ep.role = 'subject_child')
+                       AND NOT EXISTS (SELECT 1 FROM allocations a JOIN users u ON u.id = a.user_id
+                                       WHERE a.person_id = r.person_id AND a.ended_at IS NULL
+                                         AND u.agency_id = $1 AND u.disabled = 0)
+                     ORDER BY r.person_id",
+                    &[agency.into(), since.into()],
+                )?
+                .iter()
+                .map(|r| Ok(PersonId(crate::append::parse_id(r.text(0)?)?)))
+                .collect::<Result<_, StoreError>>()?;
+            caseload.workers = by_user.into_values().collect();
+            caseload.workers.sort_by(|a, b| a.name.cmp(&b.name));
+            Ok(())
+        })?;
+        children.extend(caseload.unallocated.iter().copied());
+        for child in children {
+            for flag in self.flags(child)? {
+                caseload.flags.push((child, flag));
+            }
+        }
+        Ok(caseload)
+    }
+}

@@ -98,6 +98,9 @@ pub enum Rule {
     WriteEntries,
     /// A safeguarding lead's report of break-glass reads by their agency's users.
     SafeguardingLead,
+    /// A person with this role (a team manager's caseload, an administrator's users, an
+    /// auditor's chains).
+    Role(access::Role),
     /// Reviewing proposed links and deciding whether two records are one person: a signed-in
     /// user whose role resolves identity.
     ResolveIdentity,
@@ -112,7 +115,12 @@ pub fn rule_for(method: &Method, route: &str) -> Option<Rule> {
         asset if get && crate::ui::is_asset(asset) => Rule::Public,
         "/sign-in" if get || post => Rule::Public,
         "/sign-out" if post => Rule::SignedIn,
-        "/" | "/api/v1/persons" if get => Rule::Search,
+        // The search page sends those who do not search to their own page.
+        "/" if get => Rule::Person,
+        "/api/v1/persons" if get => Rule::Search,
+        "/team" if get => Rule::Role(access::Role::TeamManager),
+        "/admin" if get => Rule::Role(access::Role::Administrator),
+        "/audit" if get => Rule::Role(access::Role::Auditor),
         "/api/v1/persons/{id}" if get => Rule::ReadChild("read_person"),
         "/persons/{id}" if get => Rule::ReadChild("read_chronology"),
         "/api/v1/persons/{id}/chronology" if get => Rule::ReadChild("read_chronology"),
@@ -333,6 +341,17 @@ async fn check(state: &AppState, mut request: Request) -> Result<Request, Respon
                 return Err(Error::Forbidden(
                     "this is for administrators and safeguarding leads".into(),
                 )
+                .into_response());
+            }
+        }
+        Rule::Role(role) => {
+            let has_role =
+                matches!(&principal, Principal::User { roles, .. } if roles.contains(&role));
+            if caller.session().is_none() || !has_role {
+                return Err(Error::Forbidden(format!(
+                    "this page is for the {} role",
+                    role.as_str().replace('_', " ")
+                ))
                 .into_response());
             }
         }

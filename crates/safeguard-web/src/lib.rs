@@ -8,6 +8,7 @@ mod error;
 mod health;
 mod identity;
 mod involvements;
+mod landing;
 mod openapi;
 mod overview;
 mod pages;
@@ -133,6 +134,7 @@ pub fn app(state: AppState) -> Router {
         .merge(pages::router())
         .merge(session::router())
         .merge(ui::router())
+        .merge(landing::router())
         // After routing, so that the rule is looked up by the matched route.
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
 use maud::{Markup, html};
@@ -27,7 +27,15 @@ async fn search_page(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Params(params): Params<SearchParams>,
-) -> Result<Html<String>, Error> {
+) -> Result<Response, Error> {
+    // Those whose role does not search start on their own page.
+    let roles = caller
+        .session()
+        .map(|s| s.user.roles.clone())
+        .unwrap_or_default();
+    if !roles.iter().any(|r| r.searches()) {
+        return Ok(axum::response::Redirect::to(crate::landing::landing(&roles)).into_response());
+    }
     let q = safeguard_core::text::visible(&params.q.clone().unwrap_or_default());
     let persons = search(&state, &caller, q.clone()).await?;
     Ok(layout(
@@ -66,7 +74,8 @@ async fn search_page(
                 }
             }
         },
-    ))
+    )
+    .into_response())
 }
 
 fn first(person: &Person, f: impl Fn(&safeguard_core::LinkedRecord) -> Option<String>) -> String {

@@ -134,14 +134,14 @@ async fn sign_in(State(state): State<AppState>, request: Request) -> Result<Resp
         .blocking(move |store| store.sign_in(&name, &password))
         .await?;
     match result {
-        Ok((token, _session)) => {
+        Ok((token, session)) => {
             state.throttle.succeeded(&user, address);
             Ok((
                 [(
                     header::SET_COOKIE,
                     cookie_header(&state, SESSION_COOKIE, &token, SESSION_SECONDS),
                 )],
-                Redirect::to("/"),
+                Redirect::to(crate::landing::landing(&session.user.roles)),
             )
                 .into_response())
         }

@@ -187,7 +187,8 @@ fn kind_class(kind: MarkKind) -> &'static str {
     }
 }
 
-fn truncate(text: &str, chars: usize) -> String {
+/// `text` cut to `chars` characters, with an ellipsis when cut.
+pub(crate) fn truncate(text: &str, chars: usize) -> String {
     if text.chars().count() <= chars {
         text.to_owned()
     } else {

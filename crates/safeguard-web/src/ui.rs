@@ -76,9 +76,14 @@ struct NavItem {
 
 const NAVIGATION: &[NavItem] = &[
     NavItem {
+        href: "/team",
+        text: "Your team",
+        shown: |roles| roles.contains(&Role::TeamManager),
+    },
+    NavItem {
         href: "/",
         text: "Find a person",
-        shown: |_| true,
+        shown: |roles| roles.iter().any(|r| r.searches()),
     },
     NavItem {
         href: "/alerts",
@@ -103,6 +108,16 @@ const NAVIGATION: &[NavItem] = &[
                 .iter()
                 .any(|r| matches!(r, Role::Administrator | Role::SafeguardingLead))
         },
+    },
+    NavItem {
+        href: "/admin",
+        text: "Users and agencies",
+        shown: |roles| roles.contains(&Role::Administrator),
+    },
+    NavItem {
+        href: "/audit",
+        text: "Audit log",
+        shown: |roles| roles.contains(&Role::Auditor),
     },
 ];
 

@@ -2344,3 +2344,84 @@ pub fn the_daily_tick_evaluates_only_the_children_whose_day_has_come(store: &Tes
         .unwrap();
     assert_eq!(all.children, 2, "another rule book: every child");
 }
+
+pub fn a_caseload_lists_each_workers_children_and_the_held_children_nobody_has(store: &TestStore) {
+    use safeguard_core::access::Role;
+    use safeguard_core::rules::RuleBook;
+    // Two children recorded by the hospital, which therefore holds both.
+    // Sam, six months old, bruised: a concern for any agency.
+    let mut injury = entry("north-hospital", "i1", "2006-12-11");
+    injury["recorded_at"] = "2006-12-11T12:00:00Z".into();
+    injury["details"] =
+        json!({"kind": "injury_observed", "body_site": "left ear", "injury_type": "bruise"});
+    let mut kit = entry("north-hospital", "k1", "2007-01-10");
+    kit["recorded_at"] = "2007-01-10T12:00:00Z".into();
+    kit["persons"][0] = json!({"role": "subject_child", "record": {"local_id": "K1",
+        "name": {"given": ["Kit"], "family": "Example"}, "date_of_birth": "2005-01-09"}});
+    let book = RuleBook::shipped();
+    store
+        .append_and_refresh(
+            &actor(),
+            &[parse(injury), parse(kit)],
+            &book,
+            day(2007, 7, 1),
+        )
+        .unwrap();
+    let sam = person_of(store, "north-hospital", "C1");
+    let kit = person_of(store, "north-hospital", "K1");
+    let hospital = agency_id("north-hospital");
+    for (id, name, roles) in [
+        ("nurse", "A Nurse", vec![Role::Practitioner]),
+        ("manager", "The Manager", vec![Role::TeamManager]),
+        ("clerk", "A Clerk", vec![Role::Auditor]),
+    ] {
+        store
+            .add_user(id, &hospital, name, &roles, PASSWORD)
+            .unwrap();
+    }
+    store.allocate(sam, "nurse", true).unwrap();
+
+    let caseload = store.caseload(&hospital).unwrap();
+
+    let workers: Vec<(&str, &[safeguard_core::PersonId])> = caseload
+        .workers
+        .iter()
+        .map(|w| (w.name.as_str(), w.children.as_slice()))
+        .collect();
+    assert_eq!(
+        workers,
+        vec![("A Nurse", &[sam][..]), ("The Manager", &[][..])],
+        "those who work cases, by name; not the auditor"
+    );
+    assert_eq!(
+        caseload.unallocated,
+        vec![kit],
+        "held, and nobody allocated"
+    );
+    let open = store.flags(sam).unwrap();
+    assert!(
+        open.iter()
+            .any(|f| f.flag.rule == "injury_to_non_mobile_baby"),
+        "{open:?}"
+    );
+    assert_eq!(
+        caseload
+            .flags
+            .iter()
+            .filter(|(child, _)| *child == sam)
+            .count(),
+        open.len(),
+        "every concern open on the worker's child"
+    );
+    let allocations = store.allocations(sam).unwrap();
+    assert_eq!(allocations.len(), 1);
+    assert!(allocations[0].lead && allocations[0].name == "A Nurse");
+    assert!(
+        store
+            .caseload(&agency_id("north-police"))
+            .unwrap()
+            .unallocated
+            .is_empty(),
+        "another agency holds neither child"
+    );
+}

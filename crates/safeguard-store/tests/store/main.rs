@@ -66,4 +66,5 @@ on_both_engines!(
     a_birth_turns_the_unborn_childs_record_into_the_babys,
     an_entry_about_one_child_re_evaluates_their_siblings,
     an_adult_services_record_reaches_the_children_around_the_adult,
+    a_caseload_lists_each_workers_children_and_the_held_children_nobody_has,
 );

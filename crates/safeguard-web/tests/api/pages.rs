@@ -278,3 +278,47 @@ async fn administrators_see_the_children_whose_rules_could_not_be_evaluated() {
     let elsewhere = app.get_as("/alerts", &worker).await;
     assert!(!elsewhere.text.contains("href=\"/evaluation-failures\""));
 }
+
+/// A team manager sees their workers' children and the children their agency holds with
+/// nobody allocated, with the concerns open on them; nobody else opens the page.
+#[tokio::test]
+async fn a_team_manager_sees_the_teams_caseload() {
+    use safeguard_core::access::Role;
+    let app = spawn_app();
+    let mut injury = entry("e1", "2006-12-11T14:30");
+    injury["details"] =
+        json!({"kind": "injury_observed", "body_site": "left ear", "injury_type": "bruise"});
+    app.post_entries(&json!([injury])).await;
+    let child: safeguard_core::PersonId = app.find_person("sam").await.parse().unwrap();
+    // The hospital recorded first, so it holds the child; nobody there is allocated.
+    let hospital_manager = app.user("hm", "north-hospital", Role::TeamManager);
+    let held = app.get_as("/team", &hospital_manager).await;
+    assert_eq!(held.status, StatusCode::OK, "{}", held.text);
+    let unallocated = held.text.find("Children with nobody allocated").unwrap();
+    assert!(
+        held.text[unallocated..].contains("Sam Example"),
+        "{}",
+        held.text
+    );
+    // The police allocate a worker: the child is theirs, under the worker, not unallocated.
+    let police_manager = app.user("pm", "north-police", Role::TeamManager);
+    let worker = app.user("pw", "north-police", Role::Practitioner);
+    app.store.allocate(child, "pw", true).unwrap();
+    let team = app.get_as("/team", &police_manager).await;
+    assert_eq!(team.status, StatusCode::OK);
+    let unallocated = team.text.find("Children with nobody allocated").unwrap();
+    assert!(!team.text[unallocated..].contains("Sam Example"));
+    assert!(team.text.contains("Children allocated to each worker"));
+    assert!(
+        team.text.contains("pw: 1"),
+        "the chart in words: {}",
+        team.text
+    );
+    assert!(
+        team.text.contains("High: 1") || team.text.contains("High: 2"),
+        "the baby's injury is a high concern: {}",
+        team.text
+    );
+    let refused = app.get_as("/team", &worker).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}

@@ -244,7 +244,18 @@ async fn every_response_carries_the_security_headers() {
 async fn a_refused_page_is_a_page_and_a_refused_api_call_is_json() {
     let app = spawn_app();
     let auditor = app.user("auditor", "north-police", Role::Auditor);
-    let page = app.get_as("/?q=sam", &auditor).await;
+    let search = app.get_as("/?q=sam", &auditor).await;
+    assert_eq!(
+        search.status,
+        StatusCode::SEE_OTHER,
+        "sent to their own page"
+    );
+    assert_eq!(search.headers[header::LOCATION], "/audit");
+    assert!(!search.text.contains("sam"), "and nothing searched");
+    let landing = app.get_as("/audit", &auditor).await;
+    assert_eq!(landing.status, StatusCode::OK);
+    assert!(landing.text.contains("Both chains verify"));
+    let page = app.get_as("/team", &auditor).await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
     assert!(
         page.content_type.starts_with("text/html"),
