@@ -94,8 +94,12 @@ async fn team_page(
                     names.insert(*child, p.display_name());
                 }
             }
-            // The dashboard shows children's concerns: the read is audited like any other.
-            store.record_access(&actor, &[AuditEvent::new("read_caseload", agency.as_str())])?;
+            // The dashboard shows children's concerns: each child's access log says so.
+            let events: Vec<AuditEvent> = names
+                .keys()
+                .map(|child| AuditEvent::new("read_caseload", child.to_string()))
+                .collect();
+            store.record_access(&actor, &events)?;
             Ok((caseload, names))
         })
         .await?;

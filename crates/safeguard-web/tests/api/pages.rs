@@ -321,4 +321,9 @@ async fn a_team_manager_sees_the_teams_caseload() {
     );
     let refused = app.get_as("/team", &worker).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let log = app.store.access_log(&child.to_string()).unwrap();
+    assert!(
+        log.iter().any(|e| e.action == "read_caseload"),
+        "the manager's view is in the child's access log"
+    );
 }
