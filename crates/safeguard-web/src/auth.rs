@@ -296,7 +296,7 @@ async fn check(state: &AppState, mut request: Request) -> Result<Request, Respon
             .map_err(IntoResponse::into_response)?;
     }
     let principal = caller.principal();
-    let user_has = |f: fn(access::Role) -> bool| matches!(&principal, Principal::User { roles, .. } if roles.iter().copied().any(f));
+    let user_has = |f: &dyn Fn(access::Role) -> bool| matches!(&principal, Principal::User { roles, .. } if roles.iter().copied().any(f));
     match rule {
         Rule::Public | Rule::SignedIn => {}
         Rule::Person => {
@@ -308,7 +308,7 @@ async fn check(state: &AppState, mut request: Request) -> Result<Request, Respon
             }
         }
         Rule::Search => {
-            if !user_has(access::Role::searches) {
+            if !user_has(&access::Role::searches) {
                 return Err(
                     Error::Forbidden("your role does not search the record".into()).into_response(),
                 );
@@ -316,7 +316,7 @@ async fn check(state: &AppState, mut request: Request) -> Result<Request, Respon
         }
         Rule::WriteEntries => {
             let writes = matches!(principal, Principal::AgencySystem { .. })
-                || user_has(access::Role::works_cases);
+                || user_has(&access::Role::works_cases);
             if !writes {
                 return Err(
                     Error::Forbidden("your role does not record entries".into()).into_response()
@@ -324,7 +324,7 @@ async fn check(state: &AppState, mut request: Request) -> Result<Request, Respon
             }
         }
         Rule::BreakGlass => {
-            if caller.session().is_none() || !user_has(access::Role::may_break_glass) {
+            if caller.session().is_none() || !user_has(&access::Role::may_break_glass) {
                 return Err(Error::Forbidden(
                     "only a signed-in caseworker or review panel member can break glass".into(),
                 )
@@ -332,7 +332,7 @@ async fn check(state: &AppState, mut request: Request) -> Result<Request, Respon
             }
         }
         Rule::Operations => {
-            if !user_has(|r| {
+            if !user_has(&|r| {
                 matches!(
                     r,
                     access::Role::Administrator | access::Role::SafeguardingLead
@@ -356,7 +356,7 @@ async fn check(state: &AppState, mut request: Request) -> Result<Request, Respon
             }
         }
         Rule::SafeguardingLead => {
-            if !user_has(|r| r == access::Role::SafeguardingLead) {
+            if !user_has(&|r| r == access::Role::SafeguardingLead) {
                 return Err(
                     Error::Forbidden("this report is for safeguarding leads".into())
                         .into_response(),
@@ -364,7 +364,7 @@ async fn check(state: &AppState, mut request: Request) -> Result<Request, Respon
             }
         }
         Rule::ResolveIdentity => {
-            if caller.session().is_none() || !user_has(access::Role::resolves_identity) {
+            if caller.session().is_none() || !user_has(&access::Role::resolves_identity) {
                 return Err(Error::Forbidden(
                     "deciding who is who is for signed-in safeguarding leads".into(),
                 )

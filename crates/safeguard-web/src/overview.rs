@@ -441,12 +441,12 @@ pub(crate) fn timeline_section(
     let (Some(first), Some(last)) = (o.first_entry(), o.latest_entry()) else {
         return html! { p class="govuk-body" { "Nothing is recorded yet." } };
     };
+    // The whole record by default: every entry, and every concern (a clock can fall due
+    // after the last entry).
     let marks = marks(o);
-    let concerns_from = marks.iter().map(|m| m.date).min().unwrap_or(first);
-    let concerns_to = marks.iter().map(|m| m.date).max().unwrap_or(last);
-    let from = from.unwrap_or(concerns_from.min(first));
+    let from = from.unwrap_or_else(|| marks.iter().map(|m| m.date).min().unwrap_or(first));
     let to = to
-        .unwrap_or(concerns_to.max(last))
+        .unwrap_or_else(|| marks.iter().map(|m| m.date).max().unwrap_or(last))
         .max(from + chrono::Duration::days(1));
     let zoom = |label: &str, months: Option<u32>| {
         let href = match months {

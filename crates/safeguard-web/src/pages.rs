@@ -149,6 +149,10 @@ async fn person_page(
     let person = load_person(&state, id).await?;
     let reader = caller.session().map(|s| s.user.id.clone());
     let today = chrono::Local::now().date_naive();
+    let nhs_number = person
+        .records
+        .iter()
+        .find_map(|r| r.record.nhs_number.as_ref().map(|n| n.to_string()));
     let (page, agencies, overview) = state
         .blocking(move |store| {
             if let Some(user) = reader {
@@ -189,7 +193,7 @@ async fn person_page(
                 household,
                 household_on,
                 other_names,
-                nhs_number: None,
+                nhs_number,
                 today,
                 agencies: agencies
                     .iter()
@@ -206,13 +210,6 @@ async fn person_page(
         .clock_runs(&overview.child, today)
         .map_err(|e| e.to_string());
     let unchecked = safeguard_core::rules::adults_not_checked(&overview.child);
-    let overview = Overview {
-        nhs_number: person
-            .records
-            .iter()
-            .find_map(|r| r.record.nhs_number.as_ref().map(|n| n.to_string())),
-        ..overview
-    };
     let agency_names = &overview.agencies;
     let name = person.display_name();
     let is_child = overview.is_child();
