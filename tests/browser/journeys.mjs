@@ -139,6 +139,38 @@ await step("a bad filter date is an error summary on the same page", async () =>
   await look(page, "child-bad-filter");
 });
 
+await step("recording: a form with mistakes names each field, then the entry and its concern appear", async () => {
+  await page.goto(`${base}/persons/${child}`);
+  await page.getByRole("button", { name: "Record an entry" }).click();
+  assert.ok(await page.getByRole("heading", { name: "What are you recording?" }).isVisible());
+  await look(page, "record-choose");
+  await page.getByRole("link", { name: "Injury observed" }).click();
+  await look(page, "record-form");
+  await page.locator("#occurred-year").fill("2007");
+  await page.getByRole("button", { name: /^Record/ }).click();
+  await page.waitForSelector(".govuk-error-summary");
+  assert.match(await page.title(), /^Error: /);
+  const errors = await page.locator(".govuk-error-summary__list a").allTextContents();
+  assert.ok(errors.length >= 3, `every mistake at once: ${errors}`);
+  assert.equal(await page.locator("#occurred-year").inputValue(), "2007", "what was typed is kept");
+  await page.locator(".govuk-error-summary__list a").first().click();
+  assert.equal(await page.evaluate(() => document.activeElement.id), "occurred");
+  await look(page, "record-errors");
+  await page.locator("#occurred").fill("30");
+  await page.locator("#occurred-month").fill("7");
+  await page.locator("#summary").fill("Bruising to the left cheek seen at nursery collection.");
+  await page.getByLabel("Body site").fill("left cheek");
+  await page.getByLabel("Bruise").check();
+  await page.getByLabel("Explanation given (optional)").fill("Mother says he fell against a door");
+  await page.getByRole("button", { name: /^Record/ }).click();
+  await page.waitForSelector("#recorded");
+  assert.ok(await page.getByRole("heading", { name: "Injury observed recorded" }).isVisible());
+  await look(page, "recorded");
+  await page.getByRole("link", { name: "See it in the chronology" }).click();
+  const row = page.locator("tr[id^=entry-]", { hasText: "Bruising to the left cheek" });
+  assert.equal(await row.count(), 1, "the entry is in the chronology");
+});
+
 await step("the child's record prints on A4 without the service's furniture", async () => {
   await page.goto(`${base}/persons/${child}`);
   await page.emulateMedia({ media: "print" });

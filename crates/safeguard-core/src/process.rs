@@ -9,21 +9,52 @@ use serde::{Deserialize, Serialize};
 use crate::FieldError;
 
 macro_rules! coded {
-    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $code:literal,)* }) => {
+    ($(#[$doc:meta])* $name:ident { $(#[doc = $label:literal] $variant:ident = $code:tt,)* }) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         pub enum $name {
-            $($(#[$vdoc])* #[serde(rename = $code)] $variant,)*
+            // `tt`, not `literal`: a `literal` fragment reaches derive macros wrapped in an
+            // invisible group, which utoipa does not read as a rename.
+            $(#[doc = $label] #[serde(rename = $code)] $variant,)*
         }
 
         impl $name {
+            /// Every code with its meaning (`("1A", "a family member")`), in census order.
+            pub const LABELS: &'static [(&'static str, &'static str)] = &[
+                $(($code, strip_code($label)),)*
+            ];
+
             /// The census code.
             pub fn code(self) -> &'static str {
                 match self { $($name::$variant => $code,)* }
             }
         }
     };
+}
+
+/// A coded variant's meaning from its documentation, `" 1A: a family member."` less the code
+/// and the full stop.
+const fn strip_code(doc: &'static str) -> &'static str {
+    let bytes = doc.as_bytes();
+    let mut start = 0;
+    while start < bytes.len() && bytes[start] != b':' {
+        start += 1;
+    }
+    start += 1;
+    while start < bytes.len() && bytes[start] == b' ' {
+        start += 1;
+    }
+    let mut end = bytes.len();
+    while end > start && (bytes[end - 1] == b'.' || bytes[end - 1] == b' ') {
+        end -= 1;
+    }
+    let (_, rest) = bytes.split_at(start);
+    let (meaning, _) = rest.split_at(end - start);
+    match std::str::from_utf8(meaning) {
+        Ok(text) => text,
+        Err(_) => doc,
+    }
 }
 
 coded! {
@@ -444,6 +475,16 @@ fn is_factor_code(code: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_coded_value_is_labelled_by_its_meaning() {
+        assert_eq!(ReferralSource::LABELS[0], ("1A", "a family member"));
+        assert_eq!(
+            ClosureReason::LABELS.last(),
+            Some(&("RC9", "closed after assessment, referred to early help"))
+        );
+        assert_eq!(ReferralSource::LABELS.len(), 22);
+    }
 
     #[test]
     fn census_codes_are_read_and_written_as_the_census_spells_them() {

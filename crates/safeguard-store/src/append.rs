@@ -379,25 +379,7 @@ fn resolve_record(
                     &[r.person.to_string().into(), as_of.into()],
                 )?;
             }
-            sql.execute(
-                "INSERT INTO person_records (id, person_id, agency_id, source_system, local_id,
-                     as_of, first_seen_at, search_names, date_of_birth, nhs_number, postcode, record)
-                 VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9, $10, $11)",
-                &[
-                    r.id.to_string().into(),
-                    r.person.to_string().into(),
-                    key.0.as_str().into(),
-                    key.1.as_str().into(),
-                    key.2.as_str().into(),
-                    as_of.into(),
-                    keys.search_names.into(),
-                    keys.date_of_birth.into(),
-                    keys.nhs_number.into(),
-                    keys.postcode.into(),
-                    r.json.as_str().into(),
-                ],
-            )?;
-            linkage::insert_keys(sql, id, &prepared)?;
+            insert_record(sql, &r, &key, keys, &prepared)?;
             for (other, probability, reason) in placement.review {
                 linkage::propose(sql, id, other, probability, reason, now)?;
             }
@@ -407,6 +389,114 @@ fn resolve_record(
     };
     cache.insert(key, resolved.clone());
     Ok((resolved, created))
+}
+
+/// Stores a new person record of `person` and its linkage keys.
+fn insert_record(
+    sql: &mut dyn Sql,
+    r: &ResolvedRecord,
+    key: &(String, String, String),
+    keys: SearchKeys,
+    prepared: &Prepared,
+) -> Result<(), StoreError> {
+    sql.execute(
+        "INSERT INTO person_records (id, person_id, agency_id, source_system, local_id,
+             as_of, first_seen_at, search_names, date_of_birth, nhs_number, postcode, record)
+         VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9, $10, $11)",
+        &[
+            r.id.to_string().into(),
+            r.person.to_string().into(),
+            key.0.as_str().into(),
+            key.1.as_str().into(),
+            key.2.as_str().into(),
+            r.as_of.into(),
+            keys.search_names.into(),
+            keys.date_of_birth.into(),
+            keys.nhs_number.into(),
+            keys.postcode.into(),
+            r.json.as_str().into(),
+        ],
+    )?;
+    linkage::insert_keys(sql, r.id, prepared)
+}
+
+/// A participant the recorder chose among people already known (someone in the child's
+/// household, on a form), not one described for linkage to find.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownParticipant {
+    /// The participant's `local_id` in the entry.
+    pub local_id: String,
+    /// Who they are.
+    pub person: PersonId,
+}
+
+/// Joins the records that `entry` names for `known` participants to those persons before
+/// the entry is appended: a record new to the agency and system is stored as that person's
+/// (linkage does not place it), one already stored must already be theirs.
+pub(crate) fn bind_known(
+    sql: &mut dyn Sql,
+    entry: &Entry,
+    known: &[KnownParticipant],
+) -> Result<(), StoreError> {
+    for k in known {
+        let (index, participant) = entry
+            .persons
+            .iter()
+            .enumerate()
+            .find(|(_, p)| p.record.local_id == k.local_id)
+            .ok_or_else(|| {
+                StoreError::invalid(None, "persons", format!("no participant {:?}", k.local_id))
+            })?;
+        let field = format!("persons[{index}].record.local_id");
+        let person = match sql.query_opt(
+            "SELECT merged_into FROM persons WHERE id = $1",
+            &[k.person.to_string().into()],
+        )? {
+            None => return Err(StoreError::invalid(None, &field, "no such person")),
+            Some(row) => match row.opt_text(0)? {
+                Some(into) => PersonId(parse_id(into)?),
+                None => k.person,
+            },
+        };
+        let key = (
+            entry.agency.as_str().to_owned(),
+            entry.source.system.clone(),
+            k.local_id.clone(),
+        );
+        let stored = sql.query_opt(
+            "SELECT person_id FROM person_records
+             WHERE agency_id = $1 AND source_system = $2 AND local_id = $3",
+            &[
+                key.0.as_str().into(),
+                key.1.as_str().into(),
+                key.2.as_str().into(),
+            ],
+        )?;
+        match stored {
+            Some(row) if PersonId(parse_id(row.text(0)?)?) == person => {}
+            Some(_) => {
+                return Err(StoreError::invalid(
+                    None,
+                    &field,
+                    "this agency's record under that identifier is of someone else",
+                ));
+            }
+            None => {
+                let record = &participant.record;
+                let id = RecordId(Uuid::now_v7());
+                let resolved = ResolvedRecord {
+                    id,
+                    person,
+                    as_of: entry.recorded_at.timestamp_micros(),
+                    json: serde_json::to_string(record)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                };
+                let prepared = Prepared::new(&linkage::linkage_record(id, record));
+                insert_record(sql, &resolved, &key, SearchKeys::of(record), &prepared)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The columns person search uses, derived from a record.

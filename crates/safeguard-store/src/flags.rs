@@ -851,8 +851,25 @@ impl Store {
         book: &RuleBook,
         as_of: NaiveDate,
     ) -> Result<Vec<crate::Appended>, StoreError> {
+        self.append_known_and_refresh(actor, entries, &[], book, as_of)
+    }
+
+    /// [`Store::append_and_refresh`], with participants the recorder chose among people
+    /// already known (`known`, of the first entry) joined to those persons rather than
+    /// placed by linkage.
+    pub fn append_known_and_refresh(
+        &self,
+        actor: &Actor,
+        entries: &[safeguard_core::Entry],
+        known: &[crate::KnownParticipant],
+        book: &RuleBook,
+        as_of: NaiveDate,
+    ) -> Result<Vec<crate::Appended>, StoreError> {
         self.check_appendable(entries)?;
         self.write(|sql| {
+            if let Some(first) = entries.first() {
+                crate::append::bind_known(sql, first, known)?;
+            }
             let matcher = self.matcher_in(sql)?;
             let appended = crate::append::append(
                 sql,

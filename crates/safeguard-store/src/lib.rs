@@ -31,7 +31,7 @@ use safeguard_core::{
     Agency, AgencyId, AgencyKind, Entry, EntryId, FieldError, Household, Person, PersonId,
 };
 
-pub use append::{Appended, Outcome};
+pub use append::{Appended, KnownParticipant, Outcome};
 pub use read::{ChronologyEntry, ChronologyPage, ChronologyQuery, Cursor, EntryJson, MAX_PAGE};
 
 use crate::audit::{AuditEvent, Tampering};
@@ -524,6 +524,29 @@ impl Store {
             self.known_agencies().insert(agency.clone());
         }
         Ok(())
+    }
+
+    /// When the entry an agency's system sent under `source_id` was recorded, if one was:
+    /// a form sent again keeps its first recording time, so a resend is the same entry.
+    pub fn recorded_at_of(
+        &self,
+        agency: &AgencyId,
+        system: &str,
+        source_id: &str,
+    ) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError> {
+        self.read(|sql| {
+            sql.query_opt(
+                "SELECT recorded_at FROM entries
+                 WHERE agency_id = $1 AND source_system = $2 AND source_id = $3",
+                &[agency.as_str().into(), system.into(), source_id.into()],
+            )?
+            .map(|row| {
+                let micros = row.int(0)?;
+                chrono::DateTime::from_timestamp_micros(micros)
+                    .ok_or_else(|| StoreError::Corrupt(format!("recorded_at {micros}")))
+            })
+            .transpose()
+        })
     }
 
     /// A person with all their linked records, or `None` if there is no such person.

@@ -123,6 +123,8 @@ pub fn rule_for(method: &Method, route: &str) -> Option<Rule> {
         "/audit" if get => Rule::Role(access::Role::Auditor),
         "/api/v1/persons/{id}" if get => Rule::ReadChild("read_person"),
         "/persons/{id}" if get => Rule::ReadChild("read_chronology"),
+        // The form shows the child's household; the handler checks the caller records.
+        "/persons/{id}/record" if get || post => Rule::ReadChild("read_household"),
         "/api/v1/persons/{id}/chronology" if get => Rule::ReadChild("read_chronology"),
         "/api/v1/persons/{id}/household" if get => Rule::ReadChild("read_household"),
         "/api/v1/persons/{id}/flags" if get => Rule::ReadChild("read_flags"),

@@ -5,6 +5,7 @@
 pub mod auth;
 mod entries;
 mod error;
+mod forms;
 mod health;
 mod identity;
 mod involvements;
@@ -14,6 +15,7 @@ mod overview;
 mod pages;
 mod persons;
 pub mod ratelimit;
+mod recording;
 mod session;
 pub mod throttle;
 mod timeline;
@@ -135,6 +137,7 @@ pub fn app(state: AppState) -> Router {
         .merge(session::router())
         .merge(ui::router())
         .merge(landing::router())
+        .merge(recording::router())
         // After routing, so that the rule is looked up by the matched route.
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

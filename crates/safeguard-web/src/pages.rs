@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -129,11 +129,62 @@ fn when(at: &OccurredAt) -> String {
     at.start().format(format).to_string()
 }
 
+/// The entry the reader has just recorded, to confirm on the page it led to.
+#[derive(serde::Deserialize)]
+struct JustRecorded {
+    recorded: Option<String>,
+}
+
+/// "Recorded", with where the entry is in the chronology and every concern it is evidence
+/// for: the recorder sees at once what their entry changed. Nothing for an entry not in this
+/// child's chronology.
+fn recorded_banner(overview: &Overview, child: PersonId, recorded: Option<&str>) -> Markup {
+    let Some(item) = recorded.and_then(|r| {
+        overview
+            .child
+            .chronology
+            .iter()
+            .find(|i| i.id.to_string() == r)
+    }) else {
+        return html! {};
+    };
+    let day = item.day();
+    let concerns: Vec<&safeguard_store::flags::StoredFlag> = overview
+        .flags
+        .iter()
+        .filter(|f| f.flag.entries.contains(&item.id))
+        .collect();
+    html! {
+        div class="govuk-notification-banner govuk-notification-banner--success" role="alert" aria-labelledby="recorded-title" data-module="govuk-notification-banner" id="recorded" {
+            div class="govuk-notification-banner__header" {
+                h2 class="govuk-notification-banner__title" id="recorded-title" { "Success" }
+            }
+            div class="govuk-notification-banner__content" {
+                h3 class="govuk-notification-banner__heading" { (item.entry.kind().label()) " recorded" }
+                p class="govuk-body" {
+                    a class="govuk-notification-banner__link" href={ "/persons/" (child) "?from=" (day) "&to=" (day) "#entry-" (item.id) } { "See it in the chronology" }
+                }
+                @if concerns.is_empty() {
+                    p class="govuk-body" { "It raised no new concern." }
+                } @else {
+                    p class="govuk-body" { "It is evidence for " (concerns.len()) " " (if concerns.len() == 1 { "concern" } else { "concerns" }) ":" }
+                    ul class="govuk-list govuk-list--bullet" {
+                        @for f in &concerns {
+                            li { strong class={ "govuk-tag " (severity_tag(f.flag.severity)) } { (severity(f.flag.severity)) } " " (f.flag.sentence) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 async fn person_page(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
     Params(params): Params<ChronologyParams>,
+    Query(just): Query<JustRecorded>,
 ) -> Result<Response, Error> {
     let id = parse_person_id(&id)?;
     // A bad filter is shown on the page, by its field, with the whole record beneath it.
@@ -213,6 +264,9 @@ async fn person_page(
     let agency_names = &overview.agencies;
     let name = person.display_name();
     let is_child = overview.is_child();
+    let principal = caller.principal();
+    let records = caller.session().is_some()
+        && safeguard_core::access::may_write_entry(&principal, principal.agency());
     let title = if filter_error.is_some() {
         format!("Error: {name}")
     } else {
@@ -230,8 +284,12 @@ async fn person_page(
             @if let Some(e) = &filter_error {
                 (error_summary(&[(e.field.clone(), format!("{} {}", filter_label(&e.field), e.reason))]))
             }
+            (recorded_banner(&overview, id, just.recorded.as_deref()))
             span class="govuk-caption-l" { (if is_child { "Child" } else { "Person" }) }
             h1 class="govuk-heading-l app-wrap" { (name) }
+            @if records {
+                a class="govuk-button app-no-print" href={ "/persons/" (id) "/record" } role="button" draggable="false" data-module="govuk-button" { "Record an entry" }
+            }
             p class="govuk-body app-no-print" {
                 a class="govuk-link" href="#chronology" { "Chronology" } " · "
                 a class="govuk-link" href="#timeline" { "Timeline" } " · "

@@ -2425,3 +2425,94 @@ pub fn a_caseload_lists_each_workers_children_and_the_held_children_nobody_has(s
         "another agency holds neither child"
     );
 }
+
+pub fn a_person_chosen_on_a_form_is_the_person_the_entry_names(store: &TestStore) {
+    use safeguard_core::rules::RuleBook;
+    use safeguard_store::KnownParticipant;
+    let book = RuleBook::shipped();
+    append(store, vec![entry("north-hospital", "h1", "2006-12-11")]);
+    let sam = person_of(store, "north-hospital", "C1");
+    // The police officer picks Sam from the household. Their form names the child only as
+    // "Sammy": alone, linkage could not say who that is.
+    let form_entry = |source_id: &str, local_id: &str| {
+        let mut e = entry("north-police", source_id, "2007-01-02");
+        e["source"]["system"] = "safeguard-web".into();
+        e["persons"] = json!([{"role": "subject_child",
+            "record": {"local_id": local_id, "name": {"given": ["Sammy"]}}}]);
+        parse(e)
+    };
+    let known = |local_id: &str, person: PersonId| {
+        vec![KnownParticipant {
+            local_id: local_id.to_owned(),
+            person,
+        }]
+    };
+    let local = sam.to_string();
+    for source_id in ["f1", "f2"] {
+        store
+            .append_known_and_refresh(
+                &actor(),
+                &[form_entry(source_id, &local)],
+                &known(&local, sam),
+                &book,
+                day(2007, 1, 3),
+            )
+            .unwrap();
+    }
+    let chronology = store.chronology(sam, &ChronologyQuery::default()).unwrap();
+    assert_eq!(
+        chronology.entries.len(),
+        3,
+        "both forms are in Sam's chronology"
+    );
+    let police_records = store
+        .person(sam)
+        .unwrap()
+        .unwrap()
+        .records
+        .iter()
+        .filter(|r| r.agency.as_str() == "north-police")
+        .count();
+    assert_eq!(police_records, 1, "the second form reuses the record");
+
+    let entries_before = store.entry_count().unwrap();
+    let nobody = PersonId(uuid::Uuid::now_v7());
+    let err = store
+        .append_known_and_refresh(
+            &actor(),
+            &[form_entry("f3", &nobody.to_string())],
+            &known(&nobody.to_string(), nobody),
+            &book,
+            day(2007, 1, 3),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Invalid { error, .. } if error.field == "persons[0].record.local_id"),
+        "{err:?}"
+    );
+    // The record the police hold for Sam cannot be claimed for another person.
+    append(store, vec![entry("north-police", "p1", "2007-01-04")]);
+    let mut other = entry("north-police", "p2", "2007-01-04");
+    other["persons"][0]["record"] = json!({"local_id": "K9", "name": {"given": ["Kit"], "family": "Other"}, "date_of_birth": "2001-03-03"});
+    append(store, vec![other]);
+    let kit = person_of_name(store, "other");
+    let err = store
+        .append_known_and_refresh(
+            &actor(),
+            &[form_entry("f4", &local)],
+            &known(&local, kit),
+            &book,
+            day(2007, 1, 5),
+        )
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Invalid { .. }), "{err:?}");
+    assert_eq!(
+        store.entry_count().unwrap(),
+        entries_before + 2,
+        "nothing of a refused form is stored"
+    );
+}
+
+fn person_of_name(store: &TestStore, name: &str) -> PersonId {
+    store.search_persons(name, 5).unwrap()[0].id
+}

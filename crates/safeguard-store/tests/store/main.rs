@@ -67,4 +67,5 @@ on_both_engines!(
     an_entry_about_one_child_re_evaluates_their_siblings,
     an_adult_services_record_reaches_the_children_around_the_adult,
     a_caseload_lists_each_workers_children_and_the_held_children_nobody_has,
+    a_person_chosen_on_a_form_is_the_person_the_entry_names,
 );

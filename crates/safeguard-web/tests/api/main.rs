@@ -10,6 +10,7 @@ mod identity;
 mod openapi;
 mod pages;
 mod persons;
+mod recording;
 mod server;
 mod sessions;
 mod webhooks;

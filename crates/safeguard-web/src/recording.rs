@@ -1,0 +1,675 @@
+//! Recording an entry about a child from a page, for agencies without a system of their own
+//! (a GP practice, a school): choose what happened, then answer its form. The people are the
+//! child and those in the child's household, chosen from a list (so the entry is about the
+//! person chosen, not whoever linkage finds), and anyone not listed by name. The entry goes
+//! through the API's own parsing, access rule and write, and is shown at once with any
+//! concern it raised.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Html;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Extension, Router};
+use chrono::{NaiveDate, NaiveTime};
+use maud::{Markup, html};
+use safeguard_core::{EntryKind, FieldError, Person, PersonId, access};
+use safeguard_store::{KnownParticipant, StoreError};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::auth::{CSRF_FIELD, Caller};
+use crate::forms::{self, Offered, Values, field_id};
+use crate::persons::{load_person, parse_person_id};
+use crate::ui::{error_summary, layout};
+use crate::{AppState, Error};
+
+/// The source system of entries recorded on a page.
+pub(crate) const FORM_SYSTEM: &str = "safeguard-web";
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new().route("/persons/{id}/record", get(record_page).post(record_submit))
+}
+
+/// The kinds, grouped as a practitioner looks for them.
+const GROUPS: &[(&str, &[EntryKind])] = &[
+    (
+        "Seeing the child and family",
+        &[
+            EntryKind::HomeVisit,
+            EntryKind::FailedContactAttempt,
+            EntryKind::WasNotBrought,
+            EntryKind::Claim,
+            EntryKind::CaseNote,
+        ],
+    ),
+    (
+        "Health",
+        &[
+            EntryKind::GpAppointment,
+            EntryKind::HospitalAttendance,
+            EntryKind::InjuryObserved,
+            EntryKind::AntenatalCare,
+            EntryKind::Birth,
+        ],
+    ),
+    (
+        "Police, schools and other services",
+        &[
+            EntryKind::PoliceCallOut,
+            EntryKind::BackgroundCheck,
+            EntryKind::AdultServiceRecord,
+            EntryKind::EducationStatus,
+            EntryKind::MissingEpisode,
+        ],
+    ),
+    (
+        "Children's social care",
+        &[
+            EntryKind::Contact,
+            EntryKind::Referral,
+            EntryKind::ReferralDecision,
+            EntryKind::Assessment,
+            EntryKind::StrategyDiscussion,
+            EntryKind::Section47Enquiry,
+            EntryKind::Conference,
+            EntryKind::PlanStart,
+            EntryKind::PlanEnd,
+            EntryKind::CoreGroup,
+            EntryKind::ChildInNeedPlan,
+            EntryKind::CaseClosure,
+        ],
+    ),
+    (
+        "Legal and court",
+        &[
+            EntryKind::LegalPlanningMeeting,
+            EntryKind::CourtApplication,
+            EntryKind::CourtDecision,
+            EntryKind::Placement,
+        ],
+    ),
+    ("Reviews", &[EntryKind::SeriousIncident]),
+];
+
+/// The parts a person other than the child may play, as the form offers them.
+const ROLES: &[(&str, &str)] = &[
+    ("parent", "Parent"),
+    ("carer", "Carer (not a parent)"),
+    ("other_adult_present", "Another adult present or involved"),
+    ("other_child", "Another child"),
+    ("reporter", "Reported the concern"),
+    ("professional", "Professional"),
+    ("subject_adult", "The adult this record is about"),
+];
+
+#[derive(Deserialize)]
+struct KindParam {
+    kind: Option<String>,
+}
+
+/// Someone the form offers: a person already known, with a word on how.
+struct Known {
+    person: PersonId,
+    name: String,
+    note: String,
+    record: Value,
+}
+
+/// Everything a form shows besides the answers.
+struct Context {
+    child: PersonId,
+    child_name: String,
+    child_record: Value,
+    known: Vec<Known>,
+    agencies: Vec<(String, String)>,
+    csrf: String,
+}
+
+/// The record of a person as a form's entry names them: their fullest name and date of
+/// birth, under their person identifier.
+fn record_of(person: &Person) -> Value {
+    let best =
+        person.records.iter().rev().max_by_key(|r| {
+            r.record.name.given.len() + usize::from(r.record.name.family.is_some())
+        });
+    json!({
+        "local_id": person.id.to_string(),
+        "name": best.map(|r| r.record.name.clone()).unwrap_or_default(),
+        "date_of_birth": best.and_then(|r| r.record.date_of_birth),
+    })
+}
+
+fn may_record(caller: &Caller) -> Result<(), Error> {
+    let principal = caller.principal();
+    if caller.session().is_some() && access::may_write_entry(&principal, principal.agency()) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden("your role does not record entries".into()))
+    }
+}
+
+async fn context(state: &AppState, caller: &Caller, child: PersonId) -> Result<Context, Error> {
+    let person = load_person(state, child).await?;
+    let today = chrono::Local::now().date_naive();
+    let (known, agencies) = state
+        .blocking(move |store| {
+            // The household as the record last knew it (the overview's), and whoever was
+            // seen around the child in the year before.
+            let on = match store.child(child)? {
+                Some(c) => c.chronology.last().map_or(today, |i| i.day().min(today)),
+                None => today,
+            };
+            let household = store.household(child, on, 365)?;
+            let mut known = Vec::new();
+            let mut seen = std::collections::HashSet::from([child]);
+            let members = household.members.iter().map(|m| {
+                (
+                    m.person,
+                    format!("lives with the child ({})", m.strength.as_str()),
+                )
+            });
+            let around = household.around.iter().map(|a| {
+                let roles: Vec<String> = a
+                    .roles
+                    .iter()
+                    .map(|r| r.as_str().replace('_', " "))
+                    .collect();
+                (
+                    a.person,
+                    format!("seen around the child as {}", roles.join(", ")),
+                )
+            });
+            for (id, note) in members.chain(around) {
+                if !seen.insert(id) {
+                    continue;
+                }
+                if let Some(p) = store.person(id)? {
+                    known.push(Known {
+                        person: id,
+                        name: p.display_name(),
+                        note,
+                        record: record_of(&p),
+                    });
+                }
+            }
+            let agencies = store
+                .agencies()?
+                .into_iter()
+                .map(|a| (a.id.as_str().to_owned(), a.name))
+                .collect();
+            Ok((known, agencies))
+        })
+        .await?;
+    Ok(Context {
+        child,
+        child_name: person.display_name(),
+        child_record: record_of(&person),
+        known,
+        agencies,
+        csrf: caller
+            .session()
+            .map(|s| s.csrf_token.clone())
+            .unwrap_or_default(),
+    })
+}
+
+async fn record_page(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    Query(param): Query<KindParam>,
+) -> Result<Response, Error> {
+    let child = parse_person_id(&id)?;
+    may_record(&caller)?;
+    let Some(kind) = param.kind else {
+        let person = load_person(&state, child).await?;
+        return Ok(chooser(&caller, child, &person.display_name()).into_response());
+    };
+    let kind = EntryKind::parse(&kind)
+        .ok_or_else(|| Error::NotFound(format!("no kind of entry {kind:?}")))?;
+    let context = context(&state, &caller, child).await?;
+    let source_id = Uuid::now_v7().to_string();
+    let values = Values::from_pairs(&[("source_id".to_owned(), source_id)]);
+    Ok(form_page(&caller, &context, kind, &values, &[]).into_response())
+}
+
+fn chooser(caller: &Caller, child: PersonId, name: &str) -> Html<String> {
+    layout(
+        "What are you recording?",
+        caller.session(),
+        html! {
+            a class="govuk-back-link" href={ "/persons/" (child) } { "Back to " (name) }
+            span class="govuk-caption-l" { (name) }
+            h1 class="govuk-heading-l" { "What are you recording?" }
+            div class="govuk-grid-row" {
+                @for (group, kinds) in GROUPS {
+                    div class="govuk-grid-column-one-half" {
+                        h2 class="govuk-heading-s" { (group) }
+                        ul class="govuk-list govuk-list--spaced" {
+                            @for kind in *kinds {
+                                li { a class="govuk-link" href={ "/persons/" (child) "/record?kind=" (kind.as_str()) } { (kind.label()) } }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// A form's answer as sent: `person.{id}.role`, `person.{id}.identity`, `new.*`.
+fn people_of(
+    context: &Context,
+    values: &Values,
+    source_id: &str,
+) -> (Vec<Value>, Vec<KnownParticipant>, Vec<FieldError>) {
+    let mut persons = vec![json!({"role": "subject_child", "record": context.child_record})];
+    let mut known = vec![KnownParticipant {
+        local_id: context.child.to_string(),
+        person: context.child,
+    }];
+    let mut errors = Vec::new();
+    let identity = |name: &str| {
+        if values.one(name) == "verified" {
+            "verified"
+        } else {
+            "given"
+        }
+    };
+    for k in &context.known {
+        let role = values.one(&format!("person.{}.role", k.person));
+        if role.is_empty() {
+            continue;
+        }
+        if !ROLES.iter().any(|(r, _)| *r == role) {
+            errors.push(FieldError::new(
+                format!("person.{}.role", k.person),
+                "Select their part from the list",
+            ));
+            continue;
+        }
+        persons.push(json!({"role": role, "record": k.record,
+            "identity": identity(&format!("person.{}.identity", k.person))}));
+        known.push(KnownParticipant {
+            local_id: k.person.to_string(),
+            person: k.person,
+        });
+    }
+    let (given, family, role) = (
+        values.one("new.given"),
+        values.one("new.family"),
+        values.one("new.role"),
+    );
+    if !given.is_empty() || !family.is_empty() || !role.is_empty() {
+        if given.is_empty() && family.is_empty() {
+            errors.push(FieldError::new(
+                "new.given",
+                "Enter their name, or clear their part",
+            ));
+        }
+        if !ROLES.iter().any(|(r, _)| *r == role) {
+            errors.push(FieldError::new(
+                "new.role",
+                "Select their part in this entry",
+            ));
+        }
+        let given: Vec<&str> = given.split_whitespace().collect();
+        persons.push(
+            json!({"role": role, "record": {"local_id": new_local_id(source_id),
+            "name": {"given": given, "family": (!family.is_empty()).then_some(family)}},
+            "identity": identity("new.identity")}),
+        );
+    }
+    (persons, known, errors)
+}
+
+/// The local identifier of the person a form names by hand: one per form, so that two forms
+/// naming strangers never share a record (linkage decides whether they are one person).
+fn new_local_id(source_id: &str) -> String {
+    format!("new-{source_id}")
+}
+
+/// When it happened, from the date input and an optional time.
+fn occurred_at(values: &Values) -> Result<String, FieldError> {
+    let (d, m, y) = (
+        values.one("occurred"),
+        values.one("occurred-month"),
+        values.one("occurred-year"),
+    );
+    if d.is_empty() && m.is_empty() && y.is_empty() {
+        return Err(FieldError::new("occurred", "Enter the date it happened"));
+    }
+    let date = match (d.parse::<u32>(), m.parse::<u32>(), y.parse::<i32>()) {
+        (Ok(d), Ok(m), Ok(y)) if y >= 1000 => NaiveDate::from_ymd_opt(y, m, d),
+        _ => None,
+    }
+    .ok_or_else(|| {
+        FieldError::new(
+            "occurred",
+            "The date it happened must be a real date, like 27 3 2007",
+        )
+    })?;
+    let time = values.one("occurred-time");
+    if time.is_empty() {
+        return Ok(date.format("%Y-%m-%d").to_string());
+    }
+    let time = NaiveTime::parse_from_str(time, "%H:%M")
+        .or_else(|_| NaiveTime::parse_from_str(time, "%H.%M"))
+        .map_err(|_| {
+            FieldError::new(
+                "occurred-time",
+                "Enter the time as hours and minutes, like 14:30",
+            )
+        })?;
+    Ok(format!(
+        "{}T{}",
+        date.format("%Y-%m-%d"),
+        time.format("%H:%M")
+    ))
+}
+
+/// An API field error as the form shows it: on its question, in the form's words.
+fn form_error(e: &FieldError) -> FieldError {
+    let name = form_name(&e.field);
+    let reason = if name.starts_with("details") && e.reason.contains("local_id") {
+        "Choose someone who is part of this entry: give them a part under Who was involved"
+            .to_owned()
+    } else {
+        crate::ui::capitalised(&e.reason)
+    };
+    FieldError::new(name, reason)
+}
+
+/// The form name an API field error belongs to.
+fn form_name(field: &str) -> String {
+    if field.starts_with("details") {
+        field.to_owned()
+    } else if field.starts_with("occurred_at") {
+        "occurred".to_owned()
+    } else if field.starts_with("summary") {
+        "summary".to_owned()
+    } else {
+        "people".to_owned()
+    }
+}
+
+async fn record_submit(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    Query(param): Query<KindParam>,
+    body: Bytes,
+) -> Result<Response, Error> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
+        .map_err(|e| Error::BadRequest(vec![FieldError::new("", format!("not a form: {e}"))]))?;
+    let child = parse_person_id(&id)?;
+    may_record(&caller)?;
+    let kind_name = param.kind.unwrap_or_default();
+    let kind = EntryKind::parse(&kind_name)
+        .ok_or_else(|| Error::NotFound(format!("no kind of entry {kind_name:?}")))?;
+    let values = Values::from_pairs(&pairs);
+    let source_id = values.one("source_id").to_owned();
+    if Uuid::parse_str(&source_id).is_err() {
+        return Err(Error::BadRequest(vec![FieldError::new(
+            "source_id",
+            "the form is not one this service made; start again",
+        )]));
+    }
+    let context = context(&state, &caller, child).await?;
+    let spec = forms::spec(kind);
+    // Every mistake at once, in the order the page asks.
+    let mut errors = Vec::new();
+    let occurred = occurred_at(&values).map_err(|e| errors.push(e)).ok();
+    let summary = values.one("summary");
+    if summary.is_empty() {
+        errors.push(FieldError::new("summary", "Enter what happened"));
+    }
+    let (persons, known, people_errors) = people_of(&context, &values, &source_id);
+    errors.extend(people_errors);
+    let (details, details_errors) = forms::decode(spec, &values, "details");
+    errors.extend(details_errors);
+    if !errors.is_empty() {
+        return Ok(form_page(&caller, &context, kind, &values, &errors).into_response());
+    }
+    let session = caller
+        .session()
+        .ok_or_else(|| Error::Forbidden("sign in to record".into()))?;
+    let now = chrono::Utc::now();
+    // Sent again (a double click, the back button), the form is the entry it made then.
+    let (agency, sent) = (session.user.agency.clone(), source_id.clone());
+    let recorded_at = state
+        .blocking(move |store| store.recorded_at_of(&agency, FORM_SYSTEM, &sent))
+        .await?
+        // Whole seconds: what is stored is what a resend compares with.
+        .unwrap_or_else(|| chrono::SubsecRound::trunc_subsecs(now, 0));
+    let role = session
+        .user
+        .roles
+        .first()
+        .map_or("Professional".to_owned(), |r| {
+            crate::ui::capitalised(&r.as_str().replace('_', " "))
+        });
+    let body = json!({
+        "agency": session.user.agency.as_str(),
+        "source": {"system": FORM_SYSTEM, "id": source_id},
+        "author": {"name": session.user.display_name, "role": role},
+        "occurred_at": occurred,
+        "recorded_at": recorded_at,
+        "persons": persons,
+        "summary": summary,
+        "details": details,
+    });
+    let entry = match crate::entries::parse_entry(body, now) {
+        Ok(entry) => entry,
+        Err(e) => {
+            return Ok(
+                form_page(&caller, &context, kind, &values, &[form_error(&e)]).into_response(),
+            );
+        }
+    };
+    let actor = caller.actor();
+    let rules = state.rules.clone();
+    let stored = state
+        .blocking(move |store| {
+            let today = chrono::Local::now().date_naive();
+            // The refusals the form shows come back as values, the rest as errors.
+            Ok(store.append_known_and_refresh(&actor, &[entry], &known, &rules, today))
+        })
+        .await?;
+    match stored {
+        Ok(appended) => {
+            let entry = appended
+                .first()
+                .map(|a| a.id.to_string())
+                .unwrap_or_default();
+            Ok(
+                Redirect::to(&format!("/persons/{child}?recorded={entry}#recorded"))
+                    .into_response(),
+            )
+        }
+        Err(StoreError::Invalid { error, .. }) => {
+            Ok(form_page(&caller, &context, kind, &values, &[form_error(&error)]).into_response())
+        }
+        Err(StoreError::Conflict { .. }) => {
+            let error = FieldError::new(
+                "summary",
+                "This form was recorded already. To add another entry, start a new form; to correct one, ask your agency's system administrator",
+            );
+            Ok(form_page(&caller, &context, kind, &values, &[error]).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn form_page(
+    caller: &Caller,
+    context: &Context,
+    kind: EntryKind,
+    values: &Values,
+    errors: &[FieldError],
+) -> Response {
+    let by_name: HashMap<String, String> = errors
+        .iter()
+        .map(|e| (e.field.clone(), e.reason.clone()))
+        .collect();
+    let mut people: Vec<(String, String)> = vec![(
+        context.child.to_string(),
+        format!("{} (the child)", context.child_name),
+    )];
+    people.extend(
+        context
+            .known
+            .iter()
+            .map(|k| (k.person.to_string(), k.name.clone())),
+    );
+    let source_id = values.one("source_id");
+    people.push((
+        new_local_id(source_id),
+        "The person not listed, named below".to_owned(),
+    ));
+    let offered = Offered {
+        people: &people,
+        agencies: &context.agencies,
+    };
+    let title = format!("{} for {}", kind.label(), context.child_name);
+    let title = if errors.is_empty() {
+        title
+    } else {
+        format!("Error: {title}")
+    };
+    let error_of = |name: &str| by_name.get(name);
+    let group = |name: &str| {
+        if error_of(name).is_some() {
+            "govuk-form-group govuk-form-group--error"
+        } else {
+            "govuk-form-group"
+        }
+    };
+    let message = |name: &str| {
+        html! {
+            @if let Some(e) = error_of(name) {
+                p class="govuk-error-message" id={ (field_id(name)) "-error" } { span class="govuk-visually-hidden" { "Error: " } (e) }
+            }
+        }
+    };
+    let date_error = error_of("occurred").is_some();
+    let page = layout(
+        &title,
+        caller.session(),
+        html! {
+            a class="govuk-back-link" href={ "/persons/" (context.child) "/record" } { "Back" }
+            @if !errors.is_empty() {
+                (error_summary(&errors.iter().map(|e| (field_id(&e.field), e.reason.clone())).collect::<Vec<_>>()))
+            }
+            span class="govuk-caption-l" { (context.child_name) }
+            h1 class="govuk-heading-l" { (kind.label()) }
+            form method="post" action={ "/persons/" (context.child) "/record?kind=" (kind.as_str()) } novalidate {
+                input type="hidden" name=(CSRF_FIELD) value=(context.csrf);
+                input type="hidden" name="source_id" value=(source_id);
+                div class=(group("occurred")) {
+                    fieldset class="govuk-fieldset" role="group" aria-describedby={ "occurred-hint" @if date_error { " occurred-error" } } {
+                        legend class="govuk-fieldset__legend govuk-fieldset__legend--m" { "When did it happen?" }
+                        div class="govuk-hint" id="occurred-hint" { "For example, 27 3 2007" }
+                        (message("occurred"))
+                        div class="govuk-date-input" id="occurred-input" {
+                            @for (name, label, width) in [("occurred", "Day", 2), ("occurred-month", "Month", 2), ("occurred-year", "Year", 4)] {
+                                div class="govuk-date-input__item" {
+                                    div class="govuk-form-group" {
+                                        label class="govuk-label govuk-date-input__label" for=(name) { (label) }
+                                        input class={ "govuk-input govuk-date-input__input govuk-input--width-" (width) @if date_error { " govuk-input--error" } }
+                                            id=(name) name=(name) type="text" inputmode="numeric" value=(values.one(name));
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                div class=(group("occurred-time")) {
+                    label class="govuk-label govuk-label--s" for="occurred-time" { "Time (optional)" }
+                    div class="govuk-hint" id="occurred-time-hint" { "For example, 14:30" }
+                    (message("occurred-time"))
+                    input class="govuk-input govuk-input--width-5" id="occurred-time" name="occurred-time" type="text" value=(values.one("occurred-time")) aria-describedby="occurred-time-hint";
+                }
+                div class=(group("summary")) {
+                    label class="govuk-label govuk-label--m" for="summary" { "What happened?" }
+                    div class="govuk-hint" id="summary-hint" { "In your own words, as you would write it in your notes" }
+                    (message("summary"))
+                    textarea class={ "govuk-textarea" @if error_of("summary").is_some() { " govuk-textarea--error" } } id="summary" name="summary" rows="5" aria-describedby="summary-hint" { (values.one("summary")) }
+                }
+                h2 class="govuk-heading-m" id="people" { "Who was involved" }
+                (message("people"))
+                p class="govuk-body" { "The entry is about " strong { (context.child_name) } ". Choose the part of anyone else it names." }
+                @for k in &context.known {
+                    @let role_name = format!("person.{}.role", k.person);
+                    @let identity_name = format!("person.{}.identity", k.person);
+                    div class=(group(&role_name)) {
+                        fieldset class="govuk-fieldset" {
+                            legend class="govuk-fieldset__legend govuk-fieldset__legend--s" { (k.name) }
+                            div class="govuk-hint" { (crate::ui::sentence(&k.note)) }
+                            (message(&role_name))
+                            (role_select(&role_name, values.one(&role_name)))
+                            (identity_checkbox(&identity_name, values.one(&identity_name) == "verified"))
+                        }
+                    }
+                }
+                div class="govuk-form-group" {
+                    fieldset class="govuk-fieldset" {
+                        legend class="govuk-fieldset__legend govuk-fieldset__legend--s" { "Someone not listed (optional)" }
+                        div class="govuk-hint" { "Name anyone else the entry is about, as they gave their name" }
+                        @for (name, label, width) in [("new.given", "First names", "govuk-!-width-one-half"), ("new.family", "Last name", "govuk-!-width-one-half")] {
+                            div class=(group(name)) {
+                                label class="govuk-label" for=(field_id(name)) { (label) }
+                                (message(name))
+                                input class={ "govuk-input " (width) @if error_of(name).is_some() { " govuk-input--error" } } id=(field_id(name)) name=(name) type="text" spellcheck="false" autocomplete="off" value=(values.one(name));
+                            }
+                        }
+                        div class=(group("new.role")) {
+                            (message("new.role"))
+                            (role_select("new.role", values.one("new.role")))
+                        }
+                        (identity_checkbox("new.identity", values.one("new.identity") == "verified"))
+                    }
+                }
+                h2 class="govuk-heading-m" { "Details" }
+                (forms::render(forms::spec(kind), values, &by_name, &offered, "details"))
+                button class="govuk-button" type="submit" data-module="govuk-button" data-prevent-double-click="true" { "Record " (kind.label().to_lowercase()) }
+            }
+        },
+    );
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    (status, page).into_response()
+}
+
+fn role_select(name: &str, chosen: &str) -> Markup {
+    let id = field_id(name);
+    html! {
+        label class="govuk-label" for=(id) { "Their part in this entry" }
+        select class="govuk-select" id=(id) name=(name) {
+            option value="" selected[chosen.is_empty()] { "Not part of this entry" }
+            @for (value, label) in ROLES {
+                option value=(value) selected[chosen == *value] { (label) }
+            }
+        }
+    }
+}
+
+fn identity_checkbox(name: &str, checked: bool) -> Markup {
+    let id = field_id(name);
+    html! {
+        div class="govuk-checkboxes govuk-checkboxes--small govuk-!-margin-top-2" data-module="govuk-checkboxes" {
+            div class="govuk-checkboxes__item" {
+                input class="govuk-checkboxes__input" id=(id) name=(name) type="checkbox" value="verified" checked[checked];
+                label class="govuk-label govuk-checkboxes__label" for=(id) { "Identity checked (identification seen, or confirmed by a check)" }
+            }
+        }
+    }
+}

@@ -1,0 +1,277 @@
+//! Recording an entry on a page: the form, its errors, and the ways an insider might use it
+//! to write about, or read, people they should not.
+
+use axum::http::StatusCode;
+use safeguard_core::PersonId;
+use safeguard_core::access::Role;
+use serde_json::{Value, json};
+
+use crate::helpers::{Auth, TestApp, entry, spawn_app};
+
+const FORM: &str = "application/x-www-form-urlencoded";
+
+async fn post_form(
+    app: &TestApp,
+    child: &str,
+    kind: &str,
+    pairs: &[(&str, &str)],
+    auth: &Auth,
+) -> crate::helpers::TestResponse {
+    app.post_as(
+        &format!("/persons/{child}/record?kind={kind}"),
+        FORM,
+        serde_urlencoded::to_string(pairs).unwrap(),
+        auth,
+    )
+    .await
+}
+
+async fn chronology(app: &TestApp, person: &str) -> Vec<Value> {
+    let r = app
+        .get(&format!("/api/v1/persons/{person}/chronology"))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    r.json()["entries"].as_array().unwrap().clone()
+}
+
+/// The form's own idempotency key, as the page sent it.
+fn source_id_of(page: &str) -> String {
+    let at = page
+        .find(r#"name="source_id" value=""#)
+        .expect("the form carries its source id")
+        + r#"name="source_id" value=""#.len();
+    page[at..at + 36].to_owned()
+}
+
+#[tokio::test]
+async fn a_practitioner_records_a_visit_on_the_page_and_sees_it_with_its_concerns() {
+    let app = spawn_app();
+    app.post_entries(&json!([entry("e1", "2006-12-11T14:30")]))
+        .await;
+    let mut stranger = entry("s1", "2006-12-12");
+    stranger["persons"] = json!([{"role": "subject_child", "record": {"local_id": "K1",
+        "name": {"given": ["Kit"], "family": "Stranger"}, "date_of_birth": "2004-02-02"}}]);
+    stranger["residences"] = json!([]);
+    app.post_entries(&stranger).await;
+    let child = app.find_person("sam").await;
+    let daniel = app.find_person("daniel").await;
+    let kit = app.find_person("stranger").await;
+    let worker = app.user("worker", "north-police", Role::Practitioner);
+    let id: PersonId = child.parse().unwrap();
+    app.store.allocate(id, "worker", true).unwrap();
+
+    let page = app.get_as(&format!("/persons/{child}"), &worker).await;
+    assert!(
+        page.text
+            .contains(&format!(r#"href="/persons/{child}/record""#)),
+        "a way to record"
+    );
+    let choose = app
+        .get_as(&format!("/persons/{child}/record"), &worker)
+        .await;
+    assert_eq!(choose.status, StatusCode::OK);
+    assert!(choose.text.contains("?kind=home_visit"));
+    let form = app
+        .get_as(&format!("/persons/{child}/record?kind=home_visit"), &worker)
+        .await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.text);
+    assert!(
+        form.text.contains("Daniel Other"),
+        "the household is offered"
+    );
+    assert!(!form.text.contains("Kit Stranger"), "nobody outside it");
+    let source_id = source_id_of(&form.text);
+
+    // Everything missing: every question named at once, and what was typed kept.
+    let empty = post_form(
+        &app,
+        &child,
+        "home_visit",
+        &[("source_id", &source_id), ("occurred-year", "2007")],
+        &worker,
+    )
+    .await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for message in [
+        "The date it happened must be a real date",
+        "Enter what happened",
+        "Select the child seen",
+    ] {
+        assert!(empty.text.contains(message), "{message}: {}", empty.text);
+    }
+    assert!(empty.text.contains("<title>Error: "));
+    assert!(
+        empty.text.contains(r##"href="#details-child_seen""##),
+        "linked to the field"
+    );
+    assert!(
+        empty
+            .text
+            .contains(r#"name="occurred-year" type="text" inputmode="numeric" value="2007""#)
+    );
+    assert_eq!(chronology(&app, &child).await.len(), 1, "nothing stored");
+
+    // Correct, with a stranger's identifier and another agency slipped in.
+    let daniel_role = format!("person.{daniel}.role");
+    let kit_role = format!("person.{kit}.role");
+    let answers = [
+        ("source_id", source_id.as_str()),
+        ("agency", "north-hospital"),
+        ("occurred", "2"),
+        ("occurred-month", "1"),
+        ("occurred-year", "2007"),
+        ("occurred-time", "16:05"),
+        ("summary", "No answer at the door; a man's voice inside."),
+        (daniel_role.as_str(), "other_adult_present"),
+        (kit_role.as_str(), "parent"),
+        ("details.child_seen", "no"),
+        ("details.child_seen_alone", "no"),
+        ("details.outcome", "no_answer"),
+    ];
+    let done = post_form(&app, &child, "home_visit", &answers, &worker).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
+    let location = done.headers["location"].to_str().unwrap().to_owned();
+    assert!(
+        location.starts_with(&format!("/persons/{child}?recorded=")),
+        "{location}"
+    );
+
+    let entries = chronology(&app, &child).await;
+    assert_eq!(entries.len(), 2);
+    let recorded = &entries[1];
+    assert_eq!(
+        recorded["entry"]["agency"], "north-police",
+        "the recorder's agency, whatever the form says"
+    );
+    assert_eq!(recorded["entry"]["source"]["system"], "safeguard-web");
+    assert_eq!(recorded["entry"]["occurred_at"], "2007-01-02T16:05");
+    let details: safeguard_core::EntryDetails =
+        serde_json::from_value(recorded["entry"]["details"].clone()).unwrap();
+    let sent: safeguard_core::EntryDetails = serde_json::from_value(json!({"kind": "home_visit",
+        "child_seen": false, "child_seen_alone": false, "outcome": "no_answer"}))
+    .unwrap();
+    assert_eq!(details, sent);
+    let named: Vec<&str> = recorded["person_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(
+        named,
+        [child.as_str(), daniel.as_str()],
+        "the child and the adult chosen, no one else"
+    );
+    assert_eq!(
+        chronology(&app, &kit).await.len(),
+        1,
+        "the stranger's record is untouched"
+    );
+
+    // Sent twice (a double click, the back button): one entry.
+    let again = post_form(&app, &child, "home_visit", &answers, &worker).await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER);
+    assert_eq!(chronology(&app, &child).await.len(), 2);
+
+    let shown = app.get_as(&location, &worker).await;
+    assert!(shown.text.contains("Home visit recorded"), "{}", shown.text);
+    assert!(shown.text.contains("See it in the chronology"));
+    // The same form, changed after it was stored, is not silently dropped.
+    let mut changed = answers.to_vec();
+    changed[6] = ("summary", "Something else");
+    let conflict = post_form(&app, &child, "home_visit", &changed, &worker).await;
+    assert_eq!(conflict.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(conflict.text.contains("This form was recorded already"));
+}
+
+#[tokio::test]
+async fn only_those_who_record_and_read_the_child_reach_the_form() {
+    let app = spawn_app();
+    app.post_entries(&json!([entry("e1", "2006-12-11T14:30")]))
+        .await;
+    let child = app.find_person("sam").await;
+    let auditor = app.user("auditor", "north-police", Role::Auditor);
+    let outsider = app.user("outsider", "north-police", Role::Practitioner);
+    let answers = [
+        ("source_id", "01234567-89ab-7def-8123-456789abcdef"),
+        ("occurred", "2"),
+        ("occurred-month", "1"),
+        ("occurred-year", "2007"),
+        ("summary", "A note"),
+    ];
+
+    let r = app
+        .get_as(&format!("/persons/{child}/record?kind=case_note"), &auditor)
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.content_type.starts_with("text/html"), "a page, not JSON");
+    let r = post_form(&app, &child, "case_note", &answers, &auditor).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    // A practitioner with no part in the child's life sees neither the form nor the
+    // household in it, and cannot write through it.
+    let r = app
+        .get_as(
+            &format!("/persons/{child}/record?kind=case_note"),
+            &outsider,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(
+        r.headers["location"]
+            .to_str()
+            .unwrap()
+            .ends_with("/break-glass")
+    );
+    assert!(!r.text.contains("Daniel Other"));
+    let r = post_form(&app, &child, "case_note", &answers, &outsider).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+
+    // An agency system's token has no form to fill.
+    let r = post_form(&app, &child, "case_note", &answers, &app.hospital).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        chronology(&app, &child).await.len(),
+        1,
+        "nothing was stored"
+    );
+}
+
+#[tokio::test]
+async fn a_participant_chosen_in_the_details_must_be_in_the_entry() {
+    let app = spawn_app();
+    app.post_entries(&json!([entry("e1", "2006-12-11T14:30")]))
+        .await;
+    let child = app.find_person("sam").await;
+    let daniel = app.find_person("daniel").await;
+    let worker = app.user("worker", "north-police", Role::Practitioner);
+    app.store
+        .allocate(child.parse().unwrap(), "worker", true)
+        .unwrap();
+    let answers = [
+        ("source_id", "01234567-89ab-7def-8123-456789abcdef"),
+        ("occurred", "2"),
+        ("occurred-month", "1"),
+        ("occurred-year", "2007"),
+        ("summary", "PNC check asked for"),
+        ("details.subject", daniel.as_str()),
+        ("details.status", "requested"),
+    ];
+    let r = post_form(&app, &child, "background_check", &answers, &worker).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(
+        r.text.contains(r##"href="#details-subject""##),
+        "{}",
+        r.text
+    );
+    let role = format!("person.{daniel}.role");
+    let mut with_daniel = answers.to_vec();
+    with_daniel.push((role.as_str(), "other_adult_present"));
+    let r = post_form(&app, &child, "background_check", &with_daniel, &worker).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let entries = chronology(&app, &daniel).await;
+    assert_eq!(
+        entries.last().unwrap()["entry"]["details"]["subject"],
+        daniel.as_str()
+    );
+}
