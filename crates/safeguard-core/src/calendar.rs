@@ -114,6 +114,27 @@ impl Calendar {
     pub fn add_working_days(&self, start: NaiveDate, n: u32) -> Result<NaiveDate, CalendarError> {
         let mut date = start;
         let mut left = n;
+        // Whole weeks at a time while more than a week is left: any seven days running hold
+        // five weekdays, less the bank holidays among them (every clock counts weeks of them).
+        while left > 5 {
+            let week_end = date + Duration::days(7);
+            for year in [(date + Duration::days(1)).year(), week_end.year()] {
+                if !self.years.contains(&year) {
+                    return Err(CalendarError::YearNotCovered(year));
+                }
+            }
+            let holidays = self
+                .holidays
+                .range(date + Duration::days(1)..=week_end)
+                .filter(|d| !matches!(d.weekday(), Weekday::Sat | Weekday::Sun))
+                .count() as u32;
+            let working = 5 - holidays;
+            if working >= left {
+                break;
+            }
+            date = week_end;
+            left -= working;
+        }
         while left > 0 {
             date += Duration::days(1);
             if self.is_working_day(date)? {
@@ -179,6 +200,37 @@ mod tests {
         assert!(
             c.is_working_day(d(2007, 4, 10)).unwrap(),
             "the Tuesday after Easter"
+        );
+    }
+
+    #[test]
+    fn whole_weeks_at_a_time_land_where_counting_day_by_day_does() {
+        let c = Calendar::england_and_wales();
+        let day_by_day = |start: NaiveDate, n: u32| {
+            let (mut date, mut left) = (start, n);
+            while left > 0 {
+                date += Duration::days(1);
+                if c.is_working_day(date).unwrap() {
+                    left -= 1;
+                }
+            }
+            date
+        };
+        // Every start across Christmas, Easter and a year's turn, weekends included, and
+        // counts from a day to over two months.
+        for start in d(2006, 12, 1).iter_days().take(150) {
+            for n in 0..70 {
+                assert_eq!(
+                    c.add_working_days(start, n).unwrap(),
+                    day_by_day(start, n),
+                    "{n} working days after {start}"
+                );
+            }
+        }
+        // A week's jump into a year the calendar lacks is refused as a day's step would be.
+        assert_eq!(
+            c.add_working_days(d(2027, 12, 20), 30),
+            Err(CalendarError::YearNotCovered(2028))
         );
     }
 

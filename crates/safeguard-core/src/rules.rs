@@ -323,6 +323,22 @@ pub struct Child {
     pub household: Vec<ChronologyItem>,
 }
 
+impl Child {
+    /// Whether the child's latest plan entry started a child protection plan (rather than
+    /// ended one).
+    pub fn on_plan(&self) -> bool {
+        self.chronology
+            .iter()
+            .rev()
+            .find_map(|item| match item.entry.details {
+                crate::EntryDetails::PlanStart(_) => Some(true),
+                crate::EntryDetails::PlanEnd(_) => Some(false),
+                _ => None,
+            })
+            .unwrap_or(false)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 enum Template {
     CountInWindow {
@@ -700,7 +716,8 @@ impl Rule {
         Flag {
             rule: self.id.clone(),
             severity: self.severity,
-            parameters: self.parameters.clone(),
+            // Given once the identical flags are merged (a long chronology raises many).
+            parameters: serde_json::Value::Null,
             entries,
             first_knowable,
             sentence,
@@ -1153,7 +1170,13 @@ fn evaluate(
             }
         }
     }
-    Ok(merge_identical(flags))
+    let mut flags = merge_identical(flags);
+    for flag in &mut flags {
+        if let Some(rule) = rules.iter().find(|r| r.id == flag.rule) {
+            flag.parameters = rule.parameters.clone();
+        }
+    }
+    Ok(flags)
 }
 
 fn normalise(text: &str) -> String {
@@ -1520,6 +1543,8 @@ mod tests {
             f[0].sentence,
             "2 or more injuries were recorded within 90 days."
         );
+        assert_eq!(f[0].parameters["min_count"], 2, "the rule's parameters");
+        assert_eq!(f[0].parameters["window_days"], 90);
         // 1 January to 2 April is 91 days: outside the window.
         let apart = child(
             None,
@@ -1591,6 +1616,14 @@ mod tests {
         );
         let f = flags_of("injury_while_on_plan", &c, "2007-12-31");
         assert_eq!(f.len(), 1);
+        assert!(!c.on_plan(), "the plan ended on 1 May");
+        let mut on = c.clone();
+        on.chronology
+            .retain(|i| i.entry.kind() != crate::EntryKind::PlanEnd);
+        assert!(on.on_plan());
+        on.chronology
+            .retain(|i| i.entry.kind() != crate::EntryKind::PlanStart);
+        assert!(!on.on_plan(), "never on a plan");
         assert_eq!(
             f[0].entries,
             vec![

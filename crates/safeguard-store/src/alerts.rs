@@ -92,51 +92,33 @@ pub(crate) fn insert_alert(
     Ok(inserted)
 }
 
-impl Store {
-    /// Raises the alerts an entry about `child` calls for; returns how many.
-    pub fn raise_alerts(&self, entry: EntryId, child: PersonId) -> Result<usize, StoreError> {
-        let now = Utc::now().timestamp_micros();
-        self.write(|sql| raise_alerts_in(sql, entry, child, now))
-    }
-}
-
-/// [`Store::raise_alerts`] in the caller's transaction.
+/// Raises the alerts an entry about `child` calls for, in the caller's transaction; returns
+/// how many. Every allocated worker of another agency hears of it while the child is on a
+/// plan (`on_plan`), the lead only otherwise.
 pub(crate) fn raise_alerts_in(
     sql: &mut dyn Sql,
     entry: EntryId,
     child: PersonId,
+    on_plan: bool,
     now: i64,
 ) -> Result<usize, StoreError> {
-    {
-        let on_plan = sql
-            .query_opt(
-                "SELECT e.kind FROM entries e
-                     JOIN entry_persons ep ON ep.entry_id = e.id
-                     JOIN person_records r ON r.id = ep.record_id
-                     WHERE r.person_id = $1 AND e.kind IN ('plan_start', 'plan_end')
-                       AND NOT EXISTS (SELECT 1 FROM entries s WHERE s.supersedes = e.id)
-                     ORDER BY e.occurred_at DESC, e.id DESC LIMIT 1",
-                &[child.to_string().into()],
-            )?
-            .is_some_and(|r| r.text(0).is_ok_and(|k| k == "plan_start"));
-        let recipients = sql.query(
-            "SELECT a.user_id FROM allocations a
-                 JOIN users u ON u.id = a.user_id
-                 JOIN entries e ON e.id = $2
-                 WHERE a.person_id = $1 AND a.ended_at IS NULL AND u.disabled = 0
-                   AND u.agency_id <> e.agency_id AND (a.lead = 1 OR $3 = 1)",
-            &[
-                child.to_string().into(),
-                entry.to_string().into(),
-                i64::from(on_plan).into(),
-            ],
-        )?;
-        let mut raised = 0;
-        for r in &recipients {
-            raised += usize::from(insert_alert(sql, r.text(0)?, child, entry, now, None)?);
-        }
-        Ok(raised)
+    let recipients = sql.query(
+        "SELECT a.user_id FROM allocations a
+             JOIN users u ON u.id = a.user_id
+             JOIN entries e ON e.id = $2
+             WHERE a.person_id = $1 AND a.ended_at IS NULL AND u.disabled = 0
+               AND u.agency_id <> e.agency_id AND (a.lead = 1 OR $3 = 1)",
+        &[
+            child.to_string().into(),
+            entry.to_string().into(),
+            i64::from(on_plan).into(),
+        ],
+    )?;
+    let mut raised = 0;
+    for r in &recipients {
+        raised += usize::from(insert_alert(sql, r.text(0)?, child, entry, now, None)?);
     }
+    Ok(raised)
 }
 
 impl Store {

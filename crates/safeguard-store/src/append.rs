@@ -178,6 +178,21 @@ fn append_one(
             ],
         )?;
     }
+    // The household's parents and children, pair by pair, for finding a child's siblings.
+    for (parent, p) in participants.iter().zip(&entry.persons) {
+        if p.role != safeguard_core::ParticipantRole::Parent {
+            continue;
+        }
+        for (child, c) in participants.iter().zip(&entry.persons) {
+            if c.role == safeguard_core::ParticipantRole::SubjectChild {
+                sql.execute(
+                    "INSERT INTO parent_children (parent_record_id, child_record_id) VALUES ($1, $2)
+                     ON CONFLICT DO NOTHING",
+                    &[parent.0.to_string().into(), child.0.to_string().into()],
+                )?;
+            }
+        }
+    }
     // Recording about a person establishes, keeps or asks for the agency's involvement.
     let mut noted = std::collections::HashSet::new();
     for (record, person, _) in &participants {

@@ -244,9 +244,8 @@ fn children_of_parents_in(
     person_ids(sql.query(
         &format!(
             "SELECT DISTINCT sr.person_id FROM person_records pr
-             JOIN entry_persons p ON p.record_id = pr.id AND p.role = 'parent'
-             JOIN entry_persons s ON s.entry_id = p.entry_id AND s.role = 'subject_child'
-             JOIN person_records sr ON sr.id = s.record_id
+             JOIN parent_children pc ON pc.parent_record_id = pr.id
+             JOIN person_records sr ON sr.id = pc.child_record_id
              WHERE pr.person_id IN ({}) AND sr.person_id <> $1
              ORDER BY sr.person_id LIMIT {MAX_SIBLINGS}",
             crate::sql::placeholders(1, parents.len())
@@ -504,12 +503,12 @@ impl Store {
     ) -> Result<FlagChanges, StoreError> {
         Ok(self
             .refresh_child_in(sql, actor, person, book, as_of)?
-            .map(|(changes, _)| changes)
+            .map(|refreshed| refreshed.changes)
             .unwrap_or_default())
     }
 
-    /// [`Store::refresh_flags_in`], giving also the child's siblings as the evaluation found
-    /// them; `None` for a person who is not a child on any entry.
+    /// [`Store::refresh_flags_in`], giving also what an append goes on to need of the child
+    /// read for it; `None` for a person who is not a child on any entry.
     fn refresh_child_in(
         &self,
         sql: &mut dyn Sql,
@@ -517,10 +516,11 @@ impl Store {
         person: PersonId,
         book: &RuleBook,
         as_of: NaiveDate,
-    ) -> Result<Option<(FlagChanges, Vec<PersonId>)>, StoreError> {
+    ) -> Result<Option<Refreshed>, StoreError> {
         let Some((child, siblings)) = self.child_in(sql, person)? else {
             return Ok(None);
         };
+        let on_plan = child.on_plan();
         let now = Utc::now().timestamp_micros();
         // Recording never waits on evaluation: a child that cannot be evaluated keeps the
         // flags it had, and the failure waits, visible, until an evaluation succeeds.
@@ -554,13 +554,14 @@ impl Store {
                         ..AuditEvent::new("evaluation_failed", person.to_string())
                     }],
                 )?;
-                return Ok(Some((
-                    FlagChanges {
+                return Ok(Some(Refreshed {
+                    changes: FlagChanges {
                         failed: true,
                         ..FlagChanges::default()
                     },
                     siblings,
-                )));
+                    on_plan,
+                }));
             }
         };
         {
@@ -708,7 +709,11 @@ impl Store {
                 )
                 .collect();
             audit::append_events(sql, actor, now, &events)?;
-            Ok(Some((changes, siblings)))
+            Ok(Some(Refreshed {
+                changes,
+                siblings,
+                on_plan,
+            }))
         }
     }
 
@@ -884,24 +889,29 @@ impl Store {
                 .filter(|a| a.outcome == crate::Outcome::Created)
                 .map(|a| a.id)
                 .collect();
-            let now = Utc::now().timestamp_micros();
-            let mut children = std::collections::BTreeSet::new();
+            let mut about = Vec::new();
             for entry in &created {
                 for child in subject_children_in(sql, *entry)? {
-                    crate::alerts::raise_alerts_in(sql, *entry, child, now)?;
-                    children.insert(child);
+                    about.push((*entry, child));
                 }
             }
+            let children: std::collections::BTreeSet<PersonId> =
+                about.iter().map(|(_, child)| *child).collect();
             // An entry about one child can change what the household shows for a sibling (the
             // child's own evaluation finds them), and an agency's record of an adult what it
             // shows for the children around them.
             let mut household = std::collections::BTreeSet::new();
+            let mut on_plan = HashMap::new();
             for child in &children {
-                if let Some((_, siblings)) =
-                    self.refresh_child_in(sql, actor, *child, book, as_of)?
-                {
-                    household.extend(siblings);
+                if let Some(refreshed) = self.refresh_child_in(sql, actor, *child, book, as_of)? {
+                    household.extend(refreshed.siblings);
+                    on_plan.insert(*child, refreshed.on_plan);
                 }
+            }
+            let now = Utc::now().timestamp_micros();
+            for (entry, child) in about {
+                let on_plan = on_plan.get(&child).copied().unwrap_or(false);
+                crate::alerts::raise_alerts_in(sql, entry, child, on_plan, now)?;
             }
             for entry in &created {
                 for adult in persons_in_role(sql, *entry, "subject_adult")? {
@@ -940,6 +950,16 @@ impl Store {
             .collect()
         })
     }
+}
+
+/// A child re-evaluated for an append: what changed, and what the append needs next of the
+/// child as read for the evaluation.
+struct Refreshed {
+    changes: FlagChanges,
+    /// The child's siblings, whose households the entry may change.
+    siblings: Vec<PersonId>,
+    /// Whether the child is on a plan (who hears of the entry).
+    on_plan: bool,
 }
 
 /// Records until when a child's flags, evaluated as of `as_of`, hold.
