@@ -217,6 +217,25 @@ await step("a team manager lands on their team's caseload", async () => {
   assert.ok(await page.getByRole("heading", { name: "Your team" }).isVisible());
   assert.ok(await page.locator("svg.app-chart").first().isVisible(), "the charts");
   await look(page, "team");
+});
+
+await step("a team manager acts on a concern: a mistake first, then assigned, and the record shows it", async () => {
+  await page.goto(`${base}/persons/${child}`);
+  await page.getByRole("link", { name: /^Acknowledge or assign/ }).first().click();
+  assert.ok(await page.getByRole("heading", { name: "Act on a concern" }).isVisible());
+  await look(page, "concern");
+  await page.getByRole("button", { name: "Acknowledge" }).click();
+  await page.waitForSelector(".govuk-error-summary");
+  assert.match(await page.title(), /^Error: /);
+  await page.locator(".govuk-error-summary__list a").first().click();
+  assert.equal(await page.evaluate(() => document.activeElement.id), "reason");
+  await look(page, "concern-error");
+  await page.getByLabel("Who is to act on it").selectOption({ index: 1 });
+  await page.getByRole("button", { name: "Assign" }).click();
+  await page.waitForSelector("#acted");
+  assert.ok(await page.getByRole("heading", { name: /^Concern assigned to / }).isVisible());
+  assert.ok(await page.getByText(/^Assigned$/).first().isVisible(), "beside the concern");
+  await look(page, "concern-acted");
   await signOut(page);
 });
 

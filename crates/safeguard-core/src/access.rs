@@ -240,6 +240,18 @@ pub fn may_read_access_log(principal: &Principal, involvement: &Involvement) -> 
     }
 }
 
+/// Whether `principal`, who may read a child's whole record, may acknowledge a concern on it:
+/// a person who works cases (a system cannot say it has seen a concern).
+pub fn may_acknowledge_flag(principal: &Principal) -> bool {
+    principal.has(Role::works_cases)
+}
+
+/// Whether `principal`, who may read a child's whole record, may assign a concern on it to a
+/// worker of their agency: a team manager or a safeguarding lead.
+pub fn may_assign_flag(principal: &Principal) -> bool {
+    principal.has(|r| matches!(r, Role::TeamManager | Role::SafeguardingLead))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -445,6 +457,33 @@ mod tests {
             &user(Role::Practitioner, "police"),
             &inv
         ));
+    }
+
+    #[test]
+    fn caseworkers_acknowledge_concerns_and_managers_and_leads_assign_them() {
+        let acknowledges: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|r| may_acknowledge_flag(&user(*r, "hospital")))
+            .collect();
+        assert_eq!(
+            acknowledges,
+            [
+                Role::Practitioner,
+                Role::TeamManager,
+                Role::SafeguardingLead,
+                Role::Lawyer
+            ]
+        );
+        let assigns: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|r| may_assign_flag(&user(*r, "hospital")))
+            .collect();
+        assert_eq!(assigns, [Role::TeamManager, Role::SafeguardingLead]);
+        let system = Principal::AgencySystem {
+            agency: agency("hospital"),
+            token: "t".into(),
+        };
+        assert!(!may_acknowledge_flag(&system) && !may_assign_flag(&system));
     }
 
     #[test]

@@ -96,7 +96,7 @@ fn about_in_key(rule: &str, key: &str) -> Option<String> {
     Some(about.to_owned())
 }
 
-fn flag_from(row: &Row) -> Result<StoredFlag, StoreError> {
+pub(crate) fn flag_from(row: &Row) -> Result<StoredFlag, StoreError> {
     let at = |i| {
         row.int(i).and_then(|t| {
             chrono::DateTime::from_timestamp_micros(t).ok_or_else(|| corrupt("a flag time"))
@@ -185,7 +185,7 @@ fn decode_entries(
 /// Decoded entries kept in memory at most (about 3 KiB each, with their details as JSON).
 const MAX_DECODED: usize = 200_000;
 
-const FLAG_COLUMNS: &str = "rule, severity, first_knowable, sentence, entries, parameters, raised_at, updated_at, flag_key";
+pub(crate) const FLAG_COLUMNS: &str = "rule, severity, first_knowable, sentence, entries, parameters, raised_at, updated_at, flag_key";
 
 /// The persons an entry names in `role` (`subject_child`, `subject_adult`).
 fn persons_in_role(

@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod alerts;
 mod append;
 pub mod audit;
+pub mod flag_actions;
 pub mod flags;
 pub mod involvement;
 pub mod linkage;

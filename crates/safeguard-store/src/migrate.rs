@@ -23,8 +23,8 @@ macro_rules! migrations {
     };
 }
 
-pub(crate) const SQLITE: &[Migration] = migrations!("sqlite": 1 => "0001_create_record", 2 => "0002_create_access", 3 => "0003_create_flags", 4 => "0004_create_alerts", 5 => "0005_create_linkage", 6 => "0006_create_involvements", 7 => "0007_key_audit", 8 => "0008_expire_credentials", 9 => "0009_create_evaluation_failures", 10 => "0010_create_read_log", 11 => "0011_create_evaluation_horizons", 12 => "0012_cover_household_reads", 13 => "0013_create_parent_children");
-pub(crate) const POSTGRES: &[Migration] = migrations!("postgres": 1 => "0001_create_record", 2 => "0002_create_access", 3 => "0003_create_flags", 4 => "0004_create_alerts", 5 => "0005_create_linkage", 6 => "0006_create_involvements", 7 => "0007_key_audit", 8 => "0008_expire_credentials", 9 => "0009_create_evaluation_failures", 10 => "0010_create_read_log", 11 => "0011_create_evaluation_horizons", 12 => "0012_cover_household_reads", 13 => "0013_create_parent_children");
+pub(crate) const SQLITE: &[Migration] = migrations!("sqlite": 1 => "0001_create_record", 2 => "0002_create_access", 3 => "0003_create_flags", 4 => "0004_create_alerts", 5 => "0005_create_linkage", 6 => "0006_create_involvements", 7 => "0007_key_audit", 8 => "0008_expire_credentials", 9 => "0009_create_evaluation_failures", 10 => "0010_create_read_log", 11 => "0011_create_evaluation_horizons", 12 => "0012_cover_household_reads", 13 => "0013_create_parent_children", 14 => "0014_create_flag_actions");
+pub(crate) const POSTGRES: &[Migration] = migrations!("postgres": 1 => "0001_create_record", 2 => "0002_create_access", 3 => "0003_create_flags", 4 => "0004_create_alerts", 5 => "0005_create_linkage", 6 => "0006_create_involvements", 7 => "0007_key_audit", 8 => "0008_expire_credentials", 9 => "0009_create_evaluation_failures", 10 => "0010_create_read_log", 11 => "0011_create_evaluation_horizons", 12 => "0012_cover_household_reads", 13 => "0013_create_parent_children", 14 => "0014_create_flag_actions");
 
 /// The migrations of SQLite's file of reads (`PATH.reads`).
 pub(crate) const SQLITE_READS: &[Migration] =

@@ -125,6 +125,7 @@ pub fn rule_for(method: &Method, route: &str) -> Option<Rule> {
         "/persons/{id}" if get => Rule::ReadChild("read_chronology"),
         // The form shows the child's household; the handler checks the caller records.
         "/persons/{id}/record" if get || post => Rule::ReadChild("read_household"),
+        "/persons/{id}/concerns" if get || post => Rule::ReadChild("read_flags"),
         "/api/v1/persons/{id}/chronology" if get => Rule::ReadChild("read_chronology"),
         "/api/v1/persons/{id}/household" if get => Rule::ReadChild("read_household"),
         "/api/v1/persons/{id}/flags" if get => Rule::ReadChild("read_flags"),

@@ -590,7 +590,7 @@ fn render_field(
     let hint = html! { @if let Some(h) = &f.hint { div class="govuk-hint" id=(hint_id) { (h) } } };
     let error_message = html! {
         @if let Some(e) = error {
-            p class="govuk-error-message" id=(error_id) { span class="govuk-visually-hidden" { "Error: " } (e) }
+            (crate::ui::error_message(&id, e))
         }
     };
     let label = optional(&f.label, f.required);

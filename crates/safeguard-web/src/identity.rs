@@ -19,7 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{CSRF_FIELD, Caller, form_field};
 use crate::pages::date_of_birth;
-use crate::ui::{Column, TableRow, capitalised, error_summary, layout, table};
+use crate::ui::{Column, TableRow, error_summary, layout, table};
 use crate::{AppState, Error, ErrorBody, Params};
 
 pub(crate) fn router() -> Router<AppState> {
@@ -313,7 +313,7 @@ fn pair(
                     fieldset class="govuk-fieldset" {
                         legend class="govuk-fieldset__legend govuk-fieldset__legend--s" { "Are these records of one person?" }
                         @if let Some(message) = problem {
-                            p class="govuk-error-message" id={ (id) "-error" } { span class="govuk-visually-hidden" { "Error:" } " " (capitalised(message)) }
+                            (crate::ui::error_message(&id, message))
                         }
                         div class="govuk-radios" data-module="govuk-radios" {
                             div class="govuk-radios__item" {

@@ -3,6 +3,7 @@
 //! do the work.
 
 pub mod auth;
+mod concerns;
 mod entries;
 mod error;
 mod forms;
@@ -138,6 +139,7 @@ pub fn app(state: AppState) -> Router {
         .merge(ui::router())
         .merge(landing::router())
         .merge(recording::router())
+        .merge(concerns::router())
         // After routing, so that the rule is looked up by the matched route.
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

@@ -32,6 +32,10 @@ pub(crate) struct Overview {
     pub nhs_number: Option<String>,
     /// Names of household members whom the child's own entries do not name.
     pub other_names: HashMap<PersonId, String>,
+    /// What professionals did about the concerns, oldest first.
+    pub flag_actions: Vec<safeguard_store::flag_actions::FlagActionRecord>,
+    /// Whether the reader may act on the concerns.
+    pub may_act: bool,
 }
 
 impl Overview {
@@ -368,7 +372,9 @@ pub(crate) fn concerns(o: &Overview) -> Markup {
                     @if flags.len() > 1 { " (" (flags.len()) " times)" }
                 }
                 @for f in flags {
-                    p class="govuk-body-s govuk-!-margin-bottom-1" {
+                    @let key = f.flag.key();
+                    @let done: Vec<&safeguard_store::flag_actions::FlagActionRecord> = o.flag_actions.iter().filter(|a| a.flag_key == key).collect();
+                    p class="govuk-body-s govuk-!-margin-bottom-1" id=(crate::concerns::anchor(&key)) {
                         @if flags.len() > 1 && f.flag.sentence != first.flag.sentence { (f.flag.sentence) " " }
                         "Could be known from " (day_text(f.flag.first_knowable)) ". Evidence: "
                     }
@@ -381,6 +387,18 @@ pub(crate) fn concerns(o: &Overview) -> Markup {
                                     },
                                     None => "an entry not in this record",
                                 }
+                            }
+                        }
+                    }
+                    (crate::concerns::history(&done))
+                    @if done.last().is_some_and(|a| a.at < f.updated_at) {
+                        p class="govuk-body-s govuk-!-margin-bottom-1" { strong { "New evidence since it was last acted on." } }
+                    }
+                    @if o.may_act {
+                        p class="govuk-body-s app-no-print" {
+                            a class="govuk-link" href=(crate::concerns::href(o.child.person, &key)) {
+                                (if done.is_empty() { "Acknowledge or assign" } else { "Act on it again" })
+                                span class="govuk-visually-hidden" { ": " (f.flag.sentence) }
                             }
                         }
                     }

@@ -133,6 +133,37 @@ fn when(at: &OccurredAt) -> String {
 #[derive(serde::Deserialize)]
 struct JustRecorded {
     recorded: Option<String>,
+    /// What the reader has just done about a concern.
+    acted: Option<String>,
+}
+
+/// "Acknowledged" or "Assigned", naming the concern and, for an assignment, the worker.
+fn acted_banner(overview: &Overview, acted: Option<&str>) -> Markup {
+    let Some(done) = acted.and_then(|id| overview.flag_actions.iter().find(|a| a.id == id)) else {
+        return html! {};
+    };
+    let sentence = overview
+        .flags
+        .iter()
+        .find(|f| f.flag.key() == done.flag_key)
+        .map(|f| f.flag.sentence.as_str())
+        .unwrap_or("The concern");
+    html! {
+        div class="govuk-notification-banner govuk-notification-banner--success" role="alert" aria-labelledby="acted-title" data-module="govuk-notification-banner" id="acted" {
+            div class="govuk-notification-banner__header" {
+                h2 class="govuk-notification-banner__title" id="acted-title" { "Success" }
+            }
+            div class="govuk-notification-banner__content" {
+                h3 class="govuk-notification-banner__heading" {
+                    @match &done.assignee_name {
+                        Some(to) => { "Concern assigned to " (to) },
+                        None => "Concern acknowledged",
+                    }
+                }
+                p class="govuk-body" { (sentence) }
+            }
+        }
+    }
 }
 
 /// "Recorded", with where the entry is in the chronology and every concern it is evidence
@@ -199,6 +230,8 @@ async fn person_page(
     let (from, to) = (query.from, query.to);
     let person = load_person(&state, id).await?;
     let reader = caller.session().map(|s| s.user.id.clone());
+    let may_act = caller.session().is_some()
+        && safeguard_core::access::may_acknowledge_flag(&caller.principal());
     let today = chrono::Local::now().date_naive();
     let nhs_number = person
         .records
@@ -241,6 +274,8 @@ async fn person_page(
                 status: store.child_status(id)?,
                 allocations: store.allocations(id)?,
                 flags: store.flags(id)?,
+                flag_actions: store.flag_actions(id)?,
+                may_act,
                 household,
                 household_on,
                 other_names,
@@ -285,6 +320,7 @@ async fn person_page(
                 (error_summary(&[(e.field.clone(), format!("{} {}", filter_label(&e.field), e.reason))]))
             }
             (recorded_banner(&overview, id, just.recorded.as_deref()))
+            (acted_banner(&overview, just.acted.as_deref()))
             span class="govuk-caption-l" { (if is_child { "Child" } else { "Person" }) }
             h1 class="govuk-heading-l app-wrap" { (name) }
             @if records {
@@ -360,7 +396,7 @@ fn filters(
     let message = |field: &str| {
         html! {
             @if let Some(e) = error.filter(|e| e.field == field) {
-                p class="govuk-error-message" id={ (field) "-error" } { span class="govuk-visually-hidden" { "Error:" } " " (crate::ui::capitalised(&e.reason)) }
+                (crate::ui::error_message(field, &e.reason))
             }
         }
     };

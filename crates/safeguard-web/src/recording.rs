@@ -553,7 +553,7 @@ fn form_page(
     let message = |name: &str| {
         html! {
             @if let Some(e) = error_of(name) {
-                p class="govuk-error-message" id={ (field_id(name)) "-error" } { span class="govuk-visually-hidden" { "Error: " } (e) }
+                (crate::ui::error_message(&field_id(name), e))
             }
         }
     };

@@ -8,6 +8,7 @@ use axum::routing::get;
 use axum::{Extension, Router};
 use maud::html;
 use safeguard_store::accounts::{SESSION_SECONDS, SignInFailure, new_token};
+use safeguard_store::audit::AuditEvent;
 use std::time::Instant;
 
 use crate::auth::{
@@ -59,7 +60,7 @@ fn sign_in_form(csrf: &str, user: &str, error: Option<&str>) -> Html<String> {
                 div class={ "govuk-form-group" @if error.is_some() { " govuk-form-group--error" } } {
                     label class="govuk-label" for="user" { "User name" }
                     @if let Some(error) = error {
-                        p class="govuk-error-message" id="user-error" { span class="govuk-visually-hidden" { "Error:" } " " (error) }
+                        (crate::ui::error_message("user", error))
                     }
                     input class={ "govuk-input govuk-!-width-two-thirds" @if error.is_some() { " govuk-input--error" } } id="user" name="user" type="text" autocomplete="username" spellcheck="false" autocapitalize="none" value=(user) aria-describedby=[error.map(|_| "user-error")];
                 }
@@ -223,7 +224,7 @@ async fn break_glass_form(
                         "\"Child brought to A&E out of hours with a head injury; I need to see if there are earlier concerns.\""
                     }
                     @if let Some(error) = error {
-                        p class="govuk-error-message" id="reason-error" { span class="govuk-visually-hidden" { "Error:" } " " (capitalised(error)) }
+                        (crate::ui::error_message("reason", error))
                     }
                     textarea class={ "govuk-textarea" @if error.is_some() { " govuk-textarea--error" } } id="reason" name="reason" rows="4"
                         aria-describedby={ "reason-hint" @if error.is_some() { " reason-error" } } {}
@@ -336,30 +337,86 @@ async fn alerts_page(
         .session()
         .map(|s| s.user.id.clone())
         .unwrap_or_default();
-    let alerts = state.blocking(move |store| store.alerts(&user)).await?;
+    let actor = caller.actor();
+    let (alerts, assigned, names, agencies) = state
+        .blocking(move |store| {
+            let alerts = store.alerts(&user)?;
+            let assigned = store.assigned_to(&user)?;
+            let mut names = std::collections::HashMap::new();
+            for child in alerts
+                .iter()
+                .map(|a| a.person)
+                .chain(assigned.iter().map(|a| a.person))
+            {
+                if let std::collections::hash_map::Entry::Vacant(slot) = names.entry(child) {
+                    if let Some(p) = store.person(child)? {
+                        slot.insert(p.display_name());
+                    }
+                }
+            }
+            // The page names children and their concerns: each child's access log says so.
+            let events: Vec<AuditEvent> = names
+                .keys()
+                .map(|child| AuditEvent::new("read_alerts", child.to_string()))
+                .collect();
+            store.record_access(&actor, &events)?;
+            let agencies: std::collections::HashMap<String, String> = store
+                .agencies()?
+                .into_iter()
+                .map(|a| (a.id.as_str().to_owned(), a.name))
+                .collect();
+            Ok((alerts, assigned, names, agencies))
+        })
+        .await?;
+    let child = |p: &safeguard_core::PersonId| {
+        names
+            .get(p)
+            .cloned()
+            .unwrap_or_else(|| "A child".to_owned())
+    };
+    let agency = |id: &str| agencies.get(id).cloned().unwrap_or_else(|| id.to_owned());
     Ok(layout(
         "Alerts",
         caller.session(),
         html! {
             h1 class="govuk-heading-l" { "Alerts" }
+            @if !assigned.is_empty() {
+                h2 class="govuk-heading-m" { "Concerns assigned to you" }
+                (table("Concerns assigned to you, most recent first", true,
+                    &[Column::text("Assigned (UTC)"), Column::text("Child"), Column::text("Concern"), Column::text("By")],
+                    assigned.iter().map(|a| TableRow {
+                        id: None,
+                        class: None,
+                        cells: vec![
+                            html! { span class="app-nowrap" { (a.at.format("%-d %b %Y %H:%M")) } },
+                            html! { a class="govuk-link" href={ "/persons/" (a.person) "#" (crate::concerns::anchor(&a.flag.flag.key())) } { (child(&a.person)) } },
+                            html! {
+                                strong class={ "govuk-tag " (crate::pages::severity_tag(a.flag.flag.severity)) } { (crate::pages::severity(a.flag.flag.severity)) }
+                                " " (a.flag.flag.sentence)
+                            },
+                            html! { (a.by) },
+                        ],
+                    })))
+                h2 class="govuk-heading-m" { "What other agencies recorded" }
+            }
             @if alerts.is_empty() {
                 p class="govuk-body" { "No other agency has recorded anything about the children you hold." }
             } @else {
                 (table("Alerts, most recent first; unread in bold", true,
-                    &[Column::text("When (UTC)"), Column::text("Agency"), Column::text("Recorded"), Column::text("Child")],
+                    &[Column::text("When (UTC)"), Column::text("Child"), Column::text("Agency"), Column::text("What happened")],
                     alerts.iter().map(|a| TableRow {
                         id: None,
                         class: (!a.read).then_some("app-table__row--unread"),
                         cells: vec![
                             html! { span class="app-nowrap" { (a.created_at.format("%-d %b %Y %H:%M")) } },
-                            html! { (a.agency) },
+                            html! { a class="govuk-link" href={ "/persons/" (a.person) "#entry-" (a.entry) } { (child(&a.person)) } },
+                            html! { (agency(&a.agency)) },
                             html! {
                                 @match &a.reason {
                                     Some(reason) => (reason),
-                                    None => (capitalised(&a.kind.replace('_', " "))),
+                                    None => (safeguard_core::EntryKind::parse(&a.kind).map_or_else(|| capitalised(&a.kind.replace('_', " ")), |k| k.label().to_owned())),
                                 }
                             },
-                            html! { a class="govuk-link" href={ "/persons/" (a.person) "#entry-" (a.entry) } { "Open the record" } },
                         ],
                     })))
             }

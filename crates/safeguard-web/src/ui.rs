@@ -281,6 +281,13 @@ pub(crate) fn table(
 }
 
 /// The GOV.UK error summary: each error links to its field (`#id`).
+/// A field's error message, above the field (`FIELD-error`, for its `aria-describedby`).
+pub(crate) fn error_message(field: &str, message: &str) -> Markup {
+    html! {
+        p class="govuk-error-message" id={ (field) "-error" } { span class="govuk-visually-hidden" { "Error:" } " " (capitalised(message)) }
+    }
+}
+
 pub(crate) fn error_summary(errors: &[(String, String)]) -> Markup {
     html! {
         div class="govuk-error-summary" data-module="govuk-error-summary" {

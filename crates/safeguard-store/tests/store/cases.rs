@@ -2516,3 +2516,165 @@ pub fn a_person_chosen_on_a_form_is_the_person_the_entry_names(store: &TestStore
 fn person_of_name(store: &TestStore, name: &str) -> PersonId {
     store.search_persons(name, 5).unwrap()[0].id
 }
+
+pub fn acting_on_a_concern_is_kept_audited_and_refused_when_it_is_not_the_records(
+    store: &TestStore,
+) {
+    use safeguard_core::access::Role;
+    use safeguard_store::flag_actions::FlagAction;
+    let book = safeguard_core::rules::RuleBook::shipped();
+    let mut injury = entry("north-hospital", "h1", "2006-12-11");
+    injury["details"] =
+        json!({"kind": "injury_observed", "body_site": "face", "injury_type": "bruise"});
+    append(
+        store,
+        vec![injury, entry("north-hospital", "other", "2007-01-01")],
+    );
+    let child = person_of(store, "north-hospital", "C1");
+    store
+        .refresh_flags(&actor(), child, &book, day(2007, 12, 31))
+        .unwrap();
+    let key = store.flags(child).unwrap()[0].flag.key();
+    let hospital = agency_id("north-hospital");
+    let police = agency_id("north-police");
+    for (id, agency) in [("doctor", &hospital), ("nurse", &hospital), ("pc", &police)] {
+        store
+            .add_user(
+                id,
+                agency,
+                &format!("Worker {id}"),
+                &[Role::Practitioner],
+                PASSWORD,
+            )
+            .unwrap();
+    }
+    let doctor = Actor::user("doctor", &hospital, "team_manager");
+    let acknowledge = |reason: &str| FlagAction::Acknowledge {
+        reason: reason.to_owned(),
+    };
+
+    let done = store
+        .act_on_flag(
+            &doctor,
+            &hospital,
+            child,
+            &key,
+            &acknowledge("Seen at the strategy discussion; skeletal survey booked."),
+        )
+        .unwrap();
+    assert_eq!(done.action, "acknowledged");
+    assert_eq!(done.user_name, "Worker doctor");
+    let assigned = store
+        .act_on_flag(
+            &doctor,
+            &hospital,
+            child,
+            &key,
+            &FlagAction::Assign { to: "nurse".into() },
+        )
+        .unwrap();
+    assert_eq!(assigned.assignee_name.as_deref(), Some("Worker nurse"));
+    let kept = store.flag_actions(child).unwrap();
+    assert_eq!(kept, vec![done, assigned], "oldest first");
+
+    // Refused, and nothing written: a worker of another agency, a disabled one, an unknown
+    // concern, a reason that says nothing.
+    let refused = [
+        store.act_on_flag(
+            &doctor,
+            &hospital,
+            child,
+            &key,
+            &FlagAction::Assign { to: "pc".into() },
+        ),
+        store.act_on_flag(
+            &doctor,
+            &hospital,
+            child,
+            "no-such-key",
+            &acknowledge("Seen and discussed with the team."),
+        ),
+        store.act_on_flag(
+            &doctor,
+            &hospital,
+            child,
+            &key,
+            &acknowledge("aaaaaaaaaaaa"),
+        ),
+    ];
+    let fields: Vec<String> = refused
+        .into_iter()
+        .map(|r| match r {
+            Err(StoreError::Invalid { error, .. }) => error.field,
+            other => panic!("not refused: {other:?}"),
+        })
+        .collect();
+    assert_eq!(fields, ["assignee", "flag", "reason"]);
+    store.set_user_disabled("nurse", true).unwrap();
+    assert!(
+        store
+            .act_on_flag(
+                &doctor,
+                &hospital,
+                child,
+                &key,
+                &FlagAction::Assign { to: "nurse".into() }
+            )
+            .is_err(),
+        "a disabled worker"
+    );
+    // Another child's concern is not this child's: the key is looked up on this record.
+    let mut sibling = entry("north-hospital", "h2", "2007-02-01");
+    sibling["persons"][0]["record"] = json!({"local_id": "C2",
+        "name": {"given": ["Jo"], "family": "Example"}, "date_of_birth": "2007-01-20"});
+    sibling["details"] =
+        json!({"kind": "injury_observed", "body_site": "arm", "injury_type": "fracture"});
+    append(store, vec![sibling]);
+    let second = person_of(store, "north-hospital", "C2");
+    store
+        .refresh_flags(&actor(), second, &book, day(2007, 12, 31))
+        .unwrap();
+    let their_key = store.flags(second).unwrap()[0].flag.key();
+    assert_ne!(their_key, key);
+    assert!(matches!(
+        store.act_on_flag(
+            &doctor,
+            &hospital,
+            child,
+            &their_key,
+            &acknowledge("Seen and discussed with the team.")
+        ),
+        Err(StoreError::Invalid { .. })
+    ));
+    assert_eq!(
+        store.flag_actions(child).unwrap().len(),
+        2,
+        "nothing written"
+    );
+    assert!(store.flag_actions(second).unwrap().is_empty());
+
+    let log: Vec<(String, Option<String>)> = store
+        .access_log(&child.to_string())
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action.starts_with("flag_a"))
+        .map(|e| (e.action, e.reason))
+        .collect();
+    assert_eq!(
+        log,
+        [
+            (
+                "flag_assigned".to_owned(),
+                Some(format!("injury_to_non_mobile_baby ({key}) to nurse"))
+            ),
+            (
+                "flag_acknowledged".to_owned(),
+                Some(format!(
+                    "injury_to_non_mobile_baby ({key}): Seen at the strategy discussion; skeletal survey booked."
+                ))
+            ),
+        ],
+        "newest first"
+    );
+    assert!(store.verify_audit().unwrap().is_ok());
+}

@@ -68,4 +68,5 @@ on_both_engines!(
     an_adult_services_record_reaches_the_children_around_the_adult,
     a_caseload_lists_each_workers_children_and_the_held_children_nobody_has,
     a_person_chosen_on_a_form_is_the_person_the_entry_names,
+    acting_on_a_concern_is_kept_audited_and_refused_when_it_is_not_the_records,
 );

@@ -58,7 +58,21 @@ async fn the_lead_professional_is_alerted_when_another_agency_records_an_entry()
     app.get_as(&format!("/persons/{child}"), &lead).await;
     assert!(alerts(&lead).await.iter().all(|a| a["read"] == true));
     let page = app.get_as("/alerts", &lead).await;
-    assert!(page.text.contains("Open the record"));
+    assert!(page.text.contains("Sam Example"), "the child by name");
+    assert!(
+        page.text.contains("North Hospital"),
+        "the agency by its name"
+    );
+    assert!(page.text.contains("Hospital attendance"), "what happened");
+    let read: Vec<String> = app
+        .store
+        .access_log(&child)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "read_alerts")
+        .map(|e| e.actor)
+        .collect();
+    assert_eq!(read, ["lead-pc"], "the page named the child: audited");
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 mod access;
 mod alerts;
 mod attacks;
+mod concerns;
 mod entries;
 mod flags;
 mod helpers;
