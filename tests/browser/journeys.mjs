@@ -257,6 +257,14 @@ await step("an auditor lands on the audit chains, verified", async () => {
   await signOut(page);
 });
 
+await step("a review panel member lands on the children under review", async () => {
+  await signIn(page, "review_panel@northbury-childrens-services");
+  assert.equal(new URL(page.url()).pathname, "/reviews");
+  assert.ok(await page.getByRole("heading", { name: "Children under review" }).isVisible());
+  await look(page, "reviews");
+  await signOut(page);
+});
+
 await step("a school with no involvement is asked why before reading", async () => {
   await signIn(page, "practitioner@northbury-schools");
   await page.goto(`${base}/persons/${child}`);

@@ -139,6 +139,9 @@ pub struct Involvement {
     pub allocated_agencies: Vec<AgencyId>,
     /// The child's lead professional, if one is allocated.
     pub lead_professional: Option<String>,
+    /// A practice review of the child's case is open: children's social care recorded the
+    /// serious incident's notification, and no review has been published or ruled out since.
+    pub under_review: bool,
 }
 
 /// Why a read is allowed.
@@ -152,6 +155,8 @@ pub enum ReadBasis {
     WideRole,
     /// The user broke glass, with a reason.
     BreakGlass,
+    /// The user sits on review panels, and a review of the child's case is open.
+    UnderReview,
 }
 
 /// The answer to "may this principal read this child's record?".
@@ -193,6 +198,8 @@ pub fn may_read_child(
                 ReadDecision::Allowed(ReadBasis::Allocated)
             } else if principal.has(Role::works_cases) && agency_involved {
                 ReadDecision::Allowed(ReadBasis::AgencyInvolved)
+            } else if principal.has(|r| r == Role::ReviewPanel) && involvement.under_review {
+                ReadDecision::Allowed(ReadBasis::UnderReview)
             } else if principal.has(Role::may_break_glass) && broke_glass {
                 ReadDecision::Allowed(ReadBasis::BreakGlass)
             } else if principal.has(Role::works_cases) && agency_pending {
@@ -275,6 +282,7 @@ mod tests {
             allocated_users: vec!["practitioner-social-care".into()],
             allocated_agencies: vec![agency("social-care")],
             lead_professional: Some("practitioner-social-care".into()),
+            under_review: false,
         }
     }
 
@@ -392,11 +400,31 @@ mod tests {
     }
 
     #[test]
-    fn a_review_panel_member_reads_only_by_breaking_glass() {
+    fn a_review_panel_member_reads_a_child_under_review_and_others_only_by_breaking_glass() {
         let u = user(Role::ReviewPanel, "police");
         assert_eq!(
             may_read_child(&u, &police_involved(), false),
             ReadDecision::BreakGlassRequired
+        );
+        let under_review = Involvement {
+            under_review: true,
+            ..police_involved()
+        };
+        assert_eq!(
+            may_read_child(&u, &under_review, false),
+            ReadDecision::Allowed(ReadBasis::UnderReview)
+        );
+        // The review opens the record to the panel, not to everyone.
+        for role in [Role::Practitioner, Role::Lawyer] {
+            assert_eq!(
+                may_read_child(&user(role, "hospital"), &under_review, false),
+                ReadDecision::BreakGlassRequired,
+                "{role:?}"
+            );
+        }
+        assert_eq!(
+            may_read_child(&user(Role::Auditor, "police"), &under_review, false),
+            ReadDecision::Denied
         );
     }
 

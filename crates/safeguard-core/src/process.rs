@@ -361,6 +361,22 @@ pub struct SeriousIncident {
     pub local_review: Option<bool>,
 }
 
+/// Whether a child's serious incident entries, oldest first, leave a practice review open:
+/// from the notification to the Child Safeguarding Practice Review Panel until a local review
+/// is published, or until the rapid review decides that none follows (Working Together 2023,
+/// chapter 5). Knowing of an incident alone opens nothing.
+pub fn review_open<'a>(incidents: impl IntoIterator<Item = &'a SeriousIncident>) -> bool {
+    incidents
+        .into_iter()
+        .fold(false, |open, incident| match incident.stage {
+            IncidentStage::Known => open,
+            IncidentStage::Notified => true,
+            // A rapid review that does not say keeps the review open.
+            IncidentStage::RapidReview => incident.local_review != Some(false),
+            IncidentStage::ReviewPublished => false,
+        })
+}
+
 /// A court's decision on an application (the end of care proceedings).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -474,6 +490,41 @@ fn is_factor_code(code: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_review_is_open_from_the_notification_until_published_or_ruled_out() {
+        use IncidentStage::*;
+        let at = |stage, local_review| SeriousIncident {
+            stage,
+            local_review,
+        };
+        let open = |stages: &[SeriousIncident]| review_open(stages);
+        assert!(!open(&[]));
+        assert!(!open(&[at(Known, None)]), "known, not yet notified");
+        assert!(open(&[at(Known, None), at(Notified, None)]));
+        assert!(open(&[at(Notified, None), at(RapidReview, Some(true))]));
+        assert!(
+            open(&[at(Notified, None), at(RapidReview, None)]),
+            "undecided stays open"
+        );
+        assert!(
+            !open(&[at(Notified, None), at(RapidReview, Some(false))]),
+            "no local review"
+        );
+        assert!(!open(&[
+            at(Notified, None),
+            at(RapidReview, Some(true)),
+            at(ReviewPublished, None)
+        ]));
+        assert!(
+            open(&[
+                at(Notified, None),
+                at(ReviewPublished, None),
+                at(Notified, None)
+            ]),
+            "a second incident opens another"
+        );
+    }
+
     use super::*;
 
     #[test]

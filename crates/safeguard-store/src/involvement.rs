@@ -500,6 +500,7 @@ pub(crate) fn involvement_in(
     involvement.established_agencies.dedup();
     involvement.pending_agencies.sort();
     involvement.pending_agencies.dedup();
+    involvement.under_review = under_review_in(sql, person)?;
     for r in &allocations {
         involvement.allocated_users.push(r.text(0)?.to_owned());
         involvement.allocated_agencies.push(agency(r.text(1)?)?);
@@ -508,6 +509,82 @@ pub(crate) fn involvement_in(
         }
     }
     Ok(involvement)
+}
+
+/// Children's social care's serious incident entries about `person` (as the subject child,
+/// not superseded), oldest first. Only the local authority's record opens a review: an entry
+/// from any other agency saying so does not open the record to review panels.
+fn serious_incidents_in(
+    sql: &mut dyn Sql,
+    person: Option<PersonId>,
+) -> Result<Vec<(PersonId, safeguard_core::SeriousIncident)>, StoreError> {
+    let (only, values) = match person {
+        Some(p) => ("AND r.person_id = $1", vec![p.to_string().into()]),
+        None => ("", Vec::new()),
+    };
+    let rows = sql.query(
+        &format!(
+            "SELECT r.person_id, e.body FROM entries e
+             JOIN agencies g ON g.id = e.agency_id AND g.kind = 'social_care'
+             JOIN entry_persons ep ON ep.entry_id = e.id AND ep.role = 'subject_child'
+             JOIN person_records r ON r.id = ep.record_id
+             WHERE e.kind = 'serious_incident' {only}
+               AND NOT EXISTS (SELECT 1 FROM entries s WHERE s.supersedes = e.id)
+             ORDER BY e.occurred_at, e.id"
+        ),
+        &values,
+    )?;
+    let mut incidents = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let child = PersonId(crate::append::parse_id(row.text(0)?)?);
+        let entry: safeguard_core::Entry =
+            serde_json::from_str(row.text(1)?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        if let safeguard_core::EntryDetails::SeriousIncident(incident) = entry.details {
+            incidents.push((child, incident));
+        }
+    }
+    Ok(incidents)
+}
+
+fn under_review_in(sql: &mut dyn Sql, person: PersonId) -> Result<bool, StoreError> {
+    let incidents = serious_incidents_in(sql, Some(person))?;
+    Ok(safeguard_core::review_open(
+        incidents.iter().map(|(_, i)| i),
+    ))
+}
+
+/// A child whose practice review is open, for the review panel's list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnderReview {
+    /// The child.
+    pub person: PersonId,
+    /// Where the review stands: the latest stage recorded.
+    pub stage: safeguard_core::IncidentStage,
+}
+
+impl Store {
+    /// Every child whose practice review is open, with its latest stage.
+    pub fn children_under_review(&self) -> Result<Vec<UnderReview>, StoreError> {
+        self.read(|sql| {
+            let mut by_child: std::collections::BTreeMap<
+                PersonId,
+                Vec<safeguard_core::SeriousIncident>,
+            > = std::collections::BTreeMap::new();
+            for (child, incident) in serious_incidents_in(sql, None)? {
+                by_child.entry(child).or_default().push(incident);
+            }
+            Ok(by_child
+                .into_iter()
+                .filter(|(_, incidents)| safeguard_core::review_open(incidents))
+                .filter_map(|(person, incidents)| {
+                    incidents.last().map(|i| UnderReview {
+                        person,
+                        stage: i.stage,
+                    })
+                })
+                .collect())
+        })
+    }
 }
 
 /// A team's caseload, as its manager sees it: the agency's workers and the children allocated

@@ -121,6 +121,7 @@ pub fn rule_for(method: &Method, route: &str) -> Option<Rule> {
         "/team" if get => Rule::Role(access::Role::TeamManager),
         "/admin" if get => Rule::Role(access::Role::Administrator),
         "/audit" if get => Rule::Role(access::Role::Auditor),
+        "/reviews" if get => Rule::Role(access::Role::ReviewPanel),
         "/api/v1/persons/{id}" if get => Rule::ReadChild("read_person"),
         "/persons/{id}" if get => Rule::ReadChild("read_chronology"),
         // The form shows the child's household; the handler checks the caller records.

@@ -1,6 +1,6 @@
-//! Where each role lands: a team manager on their team's caseload, an administrator on the
-//! users and agencies, an auditor on the state of the audit chains; everyone who searches on
-//! the search page.
+//! Where each role lands: a team manager on their team's caseload, a review panel member on
+//! the children whose practice review is open, an administrator on the users and agencies, an
+//! auditor on the state of the audit chains; everyone else who searches on the search page.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -23,12 +23,15 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/team", get(team_page))
         .route("/admin", get(admin_page))
         .route("/audit", get(audit_page))
+        .route("/reviews", get(reviews_page))
 }
 
 /// The page a user with `roles` starts on.
 pub(crate) fn landing(roles: &[Role]) -> &'static str {
     if roles.contains(&Role::TeamManager) {
         "/team"
+    } else if roles.contains(&Role::ReviewPanel) {
+        "/reviews"
     } else if roles.iter().any(|r| r.searches()) {
         "/"
     } else if roles.contains(&Role::Administrator) {
@@ -228,6 +231,67 @@ async fn admin_page(
                         @else { strong class="govuk-tag govuk-tag--green" { "Active" } }
                     },
                 ]))))
+        },
+    ))
+}
+
+/// The review panel's list: the children whose practice review is open, whose records the
+/// panel reads without breaking glass while it is.
+async fn reviews_page(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Html<String>, Error> {
+    let actor = caller.actor();
+    let (reviews, names) = state
+        .blocking(move |store| {
+            let reviews = store.children_under_review()?;
+            let mut names: HashMap<PersonId, String> = HashMap::new();
+            for r in &reviews {
+                if let Some(p) = store.person(r.person)? {
+                    names.insert(r.person, p.display_name());
+                }
+            }
+            // The list names children: each child's access log says so.
+            let events: Vec<AuditEvent> = names
+                .keys()
+                .map(|child| AuditEvent::new("read_reviews", child.to_string()))
+                .collect();
+            store.record_access(&actor, &events)?;
+            Ok((reviews, names))
+        })
+        .await?;
+    let stage = |s: safeguard_core::IncidentStage| match s {
+        safeguard_core::IncidentStage::Known => "Known",
+        safeguard_core::IncidentStage::Notified => {
+            "National panel notified; rapid review to follow"
+        }
+        safeguard_core::IncidentStage::RapidReview => "Rapid review held; local review under way",
+        safeguard_core::IncidentStage::ReviewPublished => "Published",
+    };
+    Ok(layout(
+        "Children under review",
+        caller.session(),
+        html! {
+            h1 class="govuk-heading-l" { "Children under review" }
+            p class="govuk-body" {
+                "A child's record opens to review panels from the day children's social care records the serious incident's "
+                "notification to the national panel, until the local review is published or the rapid review decides that none follows. "
+                "Every read is in the child's access log. For any other child, break glass with a reason."
+            }
+            @if reviews.is_empty() {
+                p class="govuk-body" { "No practice review is open." }
+            } @else {
+                (table("Children whose practice review is open", false,
+                    &[Column::text("Child"), Column::text("Where the review stands")],
+                    reviews.iter().map(|r| TableRow {
+                        id: None,
+                        class: None,
+                        cells: vec![
+                            html! { a class="govuk-link" href={ "/persons/" (r.person) } { (names.get(&r.person).cloned().unwrap_or_else(|| r.person.to_string())) } },
+                            html! { (stage(r.stage)) },
+                        ],
+                    })))
+            }
         },
     ))
 }

@@ -81,6 +81,11 @@ const NAVIGATION: &[NavItem] = &[
         shown: |roles| roles.contains(&Role::TeamManager),
     },
     NavItem {
+        href: "/reviews",
+        text: "Children under review",
+        shown: |roles| roles.contains(&Role::ReviewPanel),
+    },
+    NavItem {
         href: "/",
         text: "Find a person",
         shown: |roles| roles.iter().any(|r| r.searches()),

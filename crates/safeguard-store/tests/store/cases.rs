@@ -2678,3 +2678,58 @@ pub fn acting_on_a_concern_is_kept_audited_and_refused_when_it_is_not_the_record
     );
     assert!(store.verify_audit().unwrap().is_ok());
 }
+
+pub fn a_practice_review_opens_with_the_local_authoritys_notification_and_closes_when_ruled_out(
+    store: &TestStore,
+) {
+    let incident = |agency: &str, id: &str, day: &str, details: Value| {
+        let mut e = entry(agency, id, day);
+        e["details"] = details;
+        e
+    };
+    append(store, vec![entry("north-hospital", "h1", "2007-01-01")]);
+    let child = person_of(store, "north-hospital", "C1");
+    let open = || {
+        store
+            .read_standing(child, None)
+            .unwrap()
+            .involvement
+            .under_review
+    };
+    append(
+        store,
+        vec![incident(
+            "north-hospital",
+            "h2",
+            "2007-08-04",
+            json!({"kind": "serious_incident", "stage": "notified"}),
+        )],
+    );
+    assert!(!open(), "another agency's word opens no review");
+    assert!(store.children_under_review().unwrap().is_empty());
+    append(
+        store,
+        vec![incident(
+            "north-childrens-services",
+            "s1",
+            "2007-08-06",
+            json!({"kind": "serious_incident", "stage": "notified"}),
+        )],
+    );
+    assert!(open());
+    let listed = store.children_under_review().unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].person, child);
+    assert_eq!(listed[0].stage, safeguard_core::IncidentStage::Notified);
+    append(
+        store,
+        vec![incident(
+            "north-childrens-services",
+            "s2",
+            "2007-08-20",
+            json!({"kind": "serious_incident", "stage": "rapid_review", "local_review": false}),
+        )],
+    );
+    assert!(!open(), "the rapid review ruled a local review out");
+    assert!(store.children_under_review().unwrap().is_empty());
+}

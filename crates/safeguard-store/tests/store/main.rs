@@ -69,4 +69,5 @@ on_both_engines!(
     a_caseload_lists_each_workers_children_and_the_held_children_nobody_has,
     a_person_chosen_on_a_form_is_the_person_the_entry_names,
     acting_on_a_concern_is_kept_audited_and_refused_when_it_is_not_the_records,
+    a_practice_review_opens_with_the_local_authoritys_notification_and_closes_when_ruled_out,
 );

@@ -375,3 +375,115 @@ async fn a_break_glass_read_is_reported_to_the_readers_lead_and_the_lead_of_the_
     let not_a_lead = app.get_as("/break-glass", &outsider).await;
     assert_eq!(not_a_lead.status, 403);
 }
+
+#[tokio::test]
+async fn a_review_panel_reads_a_child_under_review_without_breaking_glass_and_no_other() {
+    let app = spawn_app();
+    app.post_entries(&entry("e1", "2007-01-01")).await;
+    let child = app.find_person("sam").await;
+    app.store
+        .put_agency(&Agency {
+            id: AgencyId::parse("north-childrens-services").unwrap(),
+            name: "North Children's Services".into(),
+            kind: AgencyKind::SocialCare,
+        })
+        .unwrap();
+    let council = Auth::Token(
+        app.store
+            .add_api_token(
+                "council-case-system",
+                &AgencyId::parse("north-childrens-services").unwrap(),
+            )
+            .unwrap(),
+    );
+    let panel = app.user("panel", "north-police", Role::ReviewPanel);
+    let outsider = app.user("pc", "north-police", Role::Practitioner);
+    let incident = |id: &str, day: &str, details: Value| {
+        let mut e = entry(id, day);
+        e["agency"] = "north-childrens-services".into();
+        e["details"] = details;
+        e
+    };
+    let reads = |auth: Auth| {
+        let app = &app;
+        let path = format!("/api/v1/persons/{child}/chronology");
+        async move { app.get_as(&path, &auth).await.status }
+    };
+    assert_eq!(
+        reads(panel.clone()).await,
+        403,
+        "no review yet: break glass"
+    );
+
+    // Another agency saying a review is open does not open it.
+    let mut claimed = entry("si-h", "2007-08-04");
+    claimed["details"] = json!({"kind": "serious_incident", "stage": "notified"});
+    app.post_entries(&claimed).await;
+    assert_eq!(
+        reads(panel.clone()).await,
+        403,
+        "only the local authority's record opens a review"
+    );
+    let listed = app.get_as("/reviews", &panel).await;
+    assert!(listed.text.contains("No practice review is open"));
+
+    let notified = incident(
+        "si-1",
+        "2007-08-06",
+        json!({"kind": "serious_incident", "stage": "notified"}),
+    );
+    let r = app
+        .post_as(
+            "/api/v1/entries",
+            "application/json",
+            notified.to_string(),
+            &council,
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(
+        reads(panel.clone()).await,
+        200,
+        "under review: the panel reads"
+    );
+    assert_eq!(reads(outsider.clone()).await, 403, "and nobody else does");
+    let listed = app.get_as("/reviews", &panel).await;
+    assert!(listed.text.contains("Sam Example"), "{}", listed.text);
+    assert!(listed.text.contains("rapid review to follow"));
+    assert_eq!(app.get_as("/reviews", &outsider).await.status, 403);
+
+    let log: Vec<(String, String)> = app
+        .store
+        .access_log(&child)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.actor == "panel")
+        .map(|e| (e.action, e.reason.unwrap_or_default()))
+        .collect();
+    assert!(
+        log.contains(&("read_chronology".into(), String::new())),
+        "{log:?}"
+    );
+    assert!(log.iter().any(|(a, _)| a == "read_reviews"));
+
+    // The rapid review decides that no local review follows: the record closes to the panel.
+    let ruled_out = incident(
+        "si-2",
+        "2007-08-20",
+        json!({"kind": "serious_incident", "stage": "rapid_review", "local_review": false}),
+    );
+    app.post_as(
+        "/api/v1/entries",
+        "application/json",
+        ruled_out.to_string(),
+        &council,
+    )
+    .await;
+    assert_eq!(reads(panel.clone()).await, 403);
+    assert!(
+        app.get_as("/reviews", &panel)
+            .await
+            .text
+            .contains("No practice review is open")
+    );
+}
