@@ -89,6 +89,23 @@ async function signOut(page) {
   await page.waitForURL(`${base}/sign-in`);
 }
 
+/** Presses Tab until `reached(arg)` holds in the page, as a keyboard user moves through it. */
+async function tabTo(page, reached, arg, limit = 120) {
+  for (let i = 0; i < limit; i += 1) {
+    await page.keyboard.press("Tab");
+    if (await page.evaluate(reached, arg)) return;
+  }
+  throw new Error(`Tab never reached ${JSON.stringify(arg)}`);
+}
+
+const focusedId = (id) => document.activeElement && document.activeElement.id === id;
+const focusedLink = (part) =>
+  document.activeElement && (document.activeElement.getAttribute("href") || "").includes(part);
+const focusedButton = (text) =>
+  document.activeElement &&
+  document.activeElement.tagName === "BUTTON" &&
+  document.activeElement.textContent.trim().startsWith(text);
+
 async function step(name, f) {
   try {
     await f();
@@ -171,6 +188,44 @@ await step("recording: a form with mistakes names each field, then the entry and
   assert.equal(await row.count(), 1, "the entry is in the chronology");
 });
 
+await step("keyboard only: sign in, search, open the child and record a case note", async () => {
+  const keyboard = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const k = await keyboard.newPage();
+  await k.goto(`${base}/sign-in`);
+  await tabTo(k, focusedId, "user");
+  await k.keyboard.type("practitioner@northbury-childrens-services");
+  await tabTo(k, focusedId, "password");
+  await k.keyboard.type(password);
+  await k.keyboard.press("Enter");
+  await k.waitForURL((url) => !url.pathname.startsWith("/sign-in"));
+  await tabTo(k, focusedId, "q");
+  await k.keyboard.type("Jos Reev");
+  await k.keyboard.press("Enter");
+  await k.waitForURL(/q=/);
+  await tabTo(k, focusedLink, `/persons/${child}`);
+  await k.keyboard.press("Enter");
+  await k.waitForURL(new RegExp(`/persons/${child}$`));
+  await tabTo(k, focusedLink, `/persons/${child}/record`);
+  await k.keyboard.press("Enter");
+  await k.waitForURL(/\/record$/);
+  await tabTo(k, focusedLink, "kind=case_note");
+  await k.keyboard.press("Enter");
+  await k.waitForURL(/kind=case_note/);
+  await tabTo(k, focusedId, "occurred");
+  await k.keyboard.type("2");
+  await k.keyboard.press("Tab");
+  await k.keyboard.type("8");
+  await k.keyboard.press("Tab");
+  await k.keyboard.type("2007");
+  await tabTo(k, focusedId, "summary");
+  await k.keyboard.type("Telephone call with the nursery manager, recorded from the keyboard alone.");
+  await tabTo(k, focusedButton, "Record");
+  await k.keyboard.press("Enter");
+  await k.waitForSelector("#recorded");
+  assert.ok(await k.getByRole("heading", { name: "Case note recorded" }).isVisible());
+  await keyboard.close();
+});
+
 await step("the child's record prints on A4 without the service's furniture", async () => {
   await page.goto(`${base}/persons/${child}`);
   await page.emulateMedia({ media: "print" });
@@ -202,6 +257,19 @@ await step("a safeguarding lead's possible matches and break-glass reads", async
   await signIn(page, "safeguarding_lead@northbury-childrens-services");
   await page.getByRole("link", { name: "Possible matches" }).click();
   await look(page, "link-reviews");
+  const pairs = await page.locator("section.app-review").count();
+  assert.ok(pairs > 0, "the demo leaves pairs for a person to decide");
+  const first = page.locator("section.app-review").first();
+  await first.getByRole("button", { name: "Save decision" }).click();
+  await page.waitForSelector(".govuk-error-summary");
+  assert.match(await page.title(), /^Error: /, "a decision needs its verdict");
+  await look(page, "link-review-error");
+  const again = page.locator("section.app-review").first();
+  await again.getByLabel("Different people: keep them apart").check();
+  await again.getByLabel("What did you check?").fill("Different dates of birth and schools; the GP confirmed two children.");
+  await again.getByRole("button", { name: "Save decision" }).click();
+  await page.waitForLoadState();
+  assert.equal(await page.locator("section.app-review").count(), pairs - 1, "the pair is decided");
   await page.getByRole("link", { name: "Break-glass reads" }).click();
   await look(page, "break-glass-reads");
   await page.getByRole("link", { name: "Evaluation failures" }).click();
