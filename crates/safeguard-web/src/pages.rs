@@ -129,6 +129,47 @@ fn when(at: &OccurredAt) -> String {
     at.start().format(format).to_string()
 }
 
+/// The filters' dates as the page's date inputs send them, day, month and year apart; they
+/// stand for `from` and `to` (which links and the API give whole).
+#[derive(serde::Deserialize, Default)]
+struct FilterDates {
+    #[serde(rename = "from-day", default)]
+    from_day: String,
+    #[serde(rename = "from-month", default)]
+    from_month: String,
+    #[serde(rename = "from-year", default)]
+    from_year: String,
+    #[serde(rename = "to-day", default)]
+    to_day: String,
+    #[serde(rename = "to-month", default)]
+    to_month: String,
+    #[serde(rename = "to-year", default)]
+    to_year: String,
+}
+
+impl FilterDates {
+    fn parts(&self, field: &str) -> [&str; 3] {
+        match field {
+            "from" => [&self.from_day, &self.from_month, &self.from_year],
+            _ => [&self.to_day, &self.to_month, &self.to_year],
+        }
+    }
+
+    /// Puts the dates typed into `params`, or names the one that is not a date.
+    fn apply(&self, params: &mut ChronologyParams) -> Result<(), safeguard_core::FieldError> {
+        for (field, what) in [("from", "From"), ("to", "To")] {
+            if let Some(date) = crate::ui::date_from_parts(field, what, self.parts(field))? {
+                let value = Some(date.format("%Y-%m-%d").to_string());
+                match field {
+                    "from" => params.from = value,
+                    _ => params.to = value,
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The entry the reader has just recorded, to confirm on the page it led to.
 #[derive(serde::Deserialize)]
 struct JustRecorded {
@@ -214,12 +255,17 @@ async fn person_page(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
-    Params(params): Params<ChronologyParams>,
+    Params(mut params): Params<ChronologyParams>,
     Query(just): Query<JustRecorded>,
+    Query(typed): Query<FilterDates>,
 ) -> Result<Response, Error> {
     let id = parse_person_id(&id)?;
     // A bad filter is shown on the page, by its field, with the whole record beneath it.
-    let (query, filter_error) = match params.to_query() {
+    let (query, filter_error) = match typed
+        .apply(&mut params)
+        .map_err(|e| Error::BadRequest(vec![e]))
+        .and_then(|()| params.to_query())
+    {
         Ok(query) => (query, None),
         Err(Error::BadRequest(fields)) => (
             safeguard_store::ChronologyQuery::default(),
@@ -353,7 +399,7 @@ async fn person_page(
                     html! { (r.record.addresses.first().map_or("Not recorded".to_owned(), |a| a.display())) },
                 ]))))
             h2 class="govuk-heading-m" id="chronology" { "Chronology" }
-            (filters(&params, &agencies, filter_error.as_ref()))
+            (filters(&params, &typed, &agencies, filter_error.as_ref()))
             (chronology_table(&page, agency_names, id)?)
             @if let Some(next) = page.next {
                 nav class="govuk-pagination" aria-label="Chronology pages" {
@@ -382,6 +428,7 @@ fn filter_label(field: &str) -> &'static str {
 
 fn filters(
     params: &ChronologyParams,
+    typed: &FilterDates,
     agencies: &[safeguard_core::Agency],
     error: Option<&safeguard_core::FieldError>,
 ) -> Markup {
@@ -422,20 +469,42 @@ fn filters(
                     }
                 }
             }
-            div class=(group("from")) {
-                label class="govuk-label" for="from" { "From" }
-                (message("from"))
-                input class="govuk-input govuk-input--width-10" id="from" name="from" type="date" value=(params.from.clone().unwrap_or_default());
-            }
-            div class=(group("to")) {
-                label class="govuk-label" for="to" { "To" }
-                (message("to"))
-                input class="govuk-input govuk-input--width-10" id="to" name="to" type="date" value=(params.to.clone().unwrap_or_default());
+            @for (field, what) in [("from", "From"), ("to", "To")] {
+                @let shown = date_shown(typed.parts(field), if field == "from" { &params.from } else { &params.to });
+                (crate::ui::date_input(
+                    field,
+                    [&format!("{field}-day"), &format!("{field}-month"), &format!("{field}-year")],
+                    [&shown[0], &shown[1], &shown[2]],
+                    html! { legend class="govuk-fieldset__legend" { (what) } },
+                    "For example, 27 3 2007",
+                    error.filter(|e| e.field == field).map(|e| e.reason.as_str()),
+                ))
             }
             div class="govuk-form-group" {
                 button class="govuk-button govuk-button--secondary govuk-!-margin-bottom-0" type="submit" data-module="govuk-button" { "Filter" }
             }
         }
+    }
+}
+
+/// What a date input shows: what was typed, or else the day the filter holds.
+fn date_shown(typed: [&str; 3], whole: &Option<String>) -> [String; 3] {
+    if typed.iter().any(|p| !p.trim().is_empty()) {
+        return typed.map(str::to_owned);
+    }
+    match whole
+        .as_deref()
+        .and_then(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+    {
+        Some(d) => {
+            use chrono::Datelike;
+            [
+                d.day().to_string(),
+                d.month().to_string(),
+                d.year().to_string(),
+            ]
+        }
+        None => Default::default(),
     }
 }
 

@@ -14,7 +14,7 @@ use axum::response::Html;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
-use chrono::{NaiveDate, NaiveTime};
+use chrono::NaiveTime;
 use maud::{Markup, html};
 use safeguard_core::{EntryKind, FieldError, Person, PersonId, access};
 use safeguard_store::{KnownParticipant, StoreError};
@@ -336,24 +336,16 @@ fn new_local_id(source_id: &str) -> String {
 
 /// When it happened, from the date input and an optional time.
 fn occurred_at(values: &Values) -> Result<String, FieldError> {
-    let (d, m, y) = (
-        values.one("occurred"),
-        values.one("occurred-month"),
-        values.one("occurred-year"),
-    );
-    if d.is_empty() && m.is_empty() && y.is_empty() {
-        return Err(FieldError::new("occurred", "Enter the date it happened"));
-    }
-    let date = match (d.parse::<u32>(), m.parse::<u32>(), y.parse::<i32>()) {
-        (Ok(d), Ok(m), Ok(y)) if y >= 1000 => NaiveDate::from_ymd_opt(y, m, d),
-        _ => None,
-    }
-    .ok_or_else(|| {
-        FieldError::new(
-            "occurred",
-            "The date it happened must be a real date, like 27 3 2007",
-        )
-    })?;
+    let date = crate::ui::date_from_parts(
+        "occurred",
+        "The date it happened",
+        [
+            values.one("occurred"),
+            values.one("occurred-month"),
+            values.one("occurred-year"),
+        ],
+    )?
+    .ok_or_else(|| FieldError::new("occurred", "Enter the date it happened"))?;
     let time = values.one("occurred-time");
     if time.is_empty() {
         return Ok(date.format("%Y-%m-%d").to_string());
@@ -557,7 +549,6 @@ fn form_page(
             }
         }
     };
-    let date_error = error_of("occurred").is_some();
     let page = layout(
         &title,
         caller.session(),
@@ -571,24 +562,14 @@ fn form_page(
             form method="post" action={ "/persons/" (context.child) "/record?kind=" (kind.as_str()) } novalidate {
                 input type="hidden" name=(CSRF_FIELD) value=(context.csrf);
                 input type="hidden" name="source_id" value=(source_id);
-                div class=(group("occurred")) {
-                    fieldset class="govuk-fieldset" role="group" aria-describedby={ "occurred-hint" @if date_error { " occurred-error" } } {
-                        legend class="govuk-fieldset__legend govuk-fieldset__legend--m" { "When did it happen?" }
-                        div class="govuk-hint" id="occurred-hint" { "For example, 27 3 2007" }
-                        (message("occurred"))
-                        div class="govuk-date-input" id="occurred-input" {
-                            @for (name, label, width) in [("occurred", "Day", 2), ("occurred-month", "Month", 2), ("occurred-year", "Year", 4)] {
-                                div class="govuk-date-input__item" {
-                                    div class="govuk-form-group" {
-                                        label class="govuk-label govuk-date-input__label" for=(name) { (label) }
-                                        input class={ "govuk-input govuk-date-input__input govuk-input--width-" (width) @if date_error { " govuk-input--error" } }
-                                            id=(name) name=(name) type="text" inputmode="numeric" value=(values.one(name));
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
+                (crate::ui::date_input(
+                    "occurred",
+                    ["occurred", "occurred-month", "occurred-year"],
+                    [values.one("occurred"), values.one("occurred-month"), values.one("occurred-year")],
+                    html! { legend class="govuk-fieldset__legend govuk-fieldset__legend--m" { "When did it happen?" } },
+                    "For example, 27 3 2007",
+                    error_of("occurred").map(String::as_str),
+                ))
                 div class=(group("occurred-time")) {
                     label class="govuk-label govuk-label--s" for="occurred-time" { "Time (optional)" }
                     div class="govuk-hint" id="occurred-time-hint" { "For example, 14:30" }

@@ -286,6 +286,69 @@ pub(crate) fn table(
 }
 
 /// The GOV.UK error summary: each error links to its field (`#id`).
+/// A GOV.UK date input: day, month and year apart, as people write dates. The day's input
+/// has the id `id` (what an error summary links to), the others `ID-month` and `ID-year`;
+/// `names` are the three inputs' names and `values` what they hold.
+pub(crate) fn date_input(
+    id: &str,
+    names: [&str; 3],
+    values: [&str; 3],
+    legend: Markup,
+    hint: &str,
+    error: Option<&str>,
+) -> Markup {
+    let ids = [id.to_owned(), format!("{id}-month"), format!("{id}-year")];
+    let labels = [("Day", 2), ("Month", 2), ("Year", 4)];
+    html! {
+        div class={ "govuk-form-group" @if error.is_some() { " govuk-form-group--error" } } {
+            fieldset class="govuk-fieldset" role="group" aria-describedby={ (id) "-hint" @if error.is_some() { " " (id) "-error" } } {
+                (legend)
+                div class="govuk-hint" id={ (id) "-hint" } { (hint) }
+                @if let Some(e) = error { (error_message(id, e)) }
+                div class="govuk-date-input" id={ (id) "-input" } {
+                    @for (i, (label, width)) in labels.iter().enumerate() {
+                        div class="govuk-date-input__item" {
+                            div class="govuk-form-group" {
+                                label class="govuk-label govuk-date-input__label" for=(ids[i]) { (label) }
+                                input class={ "govuk-input govuk-date-input__input govuk-input--width-" (width) @if error.is_some() { " govuk-input--error" } }
+                                    id=(ids[i]) name=(names[i]) type="text" inputmode="numeric" value=(values[i]);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The date a date input's day, month and year make: `None` when all three are blank, an
+/// error naming `field` (as `what`, "The date it happened") when they are not a real date.
+pub(crate) fn date_from_parts(
+    field: &str,
+    what: &str,
+    [day, month, year]: [&str; 3],
+) -> Result<Option<chrono::NaiveDate>, safeguard_core::FieldError> {
+    let (day, month, year) = (day.trim(), month.trim(), year.trim());
+    if day.is_empty() && month.is_empty() && year.is_empty() {
+        return Ok(None);
+    }
+    match (
+        day.parse::<u32>(),
+        month.parse::<u32>(),
+        year.parse::<i32>(),
+    ) {
+        (Ok(d), Ok(m), Ok(y)) if y >= 1000 => chrono::NaiveDate::from_ymd_opt(y, m, d),
+        _ => None,
+    }
+    .map(Some)
+    .ok_or_else(|| {
+        safeguard_core::FieldError::new(
+            field,
+            format!("{what} must be a real date, like 27 3 2007"),
+        )
+    })
+}
+
 /// A field's error message, above the field (`FIELD-error`, for its `aria-describedby`).
 pub(crate) fn error_message(field: &str, message: &str) -> Markup {
     html! {
@@ -479,6 +542,30 @@ fn error_page_body(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_date_is_read_from_its_three_parts_or_named_as_wrong() {
+        let day = |d, m, y| date_from_parts("from", "From", [d, m, y]);
+        assert_eq!(day("", " ", ""), Ok(None));
+        assert_eq!(
+            day("3", "8", "2007"),
+            Ok(chrono::NaiveDate::from_ymd_opt(2007, 8, 3))
+        );
+        assert_eq!(
+            day(" 03 ", "08", "2007"),
+            Ok(chrono::NaiveDate::from_ymd_opt(2007, 8, 3))
+        );
+        for wrong in [
+            ("30", "2", "2007"),
+            ("3", "", "2007"),
+            ("3", "8", "07"),
+            ("x", "8", "2007"),
+        ] {
+            let e = day(wrong.0, wrong.1, wrong.2).unwrap_err();
+            assert_eq!(e.field, "from", "{wrong:?}");
+            assert_eq!(e.reason, "From must be a real date, like 27 3 2007");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -127,6 +127,43 @@ async fn a_childs_page_opens_on_an_overview_with_a_timeline() {
         bad.text.contains("11 Dec 2006 14:30"),
         "the record is still shown"
     );
+
+    // The filter form's dates come day, month and year apart, as people write them.
+    let later = app
+        .get(&format!(
+            "/persons/{child}?from-day=1&from-month=1&from-year=2007"
+        ))
+        .await;
+    assert_eq!(later.status, StatusCode::OK);
+    assert!(
+        !later.text.contains("11 Dec 2006 14:30"),
+        "the entry before 1 January 2007 is filtered out"
+    );
+    assert!(
+        later.text.contains(
+            r#"id="from-year" name="from-year" type="text" inputmode="numeric" value="2007""#
+        ),
+        "what was typed is kept"
+    );
+    let no_day = app
+        .get(&format!(
+            "/persons/{child}?from-day=30&from-month=2&from-year=2007"
+        ))
+        .await;
+    assert_eq!(no_day.status, StatusCode::BAD_REQUEST);
+    assert!(
+        no_day
+            .text
+            .contains("From must be a real date, like 27 3 2007")
+    );
+    assert!(no_day.text.contains(r##"href="#from""##));
+    // A whole date in a link fills the three boxes.
+    let linked = app.get(&format!("/persons/{child}?to=2007-03-05")).await;
+    assert!(
+        linked
+            .text
+            .contains(r#"id="to" name="to-day" type="text" inputmode="numeric" value="5""#)
+    );
 }
 
 #[tokio::test]
