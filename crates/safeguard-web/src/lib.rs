@@ -183,6 +183,21 @@ async fn log_request(request: Request, next: Next) -> Response {
     response
 }
 
+/// Threads for blocking store work (every request's reads and writes). Enough for every
+/// pooled connection to be busy with the writer and the audit waits beside them, few enough
+/// that a small machine does not spend itself switching between hundreds: on two cores, with
+/// 48 readers and 16 appenders, read p99 fell from 61-75 ms (tokio's default of 512) to
+/// 40-45 ms (`bench load`).
+pub const BLOCKING_THREADS: usize = 32;
+
+/// The runtime the server runs on.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(BLOCKING_THREADS)
+        .build()
+}
+
 /// Serves the application on `listener` until Ctrl-C, delivering webhooks meanwhile. Each
 /// connection must send its headers within `header_timeout` and each body within
 /// `body_timeout`, and at most `max_connections` are served at once: a client that opens

@@ -450,10 +450,7 @@ fn serve(
     rules: safeguard_core::rules::RuleBook,
     demo_child: Option<safeguard_core::PersonId>,
 ) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("failed to start the async runtime")?;
+    let runtime = safeguard_web::runtime().context("failed to start the async runtime")?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen)
             .await

@@ -60,9 +60,8 @@ pub fn run(options: &LoadOptions) -> anyhow::Result<()> {
     );
     let appenders = (options.clients / 4).max(1);
     let readers = options.clients - appenders;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    // The server's own runtime: the clients share it, as they share the machine.
+    let runtime = safeguard_web::runtime()?;
     let mut databases = Databases::new(options.engine)?;
     let population = demo::Population {
         families: options.families,
