@@ -900,3 +900,46 @@ fn bench_load_reports_each_phase_against_reads_alone() {
         assert!(text.contains(&format!("sign-in, {case}")), "{text}");
     }
 }
+
+/// The pages benchmark runs end to end on a small scale: each page answers and is timed
+/// against the API's chronology.
+#[test]
+fn bench_pages_times_each_page_against_the_chronology_as_json() {
+    let out = safeguard()
+        .args([
+            "bench",
+            "pages",
+            "--engine",
+            "sqlite",
+            "--iterations",
+            "3",
+            "--families",
+            "10",
+            "--long-entries",
+            "80",
+        ])
+        .env("SAFEGUARD_LOG", "warn")
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for page in [
+        "the demo child's page",
+        "a 80-entry child's page",
+        "the dashboard, a team of 30",
+    ] {
+        let row = text
+            .lines()
+            .find(|l| l.contains(page))
+            .unwrap_or_else(|| panic!("no row for {page}: {text}"));
+        assert!(row.contains("goal p95 <= 50 ms"), "{row}");
+        assert!(
+            row.matches(" ms").count() >= 3,
+            "p50, p95 and the baseline: {row}"
+        );
+    }
+}

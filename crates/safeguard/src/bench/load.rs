@@ -359,14 +359,14 @@ impl PhaseResult {
     }
 }
 
-struct Server {
+pub(super) struct Server {
     address: SocketAddr,
     stop: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 impl Server {
-    async fn start(store: Store) -> anyhow::Result<Self> {
+    pub(super) async fn start(store: Store) -> anyhow::Result<Self> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let address = listener.local_addr()?;
         let config = Config {
@@ -392,12 +392,12 @@ impl Server {
         })
     }
 
-    async fn stop(self) -> anyhow::Result<()> {
+    pub(super) async fn stop(self) -> anyhow::Result<()> {
         let _ = self.stop.send(());
         Ok(self.task.await??)
     }
 
-    async fn client(&self) -> anyhow::Result<Client> {
+    pub(super) async fn client(&self) -> anyhow::Result<Client> {
         Client::connect(self.address).await
     }
 
@@ -593,7 +593,7 @@ impl SignInTimes {
 }
 
 /// One keep-alive HTTP/1.1 connection.
-struct Client {
+pub(super) struct Client {
     sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
 }
 
@@ -607,7 +607,7 @@ impl Client {
         Ok(Self { sender })
     }
 
-    async fn send(
+    pub(super) async fn send(
         &mut self,
         request: Request<Full<Bytes>>,
     ) -> anyhow::Result<(StatusCode, hyper::HeaderMap, Bytes)> {

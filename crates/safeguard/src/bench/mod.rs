@@ -10,6 +10,7 @@
 //! - `load`: the server under 64 clients reading and appending at once (see [`load`]).
 
 mod load;
+mod pages;
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -42,6 +43,10 @@ pub enum Which {
     /// then while the largest legal request is written; the time to refuse a 10,000-person
     /// entry; sign-in answer times.
     Load(load::LoadOptions),
+    /// The pages people wait for: the demo child's, a 1,000-entry child's and a team
+    /// manager's dashboard over 30 workers, p50/p95 against the same child's chronology as
+    /// JSON from the API.
+    Pages(pages::PagesOptions),
 }
 
 /// Options for the online matching benchmark.
@@ -159,6 +164,7 @@ pub fn run(which: &Which) -> anyhow::Result<()> {
         Which::Rules(o) => return rules(o),
         Which::Online(o) => return crate::link::bench_online(o.records, o.queries),
         Which::Load(o) => return load::run(o),
+        Which::Pages(o) => return pages::run(o),
     };
     let mut databases = Databases::new(options.engine)?;
     let population = demo::Population {
