@@ -470,14 +470,43 @@ impl Store {
             .map(flag_from)
             .collect::<Result<Vec<_>, _>>()
         })?;
-        flags.sort_by(|a, b| {
-            (b.flag.severity, a.flag.first_knowable, &a.flag.rule).cmp(&(
-                a.flag.severity,
-                b.flag.first_knowable,
-                &b.flag.rule,
-            ))
-        });
+        sort_flags(&mut flags);
         Ok(flags)
+    }
+
+    /// The open flags of each of `children`, as [`Store::flags`] gives them, from one
+    /// snapshot: a caseload's hundreds of children in a few queries, not a read each.
+    pub fn flags_of(
+        &self,
+        children: &[PersonId],
+    ) -> Result<Vec<(PersonId, StoredFlag)>, StoreError> {
+        let mut by_child: std::collections::BTreeMap<PersonId, Vec<StoredFlag>> =
+            std::collections::BTreeMap::new();
+        self.read(|sql| {
+            for chunk in children.chunks(500) {
+                let values: Vec<crate::sql::Value> =
+                    chunk.iter().map(|c| c.to_string().into()).collect();
+                for row in sql.query(
+                    &format!(
+                        "SELECT {FLAG_COLUMNS}, person_id FROM flags
+                         WHERE resolved_at IS NULL AND person_id IN ({})",
+                        crate::sql::placeholders(0, values.len())
+                    ),
+                    &values,
+                )? {
+                    let child = PersonId(parse_id(row.text(FLAG_COLUMNS.split(", ").count())?)?);
+                    by_child.entry(child).or_default().push(flag_from(&row)?);
+                }
+            }
+            Ok(())
+        })?;
+        Ok(by_child
+            .into_iter()
+            .flat_map(|(child, mut flags)| {
+                sort_flags(&mut flags);
+                flags.into_iter().map(move |f| (child, f))
+            })
+            .collect())
     }
 
     /// Re-evaluates a child's flags as of `as_of` and stores the difference, auditing each
@@ -960,6 +989,17 @@ struct Refreshed {
     siblings: Vec<PersonId>,
     /// Whether the child is on a plan (who hears of the entry).
     on_plan: bool,
+}
+
+/// Most severe first, then earliest, then by rule.
+fn sort_flags(flags: &mut [StoredFlag]) {
+    flags.sort_by(|a, b| {
+        (b.flag.severity, a.flag.first_knowable, &a.flag.rule).cmp(&(
+            a.flag.severity,
+            b.flag.first_knowable,
+            &b.flag.rule,
+        ))
+    });
 }
 
 /// Records until when a child's flags, evaluated as of `as_of`, hold.

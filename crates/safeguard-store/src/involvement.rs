@@ -672,11 +672,7 @@ impl Store {
             Ok(())
         })?;
         children.extend(caseload.unallocated.iter().copied());
-        for child in children {
-            for flag in self.flags(child)? {
-                caseload.flags.push((child, flag));
-            }
-        }
+        caseload.flags = self.flags_of(&children.into_iter().collect::<Vec<_>>())?;
         Ok(caseload)
     }
 }

@@ -555,6 +555,18 @@ impl Store {
         self.read(|sql| read::person(sql, id))
     }
 
+    /// Persons with their records, in the order of `ids` (unknown ones left out), from one
+    /// snapshot: a page naming many children reads them together, not one read each.
+    pub fn persons(&self, ids: &[PersonId]) -> Result<Vec<Person>, StoreError> {
+        self.read(|sql| {
+            let mut found = Vec::with_capacity(ids.len());
+            for chunk in ids.chunks(500) {
+                found.extend(read::persons(sql, chunk)?);
+            }
+            Ok(found)
+        })
+    }
+
     /// A page of a person's chronology: every entry naming any of their records, in time order.
     pub fn chronology(
         &self,

@@ -172,7 +172,7 @@ pub(crate) fn person(sql: &mut dyn Sql, id: PersonId) -> Result<Option<Person>, 
 }
 
 /// Persons with their records, in the order of `ids`; unknown ids are skipped.
-fn persons(sql: &mut dyn Sql, ids: &[PersonId]) -> Result<Vec<Person>, StoreError> {
+pub(crate) fn persons(sql: &mut dyn Sql, ids: &[PersonId]) -> Result<Vec<Person>, StoreError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }

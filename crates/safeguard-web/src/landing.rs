@@ -72,6 +72,18 @@ fn bar_chart(id: &str, title: &str, bars: &[(String, usize, &'static str)]) -> M
     }
 }
 
+/// The names of `persons`, read together.
+pub(crate) fn display_names(
+    store: &safeguard_store::Store,
+    persons: &[PersonId],
+) -> Result<HashMap<PersonId, String>, safeguard_store::StoreError> {
+    Ok(store
+        .persons(persons)?
+        .into_iter()
+        .map(|p| (p.id, p.display_name()))
+        .collect())
+}
+
 fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
@@ -86,17 +98,14 @@ async fn team_page(
     let (caseload, names) = state
         .blocking(move |store| {
             let caseload = store.caseload(&agency)?;
-            let mut names: HashMap<PersonId, String> = HashMap::new();
-            let children = caseload
+            let children: Vec<PersonId> = caseload
                 .workers
                 .iter()
                 .flat_map(|w| w.children.iter())
-                .chain(&caseload.unallocated);
-            for child in children {
-                if let Some(p) = store.person(*child)? {
-                    names.insert(*child, p.display_name());
-                }
-            }
+                .chain(&caseload.unallocated)
+                .copied()
+                .collect();
+            let names = display_names(store, &children)?;
             // The dashboard shows children's concerns: each child's access log says so.
             let events: Vec<AuditEvent> = names
                 .keys()
@@ -245,12 +254,8 @@ async fn reviews_page(
     let (reviews, names) = state
         .blocking(move |store| {
             let reviews = store.children_under_review()?;
-            let mut names: HashMap<PersonId, String> = HashMap::new();
-            for r in &reviews {
-                if let Some(p) = store.person(r.person)? {
-                    names.insert(r.person, p.display_name());
-                }
-            }
+            let names =
+                display_names(store, &reviews.iter().map(|r| r.person).collect::<Vec<_>>())?;
             // The list names children: each child's access log says so.
             let events: Vec<AuditEvent> = names
                 .keys()

@@ -342,18 +342,13 @@ async fn alerts_page(
         .blocking(move |store| {
             let alerts = store.alerts(&user)?;
             let assigned = store.assigned_to(&user)?;
-            let mut names = std::collections::HashMap::new();
-            for child in alerts
+            let children: std::collections::BTreeSet<safeguard_core::PersonId> = alerts
                 .iter()
                 .map(|a| a.person)
                 .chain(assigned.iter().map(|a| a.person))
-            {
-                if let std::collections::hash_map::Entry::Vacant(slot) = names.entry(child) {
-                    if let Some(p) = store.person(child)? {
-                        slot.insert(p.display_name());
-                    }
-                }
-            }
+                .collect();
+            let names =
+                crate::landing::display_names(store, &children.into_iter().collect::<Vec<_>>())?;
             // The page names children and their concerns: each child's access log says so.
             let events: Vec<AuditEvent> = names
                 .keys()

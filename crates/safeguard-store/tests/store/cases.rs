@@ -2413,6 +2413,28 @@ pub fn a_caseload_lists_each_workers_children_and_the_held_children_nobody_has(s
         open.len(),
         "every concern open on the worker's child"
     );
+    let per_child: Vec<_> = caseload
+        .flags
+        .iter()
+        .filter(|(child, _)| *child == sam)
+        .map(|(_, f)| f.clone())
+        .collect();
+    assert_eq!(
+        per_child, open,
+        "the same flags, in the same order, as one child's read"
+    );
+    let unknown = safeguard_core::PersonId(uuid::Uuid::from_u128(7));
+    let named: Vec<_> = store
+        .persons(&[kit, unknown, sam])
+        .unwrap()
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    assert_eq!(
+        named,
+        [kit, sam],
+        "in the order asked, the unknown left out"
+    );
     let allocations = store.allocations(sam).unwrap();
     assert_eq!(allocations.len(), 1);
     assert!(allocations[0].lead && allocations[0].name == "A Nurse");

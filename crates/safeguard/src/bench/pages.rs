@@ -75,34 +75,45 @@ pub fn run(options: &PagesOptions) -> anyhow::Result<()> {
             long.append(&Actor::system("bench"), batch)?;
         }
         let long_name = format!("a {}-entry child's page", grown.len());
+        let lead = demo::lead_professional();
+        // Sessions are made before the clients start: the store's PostgreSQL client is
+        // synchronous and may not run on the runtime's threads.
+        let mut pages = Vec::new();
+        for (name, store, child, user, path) in [
+            (
+                "the demo child's page",
+                &store,
+                child,
+                lead.as_str(),
+                format!("/persons/{child}"),
+            ),
+            (
+                long_name.as_str(),
+                &long,
+                long_child,
+                lead.as_str(),
+                format!("/persons/{long_child}"),
+            ),
+            (
+                "the dashboard, a team of 30",
+                &store,
+                child,
+                manager.as_str(),
+                "/team".to_owned(),
+            ),
+        ] {
+            pages.push((
+                name,
+                store,
+                child,
+                path,
+                session_of(store, user)?,
+                session_of(store, &lead)?,
+            ));
+        }
         runtime.block_on(async {
-            let lead = demo::lead_professional();
-            for (name, store, child, user, path) in [
-                (
-                    "the demo child's page",
-                    &store,
-                    child,
-                    lead.as_str(),
-                    format!("/persons/{child}"),
-                ),
-                (
-                    long_name.as_str(),
-                    &long,
-                    long_child,
-                    lead.as_str(),
-                    format!("/persons/{long_child}"),
-                ),
-                (
-                    "the dashboard, a team of 30",
-                    &store,
-                    child,
-                    manager.as_str(),
-                    "/team".to_owned(),
-                ),
-            ] {
+            for (name, store, child, path, session, lead_session) in pages {
                 let server = Server::start(store.clone()).await?;
-                let session = session_of(store, user)?;
-                let lead_session = session_of(store, &lead)?;
                 let mut client = server.client().await?;
                 let baseline = time(
                     &mut client,
