@@ -92,13 +92,22 @@ impl Store {
             let rule = open.text(0)?.to_owned();
             if let Some(to) = assignee {
                 let worker = sql.query_opt(
-                    "SELECT 1 FROM users WHERE id = $1 AND agency_id = $2 AND disabled = 0",
+                    "SELECT roles FROM users WHERE id = $1 AND agency_id = $2 AND disabled = 0",
                     &[to.into(), agency.as_str().into()],
                 )?;
-                if worker.is_none() {
+                // Someone who works cases: an auditor or an administrator reads no records.
+                let works_cases = match &worker {
+                    Some(row) => row
+                        .text(0)?
+                        .split(',')
+                        .filter_map(safeguard_core::access::Role::parse)
+                        .any(|r| r.works_cases()),
+                    None => false,
+                };
+                if !works_cases {
                     return Err(invalid(
                         "assignee",
-                        "must be an active user of your own agency",
+                        "must be an active caseworker of your own agency",
                     ));
                 }
             }

@@ -2632,6 +2632,23 @@ pub fn acting_on_a_concern_is_kept_audited_and_refused_when_it_is_not_the_record
         })
         .collect();
     assert_eq!(fields, ["assignee", "flag", "reason"]);
+    store
+        .add_user("checker", &hospital, "Checker", &[Role::Auditor], PASSWORD)
+        .unwrap();
+    assert!(
+        store
+            .act_on_flag(
+                &doctor,
+                &hospital,
+                child,
+                &key,
+                &FlagAction::Assign {
+                    to: "checker".into()
+                }
+            )
+            .is_err(),
+        "an auditor works no cases"
+    );
     store.set_user_disabled("nurse", true).unwrap();
     assert!(
         store
