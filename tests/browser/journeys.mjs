@@ -161,6 +161,10 @@ await step("recording: a form with mistakes names each field, then the entry and
   await page.getByRole("button", { name: "Record an entry" }).click();
   assert.ok(await page.getByRole("heading", { name: "What are you recording?" }).isVisible());
   await look(page, "record-choose");
+  await page.getByRole("link", { name: "Claim" }).click();
+  assert.ok(await page.getByRole("heading", { name: "Claim" }).isVisible());
+  await look(page, "record-claim");
+  await page.goBack();
   await page.getByRole("link", { name: "Injury observed" }).click();
   await look(page, "record-form");
   await page.locator("#occurred-year").fill("2007");

@@ -746,8 +746,12 @@ fn render_field(
                             @let input_id = if i == 0 { id.clone() } else { format!("{id}-{i}") };
                             @let reveal = format!("{input_id}-conditional");
                             div class="govuk-radios__item" {
+                                // No `data-aria-controls`: GOV.UK Frontend's reveal would put
+                                // aria-expanded on the radio, which ARIA does not allow there
+                                // (axe: critical; alphagov/govuk-frontend#979). Each answer's
+                                // fields stay shown beneath it, as they are without JavaScript.
                                 input class="govuk-radios__input" id=(input_id) name=(name) type="radio" value=(v.choice.value)
-                                    checked[one == v.choice.value] data-aria-controls=[(!v.fields.is_empty()).then_some(reveal.as_str())];
+                                    checked[one == v.choice.value];
                                 label class="govuk-label govuk-radios__label" for=(input_id) { (v.choice.label) }
                             }
                             @if !v.fields.is_empty() {
