@@ -200,11 +200,13 @@ pub struct AssignedConcern {
 impl Store {
     /// The open concerns last assigned to `user`, most recently assigned first (at most 200).
     pub fn assigned_to(&self, user: &str) -> Result<Vec<AssignedConcern>, StoreError> {
-        let columns = crate::flags::FLAG_COLUMNS
+        let columns: Vec<String> = crate::flags::FLAG_COLUMNS
             .split(", ")
             .map(|c| format!("fl.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+            .collect();
+        // The columns after the flag's own.
+        let n = columns.len();
+        let columns = columns.join(", ");
         self.read(|sql| {
             sql.query(
                 &format!(
@@ -222,7 +224,6 @@ impl Store {
             )?
             .iter()
             .map(|row| {
-                let n = crate::flags::FLAG_COLUMNS.split(", ").count();
                 Ok(AssignedConcern {
                     flag: crate::flags::flag_from(row)?,
                     person: PersonId(crate::append::parse_id(row.text(n)?)?),

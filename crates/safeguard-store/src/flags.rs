@@ -482,6 +482,7 @@ impl Store {
     ) -> Result<Vec<(PersonId, StoredFlag)>, StoreError> {
         let mut by_child: std::collections::BTreeMap<PersonId, Vec<StoredFlag>> =
             std::collections::BTreeMap::new();
+        let person_column = FLAG_COLUMNS.split(", ").count();
         self.read(|sql| {
             for chunk in children.chunks(500) {
                 let values: Vec<crate::sql::Value> =
@@ -494,7 +495,7 @@ impl Store {
                     ),
                     &values,
                 )? {
-                    let child = PersonId(parse_id(row.text(FLAG_COLUMNS.split(", ").count())?)?);
+                    let child = PersonId(parse_id(row.text(person_column)?)?);
                     by_child.entry(child).or_default().push(flag_from(&row)?);
                 }
             }

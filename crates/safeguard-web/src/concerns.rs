@@ -168,7 +168,6 @@ async fn concern_submit(
         reason: field("reason"),
         assignee: field("assignee"),
     };
-    let context = context(&state, &caller, child, &key, assigns).await?;
     let action = match form.action.as_str() {
         "acknowledge" => FlagAction::Acknowledge {
             reason: form.reason.clone(),
@@ -176,7 +175,7 @@ async fn concern_submit(
         "assign" if assigns => {
             if form.assignee.is_empty() {
                 let error = FieldError::new("assignee", "Choose who is to act on this concern");
-                return Ok(page(&caller, &context, &form, &[error]).into_response());
+                return shown_again(&state, &caller, child, &key, assigns, &form, error).await;
             }
             FlagAction::Assign {
                 to: form.assignee.clone(),
@@ -199,8 +198,9 @@ async fn concern_submit(
         .ok_or_else(|| Error::Forbidden("sign in to act on a concern".into()))?;
     let agency = session.user.agency.clone();
     let actor: Actor = caller.actor();
+    let flag = key.clone();
     let done = state
-        .blocking(move |store| Ok(store.act_on_flag(&actor, &agency, child, &key, &action)))
+        .blocking(move |store| Ok(store.act_on_flag(&actor, &agency, child, &flag, &action)))
         .await?;
     match done {
         Ok(done) => {
@@ -213,10 +213,25 @@ async fn concern_submit(
             .into_response())
         }
         Err(StoreError::Invalid { error, .. }) => {
-            Ok(page(&caller, &context, &form, &[error]).into_response())
+            shown_again(&state, &caller, child, &key, assigns, &form, error).await
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// The page again with what was sent and its mistake; read only when there is one (a
+/// concern no longer open is a 404 page here).
+async fn shown_again(
+    state: &AppState,
+    caller: &Caller,
+    child: PersonId,
+    key: &str,
+    assigns: bool,
+    form: &Form,
+    error: FieldError,
+) -> Result<Response, Error> {
+    let context = context(state, caller, child, key, assigns).await?;
+    Ok(page(caller, &context, form, &[error]).into_response())
 }
 
 /// A person with their agency, once (a name may carry it already).

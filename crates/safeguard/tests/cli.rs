@@ -848,32 +848,38 @@ fn rules_tick_finds_an_assessment_overdue_when_nothing_was_recorded_after_the_re
     );
 }
 
-/// The load benchmark runs end to end on a small scale: every phase reads, appends are
-/// stored without error, the 10,000-person entry is refused and each sign-in case is timed.
-#[test]
-fn bench_load_reports_each_phase_against_reads_alone() {
+/// `safeguard bench ARGS`, which must succeed; its standard output.
+fn bench(args: &[&str]) -> String {
     let out = safeguard()
-        .args([
-            "bench",
-            "load",
-            "--engine",
-            "sqlite",
-            "--seconds",
-            "1",
-            "--clients",
-            "4",
-            "--families",
-            "20",
-        ])
+        .arg("bench")
+        .args(args)
         .env("SAFEGUARD_LOG", "warn")
         .output()
         .expect("runs");
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
         "{text}{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    text
+}
+
+/// The load benchmark runs end to end on a small scale: every phase reads, appends are
+/// stored without error, the 10,000-person entry is refused and each sign-in case is timed.
+#[test]
+fn bench_load_reports_each_phase_against_reads_alone() {
+    let text = bench(&[
+        "load",
+        "--engine",
+        "sqlite",
+        "--seconds",
+        "1",
+        "--clients",
+        "4",
+        "--families",
+        "20",
+    ]);
     for phase in [
         "reads alone (baseline)",
         "reads with appends",
@@ -905,28 +911,17 @@ fn bench_load_reports_each_phase_against_reads_alone() {
 /// against the API's chronology.
 #[test]
 fn bench_pages_times_each_page_against_the_chronology_as_json() {
-    let out = safeguard()
-        .args([
-            "bench",
-            "pages",
-            "--engine",
-            "sqlite",
-            "--iterations",
-            "3",
-            "--families",
-            "10",
-            "--long-entries",
-            "80",
-        ])
-        .env("SAFEGUARD_LOG", "warn")
-        .output()
-        .expect("runs");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = bench(&[
+        "pages",
+        "--engine",
+        "sqlite",
+        "--iterations",
+        "3",
+        "--families",
+        "10",
+        "--long-entries",
+        "80",
+    ]);
     for page in [
         "the demo child's page",
         "a 80-entry child's page",
