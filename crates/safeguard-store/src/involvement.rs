@@ -234,7 +234,7 @@ impl Store {
     /// period), and live allocations.
     pub fn involvement(&self, person: PersonId) -> Result<Involvement, StoreError> {
         let since = micros() - self.involvement_period_micros();
-        self.read(|sql| involvement_in(sql, person, since))
+        self.read_alone(|sql| Ok(standing_in(sql, person, since, None)?.involvement))
     }
 
     /// What the access rule needs to decide a read of a person, from one snapshot: the person
@@ -246,19 +246,7 @@ impl Store {
         session_hash: Option<&str>,
     ) -> Result<ReadStanding, StoreError> {
         let since = micros() - self.involvement_period_micros();
-        self.read(|sql| {
-            let merged_into = crate::linkage::merged_into_in(sql, person)?;
-            let involvement = involvement_in(sql, person, since)?;
-            let broke_glass = match session_hash {
-                Some(hash) => crate::accounts::broken_glass_in(sql, hash, person)?,
-                None => false,
-            };
-            Ok(ReadStanding {
-                merged_into,
-                involvement,
-                broke_glass,
-            })
-        })
+        self.read_alone(|sql| standing_in(sql, person, since, session_hash))
     }
 
     /// Confirms (or declines) the involvement an agency asked for with a child: audited, with
@@ -466,49 +454,117 @@ pub struct ReadStanding {
     pub broke_glass: bool,
 }
 
-pub(crate) fn involvement_in(
+/// The read standing of `person` in one statement, and so one snapshot and one round trip,
+/// however the engine runs it: every read of a child's record asks this first. Each part is
+/// a branch of one `UNION ALL`, its rows tagged by what they are.
+fn standing_in(
     sql: &mut dyn Sql,
     person: PersonId,
     since: i64,
-) -> Result<Involvement, StoreError> {
-    let id = person.to_string();
-    let standings = sql.query(
-        "SELECT DISTINCT i.agency_id, i.state FROM involvements i
-         JOIN person_records r ON r.id = i.record_id
-         WHERE r.person_id = $1 AND i.last_entry_at >= $2",
-        &[id.as_str().into(), since.into()],
+    session_hash: Option<&str>,
+) -> Result<ReadStanding, StoreError> {
+    let mut values: Vec<crate::sql::Value> = vec![person.to_string().into(), since.into()];
+    let broke_glass = match session_hash {
+        Some(hash) => {
+            values.push(hash.into());
+            values.push(micros().into());
+            "UNION ALL
+             SELECT 'broke_glass', NULL, NULL, NULL FROM break_glass
+             WHERE session_hash = $3 AND person_id = $1 AND expires_at > $4"
+        }
+        None => "",
+    };
+    // Only the local authority's record opens a review: see `serious_incidents_in`.
+    let rows = sql.query(
+        &format!(
+            "SELECT 'merged', merged_into, CAST(NULL AS TEXT), CAST(NULL AS BIGINT)
+             FROM persons WHERE id = $1
+             UNION ALL
+             SELECT 'involvement', i.agency_id, i.state, NULL FROM involvements i
+             JOIN person_records r ON r.id = i.record_id
+             WHERE r.person_id = $1 AND i.last_entry_at >= $2
+             UNION ALL
+             SELECT 'allocation', a.user_id, u.agency_id, a.lead
+             FROM allocations a JOIN users u ON u.id = a.user_id
+             WHERE a.person_id = $1 AND a.ended_at IS NULL AND u.disabled = 0
+             UNION ALL
+             SELECT 'incident', e.body, e.id, e.occurred_at FROM entries e
+             JOIN agencies g ON g.id = e.agency_id AND g.kind = 'social_care'
+             JOIN entry_persons ep ON ep.entry_id = e.id AND ep.role = 'subject_child'
+             JOIN person_records r ON r.id = ep.record_id
+             WHERE e.kind = 'serious_incident' AND r.person_id = $1
+               AND NOT EXISTS (SELECT 1 FROM entries s WHERE s.supersedes = e.id)
+             {broke_glass}"
+        ),
+        &values,
     )?;
-    let allocations = sql.query(
-        "SELECT a.user_id, u.agency_id, a.lead FROM allocations a JOIN users u ON u.id = a.user_id
-         WHERE a.person_id = $1 AND a.ended_at IS NULL AND u.disabled = 0",
-        &[id.as_str().into()],
-    )?;
-    let mut involvement = Involvement::default();
-    for r in &standings {
-        let agency = agency(r.text(0)?)?;
-        if Standing::parse(r.text(1)?)?.established() {
-            involvement.established_agencies.push(agency);
-        } else {
-            involvement.pending_agencies.push(agency);
+    let mut standing = ReadStanding {
+        merged_into: None,
+        involvement: Involvement::default(),
+        broke_glass: false,
+    };
+    let mut incidents = Vec::new();
+    for r in &rows {
+        match r.text(0)? {
+            "merged" => {
+                standing.merged_into = r
+                    .opt_text(1)?
+                    .map(|t| crate::append::parse_id(t).map(PersonId))
+                    .transpose()?;
+            }
+            "involvement" => {
+                let agency = agency(r.text(1)?)?;
+                if Standing::parse(r.text(2)?)?.established() {
+                    standing.involvement.established_agencies.push(agency);
+                } else {
+                    standing.involvement.pending_agencies.push(agency);
+                }
+            }
+            "allocation" => {
+                let user = r.text(1)?.to_owned();
+                standing
+                    .involvement
+                    .allocated_agencies
+                    .push(agency(r.text(2)?)?);
+                if r.int(3)? != 0 {
+                    standing.involvement.lead_professional = Some(user.clone());
+                }
+                standing.involvement.allocated_users.push(user);
+            }
+            "incident" => incidents.push((r.int(3)?, r.text(2)?.to_owned(), r.text(1)?.to_owned())),
+            "broke_glass" => standing.broke_glass = true,
+            other => return Err(StoreError::Corrupt(format!("standing row {other}"))),
         }
     }
+    let involvement = &mut standing.involvement;
     let established = involvement.established_agencies.clone();
     involvement
         .pending_agencies
         .retain(|a| !established.contains(a));
-    involvement.established_agencies.sort();
-    involvement.established_agencies.dedup();
-    involvement.pending_agencies.sort();
-    involvement.pending_agencies.dedup();
-    involvement.under_review = under_review_in(sql, person)?;
-    for r in &allocations {
-        involvement.allocated_users.push(r.text(0)?.to_owned());
-        involvement.allocated_agencies.push(agency(r.text(1)?)?);
-        if r.int(2)? != 0 {
-            involvement.lead_professional = Some(r.text(0)?.to_owned());
-        }
+    for agencies in [
+        &mut involvement.established_agencies,
+        &mut involvement.pending_agencies,
+    ] {
+        agencies.sort();
+        agencies.dedup();
     }
-    Ok(involvement)
+    incidents.sort();
+    let incidents = incidents
+        .iter()
+        .map(|(_, _, body)| incident_of(body))
+        .collect::<Result<Vec<_>, _>>()?;
+    involvement.under_review = safeguard_core::review_open(incidents.iter().flatten());
+    Ok(standing)
+}
+
+/// The serious incident an entry body records, if it records one.
+fn incident_of(body: &str) -> Result<Option<safeguard_core::SeriousIncident>, StoreError> {
+    let entry: safeguard_core::Entry =
+        serde_json::from_str(body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok(match entry.details {
+        safeguard_core::EntryDetails::SeriousIncident(incident) => Some(incident),
+        _ => None,
+    })
 }
 
 /// Children's social care's serious incident entries about `person` (as the subject child,
@@ -516,41 +572,25 @@ pub(crate) fn involvement_in(
 /// from any other agency saying so does not open the record to review panels.
 fn serious_incidents_in(
     sql: &mut dyn Sql,
-    person: Option<PersonId>,
 ) -> Result<Vec<(PersonId, safeguard_core::SeriousIncident)>, StoreError> {
-    let (only, values) = match person {
-        Some(p) => ("AND r.person_id = $1", vec![p.to_string().into()]),
-        None => ("", Vec::new()),
-    };
     let rows = sql.query(
-        &format!(
-            "SELECT r.person_id, e.body FROM entries e
-             JOIN agencies g ON g.id = e.agency_id AND g.kind = 'social_care'
-             JOIN entry_persons ep ON ep.entry_id = e.id AND ep.role = 'subject_child'
-             JOIN person_records r ON r.id = ep.record_id
-             WHERE e.kind = 'serious_incident' {only}
-               AND NOT EXISTS (SELECT 1 FROM entries s WHERE s.supersedes = e.id)
-             ORDER BY e.occurred_at, e.id"
-        ),
-        &values,
+        "SELECT r.person_id, e.body FROM entries e
+         JOIN agencies g ON g.id = e.agency_id AND g.kind = 'social_care'
+         JOIN entry_persons ep ON ep.entry_id = e.id AND ep.role = 'subject_child'
+         JOIN person_records r ON r.id = ep.record_id
+         WHERE e.kind = 'serious_incident'
+           AND NOT EXISTS (SELECT 1 FROM entries s WHERE s.supersedes = e.id)
+         ORDER BY e.occurred_at, e.id",
+        &[],
     )?;
     let mut incidents = Vec::with_capacity(rows.len());
     for row in &rows {
         let child = PersonId(crate::append::parse_id(row.text(0)?)?);
-        let entry: safeguard_core::Entry =
-            serde_json::from_str(row.text(1)?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        if let safeguard_core::EntryDetails::SeriousIncident(incident) = entry.details {
+        if let Some(incident) = incident_of(row.text(1)?)? {
             incidents.push((child, incident));
         }
     }
     Ok(incidents)
-}
-
-fn under_review_in(sql: &mut dyn Sql, person: PersonId) -> Result<bool, StoreError> {
-    let incidents = serious_incidents_in(sql, Some(person))?;
-    Ok(safeguard_core::review_open(
-        incidents.iter().map(|(_, i)| i),
-    ))
 }
 
 /// A child whose practice review is open, for the review panel's list.
@@ -570,7 +610,7 @@ impl Store {
                 PersonId,
                 Vec<safeguard_core::SeriousIncident>,
             > = std::collections::BTreeMap::new();
-            for (child, incident) in serious_incidents_in(sql, None)? {
+            for (child, incident) in serious_incidents_in(sql)? {
                 by_child.entry(child).or_default().push(incident);
             }
             Ok(by_child

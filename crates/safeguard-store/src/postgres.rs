@@ -125,10 +125,17 @@ impl PostgresEngine {
         self.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", f)
     }
 
-    /// One statement on its own snapshot, with no transaction around it: two round trips
-    /// fewer than [`Self::read`].
+    /// Statements each on their own snapshot, with no transaction around them: two round
+    /// trips fewer than [`Self::read`]. See `Store::read_alone`.
+    pub(crate) fn read_alone<T>(
+        &self,
+        f: impl FnOnce(&mut dyn Sql) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        f(&mut *self.connection()?)
+    }
+
     pub(crate) fn query_alone(&self, sql: &str, values: &[Value]) -> Result<Vec<Row>, StoreError> {
-        self.connection()?.query(sql, values)
+        self.read_alone(|conn| conn.query(sql, values))
     }
 }
 

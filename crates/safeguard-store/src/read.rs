@@ -122,18 +122,26 @@ impl Serialize for EntryJson {
     }
 }
 
-/// Entries' bodies by id, as the chronology serves them. An entry never changes once stored
-/// (a correction is another entry), so a body read once is true in every process for as long
-/// as the entry is listed; which entries are listed is always read from the database. Saves
-/// sending and checking each body again on every read of a busy child's record.
+/// Entries as the chronology serves them, by id: each one's body and the person records it
+/// names, in participant order. An entry never changes once stored (a correction is another
+/// entry), so what is read once is true in every process for as long as the entry is listed;
+/// which entries are listed, and which person each record belongs to now, are always read
+/// from the database. Saves sending and checking each body, and looking up each entry's
+/// participants, again on every read of a busy child's record.
 #[derive(Default)]
 pub(crate) struct BodyCache {
-    bodies: std::sync::RwLock<BodyMap>,
+    entries: std::sync::RwLock<BodyMap>,
+}
+
+#[derive(Clone)]
+struct CachedEntry {
+    body: Arc<RawValue>,
+    records: Arc<[String]>,
 }
 
 #[derive(Default)]
 struct BodyMap {
-    by_id: HashMap<EntryId, Arc<RawValue>>,
+    by_id: HashMap<EntryId, CachedEntry>,
     bytes: usize,
 }
 
@@ -141,19 +149,19 @@ struct BodyMap {
 const MAX_CACHED_BODY_BYTES: usize = 64 << 20;
 
 impl BodyCache {
-    fn get(&self, id: &EntryId) -> Option<Arc<RawValue>> {
-        let bodies = self.bodies.read().unwrap_or_else(|e| e.into_inner());
-        bodies.by_id.get(id).cloned()
+    fn get(&self, id: &EntryId) -> Option<CachedEntry> {
+        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
+        entries.by_id.get(id).cloned()
     }
 
-    fn insert(&self, id: EntryId, body: Arc<RawValue>) {
-        let mut bodies = self.bodies.write().unwrap_or_else(|e| e.into_inner());
-        let size = body.get().len();
-        if bodies.bytes + size > MAX_CACHED_BODY_BYTES {
-            *bodies = BodyMap::default();
+    fn insert(&self, id: EntryId, entry: CachedEntry) {
+        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        let size = entry.body.get().len() + entry.records.iter().map(String::len).sum::<usize>();
+        if entries.bytes + size > MAX_CACHED_BODY_BYTES {
+            *entries = BodyMap::default();
         }
-        if bodies.by_id.insert(id, body).is_none() {
-            bodies.bytes += size;
+        if entries.by_id.insert(id, entry).is_none() {
+            entries.bytes += size;
         }
     }
 }
@@ -271,18 +279,11 @@ pub(crate) fn chronology(
     } else {
         "NULL"
     };
-    // The page's ids are chosen and ordered narrow; then each entry is read once, its
-    // participants' persons gathered in participant order. Bodies come from the cache, and
-    // those it lacks from a second query in the same snapshot.
+    // The page is chosen and ordered narrow; each entry's body and records come from the
+    // cache, and those it lacks from the database, then whose each record is now.
     let sql_text = format!(
-        "SELECT e.id, e.occurred_at, e.received_at, {superseded_by},
-                (SELECT string_agg(r.person_id, ',' ORDER BY ep.position)
-                 FROM entry_persons ep JOIN person_records r ON r.id = ep.record_id
-                 WHERE ep.entry_id = e.id)
-         FROM (SELECT e.id FROM entries e WHERE {}
-               ORDER BY e.occurred_at, e.id LIMIT ${}) page
-         JOIN entries e ON e.id = page.id
-         ORDER BY e.occurred_at, e.id",
+        "SELECT e.id, e.occurred_at, e.received_at, {superseded_by} FROM entries e WHERE {}
+         ORDER BY e.occurred_at, e.id LIMIT ${}",
         conditions.join(" AND "),
         params.len()
     );
@@ -292,9 +293,7 @@ pub(crate) fn chronology(
     for row in &rows {
         if listed.len() == limit {
             // The extra entry only says that another page follows this one.
-            next = listed
-                .last()
-                .map(|(cursor, _, _, _): &(Cursor, _, _, _)| *cursor);
+            next = listed.last().map(|(cursor, _, _): &(Cursor, _, _)| *cursor);
             break;
         }
         let id = EntryId(parse_id(row.text(0)?)?);
@@ -305,13 +304,6 @@ pub(crate) fn chronology(
             .opt_text(3)?
             .map(|s| parse_id(s).map(EntryId))
             .transpose()?;
-        let person_ids = row
-            .opt_text(4)?
-            .unwrap_or_default()
-            .split(',')
-            .filter(|id| !id.is_empty())
-            .map(|id| parse_id(id).map(PersonId))
-            .collect::<Result<Vec<_>, _>>()?;
         listed.push((
             Cursor {
                 occurred_at: row.int(1)?,
@@ -319,58 +311,113 @@ pub(crate) fn chronology(
             },
             received_at,
             superseded_by,
-            person_ids,
         ));
     }
-    let mut found: Vec<Option<Arc<RawValue>>> = listed
+    let ids: Vec<EntryId> = listed.iter().map(|(cursor, ..)| cursor.id).collect();
+    let cached = cached_entries(sql, bodies, &ids)?;
+    let records: Vec<Value> = cached
         .iter()
-        .map(|(cursor, ..)| bodies.get(&cursor.id))
+        .flat_map(|entry| entry.records.iter())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .map(|record| record.as_str().into())
         .collect();
-    let missing: Vec<Value> = listed
-        .iter()
-        .zip(&found)
-        .filter(|(_, body)| body.is_none())
-        .map(|((cursor, ..), _)| cursor.id.to_string().into())
-        .collect();
-    if !missing.is_empty() {
-        let rows = sql.query(
+    let mut person_of: HashMap<String, PersonId> = HashMap::with_capacity(records.len());
+    if !records.is_empty() {
+        for row in sql.query(
             &format!(
-                "SELECT id, body FROM entries WHERE id IN ({})",
-                placeholders(0, missing.len())
+                "SELECT id, person_id FROM person_records WHERE id IN ({})",
+                placeholders(0, records.len())
             ),
-            &missing,
-        )?;
-        let mut read: HashMap<EntryId, Arc<RawValue>> = HashMap::with_capacity(rows.len());
-        for row in &rows {
-            let body = RawValue::from_string(row.text(1)?.to_owned())
-                .map_err(|e| StoreError::Corrupt(format!("entry body: {e}")))?;
-            read.insert(EntryId(parse_id(row.text(0)?)?), Arc::from(body));
-        }
-        for ((cursor, ..), body) in listed.iter().zip(&mut found) {
-            if body.is_none() {
-                *body = read.remove(&cursor.id);
-                if let Some(body) = body {
-                    bodies.insert(cursor.id, body.clone());
-                }
-            }
+            &records,
+        )? {
+            person_of.insert(row.text(0)?.to_owned(), PersonId(parse_id(row.text(1)?)?));
         }
     }
     let entries = listed
         .into_iter()
-        .zip(found)
-        .map(|((cursor, received_at, superseded_by, person_ids), body)| {
-            let body = body
-                .ok_or_else(|| StoreError::Corrupt(format!("entry {} has no body", cursor.id.0)))?;
+        .zip(cached)
+        .map(|((cursor, received_at, superseded_by), cached)| {
+            let person_ids = cached
+                .records
+                .iter()
+                .map(|record| {
+                    person_of.get(record).copied().ok_or_else(|| {
+                        StoreError::Corrupt(format!(
+                            "entry {} names no record {record}",
+                            cursor.id.0
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
             Ok(ChronologyEntry {
                 id: cursor.id,
                 received_at,
                 person_ids,
                 superseded_by,
-                entry: EntryJson(body),
+                entry: EntryJson(cached.body),
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
     Ok(ChronologyPage { entries, next })
+}
+
+/// Each entry's body and records, in the order of `ids`: from the cache, and those it lacks
+/// from the database (then cached).
+fn cached_entries(
+    sql: &mut dyn Sql,
+    cache: &BodyCache,
+    ids: &[EntryId],
+) -> Result<Vec<CachedEntry>, StoreError> {
+    let mut found: Vec<Option<CachedEntry>> = ids.iter().map(|id| cache.get(id)).collect();
+    let missing: Vec<Value> = ids
+        .iter()
+        .zip(&found)
+        .filter(|(_, entry)| entry.is_none())
+        .map(|(id, _)| id.to_string().into())
+        .collect();
+    if !missing.is_empty() {
+        let list = placeholders(0, missing.len());
+        let mut records: HashMap<EntryId, Vec<String>> = HashMap::with_capacity(missing.len());
+        for row in sql.query(
+            &format!(
+                "SELECT entry_id, record_id FROM entry_persons WHERE entry_id IN ({list})
+                 ORDER BY entry_id, position"
+            ),
+            &missing,
+        )? {
+            records
+                .entry(EntryId(parse_id(row.text(0)?)?))
+                .or_default()
+                .push(row.text(1)?.to_owned());
+        }
+        let mut read: HashMap<EntryId, CachedEntry> = HashMap::with_capacity(missing.len());
+        for row in sql.query(
+            &format!("SELECT id, body FROM entries WHERE id IN ({list})"),
+            &missing,
+        )? {
+            let id = EntryId(parse_id(row.text(0)?)?);
+            let body = RawValue::from_string(row.text(1)?.to_owned())
+                .map_err(|e| StoreError::Corrupt(format!("entry body: {e}")))?;
+            let entry = CachedEntry {
+                body: Arc::from(body),
+                records: records.remove(&id).unwrap_or_default().into(),
+            };
+            cache.insert(id, entry.clone());
+            read.insert(id, entry);
+        }
+        for (id, entry) in ids.iter().zip(&mut found) {
+            if entry.is_none() {
+                *entry = read.remove(id);
+            }
+        }
+    }
+    ids.iter()
+        .zip(found)
+        .map(|(id, entry)| {
+            entry.ok_or_else(|| StoreError::Corrupt(format!("entry {} has no body", id.0)))
+        })
+        .collect()
 }
 
 pub(crate) fn household(

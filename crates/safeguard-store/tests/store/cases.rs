@@ -1966,10 +1966,30 @@ pub fn an_identity_decision_re_evaluates_the_children_it_touches_and_alerts_thei
         reason: "Same man: named by the mother, checked by the police".into(),
     };
 
+    // The chronology names each participant by the person their record belongs to now,
+    // though what each entry names is read once and kept.
+    let visit_names_dan_as_he_is_now = |store: &TestStore| {
+        let page = store
+            .chronology(child, &ChronologyQuery::default())
+            .unwrap();
+        let (_, dan_now) = store
+            .find_record("north-childrens-services", "sys", "D1")
+            .unwrap()
+            .unwrap();
+        assert_eq!(page.entries[0].person_ids, vec![child, dan_now]);
+        dan_now
+    };
+    visit_names_dan_as_he_is_now(store);
+
     // Act: a lead confirms the two adult records are one man.
     store
         .decide_link(&actor(), &decide(Verdict::SamePerson), &book, as_of)
         .unwrap();
+    let (_, daniel_now) = store
+        .find_record("north-police", "sys", "P1")
+        .unwrap()
+        .unwrap();
+    assert_eq!(visit_names_dan_as_he_is_now(store), daniel_now);
 
     // Assert: the child's flag, not only the adult's, is re-evaluated: the check counts.
     assert_eq!(unchecked(store), 0, "the police checked him");
@@ -1980,6 +2000,15 @@ pub fn an_identity_decision_re_evaluates_the_children_it_touches_and_alerts_thei
         .decide_link(&actor(), &decide(Verdict::DifferentPeople), &book, as_of)
         .unwrap();
     assert_eq!(unchecked(store), 1);
+    let dan_after_split = visit_names_dan_as_he_is_now(store);
+    assert_ne!(
+        dan_after_split,
+        store
+            .find_record("north-police", "sys", "P1")
+            .unwrap()
+            .unwrap()
+            .1
+    );
     let alerts = store.alerts("sw1").unwrap();
     assert_eq!(alerts.len(), before + 1);
     assert!(
