@@ -34,6 +34,12 @@ impl Postcode {
         Ok(Self(format!("{outward} {inward}")))
     }
 
+    /// A postcode district typed alone (`n17` → `N17`), as a search narrows by.
+    pub fn parse_district(text: &str) -> Option<String> {
+        let code = text.trim().to_ascii_uppercase();
+        (code.is_ascii() && is_outward(&code)).then_some(code)
+    }
+
     /// The whole postcode, normalised (`N17 6AA`).
     pub fn as_str(&self) -> &str {
         &self.0

@@ -107,12 +107,12 @@ impl BlockingRule {
 }
 
 /// FNV-1a (64 bit) over a rule tag and its fields, each field ended by a byte no text holds.
-struct StableKey(u64);
+pub(crate) struct StableKey(pub(crate) u64);
 
 impl StableKey {
     const PRIME: u64 = 0x0000_0100_0000_01b3;
 
-    fn new(tag: u8) -> Self {
+    pub(crate) fn new(tag: u8) -> Self {
         let mut key = StableKey(0xcbf2_9ce4_8422_2325);
         key.byte(tag);
         key
@@ -122,7 +122,7 @@ impl StableKey {
         self.0 = (self.0 ^ u64::from(b)).wrapping_mul(Self::PRIME);
     }
 
-    fn add(&mut self, field: &str) -> &mut Self {
+    pub(crate) fn add(&mut self, field: &str) -> &mut Self {
         for b in field.bytes() {
             self.byte(b);
         }

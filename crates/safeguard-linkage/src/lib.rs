@@ -12,4 +12,5 @@ pub mod model;
 pub mod names;
 pub mod record;
 pub mod rng;
+pub mod search;
 pub mod synthetic;

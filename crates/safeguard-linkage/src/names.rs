@@ -132,6 +132,26 @@ impl Nicknames {
         ra.binary_search(&ib).is_ok() || shares_any(ra, rb)
     }
 
+    /// The names the table relates to a (normalised) name: those it stands for or that stand
+    /// for it, and the other nicknames of a name it stands for (Dan: Daniel, Danny).
+    pub fn names_for<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a str> + 'a {
+        let own = self.ids.get(name).copied();
+        let mut related: Vec<u32> = own
+            .map(|i| {
+                self.related[i as usize]
+                    .iter()
+                    .flat_map(|&r| {
+                        std::iter::once(r).chain(self.related[r as usize].iter().copied())
+                    })
+                    .filter(|&r| r != i)
+                    .collect()
+            })
+            .unwrap_or_default();
+        related.sort_unstable();
+        related.dedup();
+        related.into_iter().map(|r| self.names[r as usize].as_str())
+    }
+
     /// Whether one name stands for a name spelt very like the other: "Rob" and "Rboert", a
     /// misspelt Robert. Without it a nickname and a typo together count as different names,
     /// which keeps one person's records apart as if they were twins. The other must not be a

@@ -373,6 +373,7 @@ fn resolve_record(
                     id,
                     &Prepared::new(&linkage::linkage_record(id, record)),
                 )?;
+                crate::search::replace_keys(sql, &id.to_string(), record)?;
                 r.as_of = as_of;
                 r.json = json;
             }
@@ -394,7 +395,7 @@ fn resolve_record(
                     &[r.person.to_string().into(), as_of.into()],
                 )?;
             }
-            insert_record(sql, &r, &key, keys, &prepared)?;
+            insert_record(sql, &r, &key, record, &prepared)?;
             for (other, probability, reason) in placement.review {
                 linkage::propose(sql, id, other, probability, reason, now)?;
             }
@@ -411,9 +412,10 @@ fn insert_record(
     sql: &mut dyn Sql,
     r: &ResolvedRecord,
     key: &(String, String, String),
-    keys: SearchKeys,
+    record: &PersonRecord,
     prepared: &Prepared,
 ) -> Result<(), StoreError> {
+    let keys = SearchKeys::of(record);
     sql.execute(
         "INSERT INTO person_records (id, person_id, agency_id, source_system, local_id,
              as_of, first_seen_at, search_names, date_of_birth, nhs_number, postcode, record)
@@ -432,7 +434,8 @@ fn insert_record(
             r.json.as_str().into(),
         ],
     )?;
-    linkage::insert_keys(sql, r.id, prepared)
+    linkage::insert_keys(sql, r.id, prepared)?;
+    crate::search::insert_keys(sql, &r.id.to_string(), record)
 }
 
 /// A participant the recorder chose among people already known (someone in the child's
@@ -507,7 +510,7 @@ pub(crate) fn bind_known(
                         .map_err(|e| StoreError::Corrupt(e.to_string()))?,
                 };
                 let prepared = Prepared::new(&linkage::linkage_record(id, record));
-                insert_record(sql, &resolved, &key, SearchKeys::of(record), &prepared)?;
+                insert_record(sql, &resolved, &key, record, &prepared)?;
             }
         }
     }
@@ -518,14 +521,14 @@ pub(crate) fn bind_known(
 pub(crate) struct SearchKeys {
     /// Every name part, normalised, each with a space either side (`" sam example "`), so that
     /// `LIKE '% sam%'` finds a name part starting with `sam`.
-    search_names: String,
-    date_of_birth: Option<String>,
-    nhs_number: Option<String>,
-    postcode: Option<String>,
+    pub(crate) search_names: String,
+    pub(crate) date_of_birth: Option<String>,
+    pub(crate) nhs_number: Option<String>,
+    pub(crate) postcode: Option<String>,
 }
 
 impl SearchKeys {
-    fn of(record: &PersonRecord) -> Self {
+    pub(crate) fn of(record: &PersonRecord) -> Self {
         let mut parts: Vec<String> = Vec::new();
         for name in std::iter::once(&record.name).chain(&record.other_names) {
             for part in name.given.iter().chain(&name.family) {

@@ -16,6 +16,7 @@ pub mod linkage;
 mod migrate;
 mod postgres;
 mod read;
+mod search;
 pub mod sql;
 mod sqlite;
 pub mod temp_postgres;
@@ -336,6 +337,7 @@ impl Store {
         engine.write(|sql| {
             let sql = &mut sql::Keyed { sql, key: &key };
             migrate::migrate(sql, migrations)?;
+            search::backfill_keys(sql)?;
             audit::start_keyed_chain(sql)
         })?;
         let reads = match url {
@@ -643,7 +645,7 @@ impl Store {
     /// Persons whose records match every term of `query`: name parts, a date of birth, an NHS
     /// number or a postcode. At most `limit` persons.
     pub fn search_persons(&self, query: &str, limit: usize) -> Result<Vec<Person>, StoreError> {
-        self.read(|sql| read::search_persons(sql, query, limit))
+        self.read(|sql| search::search_persons(sql, query, limit))
     }
 
     /// Records reads, refusals and searches in the chain of reads, returning once they are

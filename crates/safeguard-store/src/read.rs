@@ -5,20 +5,20 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use safeguard_core::household::{
     EvidenceStrength, Presence, Relationship, RelationshipKind, Residence, Validity, household_at,
     with_people_around,
 };
 use safeguard_core::{
-    AgencyId, Entry, EntryId, EntryKind, Household, LinkedRecord, NhsNumber, OccurredAt,
-    PartialDate, ParticipantRole, Person, PersonId, Postcode, RecordId,
+    AgencyId, Entry, EntryId, EntryKind, Household, LinkedRecord, OccurredAt, ParticipantRole,
+    Person, PersonId, RecordId,
 };
 use serde::Serialize;
 use serde_json::value::RawValue;
 
 use crate::StoreError;
-use crate::append::{name_parts, parse_id};
+use crate::append::parse_id;
 use crate::sql::{Row, Sql, Value, placeholders};
 
 /// The most entries one chronology page returns.
@@ -537,159 +537,9 @@ fn strength(text: &str) -> Result<EvidenceStrength, StoreError> {
         .ok_or_else(|| StoreError::Corrupt(format!("evidence strength {text:?}")))
 }
 
-/// What a search query asks for, term by term.
-#[derive(Debug, Default, PartialEq, Eq)]
-struct SearchTerms {
-    names: Vec<String>,
-    dates_of_birth: Vec<PartialDate>,
-    nhs_number: Option<NhsNumber>,
-    postcode: Option<Postcode>,
-}
-
-impl SearchTerms {
-    /// Reads a free-text query: an NHS number, a postcode (with or without its space), dates
-    /// (`2006-06-14`, `14/06/2006`, `2006`) and name parts, in any order.
-    fn parse(query: &str) -> Self {
-        let mut terms = SearchTerms::default();
-        if let Ok(n) = NhsNumber::parse(query) {
-            terms.nhs_number = Some(n);
-            return terms;
-        }
-        let words: Vec<&str> = query
-            .split(|c: char| c.is_whitespace() || c == ',')
-            .filter(|w| !w.is_empty())
-            .collect();
-        let mut used = vec![false; words.len()];
-        // A postcode is one word (N176AA) or two (N17 6AA).
-        for i in 0..words.len() {
-            let two = words.get(i + 1).map(|next| format!("{} {next}", words[i]));
-            if let Some(p) = two.as_deref().and_then(|t| Postcode::parse(t).ok()) {
-                terms.postcode = Some(p);
-                used[i] = true;
-                used[i + 1] = true;
-                break;
-            }
-            if let Ok(p) = Postcode::parse(words[i]) {
-                terms.postcode = Some(p);
-                used[i] = true;
-                break;
-            }
-        }
-        for (w, _) in words.iter().zip(&used).filter(|(_, used)| !**used) {
-            if let Some(d) = parse_search_date(w) {
-                terms.dates_of_birth.push(d);
-            } else {
-                terms.names.extend(name_parts(w));
-            }
-        }
-        terms
-    }
-
-    fn is_empty(&self) -> bool {
-        self == &SearchTerms::default()
-    }
-}
-
-fn parse_search_date(word: &str) -> Option<PartialDate> {
-    if let Ok(d) = PartialDate::parse(word) {
-        return Some(d);
-    }
-    NaiveDate::parse_from_str(word, "%d/%m/%Y")
-        .ok()
-        .map(PartialDate::Day)
-}
-
-pub(crate) fn search_persons(
-    sql: &mut dyn Sql,
-    query: &str,
-    limit: usize,
-) -> Result<Vec<Person>, StoreError> {
-    let terms = SearchTerms::parse(query);
-    if terms.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut params: Vec<Value> = Vec::new();
-    let mut conditions: Vec<String> = Vec::new();
-    if let Some(n) = &terms.nhs_number {
-        params.push(n.as_str().into());
-        conditions.push(format!("nhs_number = ${}", params.len()));
-    }
-    if let Some(p) = &terms.postcode {
-        params.push(p.as_str().into());
-        conditions.push(format!("postcode = ${}", params.len()));
-    }
-    for d in &terms.dates_of_birth {
-        // A record known only to the month or year matches any day it could be.
-        let candidates = match d {
-            PartialDate::Day(day) => vec![
-                d.to_string(),
-                PartialDate::Month(day.year(), day.month()).to_string(),
-                PartialDate::Year(d.year()).to_string(),
-            ],
-            PartialDate::Month(y, _) => vec![d.to_string(), PartialDate::Year(*y).to_string()],
-            PartialDate::Year(_) => vec![d.to_string()],
-        };
-        let mut alternatives = vec![format!(
-            "date_of_birth IN ({})",
-            placeholders(params.len(), candidates.len())
-        )];
-        params.extend(candidates.into_iter().map(Value::from));
-        if !matches!(d, PartialDate::Day(_)) {
-            // Searching a month or year finds every day in it.
-            params.push(format!("{d}-%").into());
-            alternatives.push(format!("date_of_birth LIKE ${}", params.len()));
-        }
-        conditions.push(format!("({})", alternatives.join(" OR ")));
-    }
-    for name in &terms.names {
-        params.push(format!("% {name}%").into());
-        conditions.push(format!("search_names LIKE ${}", params.len()));
-    }
-    params.push((limit as i64).into());
-    let rows = sql.query(
-        &format!(
-            "SELECT person_id FROM person_records WHERE {} GROUP BY person_id
-             ORDER BY MIN(search_names), person_id LIMIT ${}",
-            conditions.join(" AND "),
-            params.len()
-        ),
-        &params,
-    )?;
-    let ids = rows
-        .iter()
-        .map(|r| parse_id(r.text(0)?).map(PersonId))
-        .collect::<Result<Vec<_>, _>>()?;
-    persons(sql, &ids)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_search_reads_names_dates_and_postcodes_in_any_order() {
-        let t = SearchTerms::parse("Harker n17 6aa 14/03/1982");
-        assert_eq!(t.names, vec!["harker"]);
-        assert_eq!(t.postcode.unwrap().as_str(), "N17 6AA");
-        assert_eq!(
-            t.dates_of_birth,
-            vec![PartialDate::parse("1982-03-14").unwrap()]
-        );
-    }
-
-    #[test]
-    fn an_nhs_number_with_spaces_is_one_term() {
-        let t = SearchTerms::parse("943 476 5919");
-        assert_eq!(t.nhs_number.unwrap().as_str(), "9434765919");
-        assert!(t.names.is_empty());
-    }
-
-    #[test]
-    fn a_compact_postcode_is_found_among_names() {
-        let t = SearchTerms::parse("sam N176AA");
-        assert_eq!(t.postcode.unwrap().as_str(), "N17 6AA");
-        assert_eq!(t.names, vec!["sam"]);
-    }
 
     #[test]
     fn cursors_round_trip_and_garbage_is_refused() {

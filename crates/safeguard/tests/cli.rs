@@ -938,3 +938,31 @@ fn bench_pages_times_each_page_against_the_chronology_as_json() {
         );
     }
 }
+
+/// The search benchmark runs end to end on a small scale: searches are timed against the
+/// exact lookup, and nearly every person with a name of their own is found among the first
+/// ten, however it was typed.
+#[test]
+fn bench_search_times_forgiving_searches_and_finds_the_people_typed() {
+    let text = bench(&[
+        "search",
+        "--engine",
+        "sqlite",
+        "--records",
+        "3000",
+        "--queries",
+        "80",
+    ]);
+    assert!(text.contains("goal p95 <= 50 ms"), "{text}");
+    let share = text
+        .lines()
+        .find(|l| l.contains("where at most 3 records share the name"))
+        .and_then(|l| l.split(": ").nth(1))
+        .and_then(|l| l.split('%').next())
+        .and_then(|p| p.trim().parse::<f64>().ok())
+        .unwrap_or_else(|| panic!("no share found: {text}"));
+    assert!(share >= 90.0, "{text}");
+    for kind in ["one letter wrong", "surname first", "a nickname"] {
+        assert!(text.contains(&format!("typed {kind}")), "{text}");
+    }
+}

@@ -2801,3 +2801,112 @@ pub fn a_practice_review_opens_with_the_local_authoritys_notification_and_closes
     assert!(!open(), "the rapid review ruled a local review out");
     assert!(store.children_under_review().unwrap().is_empty());
 }
+
+/// A child of `agency` named `given family`, born `born`, living at `postcode`.
+fn child_entry(
+    source_id: &str,
+    local_id: &str,
+    name: (&str, &str),
+    born: &str,
+    postcode: &str,
+) -> Value {
+    let mut e = entry("north-childrens-services", source_id, "2007-01-10");
+    e["persons"] = json!([{"role": "subject_child", "record": {
+        "local_id": local_id, "name": {"given": [name.0], "family": name.1},
+        "date_of_birth": born,
+        "addresses": [{"lines": ["1 Example Road"], "postcode": postcode}]}}]);
+    e
+}
+
+pub fn search_forgives_typos_nicknames_name_order_typed_dates_and_partial_postcodes(
+    store: &TestStore,
+) {
+    // Arrange: Joshua Reeve, his sister, a namesake elsewhere, a boy of the same birthday.
+    append(
+        store,
+        vec![
+            child_entry("s1", "J1", ("Joshua", "Reeve"), "2006-06-14", "N17 6AA"),
+            child_entry("s2", "J2", ("Jessica", "Reeve"), "2008-02-01", "N17 6AA"),
+            child_entry("s3", "J3", ("Joshua", "Rivers"), "2006-06-14", "E5 9QT"),
+            child_entry("s4", "J4", ("Samuel", "Oakes"), "2006-06-14", "N17 7BB"),
+        ],
+    );
+    let joshua = person_of_name(store, "Joshua Reeve");
+    let names = |q: &str| -> Vec<String> {
+        store
+            .search_persons(q, 10)
+            .unwrap()
+            .iter()
+            .map(|p| {
+                let name = &p.records[0].record.name;
+                format!(
+                    "{} {}",
+                    name.given.join(" "),
+                    name.family.as_deref().unwrap_or("")
+                )
+            })
+            .collect()
+    };
+
+    // Act and assert: each way of typing him finds him first.
+    for typed in [
+        "Joshua Reeve",
+        "Josua Reev",
+        "Reeve Joshua",
+        "Josh Reeve",
+        "Joshua Reve",
+        "Jsohua Reeve",
+        "jos reev",
+        "Reeve 14/6/2006",
+        "reeve 14 June 2006",
+        "Joshua N17",
+        "joshua n17 6",
+    ] {
+        let found = store.search_persons(typed, 10).unwrap();
+        assert_eq!(
+            found.first().map(|p| p.id),
+            Some(joshua),
+            "{typed}: {:?}",
+            names(typed)
+        );
+    }
+    // The household by its surname and postcode; his sister by her name, not by his.
+    assert_eq!(names("Reeve N176AA"), vec!["Jessica Reeve", "Joshua Reeve"]);
+    assert_eq!(names("Jess Reeve"), vec!["Jessica Reeve"]);
+    assert!(!names("Josua Reev").contains(&"Jessica Reeve".to_owned()));
+    // The typed date narrows: another day of birth is not him.
+    assert!(names("Reeve 15/6/2006").is_empty());
+    assert_eq!(names("14/6/2006 N17").len(), 2, "Joshua and Samuel");
+    // A district that is not his, and a name nobody has.
+    assert!(names("Joshua E17").is_empty());
+    assert!(names("Zebedee").is_empty());
+    // Of two Joshuas born that day, the typed surname ranks.
+    assert_eq!(
+        names("Joshua Rivers 14/6/2006").first().map(String::as_str),
+        Some("Joshua Rivers")
+    );
+
+    // A record renamed by its agency is found by its new name, not its old.
+    let mut renamed = child_entry("s5", "J4", ("Samuel", "Oakley"), "2006-06-14", "N17 7BB");
+    renamed["recorded_at"] = "2008-01-02T12:00:00Z".into();
+    append(store, vec![renamed]);
+    assert_eq!(names("Sam Oakley"), vec!["Samuel Oakley"]);
+    assert!(names("Oakes").is_empty());
+
+    // Records stored before search had its keys get them when the store is next opened.
+    store
+        .bare_write(|sql| {
+            sql.execute("DELETE FROM person_search_keys", &[])?;
+            sql.execute(
+                "INSERT INTO person_search_backfill (pending) VALUES (1)",
+                &[],
+            )
+        })
+        .unwrap();
+    assert!(names("Josua Reev").is_empty());
+    let reopened = store.reopen();
+    assert_eq!(
+        reopened.search_persons("Josua Reev", 10).unwrap()[0].id,
+        joshua
+    );
+}

@@ -27,6 +27,7 @@ on_both_engines!(
     superseding_an_unknown_entry_is_refused,
     the_household_at_a_date_comes_from_stored_residences,
     persons_are_found_by_name_date_of_birth_nhs_number_and_postcode,
+    search_forgives_typos_nicknames_name_order_typed_dates_and_partial_postcodes,
     a_record_keeps_the_demographics_of_its_latest_entry,
     arriving_records_are_linked_online_and_the_unsafe_ones_wait_for_review,
     a_reviewers_decisions_merge_and_split_persons_and_later_runs_keep_them,

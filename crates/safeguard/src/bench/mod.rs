@@ -8,9 +8,11 @@
 //! - `rules`: a full re-evaluation pass and the cost per appended entry.
 //! - `online`: placing one arriving record among a million held (see [`crate::link`]).
 //! - `load`: the server under 64 clients reading and appending at once (see [`load`]).
+//! - `search`: person search among a million records (see [`search`]).
 
 mod load;
 mod pages;
+mod search;
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -47,6 +49,10 @@ pub enum Which {
     /// manager's dashboard over 30 workers, p50/p95 against the same child's chronology as
     /// JSON from the API.
     Pages(pages::PagesOptions),
+    /// Person search among a million records, typed with typos, nicknames, names in another
+    /// order, partial names and dates: p50/p95 against an exact lookup of the same record,
+    /// and how often the person is among the first ten found.
+    Search(search::SearchOptions),
 }
 
 /// Options for the online matching benchmark.
@@ -165,6 +171,7 @@ pub fn run(which: &Which) -> anyhow::Result<()> {
         Which::Online(o) => return crate::link::bench_online(o.records, o.queries),
         Which::Load(o) => return load::run(o),
         Which::Pages(o) => return pages::run(o),
+        Which::Search(o) => return search::run(o),
     };
     let mut databases = Databases::new(options.engine)?;
     let population = demo::Population {
@@ -475,6 +482,7 @@ struct WrittenRows {
     persons: HashMap<String, Values>,
     records: HashMap<String, Values>,
     record_keys: HashMap<String, Vec<Values>>,
+    search_keys: HashMap<String, Vec<Values>>,
     entries: HashMap<String, Values>,
     entry_persons: HashMap<String, Vec<Values>>,
     residences: HashMap<String, Vec<Values>>,
@@ -522,6 +530,7 @@ impl WrittenRows {
                 persons: by_key(all("persons")?, 0),
                 records: by_key(all("person_records")?, 0),
                 record_keys: grouped(all("person_record_keys")?, 1),
+                search_keys: grouped(all("person_search_keys")?, 1),
                 entries: by_key(all("entries")?, 0),
                 entry_persons: grouped(all("entry_persons")?, 0),
                 residences: grouped(all("residences")?, 0),
@@ -560,6 +569,9 @@ impl WrittenRows {
                     insert(sql, "person_records", record)?;
                     for key in self.record_keys.get(&text(record, 0)).into_iter().flatten() {
                         insert(sql, "person_record_keys", key)?;
+                    }
+                    for key in self.search_keys.get(&text(record, 0)).into_iter().flatten() {
+                        insert(sql, "person_search_keys", key)?;
                     }
                 }
             }
