@@ -124,7 +124,8 @@ pub fn rule_for(method: &Method, route: &str) -> Option<Rule> {
         "/reviews" if get => Rule::Role(access::Role::ReviewPanel),
         "/api/v1/persons/{id}" if get => Rule::ReadChild("read_person"),
         "/persons/{id}" if get => Rule::ReadChild("read_chronology"),
-        // The form shows the child's household; the handler checks the caller records.
+        // The form shows the child's household to those who read the record, and to an
+        // agency not yet involved only the child; the handler checks the caller records.
         "/persons/{id}/record" if get || post => Rule::ReadChild("read_household"),
         "/persons/{id}/concerns" if get || post => Rule::ReadChild("read_flags"),
         "/api/v1/persons/{id}/chronology" if get => Rule::ReadChild("read_chronology"),
@@ -475,6 +476,10 @@ pub struct OwnEntriesOnly(pub safeguard_core::AgencyId);
 /// The chronology route, the one that an agency whose involvement awaits confirmation may read
 /// (its own entries only).
 const CHRONOLOGY_ROUTE: &str = "/api/v1/persons/{id}/chronology";
+/// The recording form, which an agency not yet involved with the child (or whose involvement
+/// awaits confirmation) may fill in about the child alone: recording is never refused for
+/// want of involvement, and shows nothing of the record.
+const RECORD_ROUTE: &str = "/persons/{id}/record";
 
 /// Applies the access rule to reading a child's record and audits an allowed read. Returns
 /// `Some` when only the caller's own agency's entries may be read.
@@ -486,7 +491,8 @@ async fn read_child(
     route: &str,
 ) -> Result<Option<OwnEntriesOnly>, Response> {
     let store = state.store.clone();
-    let own_only_route = route == CHRONOLOGY_ROUTE;
+    let own_only_route = route == CHRONOLOGY_ROUTE || route == RECORD_ROUTE;
+    let record_route = route == RECORD_ROUTE;
     let session_hash = caller.session().map(|s| s.token_hash.clone());
     let principal = caller.principal();
     let actor = caller.actor();
@@ -501,6 +507,11 @@ async fn read_child(
             access::may_read_child(&principal, &standing.involvement, standing.broke_glass);
         let audited = match decision {
             ReadDecision::Allowed(_) => action,
+            ReadDecision::InvolvementUnconfirmed | ReadDecision::BreakGlassRequired
+                if record_route =>
+            {
+                "open_recording_form"
+            }
             ReadDecision::InvolvementUnconfirmed if own_only_route => "read_own_entries",
             _ => "access_denied",
         };
@@ -527,6 +538,9 @@ async fn read_child(
     };
     match decision {
         ReadDecision::Allowed(_) => Ok(None),
+        ReadDecision::InvolvementUnconfirmed | ReadDecision::BreakGlassRequired if record_route => {
+            Ok(Some(OwnEntriesOnly(caller.principal().agency().clone())))
+        }
         ReadDecision::InvolvementUnconfirmed if own_only_route => {
             Ok(Some(OwnEntriesOnly(caller.principal().agency().clone())))
         }

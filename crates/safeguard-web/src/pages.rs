@@ -38,6 +38,9 @@ async fn search_page(
     }
     let q = safeguard_core::text::visible(&params.q.clone().unwrap_or_default());
     let persons = search(&state, &caller, q.clone()).await?;
+    // Recording about a child is never refused for want of involvement: offer it.
+    let principal = caller.principal();
+    let records = safeguard_core::access::may_write_entry(&principal, principal.agency());
     Ok(layout(
         "Find a person",
         caller.session(),
@@ -65,7 +68,13 @@ async fn search_page(
                                 html! { (p.records.len()) },
                             ],
                             None => vec![
-                                html! { a class="govuk-link" href={ "/persons/" (hit.id) } { (hit.name) } },
+                                html! {
+                                    a class="govuk-link" href={ "/persons/" (hit.id) } { (hit.name) }
+                                    @if records {
+                                        br;
+                                        a class="govuk-link govuk-body-s" href={ "/persons/" (hit.id) "/record" } { "Record an entry" span class="govuk-visually-hidden" { " about " (hit.name) } }
+                                    }
+                                },
                                 html! { (hit.born.as_deref().map(month_of_birth).unwrap_or_else(|| "Not recorded".to_owned())) },
                                 html! { span class="govuk-hint" { "Shown when you may read the record" } },
                                 html! { span class="govuk-hint" { "Not shown" } },

@@ -22,7 +22,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::auth::{CSRF_FIELD, Caller};
+use crate::auth::{CSRF_FIELD, Caller, OwnEntriesOnly};
 use crate::forms::{self, Offered, Values, field_id};
 use crate::persons::{load_person, parse_person_id};
 use crate::ui::{error_summary, layout};
@@ -126,6 +126,9 @@ struct Context {
     child_name: String,
     child_record: Value,
     known: Vec<Known>,
+    /// The caller's agency is not yet involved with the child, or its involvement awaits
+    /// confirmation: the form names the child alone, as a search shows them.
+    record_hidden: bool,
     agencies: Vec<(String, String)>,
     csrf: String,
 }
@@ -144,6 +147,29 @@ fn record_of(person: &Person) -> Value {
     })
 }
 
+/// The record of a child as a recorder who may not read the record names them: what a search
+/// showed them (the name and the month of birth), so that their own entry, which they may
+/// read, holds nothing more of the child than they knew.
+fn searched_record_of(person: &Person) -> Value {
+    let mut record = record_of(person);
+    let month = person
+        .records
+        .iter()
+        .find_map(|r| r.record.date_of_birth)
+        .map(|d| match d {
+            safeguard_core::PartialDate::Year(_) => d,
+            d => {
+                let day = d.earliest();
+                safeguard_core::PartialDate::Month(
+                    chrono::Datelike::year(&day),
+                    chrono::Datelike::month(&day),
+                )
+            }
+        });
+    record["date_of_birth"] = json!(month);
+    record
+}
+
 fn may_record(caller: &Caller) -> Result<(), Error> {
     let principal = caller.principal();
     if caller.session().is_some() && access::may_write_entry(&principal, principal.agency()) {
@@ -153,11 +179,24 @@ fn may_record(caller: &Caller) -> Result<(), Error> {
     }
 }
 
-async fn context(state: &AppState, caller: &Caller, child: PersonId) -> Result<Context, Error> {
+async fn context(
+    state: &AppState,
+    caller: &Caller,
+    child: PersonId,
+    record_hidden: bool,
+) -> Result<Context, Error> {
     let person = load_person(state, child).await?;
     let today = chrono::Local::now().date_naive();
     let (known, agencies) = state
         .blocking(move |store| {
+            let agencies = store
+                .agencies()?
+                .into_iter()
+                .map(|a| (a.id.as_str().to_owned(), a.name))
+                .collect();
+            if record_hidden {
+                return Ok((Vec::new(), agencies));
+            }
             // The household as the record last knew it (the overview's), and whoever was
             // seen around the child in the year before.
             let on = match store.child(child)? {
@@ -197,19 +236,19 @@ async fn context(state: &AppState, caller: &Caller, child: PersonId) -> Result<C
                     });
                 }
             }
-            let agencies = store
-                .agencies()?
-                .into_iter()
-                .map(|a| (a.id.as_str().to_owned(), a.name))
-                .collect();
             Ok((known, agencies))
         })
         .await?;
     Ok(Context {
         child,
         child_name: person.display_name(),
-        child_record: record_of(&person),
+        child_record: if record_hidden {
+            searched_record_of(&person)
+        } else {
+            record_of(&person)
+        },
         known,
+        record_hidden,
         agencies,
         csrf: caller
             .session()
@@ -221,31 +260,52 @@ async fn context(state: &AppState, caller: &Caller, child: PersonId) -> Result<C
 async fn record_page(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
+    own_only: Option<Extension<OwnEntriesOnly>>,
     Path(id): Path<String>,
     Query(param): Query<KindParam>,
 ) -> Result<Response, Error> {
     let child = parse_person_id(&id)?;
     may_record(&caller)?;
+    let record_hidden = own_only.is_some();
     let Some(kind) = param.kind else {
         let person = load_person(&state, child).await?;
-        return Ok(chooser(&caller, child, &person.display_name()).into_response());
+        return Ok(chooser(&caller, child, &person.display_name(), record_hidden).into_response());
     };
     let kind = EntryKind::parse(&kind)
         .ok_or_else(|| Error::NotFound(format!("no kind of entry {kind:?}")))?;
-    let context = context(&state, &caller, child).await?;
+    let context = context(&state, &caller, child, record_hidden).await?;
     let source_id = Uuid::now_v7().to_string();
     let values = Values::from_pairs(&[("source_id".to_owned(), source_id)]);
     Ok(form_page(&caller, &context, kind, &values, &[]).into_response())
 }
 
-fn chooser(caller: &Caller, child: PersonId, name: &str) -> Html<String> {
+/// What an agency not yet involved with the child is told on the form.
+fn not_yet_involved() -> Markup {
+    html! {
+        div class="govuk-inset-text" {
+            "Your agency does not yet share this child's record. You can record what you know; "
+            "the child's lead professional is told, and once your agency's involvement is "
+            "confirmed you will see the whole record. Until then you see only what your agency "
+            "recorded."
+        }
+    }
+}
+
+fn chooser(caller: &Caller, child: PersonId, name: &str, record_hidden: bool) -> Html<String> {
     layout(
         "What are you recording?",
         caller.session(),
         html! {
-            a class="govuk-back-link" href={ "/persons/" (child) } { "Back to " (name) }
+            @if record_hidden {
+                a class="govuk-back-link" href="/" { "Back to search" }
+            } @else {
+                a class="govuk-back-link" href={ "/persons/" (child) } { "Back to " (name) }
+            }
             span class="govuk-caption-l" { (name) }
             h1 class="govuk-heading-l" { "What are you recording?" }
+            @if record_hidden {
+                (not_yet_involved())
+            }
             div class="govuk-grid-row" {
                 @for (group, kinds) in GROUPS {
                     div class="govuk-grid-column-one-half" {
@@ -393,6 +453,7 @@ fn form_name(field: &str) -> String {
 async fn record_submit(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
+    own_only: Option<Extension<OwnEntriesOnly>>,
     Path(id): Path<String>,
     Query(param): Query<KindParam>,
     body: Bytes,
@@ -412,7 +473,7 @@ async fn record_submit(
             "the form is not one this service made; start again",
         )]));
     }
-    let context = context(&state, &caller, child).await?;
+    let context = context(&state, &caller, child, own_only.is_some()).await?;
     let spec = forms::spec(kind);
     // Every mistake at once, in the order the page asks.
     let mut errors = Vec::new();
@@ -559,6 +620,9 @@ fn form_page(
             }
             span class="govuk-caption-l" { (context.child_name) }
             h1 class="govuk-heading-l" { (kind.label()) }
+            @if context.record_hidden {
+                (not_yet_involved())
+            }
             form method="post" action={ "/persons/" (context.child) "/record?kind=" (kind.as_str()) } novalidate {
                 input type="hidden" name=(CSRF_FIELD) value=(context.csrf);
                 input type="hidden" name="source_id" value=(source_id);
@@ -584,7 +648,11 @@ fn form_page(
                 }
                 h2 class="govuk-heading-m" id="people" { "Who was involved" }
                 (message("people"))
-                p class="govuk-body" { "The entry is about " strong { (context.child_name) } ". Choose the part of anyone else it names." }
+                @if context.record_hidden {
+                    p class="govuk-body" { "The entry is about " strong { (context.child_name) } ". Add anyone else it names below." }
+                } @else {
+                    p class="govuk-body" { "The entry is about " strong { (context.child_name) } ". Choose the part of anyone else it names." }
+                }
                 @for k in &context.known {
                     @let role_name = format!("person.{}.role", k.person);
                     @let identity_name = format!("person.{}.identity", k.person);

@@ -185,7 +185,7 @@ async fn a_practitioner_records_a_visit_on_the_page_and_sees_it_with_its_concern
 }
 
 #[tokio::test]
-async fn only_those_who_record_and_read_the_child_reach_the_form() {
+async fn an_agency_not_involved_records_about_the_child_alone_and_reads_only_its_own() {
     let app = spawn_app();
     app.post_entries(&json!([entry("e1", "2006-12-11T14:30")]))
         .await;
@@ -208,32 +208,77 @@ async fn only_those_who_record_and_read_the_child_reach_the_form() {
     let r = post_form(&app, &child, "case_note", &answers, &auditor).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 
-    // A practitioner with no part in the child's life sees neither the form nor the
-    // household in it, and cannot write through it.
+    // A practitioner with no part in the child's life may record about the child, as a
+    // search offers, but the form shows nothing of the record: the child alone, named as
+    // the search showed them, and nobody of the household.
+    let found = app.get_as("/?q=sam+example", &outsider).await;
+    assert!(
+        found
+            .text
+            .contains(&format!(r#"href="/persons/{child}/record""#)),
+        "the search offers to record: {}",
+        found.text
+    );
     let r = app
         .get_as(
             &format!("/persons/{child}/record?kind=case_note"),
             &outsider,
         )
         .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert!(
-        r.headers["location"]
-            .to_str()
-            .unwrap()
-            .ends_with("/break-glass")
+        r.text.contains("does not yet share this child"),
+        "{}",
+        r.text
     );
-    assert!(!r.text.contains("Daniel Other"));
+    assert!(r.text.contains("Sam Example"));
+    assert!(
+        !r.text.contains("Daniel Other"),
+        "the household is not shown"
+    );
+    assert!(!r.text.contains("2006-06-14") && !r.text.contains("14 June 2006"));
+    let answers = [
+        ("source_id", source_id_of(&r.text)),
+        ("occurred", "2".into()),
+        ("occurred-month", "1".into()),
+        ("occurred-year", "2007".into()),
+        ("summary", "Seen at the station with a bruise".into()),
+    ];
+    let answers: Vec<(&str, &str)> = answers.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let r = post_form(&app, &child, "case_note", &answers, &outsider).await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let entries = chronology(&app, &child).await;
+    assert_eq!(entries.len(), 2, "the outsider's entry is the child's");
+    let theirs = &entries[1]["entry"];
+    assert_eq!(theirs["agency"], "north-police");
+    assert_eq!(
+        theirs["persons"][0]["record"]["date_of_birth"], "2006-06",
+        "their entry holds the child's month of birth, as the search showed it"
+    );
+    // Recording did not open the record: their own entry only, the household refused.
+    let own = app
+        .get_as(&format!("/api/v1/persons/{child}/chronology"), &outsider)
+        .await;
+    assert_eq!(own.status, StatusCode::OK);
+    assert_eq!(own.json()["entries"].as_array().unwrap().len(), 1);
+    let household = app
+        .get_as(&format!("/api/v1/persons/{child}/household"), &outsider)
+        .await;
+    assert_eq!(household.status, StatusCode::FORBIDDEN);
+    let log = app.store.access_log(&child).unwrap();
+    assert!(
+        log.iter()
+            .any(|e| e.action == "open_recording_form" && e.actor == "outsider"),
+        "opening the form is audited"
+    );
 
     // An agency system's token has no form to fill.
     let r = post_form(&app, &child, "case_note", &answers, &app.hospital).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(
         chronology(&app, &child).await.len(),
-        1,
-        "nothing was stored"
+        2,
+        "nothing more was stored"
     );
 }
 
