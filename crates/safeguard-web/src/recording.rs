@@ -118,7 +118,12 @@ struct Known {
     name: String,
     note: String,
     record: Value,
+    /// Found by a search on the form (kept with it), not offered from the household.
+    found: bool,
 }
+
+/// The most people a search on the form adds.
+const MAX_FOUND: usize = 10;
 
 /// Everything a form shows besides the answers.
 struct Context {
@@ -129,6 +134,8 @@ struct Context {
     /// The caller's agency is not yet involved with the child, or its involvement awaits
     /// confirmation: the form names the child alone, as a search shows them.
     record_hidden: bool,
+    /// A search just made on the form: what was typed and how many were found.
+    searched: Option<(String, usize)>,
     agencies: Vec<(String, String)>,
     csrf: String,
 }
@@ -184,6 +191,7 @@ async fn context(
     caller: &Caller,
     child: PersonId,
     record_hidden: bool,
+    found: Vec<PersonId>,
 ) -> Result<Context, Error> {
     let person = load_person(state, child).await?;
     let today = chrono::Local::now().date_naive();
@@ -194,8 +202,23 @@ async fn context(
                 .into_iter()
                 .map(|a| (a.id.as_str().to_owned(), a.name))
                 .collect();
+            // Those found by a search on the form, named as the search showed them: their
+            // records may be closed to the recorder, and their own entry is not.
+            let mut known = Vec::new();
+            let mut seen = std::collections::HashSet::from([child]);
+            for p in store.persons(&found)? {
+                if seen.insert(p.id) {
+                    known.push(Known {
+                        person: p.id,
+                        name: p.display_name(),
+                        note: "found by your search".to_owned(),
+                        record: searched_record_of(&p),
+                        found: true,
+                    });
+                }
+            }
             if record_hidden {
-                return Ok((Vec::new(), agencies));
+                return Ok((known, agencies));
             }
             // The household as the record last knew it (the overview's), and whoever was
             // seen around the child in the year before.
@@ -204,8 +227,6 @@ async fn context(
                 None => today,
             };
             let household = store.household(child, on, 365)?;
-            let mut known = Vec::new();
-            let mut seen = std::collections::HashSet::from([child]);
             let members = household.members.iter().map(|m| {
                 (
                     m.person,
@@ -233,6 +254,7 @@ async fn context(
                         name: p.display_name(),
                         note,
                         record: record_of(&p),
+                        found: false,
                     });
                 }
             }
@@ -249,6 +271,7 @@ async fn context(
         },
         known,
         record_hidden,
+        searched: None,
         agencies,
         csrf: caller
             .session()
@@ -273,7 +296,7 @@ async fn record_page(
     };
     let kind = EntryKind::parse(&kind)
         .ok_or_else(|| Error::NotFound(format!("no kind of entry {kind:?}")))?;
-    let context = context(&state, &caller, child, record_hidden).await?;
+    let context = context(&state, &caller, child, record_hidden, Vec::new()).await?;
     let source_id = Uuid::now_v7().to_string();
     let values = Values::from_pairs(&[("source_id".to_owned(), source_id)]);
     Ok(form_page(&caller, &context, kind, &values, &[]).into_response())
@@ -473,7 +496,34 @@ async fn record_submit(
             "the form is not one this service made; start again",
         )]));
     }
-    let context = context(&state, &caller, child, own_only.is_some()).await?;
+    // Persons found by searches on the form so far, and a new search if one was asked for.
+    let mut found: Vec<PersonId> = values
+        .all("found")
+        .iter()
+        .filter_map(|id| id.parse().ok())
+        .take(MAX_FOUND)
+        .collect();
+    // Enter in any field sends the form's first button, Find: with nothing to find, it is
+    // the form sent.
+    let finding = values.one("find") == "1" && !values.one("find.q").trim().is_empty();
+    let mut searched = None;
+    if finding {
+        let q = safeguard_core::text::visible(values.one("find.q"));
+        let hits = crate::persons::search(&state, &caller, q.clone()).await?;
+        let new: Vec<PersonId> = hits
+            .iter()
+            .map(|h| h.id)
+            .filter(|id| *id != child && !found.contains(id))
+            .collect();
+        searched = Some((q, hits.len()));
+        found.extend(new);
+        found.truncate(MAX_FOUND);
+    }
+    let mut context = context(&state, &caller, child, own_only.is_some(), found).await?;
+    if let Some(searched) = searched {
+        context.searched = Some(searched);
+        return Ok(form_page(&caller, &context, kind, &values, &[]).into_response());
+    }
     let spec = forms::spec(kind);
     // Every mistake at once, in the order the page asks.
     let mut errors = Vec::new();
@@ -665,6 +715,24 @@ fn form_page(
                             (identity_checkbox(&identity_name, values.one(&identity_name) == "verified"))
                         }
                     }
+                }
+                @for k in context.known.iter().filter(|k| k.found) {
+                    input type="hidden" name="found" value=(k.person);
+                }
+                div class="govuk-form-group" id="find" {
+                    label class="govuk-label govuk-label--s" for="find-q" { "Someone already known, not listed (optional)" }
+                    div class="govuk-hint" id="find-q-hint" { "Search by name, date of birth or postcode to add them above" }
+                    @if let Some((q, n)) = &context.searched {
+                        @if *n == 0 {
+                            p class="govuk-body" role="status" { "No one found for “" (q) "”. Check the spelling, or name them below." }
+                        } @else {
+                            p class="govuk-body" role="status" { (n) " found for “" (q) "”: choose their part above." }
+                        }
+                    }
+                    div class="govuk-input__wrapper" {
+                        input class="govuk-input govuk-!-width-one-half" id="find-q" name="find.q" type="search" spellcheck="false" autocomplete="off" aria-describedby="find-q-hint" value=(values.one("find.q"));
+                    }
+                    button class="govuk-button govuk-button--secondary govuk-!-margin-top-2" type="submit" name="find" value="1" formaction={ "/persons/" (context.child) "/record?kind=" (kind.as_str()) "#find" } data-module="govuk-button" { "Find" }
                 }
                 div class="govuk-form-group" {
                     fieldset class="govuk-fieldset" {

@@ -320,3 +320,85 @@ async fn a_participant_chosen_in_the_details_must_be_in_the_entry() {
         daniel.as_str()
     );
 }
+
+#[tokio::test]
+async fn someone_known_but_not_in_the_household_is_found_by_a_search_on_the_form() {
+    let app = spawn_app();
+    app.post_entries(&json!([entry("e1", "2006-12-11T14:30")]))
+        .await;
+    let mut stranger = entry("s1", "2006-12-12");
+    stranger["persons"] = json!([{"role": "subject_child", "record": {"local_id": "K1",
+        "name": {"given": ["Kit"], "family": "Stranger"}, "date_of_birth": "2004-02-02"}}]);
+    stranger["residences"] = json!([]);
+    app.post_entries(&stranger).await;
+    let child = app.find_person("sam").await;
+    let kit = app.find_person("stranger").await;
+    let worker = app.user("worker", "north-police", Role::Practitioner);
+    app.store
+        .allocate(child.parse().unwrap(), "worker", true)
+        .unwrap();
+    let form = app
+        .get_as(&format!("/persons/{child}/record?kind=case_note"), &worker)
+        .await;
+    assert!(!form.text.contains("Kit Stranger"), "not offered unasked");
+    let source_id = source_id_of(&form.text);
+    let base = [
+        ("source_id", source_id.as_str()),
+        ("occurred", "2"),
+        ("occurred-month", "1"),
+        ("occurred-year", "2007"),
+        ("summary", "Kit was at the house."),
+    ];
+
+    // Act: search on the form, with a typo.
+    let mut finding = base.to_vec();
+    finding.extend([("find.q", "Kit Stranjer"), ("find", "1")]);
+    let found = post_form(&app, &child, "case_note", &finding, &worker).await;
+
+    // Assert: the form again, answers kept, Kit offered; nothing stored yet.
+    assert_eq!(found.status, StatusCode::OK, "{}", found.text);
+    assert!(found.text.contains("Kit Stranger"), "{}", found.text);
+    assert!(found.text.contains("1 found for"));
+    assert!(found.text.contains("Kit was at the house."));
+    assert!(
+        found
+            .text
+            .contains(&format!(r#"name="found" value="{kit}""#))
+    );
+    assert_eq!(chronology(&app, &child).await.len(), 1);
+    let log = app.store.access_log(&kit).unwrap();
+    assert!(
+        log.iter().any(|e| e.action == "search_result"),
+        "the search is audited"
+    );
+
+    // Recorded with Kit's part: the entry names Kit, as the search showed Kit.
+    let kit_role = format!("person.{kit}.role");
+    let mut sending = base.to_vec();
+    sending.extend([
+        ("found", kit.as_str()),
+        (kit_role.as_str(), "other_child"),
+        ("find.q", ""),
+        ("find", "1"),
+    ]);
+    let done = post_form(&app, &child, "case_note", &sending, &worker).await;
+    assert_eq!(
+        done.status,
+        StatusCode::SEE_OTHER,
+        "Enter with nothing to find sends the form: {}",
+        done.text
+    );
+    let entries = chronology(&app, &child).await;
+    let recorded = &entries[1];
+    assert_eq!(recorded["person_ids"], json!([child, kit]));
+    assert_eq!(recorded["entry"]["persons"][1]["role"], "other_child");
+    assert_eq!(
+        recorded["entry"]["persons"][1]["record"]["date_of_birth"], "2004-02",
+        "no more of Kit than the search showed"
+    );
+    assert_eq!(
+        chronology(&app, &kit).await.len(),
+        2,
+        "in Kit's chronology too"
+    );
+}
