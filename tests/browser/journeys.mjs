@@ -349,6 +349,29 @@ await step("a school with no involvement is asked why before reading", async () 
   await signOut(page);
 });
 
+await step("a school not yet involved records about a pupil it finds, seeing nothing of the record", async () => {
+  await signIn(page, "practitioner@northbury-schools");
+  await page.getByLabel("Name, date of birth, NHS number or postcode").fill("Reev");
+  await page.getByRole("button", { name: "Search" }).click();
+  await page.getByRole("link", { name: /^Record an entry/ }).first().click();
+  await page.getByRole("link", { name: "Case note" }).click();
+  assert.ok(await page.getByText("Your agency does not yet share this child's record").isVisible());
+  assert.equal(await page.getByText("lives with the child").count(), 0, "no household");
+  await look(page, "record-not-yet-involved");
+  await page.getByLabel("Day").first().fill("1");
+  await page.getByLabel("Month").first().fill("12");
+  await page.getByLabel("Year").first().fill("2026");
+  await page.getByLabel("What happened?").fill("Came to school hungry and with a bruised arm.");
+  await page.getByRole("button", { name: /^Record/ }).click();
+  await page.waitForLoadState();
+  assert.ok(
+    await page.getByRole("heading", { name: "Your agency's involvement is waiting to be confirmed" }).isVisible(),
+    "recording asked to be involved; it did not open the record",
+  );
+  await look(page, "recorded-awaiting-confirmation");
+  await signOut(page);
+});
+
 await browser.close();
 console.log(`${pagesChecked} pages checked with axe-core; screenshots in ${artefacts}`);
 if (failures.length) {
