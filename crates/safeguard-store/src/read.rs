@@ -41,6 +41,8 @@ pub struct ChronologyQuery {
     pub limit: usize,
     /// Include entries that a later entry corrects.
     pub include_superseded: bool,
+    /// Only this entry (if it names the person).
+    pub entry: Option<EntryId>,
 }
 
 impl Default for ChronologyQuery {
@@ -53,6 +55,7 @@ impl Default for ChronologyQuery {
             after: None,
             limit: 100,
             include_superseded: false,
+            entry: None,
         }
     }
 }
@@ -262,6 +265,10 @@ pub(crate) fn chronology(
     if let Some(to) = query.to {
         params.push(day_start(to + chrono::Duration::days(1)).into());
         conditions.push(format!("e.occurred_at < ${}", params.len()));
+    }
+    if let Some(entry) = query.entry {
+        params.push(entry.to_string().into());
+        conditions.push(format!("e.id = ${}", params.len()));
     }
     if let Some(after) = query.after {
         params.push(after.occurred_at.into());

@@ -472,14 +472,12 @@ fn decode_fields(
 
 /// The form values that show `details` (an entry's details as JSON) under `prefix`: the
 /// inverse of [`decode`], for a form filled from what is stored.
-#[cfg(test)]
 pub(crate) fn encode(spec: &FormSpec, details: &Value, prefix: &str) -> Vec<(String, String)> {
     let mut pairs = Vec::new();
     encode_fields(&spec.fields, details, prefix, &mut pairs);
     pairs
 }
 
-#[cfg(test)]
 fn encode_fields(
     fields: &[Field],
     object: &Value,

@@ -269,6 +269,10 @@ async fn person_page(
     Query(typed): Query<FilterDates>,
 ) -> Result<Response, Error> {
     let id = parse_person_id(&id)?;
+    let principal = caller.principal();
+    let corrector = (caller.session().is_some()
+        && safeguard_core::access::may_write_entry(&principal, principal.agency()))
+    .then(|| principal.agency().clone());
     // A bad filter is shown on the page, by its field, with the whole record beneath it.
     let (query, filter_error) = match typed
         .apply(&mut params)
@@ -409,7 +413,7 @@ async fn person_page(
                 ]))))
             h2 class="govuk-heading-m" id="chronology" { "Chronology" }
             (filters(&params, &typed, &agencies, filter_error.as_ref()))
-            (chronology_table(&page, agency_names, id)?)
+            (chronology_table(&page, agency_names, id, corrector.as_ref())?)
             @if let Some(next) = page.next {
                 nav class="govuk-pagination" aria-label="Chronology pages" {
                     div class="govuk-pagination__next" {
@@ -547,15 +551,30 @@ fn percent_encode(v: &str) -> String {
         .collect()
 }
 
+/// `corrector`: the caller's agency, when the caller records; its entries recorded on these
+/// pages offer a correction.
 fn chronology_table(
     page: &ChronologyPage,
     agency_names: &HashMap<String, String>,
     subject: PersonId,
+    corrector: Option<&safeguard_core::AgencyId>,
 ) -> Result<Markup, Error> {
     let rows = page
         .entries
         .iter()
-        .map(|e| Ok(chronology_row(e, &e.entry.decode()?, agency_names, subject)))
+        .map(|e| {
+            let entry = e.entry.decode()?;
+            let correctable = e.superseded_by.is_none()
+                && corrector == Some(&entry.agency)
+                && entry.source.system == crate::recording::FORM_SYSTEM;
+            Ok(chronology_row(
+                e,
+                &entry,
+                agency_names,
+                subject,
+                correctable,
+            ))
+        })
         .collect::<Result<Vec<TableRow>, safeguard_store::StoreError>>()?;
     Ok(html! {
         @if page.entries.is_empty() {
@@ -573,6 +592,7 @@ fn chronology_row(
     entry: &Entry,
     agency_names: &HashMap<String, String>,
     subject: PersonId,
+    correctable: bool,
 ) -> TableRow {
     let agency = entry.agency.as_str();
     TableRow {
@@ -586,6 +606,12 @@ fn chronology_row(
                 (entry.summary)
                 br;
                 span class="govuk-hint" { (entry.author.role) ", " (entry.author.name) }
+                @if correctable {
+                    br;
+                    a class="govuk-link govuk-body-s app-no-print" href={ "/persons/" (subject) "/record?kind=" (entry.kind().as_str()) "&corrects=" (e.id) } {
+                        "Correct" span class="govuk-visually-hidden" { " this " (entry.kind().label().to_lowercase()) }
+                    }
+                }
             },
             html! {
                 ul class="govuk-list" {

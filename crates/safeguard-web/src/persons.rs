@@ -280,6 +280,7 @@ impl ChronologyParams {
             after,
             limit,
             include_superseded,
+            entry: None,
         })
     }
 }

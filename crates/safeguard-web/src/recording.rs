@@ -110,6 +110,93 @@ const ROLES: &[(&str, &str)] = &[
 #[derive(Deserialize)]
 struct KindParam {
     kind: Option<String>,
+    /// The entry this form corrects.
+    corrects: Option<String>,
+}
+
+/// An entry a form corrects: one the caller's agency recorded on these pages about the child,
+/// not yet corrected.
+struct Corrected {
+    id: safeguard_core::EntryId,
+    entry: safeguard_core::Entry,
+    /// The person of each participant, in order (the child first).
+    persons: Vec<PersonId>,
+}
+
+async fn corrected(
+    state: &AppState,
+    caller: &Caller,
+    child: PersonId,
+    id: &str,
+    kind: EntryKind,
+) -> Result<Corrected, Error> {
+    let missing = || Error::NotFound("no such entry on this child's record".into());
+    let id = safeguard_core::EntryId(Uuid::parse_str(id).map_err(|_| missing())?);
+    let query = safeguard_store::ChronologyQuery {
+        entry: Some(id),
+        include_superseded: true,
+        limit: 1,
+        ..Default::default()
+    };
+    let page = state
+        .blocking(move |store| store.chronology_of_known(child, &query))
+        .await?
+        .ok_or_else(missing)?;
+    let found = page.entries.into_iter().next().ok_or_else(missing)?;
+    let entry = found.entry.decode()?;
+    if entry.agency != *caller.principal().agency() || entry.source.system != FORM_SYSTEM {
+        return Err(Error::Forbidden(
+            "an entry is corrected here by the agency that recorded it on these pages; an agency's own system corrects what it sent".into(),
+        ));
+    }
+    if found.superseded_by.is_some() {
+        return Err(Error::NotFound(
+            "this entry has been corrected already: correct its correction".into(),
+        ));
+    }
+    if entry.kind() != kind {
+        return Err(missing());
+    }
+    Ok(Corrected {
+        id,
+        entry,
+        persons: found.person_ids,
+    })
+}
+
+/// The answers of the form that recorded `entry`, to correct it.
+fn answers_of(corrected: &Corrected, source_id: String) -> (Vec<(String, String)>, Vec<PersonId>) {
+    let entry = &corrected.entry;
+    let start = entry.occurred_at.start();
+    let mut pairs = vec![
+        ("source_id".to_owned(), source_id),
+        ("corrects".to_owned(), corrected.id.to_string()),
+        ("occurred".to_owned(), start.format("%-d").to_string()),
+        ("occurred-month".to_owned(), start.format("%-m").to_string()),
+        ("occurred-year".to_owned(), start.format("%Y").to_string()),
+        ("summary".to_owned(), entry.summary.clone()),
+    ];
+    if entry.occurred_at.precision() >= safeguard_core::Precision::Minute {
+        pairs.push((
+            "occurred-time".to_owned(),
+            start.format("%H:%M").to_string(),
+        ));
+    }
+    let details = serde_json::to_value(&entry.details).unwrap_or_default();
+    pairs.extend(forms::encode(
+        forms::spec(entry.kind()),
+        &details,
+        "details",
+    ));
+    let mut people = Vec::new();
+    for (p, person) in entry.persons.iter().zip(&corrected.persons).skip(1) {
+        pairs.push((format!("person.{person}.role"), p.role.as_str().to_owned()));
+        if p.identity == Some(safeguard_core::IdentityEvidence::Verified) {
+            pairs.push((format!("person.{person}.identity"), "verified".to_owned()));
+        }
+        people.push(*person);
+    }
+    (pairs, people)
 }
 
 /// Someone the form offers: a person already known, with a word on how.
@@ -195,6 +282,8 @@ async fn context(
 ) -> Result<Context, Error> {
     let person = load_person(state, child).await?;
     let today = chrono::Local::now().date_naive();
+    let principal = caller.principal();
+    let session_hash = caller.session().map(|s| s.token_hash.clone());
     let (known, agencies) = state
         .blocking(move |store| {
             let agencies = store
@@ -202,17 +291,29 @@ async fn context(
                 .into_iter()
                 .map(|a| (a.id.as_str().to_owned(), a.name))
                 .collect();
-            // Those found by a search on the form, named as the search showed them: their
-            // records may be closed to the recorder, and their own entry is not.
+            // Those found by a search on the form (or named by the entry corrected), named as
+            // the search showed them unless the recorder may read their record: their own
+            // entry must not hold more of them than they may see.
             let mut known = Vec::new();
             let mut seen = std::collections::HashSet::from([child]);
             for p in store.persons(&found)? {
                 if seen.insert(p.id) {
+                    let decision = crate::auth::read_decision(
+                        store,
+                        &principal,
+                        session_hash.as_deref(),
+                        p.id,
+                    )?;
+                    let record = if matches!(decision, access::ReadDecision::Allowed(_)) {
+                        record_of(&p)
+                    } else {
+                        searched_record_of(&p)
+                    };
                     known.push(Known {
                         person: p.id,
                         name: p.display_name(),
                         note: "found by your search".to_owned(),
-                        record: searched_record_of(&p),
+                        record,
                         found: true,
                     });
                 }
@@ -296,9 +397,16 @@ async fn record_page(
     };
     let kind = EntryKind::parse(&kind)
         .ok_or_else(|| Error::NotFound(format!("no kind of entry {kind:?}")))?;
-    let context = context(&state, &caller, child, record_hidden, Vec::new()).await?;
     let source_id = Uuid::now_v7().to_string();
-    let values = Values::from_pairs(&[("source_id".to_owned(), source_id)]);
+    let (pairs, people) = match param.corrects.as_deref() {
+        Some(id) => {
+            let corrected = corrected(&state, &caller, child, id, kind).await?;
+            answers_of(&corrected, source_id)
+        }
+        None => (vec![("source_id".to_owned(), source_id)], Vec::new()),
+    };
+    let context = context(&state, &caller, child, record_hidden, people).await?;
+    let values = Values::from_pairs(&pairs);
     Ok(form_page(&caller, &context, kind, &values, &[]).into_response())
 }
 
@@ -519,6 +627,10 @@ async fn record_submit(
         found.extend(new);
         found.truncate(MAX_FOUND);
     }
+    let corrects = match values.one("corrects") {
+        "" => None,
+        id => Some(corrected(&state, &caller, child, id, kind).await?),
+    };
     let mut context = context(&state, &caller, child, own_only.is_some(), found).await?;
     if let Some(searched) = searched {
         context.searched = Some(searched);
@@ -566,6 +678,7 @@ async fn record_submit(
         "persons": persons,
         "summary": summary,
         "details": details,
+        "supersedes": corrects.as_ref().map(|c| c.entry.source.id.clone()),
     });
     let entry = match crate::entries::parse_entry(body, now) {
         Ok(entry) => entry,
@@ -669,13 +782,23 @@ fn form_page(
                 (error_summary(&errors.iter().map(|e| (field_id(&e.field), e.reason.clone())).collect::<Vec<_>>()))
             }
             span class="govuk-caption-l" { (context.child_name) }
-            h1 class="govuk-heading-l" { (kind.label()) }
+            @if values.one("corrects").is_empty() {
+                h1 class="govuk-heading-l" { (kind.label()) }
+            } @else {
+                h1 class="govuk-heading-l" { "Correct this " (kind.label().to_lowercase()) }
+                div class="govuk-inset-text" {
+                    "Change what was wrong and record it again. The entry you correct stays in the record, marked as corrected, and everyone who reads the record sees the correction instead."
+                }
+            }
             @if context.record_hidden {
                 (not_yet_involved())
             }
             form method="post" action={ "/persons/" (context.child) "/record?kind=" (kind.as_str()) } novalidate {
                 input type="hidden" name=(CSRF_FIELD) value=(context.csrf);
                 input type="hidden" name="source_id" value=(source_id);
+                @if !values.one("corrects").is_empty() {
+                    input type="hidden" name="corrects" value=(values.one("corrects"));
+                }
                 (crate::ui::date_input(
                     "occurred",
                     ["occurred", "occurred-month", "occurred-year"],

@@ -402,3 +402,151 @@ async fn someone_known_but_not_in_the_household_is_found_by_a_search_on_the_form
         "in Kit's chronology too"
     );
 }
+
+#[tokio::test]
+async fn an_entry_recorded_on_the_page_is_corrected_there_by_its_agency_only() {
+    let app = spawn_app();
+    app.post_entries(&json!([entry("e1", "2006-12-11T14:30")]))
+        .await;
+    let child = app.find_person("sam").await;
+    let daniel = app.find_person("daniel").await;
+    let worker = app.user("worker", "north-police", Role::Practitioner);
+    let colleague = app.user("colleague", "north-police", Role::Practitioner);
+    let nurse = app.user("nurse", "north-hospital", Role::Practitioner);
+    app.store
+        .allocate(child.parse().unwrap(), "worker", true)
+        .unwrap();
+    let form = app
+        .get_as(&format!("/persons/{child}/record?kind=case_note"), &worker)
+        .await;
+    let daniel_role = format!("person.{daniel}.role");
+    let sent = [
+        ("source_id", source_id_of(&form.text)),
+        ("occurred", "2".into()),
+        ("occurred-month", "1".into()),
+        ("occurred-year", "2007".into()),
+        ("occurred-time", "09:15".into()),
+        (
+            "summary",
+            "Sam was seen with a bruise on the left cheek.".into(),
+        ),
+        (daniel_role.as_str(), "other_adult_present".into()),
+    ];
+    let sent: Vec<(&str, &str)> = sent.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = post_form(&app, &child, "case_note", &sent, &worker).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let entries = chronology(&app, &child).await;
+    let original = entries[1]["id"].as_str().unwrap().to_owned();
+
+    // The page offers a correction of the page's entry only, to its agency only.
+    let page = app.get_as(&format!("/persons/{child}"), &worker).await;
+    let correct = format!("/persons/{child}/record?kind=case_note&amp;corrects={original}");
+    assert!(page.text.contains(&correct), "{}", page.text);
+    assert_eq!(
+        page.text.matches("&amp;corrects=").count(),
+        1,
+        "not the system's entry"
+    );
+    let nurse_page = app.get_as(&format!("/persons/{child}"), &nurse).await;
+    assert!(!nurse_page.text.contains("&amp;corrects="));
+
+    // The form comes back filled in as it was sent.
+    let form = app
+        .get_as(
+            &format!("/persons/{child}/record?kind=case_note&corrects={original}"),
+            &colleague,
+        )
+        .await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.text);
+    assert!(form.text.contains("Correct this case note"));
+    assert!(
+        form.text
+            .contains("Sam was seen with a bruise on the left cheek.")
+    );
+    assert!(form.text.contains(r#"value="09:15""#));
+    assert!(
+        form.text
+            .contains(&format!(r#"name="corrects" value="{original}""#))
+    );
+    assert!(
+        form.text
+            .contains(r#"<option value="other_adult_present" selected>"#),
+        "Daniel's part is kept"
+    );
+
+    // Act: corrected by a colleague of the same agency.
+    let mut fixing = [
+        ("source_id", source_id_of(&form.text)),
+        ("corrects", original.clone()),
+        ("occurred", "2".into()),
+        ("occurred-month", "1".into()),
+        ("occurred-year", "2007".into()),
+        ("occurred-time", "09:15".into()),
+        (
+            "summary",
+            "Sam was seen with a bruise on the right cheek.".into(),
+        ),
+        (daniel_role.as_str(), "other_adult_present".into()),
+    ];
+    let pairs: Vec<(&str, &str)> = fixing.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = post_form(&app, &child, "case_note", &pairs, &colleague).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+
+    // Assert: the correction stands in the original's place; the original is kept, marked.
+    let entries = chronology(&app, &child).await;
+    assert_eq!(entries.len(), 2);
+    assert_eq!(
+        entries[1]["entry"]["summary"],
+        "Sam was seen with a bruise on the right cheek."
+    );
+    assert_eq!(entries[1]["person_ids"], json!([child, daniel]));
+    let all = app
+        .get(&format!(
+            "/api/v1/persons/{child}/chronology?include_superseded=true"
+        ))
+        .await
+        .json();
+    let kept = all["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"] == original.as_str())
+        .expect("the original is kept");
+    assert_eq!(kept["superseded_by"], entries[1]["id"]);
+
+    // The original cannot be corrected again, nor by another agency, nor a system's entry.
+    let again = app
+        .get_as(
+            &format!("/persons/{child}/record?kind=case_note&corrects={original}"),
+            &worker,
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    let correction = entries[1]["id"].as_str().unwrap();
+    let r = app
+        .get_as(
+            &format!("/persons/{child}/record?kind=case_note&corrects={correction}"),
+            &nurse,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let system_entry = entries[0]["id"].as_str().unwrap();
+    let r = app
+        .get_as(
+            &format!("/persons/{child}/record?kind=case_note&corrects={system_entry}"),
+            &worker,
+        )
+        .await;
+    assert!(
+        r.status == StatusCode::FORBIDDEN || r.status == StatusCode::NOT_FOUND,
+        "{}",
+        r.status
+    );
+    // A crafted correction of someone else's entry is refused on sending too.
+    fixing[0].1 = uuid::Uuid::now_v7().to_string();
+    fixing[1].1 = system_entry.to_owned();
+    let pairs: Vec<(&str, &str)> = fixing.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = post_form(&app, &child, "case_note", &pairs, &worker).await;
+    assert!(r.status == StatusCode::FORBIDDEN || r.status == StatusCode::NOT_FOUND);
+    assert_eq!(chronology(&app, &child).await.len(), 2);
+}
