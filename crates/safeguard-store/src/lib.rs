@@ -431,6 +431,17 @@ impl Store {
             .next())
     }
 
+    /// Brings the planner's statistics up to date after a bulk load (an import, a benchmark's
+    /// million records): on PostgreSQL `VACUUM (ANALYZE)`, which also marks the pages all
+    /// visible so that index-only scans skip the table; on SQLite `ANALYZE`. Outside any
+    /// transaction, as VACUUM must be.
+    pub fn analyze(&self) -> Result<(), StoreError> {
+        match &self.inner.engine {
+            Engine::Sqlite(_) => self.write(|sql| sql.execute_batch("ANALYZE")),
+            Engine::Postgres(e) => e.read_alone(|sql| sql.execute_batch("VACUUM (ANALYZE)")),
+        }
+    }
+
     /// Raw SQL in one write transaction, bypassing the store's logic: for benchmark baselines
     /// and tools only. Statements use `$1`-style parameters on both engines.
     pub fn bare_write<T>(
@@ -732,11 +743,6 @@ impl Store {
                 .check(&v.writes, &v.reads, &self.inner.audit_key)
                 .map(|()| v)
         }))
-    }
-
-    /// Refreshes the query planner's statistics: run after a bulk load.
-    pub fn analyze(&self) -> Result<(), StoreError> {
-        self.write(|sql| sql.execute_batch("ANALYZE"))
     }
 
     /// How many entries are stored.

@@ -99,6 +99,8 @@ pub fn run(options: &SearchOptions) -> anyhow::Result<()> {
             bar.inc(chunk.len() as u64);
         }
         bar.finish_and_clear();
+        // As after any bulk import: statistics for the planner, pages marked visible.
+        store.analyze()?;
         let queries = queries(&records, options.queries);
         let mut namesakes: std::collections::HashMap<String, usize> = Default::default();
         for r in &records {
