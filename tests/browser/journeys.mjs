@@ -133,6 +133,15 @@ await step("sign-in as the demo child's lead professional", async () => {
   await signIn(page, "practitioner@northbury-childrens-services");
   assert.ok(await page.getByRole("heading", { name: "Find a person" }).isVisible());
   await look(page, "search");
+  // Search forgives: a letter missing, the names the other way round, a nickname.
+  for (const typed of ["Josua Reve", "Reeve Joshua", "Josh Reeve"]) {
+    await page.getByLabel("Name, date of birth, NHS number or postcode").fill(typed);
+    await page.getByRole("button", { name: "Search" }).click();
+    await page.waitForURL(/q=/);
+    const first = page.locator("table tbody tr").first().locator("a").first();
+    assert.equal(await first.getAttribute("href"), `/persons/${child}`, `${typed} finds the child first`);
+  }
+  await look(page, "search-typo");
 });
 
 await step("the demo child's record opens on an overview with a timeline", async () => {

@@ -40,6 +40,7 @@ mod nhs_number;
 mod person;
 mod postcode;
 pub mod process;
+pub mod pseudonym;
 pub mod rules;
 mod stored;
 pub mod text;
