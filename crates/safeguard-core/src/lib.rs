@@ -41,6 +41,7 @@ mod person;
 mod postcode;
 pub mod process;
 pub mod pseudonym;
+pub mod review;
 pub mod rules;
 mod stored;
 pub mod text;

@@ -399,6 +399,12 @@ impl Pseudonyms {
 
     /// What identifying is left in `text`: each kind found, at most once, never the value.
     pub fn leaks(&self, text: &str) -> Vec<IdentifierKind> {
+        // The aliases are the review's own words ("Clerk 1" for a ward clerk named Clerk).
+        let mut text = text.to_owned();
+        for alias in &self.aliases {
+            text = text.replace(alias.as_str(), " ");
+        }
+        let text = text.as_str();
         let mut found = Vec::new();
         let tokens = tokenize(text);
         let words_in: Vec<String> = tokens
@@ -427,9 +433,14 @@ impl Pseudonyms {
         let lower = text.to_lowercase();
         for (kind, value) in &self.identifiers {
             let hit = match kind {
-                IdentifierKind::NhsNumber | IdentifierKind::Phone => {
-                    let tail = value.trim_start_matches("44").trim_start_matches('0');
-                    !tail.is_empty() && tail.len() >= 6 && runs.iter().any(|r| r.contains(tail))
+                IdentifierKind::NhsNumber => {
+                    !value.is_empty() && runs.iter().any(|r| r.contains(value.as_str()))
+                }
+                // A number written without its country or area code is still the number:
+                // its last eight digits (the subscriber's number in most of the UK).
+                IdentifierKind::Phone => {
+                    let tail = &value[value.len().saturating_sub(8)..];
+                    tail.len() >= 6 && runs.iter().any(|r| r.contains(tail))
                 }
                 IdentifierKind::Postcode => !value.is_empty() && squeezed.contains(value.as_str()),
                 IdentifierKind::Email => !value.is_empty() && lower.contains(value.as_str()),
@@ -500,9 +511,11 @@ fn name_phrases(party: &Party) -> Vec<Vec<String>> {
         if !all_given.is_empty() {
             phrases.push(all_given);
         }
-        phrases.extend(given.iter().cloned());
-        // The parts of a double-barrelled or hyphenated name, each alone.
-        for part in name.given.iter().chain(&name.family) {
+        // The first given name alone, and the parts of a hyphenated one and of the family
+        // name; a middle name only within the whole name ("Anne" of Kerry Anne Reeve is St
+        // Anne's Hospital too).
+        for part in name.given.first().into_iter().chain(&name.family) {
+            phrases.push(words(part));
             phrases.extend(words(part).into_iter().map(|w| vec![w]));
         }
     }
@@ -718,24 +731,26 @@ fn remove_postcodes(text: &str) -> String {
 }
 
 fn replace_ignoring_case(text: &str, needle: &str, with: &str) -> String {
+    // Compared a character at a time (each by its first lower-case character), so that a
+    // letter whose lower case is longer (İ) does not shift what follows.
+    let fold = |c: char| c.to_lowercase().next().unwrap_or(c);
+    let chars: Vec<char> = text.chars().collect();
+    let folded: Vec<char> = chars.iter().copied().map(fold).collect();
+    let needle: Vec<char> = needle.chars().map(fold).collect();
     if needle.is_empty() {
         return text.to_owned();
     }
-    let lower = text.to_lowercase();
-    let needle = needle.to_lowercase();
-    // Lower-casing can change lengths outside ASCII; then the text is left as it is and the
-    // leak check has the last word.
-    if lower.len() != text.len() {
-        return text.to_owned();
-    }
     let mut out = String::with_capacity(text.len());
-    let mut at = 0;
-    while let Some(found) = lower[at..].find(&needle) {
-        out.push_str(&text[at..at + found]);
-        out.push_str(with);
-        at += found + needle.len();
+    let mut i = 0;
+    while i < chars.len() {
+        if folded[i..].starts_with(&needle) {
+            out.push_str(with);
+            i += needle.len();
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
     }
-    out.push_str(&text[at..]);
     out
 }
 
@@ -801,7 +816,7 @@ mod tests {
                 names: vec![name(&["Kerry", "Anne"], "Reeve")],
                 short_forms: vec!["Kez".into()],
                 identifiers: Identifiers {
-                    phones: vec!["07700 900123".into()],
+                    phones: vec!["07700 900123".into(), "020 7946 0000".into()],
                     emails: vec!["kerry.reeve@example.org".into()],
                     ..Identifiers::default()
                 },
@@ -895,6 +910,20 @@ mod tests {
     }
 
     #[test]
+    fn a_date_of_birth_is_removed_beside_letters_whose_lower_case_is_longer() {
+        let (p, _) = review();
+        let out = p.rewrite("İlknur said he was born 01/03/2006.");
+        assert_eq!(out, "İlknur said he was born [date of birth].");
+    }
+
+    #[test]
+    fn a_telephone_number_without_its_area_code_is_still_found() {
+        let (p, _) = review();
+        assert_eq!(p.leaks("Call her on 7946 0000."), [IdentifierKind::Phone]);
+        assert!(p.leaks("Weight 9001 grams.").is_empty());
+    }
+
+    #[test]
     fn an_age_replaces_a_date_of_birth() {
         let born = NaiveDate::from_ymd_opt(2006, 3, 1).unwrap();
         let on = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
@@ -903,6 +932,12 @@ mod tests {
         assert_eq!(age_on(born, on(2009, 2, 28)), "2 years 11 months");
         assert_eq!(age_on(born, on(2010, 3, 1)), "4 years");
         assert_eq!(age_on(born, on(2005, 1, 1)), "not yet born");
+    }
+
+    #[test]
+    fn the_shipped_scheme_file_is_the_default() {
+        let shipped = include_str!("../../../data/pseudonyms.toml");
+        assert_eq!(Scheme::from_toml(shipped).unwrap(), Scheme::default());
     }
 
     #[test]

@@ -6,6 +6,7 @@ mod bench;
 mod demo;
 mod link;
 mod replay;
+mod review;
 
 use std::net::SocketAddr;
 
@@ -150,6 +151,15 @@ enum Command {
         /// Make them the child's lead professional.
         #[arg(long)]
         lead: bool,
+    },
+    /// A practice review's chronology of one child: every entry from every agency in time
+    /// order, people pseudonymised, with the concerns the rules raise on replay and the missed
+    /// opportunities; nothing is written if anything identifying is left.
+    Review {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[command(flatten)]
+        args: review::ReviewArgs,
     },
     /// When could we have known? Replay a child's entries through the rules and print each
     /// flag at the date it would first have been raised, next to the first escalation after.
@@ -365,6 +375,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 "Allocated {user} to {person}{}.",
                 if lead { " as lead professional" } else { "" }
             );
+            Ok(())
+        }
+        Command::Review { db, args } => {
+            let (entries, findings) = review::run(&db.open()?, &args)?;
+            println!("Wrote the review: {entries} entries, {findings} findings, pseudonymised.");
             Ok(())
         }
         Command::Replay {

@@ -966,3 +966,132 @@ fn bench_search_times_forgiving_searches_and_finds_the_people_typed() {
         assert!(text.contains(&format!("typed {kind}")), "{text}");
     }
 }
+
+/// A practice review of the demo child: written pseudonymised in each format, with none of
+/// the names or identifiers held on the people in it; and refused, with nothing written and
+/// no value shown, when an identifier the rewriting cannot remove is left in a note.
+#[test]
+fn review_exports_the_chronology_pseudonymised_and_refuses_one_that_still_identifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("review.db");
+    let database = format!("sqlite:{}", path.display());
+    let child = child_id(&seed(&database));
+    let review = |format: &str, out: &std::path::Path| {
+        safeguard()
+            .args([
+                "review",
+                "--database",
+                &database,
+                "--person",
+                &child.to_string(),
+            ])
+            .args([
+                "--format",
+                format,
+                "--out",
+                out.to_str().unwrap(),
+                "--to",
+                "2007-08-03",
+            ])
+            .output()
+            .unwrap()
+    };
+    let store = Store::open(&DatabaseUrl::Sqlite(path.clone())).unwrap();
+    let page = store
+        .chronology(
+            child,
+            &ChronologyQuery {
+                limit: 1000,
+                ..ChronologyQuery::default()
+            },
+        )
+        .unwrap();
+    let mut people: Vec<PersonId> = page
+        .entries
+        .iter()
+        .flat_map(|e| e.person_ids.clone())
+        .collect();
+    people.sort();
+    people.dedup();
+    let persons = store.persons(&people).unwrap();
+    drop(store);
+
+    for format in ["md", "html", "json"] {
+        let out = dir.path().join(format!("review.{format}"));
+        let run = review(format, &out);
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let text = std::fs::read_to_string(&out).unwrap();
+        assert!(text.contains("Child A") && text.contains("Ms A"), "{text}");
+        assert!(text.contains("missed"), "missed opportunities are marked");
+        for person in &persons {
+            for record in &person.records {
+                let r = &record.record;
+                // First names and family names (a middle name may be a hospital's: St Anne's).
+                for name in r.name.given.first().into_iter().chain(&r.name.family) {
+                    assert!(
+                        !text.contains(name.as_str()),
+                        "{name} in the {format} review"
+                    );
+                }
+                if let Some(n) = &r.nhs_number {
+                    assert!(
+                        !text.contains(n.as_str()),
+                        "an NHS number in the {format} review"
+                    );
+                }
+                if let Some(safeguard_core::PartialDate::Day(d)) = r.date_of_birth {
+                    assert!(
+                        !text.contains(&d.to_string()),
+                        "a date of birth in the {format} review"
+                    );
+                }
+            }
+        }
+        if format == "json" {
+            let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(json["subject"], "Child A");
+        }
+    }
+
+    // A telephone number written without its area code is not one the rewriting removes;
+    // the check still knows it.
+    let store = Store::open(&DatabaseUrl::Sqlite(path)).unwrap();
+    let nhs = persons
+        .iter()
+        .find(|p| p.id == child)
+        .and_then(|p| p.records.iter().find_map(|r| r.record.nhs_number.clone()))
+        .expect("the demo child has an NHS number");
+    let note: safeguard_core::Entry = serde_json::from_value(serde_json::json!({
+        "agency": "north-general-hospital",
+        "source": {"system": "test", "id": "planted"},
+        "author": {"name": "Ward Clerk", "role": "Clerk"},
+        "occurred_at": "2007-07-30",
+        "recorded_at": "2007-07-30T12:00:00Z",
+        "persons": [
+            {"role": "subject_child", "record": {"local_id": "P1",
+                "name": {"given": ["Joshua"], "family": "Reeve"}, "nhs_number": nhs.as_str()}},
+            {"role": "parent", "record": {"local_id": "P2",
+                "name": {"given": ["Kerry"], "family": "Reeve"}, "phone": "020 7946 0000"}}
+        ],
+        "summary": "Mother asked to be called back on 7946 0000.",
+        "details": {"kind": "case_note"}
+    }))
+    .unwrap();
+    store
+        .append(&safeguard_store::Actor::system("test"), &[note])
+        .unwrap();
+    drop(store);
+    let out = dir.path().join("refused.md");
+    let run = review("md", &out);
+    assert!(!run.status.success());
+    let message = String::from_utf8_lossy(&run.stderr);
+    assert!(message.contains("a telephone number"), "{message}");
+    assert!(message.contains("2007-07"), "where: {message}");
+    assert!(!message.contains("7946"), "never the value: {message}");
+    assert!(!out.exists(), "nothing written");
+    assert!(!out.with_extension("partial").exists());
+}

@@ -1,0 +1,570 @@
+//! A practice review's chronology: every entry from every agency in time order, grouped by
+//! month, pseudonymised through [`Pseudonyms`], with the contacts per agency and month and the
+//! concerns the rules raise on replay, each marked a missed opportunity where no escalation
+//! followed; rendered as Markdown, HTML or JSON, and checked for leaks before it is written.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::pseudonym::{IdentifierKind, Pseudonyms};
+use crate::{Entry, Precision};
+
+/// How much a review keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// Every entry with what happened.
+    Full,
+    /// The pattern, the counts, the findings and the missed opportunities; no narrative.
+    Summary,
+}
+
+/// One entry of the record, as the review reads it.
+pub struct Source<'a> {
+    /// The entry.
+    pub entry: &'a Entry,
+    /// The party (index into the pseudonyms) of each participant, in order.
+    pub parties: Vec<usize>,
+    /// The party of the author.
+    pub author: usize,
+    /// The agency's name.
+    pub agency: &'a str,
+}
+
+/// A concern the rules raise on replay.
+pub struct Concern<'a> {
+    /// The first day the record held everything it rests on.
+    pub knowable: NaiveDate,
+    /// What it means.
+    pub sentence: &'a str,
+    /// The first escalation after it, if any: its day and what it was.
+    pub escalation: Option<(NaiveDate, &'a str)>,
+}
+
+/// The review, ready to render.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Review {
+    /// The subject child's alias.
+    pub subject: String,
+    /// Months, oldest first.
+    pub months: Vec<Month>,
+    /// Entries per agency and month.
+    pub contacts: Vec<Contacts>,
+    /// The concerns raised on replay.
+    pub findings: Vec<Finding>,
+}
+
+/// One month of the chronology.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Month {
+    /// `2007-03`.
+    pub month: String,
+    /// The entries, in time order (empty in a summary).
+    pub entries: Vec<ReviewEntry>,
+    /// How many entries the month holds.
+    pub count: usize,
+}
+
+/// One entry, pseudonymised.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct ReviewEntry {
+    /// When: the day (and time), or the month when dates are narrowed.
+    pub when: String,
+    /// The agency.
+    pub agency: String,
+    /// What kind of entry.
+    pub kind: String,
+    /// What happened, rewritten through the aliases.
+    pub what: String,
+    /// Who was there, by alias and part.
+    pub present: Vec<String>,
+    /// Who recorded it.
+    pub by: String,
+}
+
+/// Entries of one agency in one month.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Contacts {
+    /// The agency.
+    pub agency: String,
+    /// `2007-03`.
+    pub month: String,
+    /// How many.
+    pub entries: usize,
+}
+
+/// A concern the rules raise on replay, and whether an escalation followed it.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Finding {
+    /// The day it could first have been known (narrowed to the month when dates are).
+    pub knowable: String,
+    /// What it means, rewritten through the aliases.
+    pub concern: String,
+    /// The first escalation after it.
+    pub escalation: Option<String>,
+    /// No escalation followed within [`ESCALATION_WINDOW_DAYS`].
+    pub missed_opportunity: bool,
+}
+
+/// Days within which an escalation (a strategy discussion, an enquiry, a conference, a legal
+/// meeting, an application, a placement) answers a concern: a strategy discussion is due
+/// within days of a concern of significant harm, so a month without one is a missed chance.
+pub const ESCALATION_WINDOW_DAYS: i64 = 28;
+
+/// Builds the review of `sources` (in time order).
+pub fn build(
+    pseudonyms: &Pseudonyms,
+    sources: &[Source<'_>],
+    concerns: &[Concern<'_>],
+    level: Level,
+    narrow_dates: bool,
+) -> Review {
+    let mut months: BTreeMap<String, Month> = BTreeMap::new();
+    let mut contacts: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for source in sources {
+        let entry = source.entry;
+        let month = entry.occurred_at.date().format("%Y-%m").to_string();
+        let slot = months.entry(month.clone()).or_insert_with(|| Month {
+            month: month.clone(),
+            entries: Vec::new(),
+            count: 0,
+        });
+        slot.count += 1;
+        *contacts
+            .entry((source.agency.to_owned(), month.clone()))
+            .or_default() += 1;
+        if level == Level::Summary {
+            continue;
+        }
+        let when = if narrow_dates {
+            month.clone()
+        } else if entry.occurred_at.precision() >= Precision::Minute {
+            entry
+                .occurred_at
+                .start()
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        } else {
+            entry.occurred_at.date().to_string()
+        };
+        let present = entry
+            .persons
+            .iter()
+            .zip(&source.parties)
+            .map(|(p, &party)| {
+                format!(
+                    "{} ({})",
+                    pseudonyms.alias(party),
+                    p.role.as_str().replace('_', " ")
+                )
+            })
+            .collect();
+        slot.entries.push(ReviewEntry {
+            when,
+            agency: source.agency.to_owned(),
+            kind: entry.kind().label().to_owned(),
+            what: pseudonyms.rewrite(&entry.summary),
+            present,
+            by: pseudonyms.alias(source.author).to_owned(),
+        });
+    }
+    let day = |d: NaiveDate| {
+        if narrow_dates {
+            d.format("%Y-%m").to_string()
+        } else {
+            d.to_string()
+        }
+    };
+    let findings = concerns
+        .iter()
+        .map(|c| Finding {
+            knowable: day(c.knowable),
+            concern: pseudonyms.rewrite(c.sentence),
+            escalation: c.escalation.map(|(d, what)| format!("{} ({what})", day(d))),
+            missed_opportunity: c
+                .escalation
+                .is_none_or(|(d, _)| (d - c.knowable).num_days() > ESCALATION_WINDOW_DAYS),
+        })
+        .collect();
+    Review {
+        subject: pseudonyms.alias(0).to_owned(),
+        months: months.into_values().collect(),
+        contacts: contacts
+            .into_iter()
+            .map(|((agency, month), entries)| Contacts {
+                agency,
+                month,
+                entries,
+            })
+            .collect(),
+        findings,
+    }
+}
+
+/// Where a leak is, and of what kind: never the value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Leak {
+    /// The month and the entry's place in it, or the finding's.
+    pub place: String,
+    /// What was found.
+    pub kind: IdentifierKind,
+}
+
+/// Every identifier of the review's people still in it, by place: the export is refused if
+/// there is any.
+pub fn leaks(pseudonyms: &Pseudonyms, review: &Review) -> Vec<Leak> {
+    let mut found = Vec::new();
+    let mut check = |place: String, text: &str| {
+        for kind in pseudonyms.leaks(text) {
+            found.push(Leak {
+                place: place.clone(),
+                kind,
+            });
+        }
+    };
+    for month in &review.months {
+        for (i, e) in month.entries.iter().enumerate() {
+            let place = format!("{}, entry {} of {}", month.month, i + 1, month.count);
+            check(place.clone(), &e.what);
+            check(place.clone(), &e.by);
+            check(place, &e.present.join("; "));
+        }
+    }
+    for (i, f) in review.findings.iter().enumerate() {
+        check(format!("finding {}", i + 1), &f.concern);
+    }
+    for c in &review.contacts {
+        check(format!("contacts of {}", c.month), &c.agency);
+    }
+    found
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+impl Review {
+    /// As Markdown: findings first, then the contacts, then the chronology by month.
+    pub fn to_markdown(&self) -> String {
+        let mut out = format!(
+            "# Practice review chronology: {}\n\nOFFICIAL-SENSITIVE. Pseudonymised: people are named by alias.\n\n",
+            self.subject
+        );
+        out.push_str("## Findings\n\n");
+        if self.findings.is_empty() {
+            out.push_str("The rules raise no concern on this record.\n\n");
+        }
+        for f in &self.findings {
+            out.push_str(&format!(
+                "- {}{}: {} Escalation after: {}.\n",
+                f.knowable,
+                if f.missed_opportunity {
+                    " (missed opportunity)"
+                } else {
+                    ""
+                },
+                f.concern,
+                f.escalation.as_deref().unwrap_or("none")
+            ));
+        }
+        out.push_str(
+            "\n## Contacts per agency and month\n\n| Month | Agency | Entries |\n|---|---|---|\n",
+        );
+        for c in &self.contacts {
+            out.push_str(&format!(
+                "| {} | {} | {} |\n",
+                c.month,
+                cell(&c.agency),
+                c.entries
+            ));
+        }
+        out.push_str("\n## Chronology\n");
+        for m in &self.months {
+            out.push_str(&format!("\n### {} ({} entries)\n", m.month, m.count));
+            if m.entries.is_empty() {
+                continue;
+            }
+            out.push_str(
+                "\n| When | Agency | What | Summary | Present | By |\n|---|---|---|---|---|---|\n",
+            );
+            for e in &m.entries {
+                out.push_str(&format!(
+                    "| {} | {} | {} | {} | {} | {} |\n",
+                    e.when,
+                    cell(&e.agency),
+                    cell(&e.kind),
+                    cell(&e.what),
+                    cell(&e.present.join("; ")),
+                    cell(&e.by)
+                ));
+            }
+        }
+        out
+    }
+
+    /// As a page of its own, with the contacts drawn as a bar per month.
+    pub fn to_html(&self) -> String {
+        let mut out = format!(
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Practice review chronology: {0}</title>\
+             <style>body{{font-family:Arial,sans-serif;margin:2em;max-width:70em}}table{{border-collapse:collapse;width:100%}}\
+             th,td{{border-bottom:1px solid #b1b4b6;padding:.4em;text-align:left;vertical-align:top}}.missed{{color:#d4351c;font-weight:bold}}\
+             @page{{size:A4;@top-center{{content:\"OFFICIAL-SENSITIVE\"}}}}</style></head><body>\
+             <p><strong>OFFICIAL-SENSITIVE.</strong> Pseudonymised: people are named by alias.</p>\
+             <h1>Practice review chronology: {0}</h1>",
+            escape(&self.subject)
+        );
+        out.push_str("<h2>Findings</h2>");
+        if self.findings.is_empty() {
+            out.push_str("<p>The rules raise no concern on this record.</p>");
+        } else {
+            out.push_str("<ul>");
+            for f in &self.findings {
+                out.push_str(&format!(
+                    "<li>{}{}: {} Escalation after: {}.</li>",
+                    escape(&f.knowable),
+                    if f.missed_opportunity {
+                        " <span class=\"missed\">missed opportunity</span>"
+                    } else {
+                        ""
+                    },
+                    escape(&f.concern),
+                    escape(f.escalation.as_deref().unwrap_or("none"))
+                ));
+            }
+            out.push_str("</ul>");
+        }
+        out.push_str("<h2>Contacts per month</h2>");
+        out.push_str(&self.contacts_chart());
+        out.push_str("<table><caption>Entries per agency and month</caption><thead><tr><th>Month</th><th>Agency</th><th>Entries</th></tr></thead><tbody>");
+        for c in &self.contacts {
+            out.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                c.month,
+                escape(&c.agency),
+                c.entries
+            ));
+        }
+        out.push_str("</tbody></table><h2>Chronology</h2>");
+        for m in &self.months {
+            out.push_str(&format!("<h3>{} ({} entries)</h3>", m.month, m.count));
+            if m.entries.is_empty() {
+                continue;
+            }
+            out.push_str("<table><thead><tr><th>When</th><th>Agency</th><th>What</th><th>Summary</th><th>Present</th><th>By</th></tr></thead><tbody>");
+            for e in &m.entries {
+                out.push_str(&format!(
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    escape(&e.when),
+                    escape(&e.agency),
+                    escape(&e.kind),
+                    escape(&e.what),
+                    escape(&e.present.join("; ")),
+                    escape(&e.by)
+                ));
+            }
+            out.push_str("</tbody></table>");
+        }
+        out.push_str("</body></html>\n");
+        out
+    }
+
+    /// Entries per month as an SVG bar chart, with a text alternative.
+    fn contacts_chart(&self) -> String {
+        let (bar, gap, height) = (18, 6, 120);
+        let max = self
+            .months
+            .iter()
+            .map(|m| m.count)
+            .max()
+            .unwrap_or(1)
+            .max(1);
+        let width = self.months.len() * (bar + gap) + gap;
+        let mut svg = format!(
+            "<svg role=\"img\" aria-label=\"Entries per month, {} months\" width=\"{width}\" height=\"{}\" viewBox=\"0 0 {width} {}\">",
+            self.months.len(),
+            height + 40,
+            height + 40
+        );
+        for (i, m) in self.months.iter().enumerate() {
+            let h = m.count * height / max;
+            let x = gap + i * (bar + gap);
+            svg.push_str(&format!(
+                "<rect x=\"{x}\" y=\"{}\" width=\"{bar}\" height=\"{h}\" fill=\"#1d70b8\"><title>{}: {} entries</title></rect>\
+                 <text x=\"{}\" y=\"{}\" font-size=\"9\" transform=\"rotate(60 {} {})\">{}</text>",
+                height - h,
+                m.month,
+                m.count,
+                x,
+                height + 10,
+                x,
+                height + 10,
+                m.month
+            ));
+        }
+        svg.push_str("</svg>");
+        svg
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pseudonym::{Identifiers, Part, Party, Scheme};
+    use crate::{PersonName, Sex};
+
+    fn entry(json: serde_json::Value) -> Entry {
+        serde_json::from_value(json).unwrap()
+    }
+
+    fn visit(day: &str, summary: &str) -> Entry {
+        entry(serde_json::json!({
+            "agency": "north-childrens-services",
+            "source": {"system": "sys", "id": format!("v-{day}")},
+            "author": {"name": "Priya Shah", "role": "Social Worker"},
+            "occurred_at": day,
+            "recorded_at": "2007-12-31T12:00:00Z",
+            "persons": [
+                {"role": "subject_child", "record": {"local_id": "C1",
+                    "name": {"given": ["Joshua"], "family": "Reeve"}, "date_of_birth": "2006-03-01"}},
+                {"role": "parent", "record": {"local_id": "M1",
+                    "name": {"given": ["Kerry"], "family": "Reeve"}}}
+            ],
+            "summary": summary,
+            "details": {"kind": "case_note"}
+        }))
+    }
+
+    fn parties() -> Vec<Party> {
+        let name = |g: &str, f: &str| PersonName {
+            given: vec![g.into()],
+            family: Some(f.into()),
+        };
+        vec![
+            Party {
+                part: Some(Part::Subject),
+                names: vec![name("Joshua", "Reeve")],
+                identifiers: Identifiers {
+                    dates_of_birth: vec![NaiveDate::from_ymd_opt(2006, 3, 1).unwrap()],
+                    ..Identifiers::default()
+                },
+                ..Party::default()
+            },
+            Party {
+                part: Some(Part::Adult(Some(Sex::Female))),
+                names: vec![name("Kerry", "Reeve")],
+                ..Party::default()
+            },
+            Party {
+                part: Some(Part::Professional("Social Worker".into())),
+                names: vec![name("Priya", "Shah")],
+                ..Party::default()
+            },
+        ]
+    }
+
+    #[test]
+    fn entries_are_grouped_by_month_pseudonymised_and_counted() {
+        let parties = parties();
+        let p = Pseudonyms::new(&Scheme::default(), &parties);
+        let entries = [
+            visit("2007-03-02", "Kerry said Joshua fell."),
+            visit(
+                "2007-03-20",
+                "Joshua seen; Priya Shah spoke to Kerry Reeve.",
+            ),
+            visit("2007-05-01", "No answer."),
+        ];
+        let sources: Vec<Source<'_>> = entries
+            .iter()
+            .map(|e| Source {
+                entry: e,
+                parties: vec![0, 1],
+                author: 2,
+                agency: "Northbury Children's Services",
+            })
+            .collect();
+        let concern = [Concern {
+            knowable: NaiveDate::from_ymd_opt(2007, 3, 20).unwrap(),
+            sentence: "Joshua has two injuries in a month.",
+            escalation: None,
+        }];
+        let review = build(&p, &sources, &concern, Level::Full, false);
+        assert_eq!(review.subject, "Child A");
+        assert_eq!(review.months.len(), 2);
+        assert_eq!(review.months[0].count, 2);
+        assert_eq!(review.months[0].entries[0].what, "Ms A said Child A fell.");
+        assert_eq!(
+            review.months[0].entries[1].what,
+            "Child A seen; Social Worker 1 spoke to Ms A."
+        );
+        assert_eq!(
+            review.months[0].entries[0].present,
+            ["Child A (subject child)", "Ms A (parent)"]
+        );
+        assert_eq!(review.months[0].entries[0].by, "Social Worker 1");
+        assert_eq!(review.contacts.len(), 2);
+        assert!(review.findings[0].missed_opportunity);
+        assert_eq!(
+            review.findings[0].concern,
+            "Child A has two injuries in a month."
+        );
+        assert!(leaks(&p, &review).is_empty());
+        for rendered in [review.to_markdown(), review.to_html()] {
+            for name in ["Joshua", "Kerry", "Reeve", "Priya", "Shah"] {
+                assert!(!rendered.contains(name), "{name} in {rendered}");
+            }
+        }
+        assert!(review.to_html().contains("<svg role=\"img\""));
+
+        // Narrowed dates and a summary keep the pattern, not the narrative.
+        let summary = build(&p, &sources, &concern, Level::Summary, true);
+        assert!(summary.months.iter().all(|m| m.entries.is_empty()));
+        assert_eq!(summary.months[0].count, 2);
+        assert_eq!(summary.findings[0].knowable, "2007-03");
+    }
+
+    #[test]
+    fn a_planted_identifier_is_a_leak_named_by_place_and_kind() {
+        let parties = parties();
+        let p = Pseudonyms::new(&Scheme::default(), &parties);
+        // A name the record does not hold as a name cannot be replaced, but a date of birth
+        // typed in a note is an identifier wherever it is.
+        let e = visit("2007-03-02", "Child born 01-03-2006 per mother.");
+        let mut review = build(
+            &p,
+            &[Source {
+                entry: &e,
+                parties: vec![0, 1],
+                author: 2,
+                agency: "Northbury Children's Services",
+            }],
+            &[],
+            Level::Full,
+            false,
+        );
+        assert!(leaks(&p, &review).is_empty(), "removed by the rewrite");
+        review.months[0].entries[0].what = "Seen with Kerry, born 01-03-2006.".into();
+        let found = leaks(&p, &review);
+        assert_eq!(
+            found,
+            [
+                Leak {
+                    place: "2007-03, entry 1 of 1".into(),
+                    kind: IdentifierKind::Name
+                },
+                Leak {
+                    place: "2007-03, entry 1 of 1".into(),
+                    kind: IdentifierKind::DateOfBirth
+                },
+            ]
+        );
+    }
+}
