@@ -275,15 +275,17 @@ impl Review {
                 f.escalation.as_deref().unwrap_or("none")
             ));
         }
-        out.push_str(
-            "\n## Contacts per agency and month\n\n| Month | Agency | Entries |\n|---|---|---|\n",
-        );
-        for c in &self.contacts {
+        out.push_str("\n## Contacts per agency and month\n\n");
+        let (months, rows) = self.contacts_by_agency();
+        out.push_str(&format!("| Agency | {} | All |\n", months.join(" | ")));
+        out.push_str(&format!("|---|{}---|\n", "---|".repeat(months.len())));
+        for (agency, counts) in &rows {
+            let cells: Vec<String> = counts.iter().map(|n| n.to_string()).collect();
             out.push_str(&format!(
                 "| {} | {} | {} |\n",
-                c.month,
-                cell(&c.agency),
-                c.entries
+                cell(agency),
+                cells.join(" | "),
+                counts.iter().sum::<usize>()
             ));
         }
         out.push_str("\n## Chronology\n");
@@ -343,14 +345,18 @@ impl Review {
         }
         out.push_str("<h2>Contacts per month</h2>");
         out.push_str(&self.contacts_chart());
-        out.push_str("<table><caption>Entries per agency and month</caption><thead><tr><th>Month</th><th>Agency</th><th>Entries</th></tr></thead><tbody>");
-        for c in &self.contacts {
-            out.push_str(&format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-                c.month,
-                escape(&c.agency),
-                c.entries
-            ));
+        let (months, rows) = self.contacts_by_agency();
+        out.push_str("<table><caption>Entries per agency and month</caption><thead><tr><th scope=\"col\">Agency</th>");
+        for m in &months {
+            out.push_str(&format!("<th scope=\"col\">{m}</th>"));
+        }
+        out.push_str("<th scope=\"col\">All</th></tr></thead><tbody>");
+        for (agency, counts) in &rows {
+            out.push_str(&format!("<tr><th scope=\"row\">{}</th>", escape(agency)));
+            for n in counts {
+                out.push_str(&format!("<td>{n}</td>"));
+            }
+            out.push_str(&format!("<td>{}</td></tr>", counts.iter().sum::<usize>()));
         }
         out.push_str("</tbody></table><h2>Chronology</h2>");
         for m in &self.months {
@@ -374,6 +380,24 @@ impl Review {
         }
         out.push_str("</body></html>\n");
         out
+    }
+
+    /// The months, and per agency its entries in each.
+    fn contacts_by_agency(&self) -> (Vec<String>, Vec<(String, Vec<usize>)>) {
+        let months: Vec<String> = self.months.iter().map(|m| m.month.clone()).collect();
+        let mut rows: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for c in &self.contacts {
+            let row = rows
+                .entry(c.agency.as_str())
+                .or_insert_with(|| vec![0; months.len()]);
+            if let Some(i) = months.iter().position(|m| *m == c.month) {
+                row[i] += c.entries;
+            }
+        }
+        (
+            months,
+            rows.into_iter().map(|(a, r)| (a.to_owned(), r)).collect(),
+        )
     }
 
     /// Entries per month as an SVG bar chart, with a text alternative.
@@ -523,6 +547,11 @@ mod tests {
             }
         }
         assert!(review.to_html().contains("<svg role=\"img\""));
+        let markdown = review.to_markdown();
+        assert!(
+            markdown.contains("| Northbury Children's Services | 2 | 1 | 3 |"),
+            "{markdown}"
+        );
 
         // Narrowed dates and a summary keep the pattern, not the narrative.
         let summary = build(&p, &sources, &concern, Level::Summary, true);
