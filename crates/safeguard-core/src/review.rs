@@ -42,6 +42,52 @@ pub struct Concern<'a> {
     pub escalation: Option<(NaiveDate, &'a str)>,
 }
 
+/// A run of a statutory timescale, as the review reports it.
+pub struct Timescale<'a> {
+    /// What the timescale is.
+    pub name: &'a str,
+    /// The day it started.
+    pub started: NaiveDate,
+    /// The last day on which it was met.
+    pub due: NaiveDate,
+    /// The day the stage was done, if it was.
+    pub done: Option<NaiveDate>,
+}
+
+/// A timescale and how late its stage was.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct TimescaleLine {
+    /// What the timescale is.
+    pub stage: String,
+    /// Started (narrowed to the month when dates are).
+    pub started: String,
+    /// Due.
+    pub due: String,
+    /// Done, if it was.
+    pub done: Option<String>,
+    /// "on time", "12 days late", "not done: 40 days overdue", "open".
+    pub lateness: String,
+    /// Days after the due day it was done, or is still not done (0 when on time or open).
+    pub days_late: i64,
+}
+
+/// How late a stage was on `as_of`.
+fn lateness(t: &Timescale<'_>, as_of: NaiveDate) -> (String, i64) {
+    let plural = |n: i64| format!("{n} day{}", if n == 1 { "" } else { "s" });
+    match t.done {
+        Some(done) if done <= t.due => ("on time".into(), 0),
+        Some(done) => {
+            let late = (done - t.due).num_days();
+            (format!("{} late", plural(late)), late)
+        }
+        None if as_of > t.due => {
+            let late = (as_of - t.due).num_days();
+            (format!("not done: {} overdue", plural(late)), late)
+        }
+        None => ("open".into(), 0),
+    }
+}
+
 /// The review, ready to render.
 #[derive(Debug, Serialize, PartialEq)]
 pub struct Review {
@@ -53,6 +99,8 @@ pub struct Review {
     pub contacts: Vec<Contacts>,
     /// The concerns raised on replay.
     pub findings: Vec<Finding>,
+    /// Each statutory timescale and how late its stage was.
+    pub timescales: Vec<TimescaleLine>,
 }
 
 /// One month of the chronology.
@@ -117,6 +165,8 @@ pub fn build(
     pseudonyms: &Pseudonyms,
     sources: &[Source<'_>],
     concerns: &[Concern<'_>],
+    timescales: &[Timescale<'_>],
+    as_of: NaiveDate,
     level: Level,
     narrow_dates: bool,
 ) -> Review {
@@ -199,6 +249,20 @@ pub fn build(
             })
             .collect(),
         findings,
+        timescales: timescales
+            .iter()
+            .map(|t| {
+                let (lateness, days_late) = lateness(t, as_of);
+                TimescaleLine {
+                    stage: t.name.to_owned(),
+                    started: day(t.started),
+                    due: day(t.due),
+                    done: t.done.map(day),
+                    lateness,
+                    days_late,
+                }
+            })
+            .collect(),
     }
 }
 
@@ -275,6 +339,17 @@ impl Review {
                 f.escalation.as_deref().unwrap_or("none")
             ));
         }
+        out.push_str("\n## Statutory timescales\n\n| Stage | Started | Due | Done | How late |\n|---|---|---|---|---|\n");
+        for t in &self.timescales {
+            out.push_str(&format!(
+                "| {} | {} | {} | {} | {} |\n",
+                cell(&t.stage),
+                t.started,
+                t.due,
+                t.done.as_deref().unwrap_or("not done"),
+                t.lateness
+            ));
+        }
         out.push_str("\n## Contacts per agency and month\n\n");
         let (months, rows) = self.contacts_by_agency();
         out.push_str(&format!("| Agency | {} | All |\n", months.join(" | ")));
@@ -343,7 +418,23 @@ impl Review {
             }
             out.push_str("</ul>");
         }
-        out.push_str("<h2>Contacts per month</h2>");
+        out.push_str("<h2>Statutory timescales</h2><table><thead><tr><th scope=\"col\">Stage</th><th scope=\"col\">Started</th><th scope=\"col\">Due</th><th scope=\"col\">Done</th><th scope=\"col\">How late</th></tr></thead><tbody>");
+        for t in &self.timescales {
+            out.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td{}>{}</td></tr>",
+                escape(&t.stage),
+                t.started,
+                t.due,
+                t.done.as_deref().unwrap_or("not done"),
+                if t.days_late > 0 {
+                    " class=\"missed\""
+                } else {
+                    ""
+                },
+                t.lateness
+            ));
+        }
+        out.push_str("</tbody></table><h2>Contacts per month</h2>");
         out.push_str(&self.contacts_chart());
         let (months, rows) = self.contacts_by_agency();
         out.push_str("<table><caption>Entries per agency and month</caption><thead><tr><th scope=\"col\">Agency</th>");
@@ -520,7 +611,45 @@ mod tests {
             sentence: "Joshua has two injuries in a month.",
             escalation: None,
         }];
-        let review = build(&p, &sources, &concern, Level::Full, false);
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        let timescales = [
+            Timescale {
+                name: "Strategy discussion",
+                started: d(2007, 3, 2),
+                due: d(2007, 3, 7),
+                done: Some(d(2007, 3, 20)),
+            },
+            Timescale {
+                name: "Assessment",
+                started: d(2007, 3, 2),
+                due: d(2007, 4, 27),
+                done: None,
+            },
+            Timescale {
+                name: "Visit",
+                started: d(2007, 3, 2),
+                due: d(2007, 3, 9),
+                done: Some(d(2007, 3, 9)),
+            },
+        ];
+        let review = build(
+            &p,
+            &sources,
+            &concern,
+            &timescales,
+            d(2007, 5, 7),
+            Level::Full,
+            false,
+        );
+        let late: Vec<&str> = review
+            .timescales
+            .iter()
+            .map(|t| t.lateness.as_str())
+            .collect();
+        assert_eq!(
+            late,
+            ["13 days late", "not done: 10 days overdue", "on time"]
+        );
         assert_eq!(review.subject, "Child A");
         assert_eq!(review.months.len(), 2);
         assert_eq!(review.months[0].count, 2);
@@ -554,7 +683,15 @@ mod tests {
         );
 
         // Narrowed dates and a summary keep the pattern, not the narrative.
-        let summary = build(&p, &sources, &concern, Level::Summary, true);
+        let summary = build(
+            &p,
+            &sources,
+            &concern,
+            &[],
+            d(2007, 5, 7),
+            Level::Summary,
+            true,
+        );
         assert!(summary.months.iter().all(|m| m.entries.is_empty()));
         assert_eq!(summary.months[0].count, 2);
         assert_eq!(summary.findings[0].knowable, "2007-03");
@@ -576,6 +713,8 @@ mod tests {
                 agency: "Northbury Children's Services",
             }],
             &[],
+            &[],
+            NaiveDate::from_ymd_opt(2007, 5, 7).unwrap(),
             Level::Full,
             false,
         );

@@ -9,7 +9,7 @@ use anyhow::Context;
 use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
 use safeguard_core::pseudonym::{Identifiers, Part, Party, Pseudonyms, Scheme};
-use safeguard_core::review::{self, Concern, Level, Source};
+use safeguard_core::review::{self, Concern, Level, Source, Timescale};
 use safeguard_core::{ParticipantRole, Person, PersonId, PersonName};
 use safeguard_linkage::names::{Nicknames, normalise};
 use safeguard_store::audit::AuditEvent;
@@ -290,11 +290,45 @@ pub fn run(store: &Store, args: &ReviewArgs) -> anyhow::Result<(usize, usize)> {
             escalation: escalation.map(|(d, kind)| (d, kind.label())),
         })
         .collect();
+    let chronology: Vec<(
+        safeguard_core::EntryId,
+        &safeguard_core::Entry,
+        &serde_json::Value,
+    )> = child
+        .chronology
+        .iter()
+        .map(|i| (i.id, i.entry.as_ref(), i.details.as_ref()))
+        .collect();
+    let runs =
+        safeguard_core::clocks::evaluate_clocks(&book.clocks, &chronology, as_of, &book.calendar)?;
+    let mut runs: Vec<_> = runs.iter().filter(|r| within(r.started)).collect();
+    runs.sort_by_key(|r| (r.started, r.due));
+    let timescales: Vec<Timescale<'_>> = runs
+        .into_iter()
+        .map(|r| Timescale {
+            name: book
+                .clocks
+                .iter()
+                .find(|c| c.id == r.clock)
+                .map_or(r.clock.as_str(), |c| c.name.as_str()),
+            started: r.started,
+            due: r.due,
+            done: r.stopped.map(|(_, d)| d),
+        })
+        .collect();
     let level = match args.level {
         ReviewLevel::Full => Level::Full,
         ReviewLevel::Summary => Level::Summary,
     };
-    let built = review::build(&pseudonyms, &sources, &concerns, level, args.narrow_dates);
+    let built = review::build(
+        &pseudonyms,
+        &sources,
+        &concerns,
+        &timescales,
+        as_of,
+        level,
+        args.narrow_dates,
+    );
     let leaks = review::leaks(&pseudonyms, &built);
     if !leaks.is_empty() {
         let places: Vec<String> = leaks

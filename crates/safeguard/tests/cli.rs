@@ -1027,6 +1027,7 @@ fn review_exports_the_chronology_pseudonymised_and_refuses_one_that_still_identi
         let text = std::fs::read_to_string(&out).unwrap();
         assert!(text.contains("Child A") && text.contains("Ms A"), "{text}");
         assert!(text.contains("missed"), "missed opportunities are marked");
+        assert!(text.contains("late"), "how late each stage was");
         for person in &persons {
             for record in &person.records {
                 let r = &record.record;
