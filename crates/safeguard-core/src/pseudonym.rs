@@ -38,6 +38,10 @@ pub struct Party {
     pub short_forms: Vec<String>,
     /// What identifies them besides their names.
     pub identifiers: Identifiers,
+    /// Shown as they are: the subject of a subject access request. Their names and
+    /// identifiers are neither replaced nor checked, nor is a name they share with others (a
+    /// family name), which is theirs too.
+    pub disclosed: bool,
 }
 
 /// What identifies a person besides their names.
@@ -230,8 +234,19 @@ impl Pseudonyms {
         let mut identifiers = Vec::new();
         let mut dates_of_birth = Vec::new();
         let mut addresses: Vec<(Vec<String>, String)> = Vec::new();
+        let disclosed: std::collections::HashSet<Vec<String>> = parties
+            .iter()
+            .filter(|p| p.disclosed)
+            .flat_map(name_phrases)
+            .collect();
         for (i, party) in parties.iter().enumerate() {
+            if party.disclosed {
+                continue;
+            }
             for phrase in name_phrases(party) {
+                if disclosed.contains(&phrase) {
+                    continue;
+                }
                 let list = owners.entry(phrase).or_default();
                 if !list.contains(&i) {
                     list.push(i);
@@ -810,6 +825,7 @@ mod tests {
                     address_lines: vec!["14 Larch Road".into()],
                     ..Identifiers::default()
                 },
+                disclosed: false,
             },
             Party {
                 part: Some(Part::Adult(Some(Sex::Female))),
@@ -820,12 +836,14 @@ mod tests {
                     emails: vec!["kerry.reeve@example.org".into()],
                     ..Identifiers::default()
                 },
+                disclosed: false,
             },
             Party {
                 part: Some(Part::Adult(Some(Sex::Male))),
                 names: vec![name(&["Daniel"], "Marsh"), name(&["Danny"], "Marsh")],
                 short_forms: vec!["Dan".into()],
                 identifiers: Identifiers::default(),
+                disclosed: false,
             },
             Party {
                 part: Some(Part::Professional("Social Worker".into())),
@@ -921,6 +939,20 @@ mod tests {
         let (p, _) = review();
         assert_eq!(p.leaks("Call her on 7946 0000."), [IdentifierKind::Phone]);
         assert!(p.leaks("Weight 9001 grams.").is_empty());
+    }
+
+    #[test]
+    fn a_disclosed_subject_keeps_their_name_and_the_family_name_they_share() {
+        let (_, mut parties) = review();
+        parties[0].disclosed = true;
+        let p = Pseudonyms::new(&Scheme::default(), &parties);
+        let out = p.rewrite("Joshua Reeve (NHS 943 476 5919) was with Kerry Reeve and Dan.");
+        assert_eq!(
+            out,
+            "Joshua Reeve (NHS [number removed]) was with Ms A and Mr B."
+        );
+        assert!(p.leaks("Joshua Reeve, born 01/03/2006").is_empty());
+        assert_eq!(p.leaks("Kerry was there"), [IdentifierKind::Name]);
     }
 
     #[test]

@@ -131,6 +131,21 @@ impl Matcher {
     }
 }
 
+/// A decision a person made on two records: one person, or two.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityDecision {
+    /// The agencies of the two records.
+    pub agencies: (String, String),
+    /// The same person (else different people).
+    pub same_person: bool,
+    /// Who decided.
+    pub decided_by: String,
+    /// When.
+    pub decided_at: chrono::DateTime<chrono::Utc>,
+    /// Why, as they wrote it.
+    pub reason: String,
+}
+
 impl Store {
     /// The model and the prepared records online matching uses.
     pub(crate) fn matcher_in(&self, sql: &mut dyn Sql) -> Result<Matcher, StoreError> {
@@ -905,6 +920,37 @@ impl Store {
     /// model.
     pub fn link_reviews(&self, limit: usize) -> Result<Vec<LinkReview>, StoreError> {
         self.open_reviews("", &[], Some(limit))
+    }
+
+    /// Every decision people made on the records of `person` (joined or kept apart), newest
+    /// first: for a subject access request.
+    pub fn identity_decisions_of(
+        &self,
+        person: PersonId,
+    ) -> Result<Vec<IdentityDecision>, StoreError> {
+        self.read(|sql| {
+            let rows = sql.query(
+                "SELECT a.agency_id, b.agency_id, d.same_person, d.decided_by, d.decided_at, d.reason
+                 FROM link_decisions d
+                 JOIN person_records a ON a.id = d.record_id
+                 JOIN person_records b ON b.id = d.other_record_id
+                 WHERE a.person_id = $1 OR b.person_id = $1
+                 ORDER BY d.decided_at DESC",
+                &[person.to_string().into()],
+            )?;
+            rows.iter()
+                .map(|r| {
+                    Ok(IdentityDecision {
+                        agencies: (r.text(0)?.to_owned(), r.text(1)?.to_owned()),
+                        same_person: r.int(2)? != 0,
+                        decided_by: r.text(3)?.to_owned(),
+                        decided_at: chrono::DateTime::from_timestamp_micros(r.int(4)?)
+                            .unwrap_or_default(),
+                        reason: r.text(5)?.to_owned(),
+                    })
+                })
+                .collect()
+        })
     }
 
     /// The pairs awaiting a decision that involve one record, most likely first.

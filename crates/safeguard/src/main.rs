@@ -7,6 +7,7 @@ mod demo;
 mod link;
 mod replay;
 mod review;
+mod sar;
 
 use std::net::SocketAddr;
 
@@ -160,6 +161,14 @@ enum Command {
         db: DatabaseArgs,
         #[command(flatten)]
         args: review::ReviewArgs,
+    },
+    /// A subject access request: everything held on one person, third parties named by
+    /// alias and their identifiers removed; nothing is written if any is left. Audited.
+    Sar {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[command(flatten)]
+        args: sar::SarArgs,
     },
     /// When could we have known? Replay a child's entries through the rules and print each
     /// flag at the date it would first have been raised, next to the first escalation after.
@@ -380,6 +389,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Review { db, args } => {
             let (entries, findings) = review::run(&db.open()?, &args)?;
             println!("Wrote the review: {entries} entries, {findings} findings, pseudonymised.");
+            Ok(())
+        }
+        Command::Sar { db, args } => {
+            let entries = sar::run(&db.open()?, &args)?;
+            println!(
+                "Wrote everything held on the person: {entries} entries, third parties redacted."
+            );
             Ok(())
         }
         Command::Replay {

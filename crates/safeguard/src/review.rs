@@ -91,7 +91,7 @@ fn short_forms(names: &[PersonName]) -> Vec<String> {
     forms
 }
 
-fn party_of(person: &Person, part: Part) -> Party {
+pub(crate) fn party_of(person: &Person, part: Part) -> Party {
     let records: Vec<_> = person.records.iter().map(|r| &r.record).collect();
     let names: Vec<PersonName> = records
         .iter()
@@ -129,6 +129,7 @@ fn party_of(person: &Person, part: Part) -> Party {
         short_forms: short_forms(&names),
         names,
         identifiers,
+        disclosed: false,
     }
 }
 
@@ -184,6 +185,7 @@ fn people(
             short_forms: short_forms(std::slice::from_ref(&name)),
             names: vec![name],
             identifiers: Identifiers::default(),
+            disclosed: false,
         });
     }
     Ok(people)

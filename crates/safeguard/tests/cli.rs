@@ -1096,3 +1096,127 @@ fn review_exports_the_chronology_pseudonymised_and_refuses_one_that_still_identi
     assert!(!out.exists(), "nothing written");
     assert!(!out.with_extension("partial").exists());
 }
+
+/// A subject access request for the demo child: their own records and identifiers as they are,
+/// every other person by alias with nothing identifying them, the export audited; refused
+/// with nothing written when a third party's identifier is left in a note.
+#[test]
+fn sar_exports_what_is_held_on_the_person_with_third_parties_redacted() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sar.db");
+    let database = format!("sqlite:{}", path.display());
+    let child = child_id(&seed(&database));
+    let sar = |format: &str, out: &std::path::Path| {
+        safeguard()
+            .args([
+                "sar",
+                "--database",
+                &database,
+                "--person",
+                &child.to_string(),
+            ])
+            .args(["--format", format, "--out", out.to_str().unwrap()])
+            .output()
+            .unwrap()
+    };
+    let store = Store::open(&DatabaseUrl::Sqlite(path.clone())).unwrap();
+    let own = store.person(child).unwrap().unwrap();
+    let nhs = own
+        .records
+        .iter()
+        .find_map(|r| r.record.nhs_number.clone())
+        .expect("the demo child has an NHS number");
+    let page = store
+        .chronology(
+            child,
+            &ChronologyQuery {
+                limit: 1000,
+                ..ChronologyQuery::default()
+            },
+        )
+        .unwrap();
+    let mut others: Vec<PersonId> = page
+        .entries
+        .iter()
+        .flat_map(|e| e.person_ids.clone())
+        .filter(|p| *p != child)
+        .collect();
+    others.sort();
+    others.dedup();
+    let others = store.persons(&others).unwrap();
+    drop(store);
+
+    let out = dir.path().join("sar.json");
+    let run = sar("json", &out);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let text = std::fs::read_to_string(&out).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        json["entries"].as_array().unwrap().len(),
+        page.entries.len()
+    );
+    assert!(text.contains(nhs.as_str()), "their own NHS number");
+    assert!(text.contains("Ms A"), "the mother by alias");
+    for other in &others {
+        for record in &other.records {
+            let r = &record.record;
+            if let Some(given) = r.name.given.first() {
+                assert!(
+                    !text.contains(given.as_str()),
+                    "a third party's name: {given}"
+                );
+            }
+            if let Some(n) = &r.nhs_number {
+                assert!(!text.contains(n.as_str()), "a third party's NHS number");
+            }
+        }
+    }
+    let html = dir.path().join("sar.html");
+    assert!(sar("html", &html).status.success());
+    assert!(
+        std::fs::read_to_string(&html)
+            .unwrap()
+            .contains("Every entry naming you")
+    );
+    let store = Store::open(&DatabaseUrl::Sqlite(path)).unwrap();
+    assert!(
+        store
+            .access_log(&child.to_string())
+            .unwrap()
+            .iter()
+            .any(|e| e.action == "subject_access_export"),
+        "audited"
+    );
+
+    let note: safeguard_core::Entry = serde_json::from_value(serde_json::json!({
+        "agency": "north-general-hospital",
+        "source": {"system": "test", "id": "planted"},
+        "author": {"name": "Ward Clerk", "role": "Clerk"},
+        "occurred_at": "2007-07-30",
+        "recorded_at": "2007-07-30T12:00:00Z",
+        "persons": [
+            {"role": "subject_child", "record": {"local_id": "P1",
+                "name": {"given": ["Joshua"], "family": "Reeve"}, "nhs_number": nhs.as_str()}},
+            {"role": "other_adult_present", "record": {"local_id": "P3",
+                "name": {"given": ["Wendell"], "family": "Okoro"}, "phone": "020 7946 0111"}}
+        ],
+        "summary": "A neighbour, reachable on 7946 0111, brought him in.",
+        "details": {"kind": "case_note"}
+    }))
+    .unwrap();
+    store
+        .append(&safeguard_store::Actor::system("test"), &[note])
+        .unwrap();
+    drop(store);
+    let refused = dir.path().join("refused.json");
+    let run = sar("json", &refused);
+    assert!(!run.status.success());
+    let message = String::from_utf8_lossy(&run.stderr);
+    assert!(message.contains("a telephone number"), "{message}");
+    assert!(!message.contains("7946"), "{message}");
+    assert!(!refused.exists());
+}
