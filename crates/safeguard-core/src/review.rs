@@ -9,7 +9,52 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::pseudonym::{IdentifierKind, Pseudonyms};
-use crate::{Entry, Precision};
+use crate::rules::{Child, Flag, RuleBook};
+use crate::{Entry, EntryDetails, EntryKind, MeetingStage, Precision, StageEvent};
+
+/// Whether an entry is an escalation: a strategy discussion, an enquiry, a conference, a legal
+/// meeting held, an application to court or a placement.
+fn is_escalation(details: &EntryDetails) -> bool {
+    match details {
+        EntryDetails::LegalPlanningMeeting(m) => m.stage == MeetingStage::Held,
+        EntryDetails::Section47Enquiry(e) => e.stage == StageEvent::Started,
+        other => matches!(
+            other.kind(),
+            EntryKind::StrategyDiscussion
+                | EntryKind::Conference
+                | EntryKind::CourtApplication
+                | EntryKind::Placement
+        ),
+    }
+}
+
+/// A flag and the first escalation (its day and kind) that followed it, if any.
+pub type Replayed = (Flag, Option<(NaiveDate, EntryKind)>);
+
+/// Flags with the first escalation on or after each flag's date.
+pub fn replay(
+    child: &Child,
+    book: &RuleBook,
+    as_of: NaiveDate,
+) -> Result<Vec<Replayed>, crate::calendar::CalendarError> {
+    let mut flags = book.evaluate(child, as_of)?;
+    flags.sort_by(|a, b| (a.first_knowable, &a.rule).cmp(&(b.first_knowable, &b.rule)));
+    Ok(flags
+        .into_iter()
+        .map(|f| {
+            let escalation = child
+                .chronology
+                .iter()
+                .find(|i| {
+                    i.entry.occurred_at.date() >= f.first_knowable
+                        && !f.entries.contains(&i.id)
+                        && is_escalation(&i.entry.details)
+                })
+                .map(|i| (i.entry.occurred_at.date(), i.entry.kind()));
+            (f, escalation)
+        })
+        .collect())
+}
 
 /// How much a review keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -122,6 +122,8 @@ pub fn rule_for(method: &Method, route: &str) -> Option<Rule> {
         "/admin" if get => Rule::Role(access::Role::Administrator),
         "/audit" if get => Rule::Role(access::Role::Auditor),
         "/reviews" if get => Rule::Role(access::Role::ReviewPanel),
+        // The handler checks the role too (review panel, safeguarding lead).
+        "/reviews/{id}" if get => Rule::ReadChild("export_review"),
         "/api/v1/persons/{id}" if get => Rule::ReadChild("read_person"),
         "/persons/{id}" if get => Rule::ReadChild("read_chronology"),
         // The form shows the child's household to those who read the record, and to an

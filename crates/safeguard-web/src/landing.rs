@@ -24,6 +24,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/admin", get(admin_page))
         .route("/audit", get(audit_page))
         .route("/reviews", get(reviews_page))
+        .route("/reviews/{id}", get(review_chronology))
 }
 
 /// The page a user with `roles` starts on.
@@ -287,14 +288,22 @@ async fn reviews_page(
                 p class="govuk-body" { "No practice review is open." }
             } @else {
                 (table("Children whose practice review is open", false,
-                    &[Column::text("Child"), Column::text("Where the review stands")],
-                    reviews.iter().map(|r| TableRow {
-                        id: None,
-                        class: None,
-                        cells: vec![
-                            html! { a class="govuk-link" href={ "/persons/" (r.person) } { (names.get(&r.person).cloned().unwrap_or_else(|| r.person.to_string())) } },
-                            html! { (stage(r.stage)) },
-                        ],
+                    &[Column::text("Child"), Column::text("Where the review stands"), Column::text("Chronology for the review")],
+                    reviews.iter().map(|r| {
+                        let name = names.get(&r.person).cloned().unwrap_or_else(|| r.person.to_string());
+                        TableRow {
+                            id: None,
+                            class: None,
+                            cells: vec![
+                                html! { a class="govuk-link" href={ "/persons/" (r.person) } { (name) } },
+                                html! { (stage(r.stage)) },
+                                html! {
+                                    a class="govuk-link" href={ "/reviews/" (r.person) "?format=html" } { "Pseudonymised (HTML)" span class="govuk-visually-hidden" { " for " (name) } }
+                                    br;
+                                    a class="govuk-link" href={ "/reviews/" (r.person) "?format=md" } { "Markdown" span class="govuk-visually-hidden" { " for " (name) } }
+                                },
+                            ],
+                        }
                     })))
             }
         },
@@ -346,4 +355,90 @@ async fn audit_page(
             p class="govuk-body" { "Each child's page links to who looked at the record." }
         },
     ))
+}
+
+/// Which form of the review's chronology.
+#[derive(serde::Deserialize)]
+struct ReviewFormat {
+    format: Option<String>,
+}
+
+/// A practice review's chronology of the child, pseudonymised, for the review panel and
+/// safeguarding leads (the same as `safeguard review`): behind the record's access rule,
+/// audited as `export_review`, and refused, naming where, if anything identifying is left.
+async fn review_chronology(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    axum::extract::Query(format): axum::extract::Query<ReviewFormat>,
+) -> Result<axum::response::Response, Error> {
+    use axum::response::IntoResponse;
+    let child = crate::persons::parse_person_id(&id)?;
+    let roles = caller
+        .session()
+        .map(|s| s.user.roles.clone())
+        .unwrap_or_default();
+    if !roles
+        .iter()
+        .any(|r| matches!(r, Role::ReviewPanel | Role::SafeguardingLead))
+    {
+        return Err(Error::Forbidden(
+            "a review's chronology is for review panels and safeguarding leads".into(),
+        ));
+    }
+    let (content_type, extension) = match format.format.as_deref().unwrap_or("html") {
+        "html" => ("text/html; charset=utf-8", "html"),
+        "md" => ("text/markdown; charset=utf-8", "md"),
+        "json" => ("application/json", "json"),
+        _ => return Err(Error::bad_parameter("format", "must be html, md or json")),
+    };
+    let rules = state.rules.clone();
+    let built = state
+        .blocking(move |store| {
+            let options = crate::review_export::ReviewOptions {
+                from: None,
+                to: None,
+                level: safeguard_core::review::Level::Full,
+                narrow_dates: false,
+                scheme: safeguard_core::pseudonym::Scheme::default(),
+            };
+            Ok(crate::review_export::build_review(
+                store, &rules, child, &options,
+            ))
+        })
+        .await?;
+    let built = match built {
+        Ok(built) => built,
+        Err(crate::review_export::ReviewError::Leaks(places)) => {
+            return Err(Error::Invalid(vec![safeguard_core::FieldError::new(
+                "review",
+                format!(
+                    "the chronology still identifies someone, so it is not given out: {}. Correct those entries first",
+                    places
+                        .iter()
+                        .map(|p| p.trim())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+            )]));
+        }
+        Err(crate::review_export::ReviewError::Store(e)) => return Err(e.into()),
+        Err(e) => return Err(Error::Internal(e.to_string())),
+    };
+    let body = match extension {
+        "html" => built.to_html(),
+        "md" => built.to_markdown(),
+        _ => serde_json::to_string_pretty(&built).map_err(|e| Error::Internal(e.to_string()))?,
+    };
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, content_type.to_owned()),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"review-chronology.{extension}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
 }

@@ -17,6 +17,7 @@ mod pages;
 mod persons;
 pub mod ratelimit;
 mod recording;
+pub mod review_export;
 mod session;
 pub mod throttle;
 mod timeline;

@@ -7,10 +7,10 @@ use std::path::PathBuf;
 use anyhow::Context;
 use chrono::NaiveDate;
 use clap::Args;
+use safeguard_core::PersonId;
 use safeguard_core::calendar::Calendar;
 use safeguard_core::clocks::{DEFAULT_CLOCKS, parse_clocks};
-use safeguard_core::rules::{Child, DEFAULT_RULES, Flag, RuleBook, parse_rules};
-use safeguard_core::{EntryDetails, EntryKind, MeetingStage, PersonId, StageEvent};
+use safeguard_core::rules::{Child, DEFAULT_RULES, RuleBook, parse_rules};
 use safeguard_store::audit::AuditEvent;
 use safeguard_store::{Actor, Store};
 
@@ -68,45 +68,7 @@ pub fn load_child(store: &Store, person: PersonId, actor: &Actor) -> anyhow::Res
     Ok(child)
 }
 
-/// Whether an entry is an escalation: a strategy discussion, an enquiry, a conference, a legal
-/// meeting held, an application to court or a placement.
-fn is_escalation(details: &EntryDetails) -> bool {
-    match details {
-        EntryDetails::LegalPlanningMeeting(m) => m.stage == MeetingStage::Held,
-        EntryDetails::Section47Enquiry(e) => e.stage == StageEvent::Started,
-        other => matches!(
-            other.kind(),
-            EntryKind::StrategyDiscussion
-                | EntryKind::Conference
-                | EntryKind::CourtApplication
-                | EntryKind::Placement
-        ),
-    }
-}
-
-/// A flag and the first escalation (its day and kind) that followed it, if any.
-pub type Replayed = (Flag, Option<(NaiveDate, EntryKind)>);
-
-/// Flags with the first escalation on or after each flag's date.
-pub fn replay(child: &Child, book: &RuleBook, as_of: NaiveDate) -> anyhow::Result<Vec<Replayed>> {
-    let mut flags = book.evaluate(child, as_of)?;
-    flags.sort_by(|a, b| (a.first_knowable, &a.rule).cmp(&(b.first_knowable, &b.rule)));
-    Ok(flags
-        .into_iter()
-        .map(|f| {
-            let escalation = child
-                .chronology
-                .iter()
-                .find(|i| {
-                    i.entry.occurred_at.date() >= f.first_knowable
-                        && !f.entries.contains(&i.id)
-                        && is_escalation(&i.entry.details)
-                })
-                .map(|i| (i.entry.occurred_at.date(), i.entry.kind()));
-            (f, escalation)
-        })
-        .collect())
-}
+pub use safeguard_core::review::{Replayed, replay};
 
 /// Prints the replay.
 pub fn print(rows: &[Replayed]) {

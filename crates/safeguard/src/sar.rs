@@ -17,7 +17,7 @@ use safeguard_store::audit::AuditEvent;
 use safeguard_store::{Actor, ChronologyQuery, MAX_PAGE, Store};
 use serde::Serialize;
 
-use crate::review::party_of;
+use safeguard_web::review_export::party_of;
 
 /// What `sar` writes.
 #[derive(ValueEnum, Clone, Copy, PartialEq, Eq)]

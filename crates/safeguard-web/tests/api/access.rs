@@ -451,6 +451,30 @@ async fn a_review_panel_reads_a_child_under_review_without_breaking_glass_and_no
     assert!(listed.text.contains("Sam Example"), "{}", listed.text);
     assert!(listed.text.contains("rapid review to follow"));
     assert_eq!(app.get_as("/reviews", &outsider).await.status, 403);
+    // The panel takes the review's chronology, pseudonymised, from its page.
+    assert!(listed.text.contains(&format!("/reviews/{child}?format=md")));
+    let chronology = app
+        .get_as(&format!("/reviews/{child}?format=md"), &panel)
+        .await;
+    assert_eq!(chronology.status, 200, "{}", chronology.text);
+    assert!(chronology.content_type.starts_with("text/markdown"));
+    assert!(chronology.text.contains("Child A"), "{}", chronology.text);
+    for name in ["Sam", "Example", "Daniel", "9434765919"] {
+        assert!(!chronology.text.contains(name), "{name} in the review");
+    }
+    let html = app
+        .get_as(&format!("/reviews/{child}?format=html"), &panel)
+        .await;
+    assert!(html.text.contains("<svg role=\"img\""));
+    let bad = app
+        .get_as(&format!("/reviews/{child}?format=pdf"), &panel)
+        .await;
+    assert_eq!(bad.status, 400);
+    let refused = app
+        .get_as(&format!("/reviews/{child}?format=md"), &outsider)
+        .await;
+    assert_ne!(refused.status, 200, "the record's rule first");
+    assert!(!refused.text.contains("Child A"));
 
     let log: Vec<(String, String)> = app
         .store
@@ -465,6 +489,7 @@ async fn a_review_panel_reads_a_child_under_review_without_breaking_glass_and_no
         "{log:?}"
     );
     assert!(log.iter().any(|(a, _)| a == "read_reviews"));
+    assert!(log.iter().any(|(a, _)| a == "export_review"));
 
     // The rapid review decides that no local review follows: the record closes to the panel.
     let ruled_out = incident(
