@@ -142,6 +142,9 @@ pub struct Involvement {
     /// A practice review of the child's case is open: children's social care recorded the
     /// serious incident's notification, and no review has been published or ruled out since.
     pub under_review: bool,
+    /// The review panel's members named when the review was opened (user names): only they
+    /// read the record by the review. None named: every review panel member.
+    pub review_panel: Vec<String>,
 }
 
 /// Why a read is allowed.
@@ -198,7 +201,10 @@ pub fn may_read_child(
                 ReadDecision::Allowed(ReadBasis::Allocated)
             } else if principal.has(Role::works_cases) && agency_involved {
                 ReadDecision::Allowed(ReadBasis::AgencyInvolved)
-            } else if principal.has(|r| r == Role::ReviewPanel) && involvement.under_review {
+            } else if principal.has(|r| r == Role::ReviewPanel)
+                && involvement.under_review
+                && (involvement.review_panel.is_empty() || involvement.review_panel.contains(id))
+            {
                 ReadDecision::Allowed(ReadBasis::UnderReview)
             } else if principal.has(Role::may_break_glass) && broke_glass {
                 ReadDecision::Allowed(ReadBasis::BreakGlass)
@@ -283,6 +289,7 @@ mod tests {
             allocated_agencies: vec![agency("social-care")],
             lead_professional: Some("practitioner-social-care".into()),
             under_review: false,
+            review_panel: Vec::new(),
         }
     }
 
@@ -425,6 +432,26 @@ mod tests {
         assert_eq!(
             may_read_child(&user(Role::Auditor, "police"), &under_review, false),
             ReadDecision::Denied
+        );
+        // Panel members named when the review was opened: only they.
+        let named = Involvement {
+            review_panel: vec!["someone else".into()],
+            ..under_review.clone()
+        };
+        assert_eq!(
+            may_read_child(&u, &named, false),
+            ReadDecision::BreakGlassRequired
+        );
+        let Principal::User { id, .. } = &u else {
+            unreachable!()
+        };
+        let with_them = Involvement {
+            review_panel: vec![id.clone()],
+            ..under_review
+        };
+        assert_eq!(
+            may_read_child(&u, &with_them, false),
+            ReadDecision::Allowed(ReadBasis::UnderReview)
         );
     }
 

@@ -459,6 +459,7 @@ mod tests {
                 EntryDetails::SeriousIncident(SeriousIncident {
                     stage,
                     local_review: None,
+                    panel: Vec::new(),
                 }),
             )
         };

@@ -359,6 +359,30 @@ pub struct SeriousIncident {
     /// At the rapid review: whether a local child safeguarding practice review follows.
     #[serde(default)]
     pub local_review: Option<bool>,
+    /// The review panel's members (user names) who are to read the child's record, named by
+    /// the safeguarding lead who opens the review; a later entry naming them replaces the
+    /// list. None named: every review panel member.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub panel: Vec<String>,
+}
+
+/// The panel members named for the review the incidents leave open: those of the latest
+/// entry that names any, since the review opened. Empty when the review names nobody, or is
+/// not open.
+pub fn review_panel<'a>(incidents: impl IntoIterator<Item = &'a SeriousIncident>) -> Vec<String> {
+    let mut open = false;
+    let mut panel = Vec::new();
+    for incident in incidents {
+        let was_open = open;
+        open = still_open(open, incident);
+        if !was_open && open {
+            panel.clear();
+        }
+        if open && !incident.panel.is_empty() {
+            panel = incident.panel.clone();
+        }
+    }
+    if open { panel } else { Vec::new() }
 }
 
 /// Whether a child's serious incident entries, oldest first, leave a practice review open:
@@ -366,15 +390,18 @@ pub struct SeriousIncident {
 /// is published, or until the rapid review decides that none follows (Working Together 2023,
 /// chapter 5). Knowing of an incident alone opens nothing.
 pub fn review_open<'a>(incidents: impl IntoIterator<Item = &'a SeriousIncident>) -> bool {
-    incidents
-        .into_iter()
-        .fold(false, |open, incident| match incident.stage {
-            IncidentStage::Known => open,
-            IncidentStage::Notified => true,
-            // A rapid review that does not say keeps the review open.
-            IncidentStage::RapidReview => incident.local_review != Some(false),
-            IncidentStage::ReviewPublished => false,
-        })
+    incidents.into_iter().fold(false, still_open)
+}
+
+/// Whether a review is open after `incident`, given whether it was before.
+fn still_open(open: bool, incident: &SeriousIncident) -> bool {
+    match incident.stage {
+        IncidentStage::Known => open,
+        IncidentStage::Notified => true,
+        // A rapid review that does not say keeps the review open.
+        IncidentStage::RapidReview => incident.local_review != Some(false),
+        IncidentStage::ReviewPublished => false,
+    }
 }
 
 /// A court's decision on an application (the end of care proceedings).
@@ -496,6 +523,7 @@ mod tests {
         let at = |stage, local_review| SeriousIncident {
             stage,
             local_review,
+            panel: Vec::new(),
         };
         let open = |stages: &[SeriousIncident]| review_open(stages);
         assert!(!open(&[]));
@@ -523,6 +551,41 @@ mod tests {
             ]),
             "a second incident opens another"
         );
+    }
+
+    #[test]
+    fn the_panel_named_last_for_the_open_review_reads() {
+        use IncidentStage::*;
+        let at = |stage, panel: &[&str]| SeriousIncident {
+            stage,
+            local_review: None,
+            panel: panel.iter().map(|p| (*p).to_owned()).collect(),
+        };
+        assert!(review_panel(&[at(Notified, &[])]).is_empty(), "none named");
+        assert_eq!(
+            review_panel(&[at(Notified, &["ann", "raj"])]),
+            ["ann", "raj"]
+        );
+        assert_eq!(
+            review_panel(&[at(Notified, &["ann"]), at(RapidReview, &["raj"])]),
+            ["raj"],
+            "a later entry replaces the list"
+        );
+        assert_eq!(
+            review_panel(&[at(Notified, &["ann"]), at(RapidReview, &[])]),
+            ["ann"],
+            "an entry naming nobody keeps it"
+        );
+        assert!(
+            review_panel(&[
+                at(Notified, &["ann"]),
+                at(ReviewPublished, &[]),
+                at(Notified, &[])
+            ])
+            .is_empty(),
+            "a new review starts with its own panel"
+        );
+        assert!(review_panel(&[at(Notified, &["ann"]), at(ReviewPublished, &[])]).is_empty());
     }
 
     use super::*;

@@ -554,6 +554,7 @@ fn standing_in(
         .map(|(_, _, body)| incident_of(body))
         .collect::<Result<Vec<_>, _>>()?;
     involvement.under_review = safeguard_core::review_open(incidents.iter().flatten());
+    involvement.review_panel = safeguard_core::review_panel(incidents.iter().flatten());
     Ok(standing)
 }
 
@@ -600,6 +601,8 @@ pub struct UnderReview {
     pub person: PersonId,
     /// Where the review stands: the latest stage recorded.
     pub stage: safeguard_core::IncidentStage,
+    /// The panel members named for it (none named: every review panel member).
+    pub panel: Vec<String>,
 }
 
 impl Store {
@@ -620,6 +623,7 @@ impl Store {
                     incidents.last().map(|i| UnderReview {
                         person,
                         stage: i.stage,
+                        panel: safeguard_core::review_panel(&incidents),
                     })
                 })
                 .collect())

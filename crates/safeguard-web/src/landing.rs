@@ -252,9 +252,18 @@ async fn reviews_page(
     Extension(caller): Extension<Caller>,
 ) -> Result<Html<String>, Error> {
     let actor = caller.actor();
+    let me = caller
+        .session()
+        .map(|s| s.user.id.clone())
+        .unwrap_or_default();
     let (reviews, names) = state
         .blocking(move |store| {
-            let reviews = store.children_under_review()?;
+            // A review that names its panel is listed to its members only.
+            let reviews: Vec<_> = store
+                .children_under_review()?
+                .into_iter()
+                .filter(|r| r.panel.is_empty() || r.panel.contains(&me))
+                .collect();
             let names =
                 display_names(store, &reviews.iter().map(|r| r.person).collect::<Vec<_>>())?;
             // The list names children: each child's access log says so.

@@ -491,6 +491,34 @@ async fn a_review_panel_reads_a_child_under_review_without_breaking_glass_and_no
     assert!(log.iter().any(|(a, _)| a == "read_reviews"));
     assert!(log.iter().any(|(a, _)| a == "export_review"));
 
+    // The lead names the panel: only its members read by the review from then on.
+    let named = incident(
+        "si-1b",
+        "2007-08-07",
+        json!({"kind": "serious_incident", "stage": "notified", "panel": ["panel2"]}),
+    );
+    let r = app
+        .post_as(
+            "/api/v1/entries",
+            "application/json",
+            named.to_string(),
+            &council,
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let member = app.user("panel2", "north-police", Role::ReviewPanel);
+    assert_eq!(reads(member.clone()).await, 200, "a named member reads");
+    assert_eq!(
+        reads(panel.clone()).await,
+        403,
+        "a panel member not named breaks glass like anyone else"
+    );
+    assert_eq!(reads(member.clone()).await, 200);
+    let listed = app.get_as("/reviews", &panel).await;
+    assert!(!listed.text.contains("Sam Example"), "not theirs to review");
+    let listed = app.get_as("/reviews", &member).await;
+    assert!(listed.text.contains("Sam Example"));
+
     // The rapid review decides that no local review follows: the record closes to the panel.
     let ruled_out = incident(
         "si-2",
