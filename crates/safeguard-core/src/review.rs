@@ -157,6 +157,9 @@ pub struct Month {
     pub entries: Vec<ReviewEntry>,
     /// How many entries the month holds.
     pub count: usize,
+    /// What the record held this month that the rules flag (from the replay): each concern
+    /// in the month it could first have been known, marked when no escalation followed.
+    pub could_have_known: Vec<String>,
 }
 
 /// One entry, pseudonymised.
@@ -224,6 +227,7 @@ pub fn build(
             month: month.clone(),
             entries: Vec::new(),
             count: 0,
+            could_have_known: Vec::new(),
         });
         slot.count += 1;
         *contacts
@@ -271,7 +275,7 @@ pub fn build(
             d.to_string()
         }
     };
-    let findings = concerns
+    let findings: Vec<Finding> = concerns
         .iter()
         .map(|c| Finding {
             knowable: day(c.knowable),
@@ -282,6 +286,20 @@ pub fn build(
                 .is_none_or(|(d, _)| (d - c.knowable).num_days() > ESCALATION_WINDOW_DAYS),
         })
         .collect();
+    for (c, f) in concerns.iter().zip(&findings) {
+        let month = c.knowable.format("%Y-%m").to_string();
+        let slot = months.entry(month.clone()).or_insert_with(|| Month {
+            month,
+            entries: Vec::new(),
+            count: 0,
+            could_have_known: Vec::new(),
+        });
+        slot.could_have_known.push(if f.missed_opportunity {
+            format!("{} (missed opportunity)", f.concern)
+        } else {
+            f.concern.clone()
+        });
+    }
     Review {
         subject: pseudonyms.alias(0).to_owned(),
         months: months.into_values().collect(),
@@ -411,6 +429,12 @@ impl Review {
         out.push_str("\n## Chronology\n");
         for m in &self.months {
             out.push_str(&format!("\n### {} ({} entries)\n", m.month, m.count));
+            if !m.could_have_known.is_empty() {
+                out.push_str("\nCould have been known this month:\n\n");
+                for c in &m.could_have_known {
+                    out.push_str(&format!("- {c}\n"));
+                }
+            }
             if m.entries.is_empty() {
                 continue;
             }
@@ -497,6 +521,13 @@ impl Review {
         out.push_str("</tbody></table><h2>Chronology</h2>");
         for m in &self.months {
             out.push_str(&format!("<h3>{} ({} entries)</h3>", m.month, m.count));
+            if !m.could_have_known.is_empty() {
+                out.push_str("<p>Could have been known this month:</p><ul>");
+                for c in &m.could_have_known {
+                    out.push_str(&format!("<li>{}</li>", escape(c)));
+                }
+                out.push_str("</ul>");
+            }
             if m.entries.is_empty() {
                 continue;
             }
@@ -710,6 +741,11 @@ mod tests {
         assert_eq!(review.months[0].entries[0].by, "Social Worker 1");
         assert_eq!(review.contacts.len(), 2);
         assert!(review.findings[0].missed_opportunity);
+        assert_eq!(
+            review.months[0].could_have_known,
+            ["Child A has two injuries in a month. (missed opportunity)"]
+        );
+        assert!(review.months[1].could_have_known.is_empty());
         assert_eq!(
             review.findings[0].concern,
             "Child A has two injuries in a month."
