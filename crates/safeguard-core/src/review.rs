@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::pseudonym::{IdentifierKind, Pseudonyms};
 use crate::rules::{Child, Flag, RuleBook};
+use crate::text::escape_html;
 use crate::{Entry, EntryDetails, EntryKind, MeetingStage, Precision, StageEvent};
 
 /// Whether an entry is an escalation: a strategy discussion, an enquiry, a conference, a legal
@@ -367,13 +368,6 @@ pub fn leaks(pseudonyms: &Pseudonyms, review: &Review) -> Vec<Leak> {
     found
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }
@@ -465,7 +459,7 @@ impl Review {
              @page{{size:A4;@top-center{{content:\"OFFICIAL-SENSITIVE\"}}}}</style></head><body>\
              <p><strong>OFFICIAL-SENSITIVE.</strong> Pseudonymised: people are named by alias.</p>\
              <h1>Practice review chronology: {0}</h1>",
-            escape(&self.subject)
+            escape_html(&self.subject)
         );
         out.push_str("<h2>Findings</h2>");
         if self.findings.is_empty() {
@@ -475,14 +469,14 @@ impl Review {
             for f in &self.findings {
                 out.push_str(&format!(
                     "<li>{}{}: {} Escalation after: {}.</li>",
-                    escape(&f.knowable),
+                    escape_html(&f.knowable),
                     if f.missed_opportunity {
                         " <span class=\"missed\">missed opportunity</span>"
                     } else {
                         ""
                     },
-                    escape(&f.concern),
-                    escape(f.escalation.as_deref().unwrap_or("none"))
+                    escape_html(&f.concern),
+                    escape_html(f.escalation.as_deref().unwrap_or("none"))
                 ));
             }
             out.push_str("</ul>");
@@ -491,7 +485,7 @@ impl Review {
         for t in &self.timescales {
             out.push_str(&format!(
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td{}>{}</td></tr>",
-                escape(&t.stage),
+                escape_html(&t.stage),
                 t.started,
                 t.due,
                 t.done.as_deref().unwrap_or("not done"),
@@ -512,7 +506,10 @@ impl Review {
         }
         out.push_str("<th scope=\"col\">All</th></tr></thead><tbody>");
         for (agency, counts) in &rows {
-            out.push_str(&format!("<tr><th scope=\"row\">{}</th>", escape(agency)));
+            out.push_str(&format!(
+                "<tr><th scope=\"row\">{}</th>",
+                escape_html(agency)
+            ));
             for n in counts {
                 out.push_str(&format!("<td>{n}</td>"));
             }
@@ -524,7 +521,7 @@ impl Review {
             if !m.could_have_known.is_empty() {
                 out.push_str("<p>Could have been known this month:</p><ul>");
                 for c in &m.could_have_known {
-                    out.push_str(&format!("<li>{}</li>", escape(c)));
+                    out.push_str(&format!("<li>{}</li>", escape_html(c)));
                 }
                 out.push_str("</ul>");
             }
@@ -535,12 +532,12 @@ impl Review {
             for e in &m.entries {
                 out.push_str(&format!(
                     "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                    escape(&e.when),
-                    escape(&e.agency),
-                    escape(&e.kind),
-                    escape(&e.what),
-                    escape(&e.present.join("; ")),
-                    escape(&e.by)
+                    escape_html(&e.when),
+                    escape_html(&e.agency),
+                    escape_html(&e.kind),
+                    escape_html(&e.what),
+                    escape_html(&e.present.join("; ")),
+                    escape_html(&e.by)
                 ));
             }
             out.push_str("</tbody></table>");

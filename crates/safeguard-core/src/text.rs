@@ -96,6 +96,15 @@ pub fn reason(field: &str, text: &str) -> Result<String, FieldError> {
     Ok(text.to_owned())
 }
 
+/// Text made safe inside HTML, in an element or a quoted attribute: for the documents
+/// Safeguard writes outside its pages (a review, a subject access export).
+pub fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -203,22 +203,32 @@ pub(crate) fn insert_keys(
     record_id: &str,
     record: &PersonRecord,
 ) -> Result<(), StoreError> {
-    let keys = record_keys(record);
-    if keys.is_empty() {
-        return Ok(());
-    }
-    let rows: Vec<String> = (0..keys.len())
-        .map(|i| format!("(${}, $1)", i + 2))
+    let keys: Vec<(i64, &str)> = record_keys(record)
+        .into_iter()
+        .map(|k| (k, record_id))
         .collect();
-    let mut values: Vec<Value> = vec![record_id.into()];
-    values.extend(keys.into_iter().map(Value::from));
-    sql.execute(
-        &format!(
-            "INSERT INTO person_search_keys (search_key, record_id) VALUES {}",
-            rows.join(", ")
-        ),
-        &values,
-    )?;
+    insert_key_rows(sql, &keys)
+}
+
+/// Stores `(key, record)` rows, in as few statements as the engines' parameter limits allow.
+fn insert_key_rows(sql: &mut dyn Sql, keys: &[(i64, &str)]) -> Result<(), StoreError> {
+    const ROWS_PER_INSERT: usize = 800;
+    for keys in keys.chunks(ROWS_PER_INSERT) {
+        let rows: Vec<String> = (0..keys.len())
+            .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
+            .collect();
+        let values: Vec<Value> = keys
+            .iter()
+            .flat_map(|&(key, id)| [key.into(), id.into()])
+            .collect();
+        sql.execute(
+            &format!(
+                "INSERT INTO person_search_keys (search_key, record_id) VALUES {}",
+                rows.join(", ")
+            ),
+            &values,
+        )?;
+    }
     Ok(())
 }
 
@@ -336,22 +346,7 @@ impl crate::Store {
                             .map(move |k| (k, id.as_str()))
                     })
                     .collect();
-                for keys in keys.chunks(ROWS * 4) {
-                    let rows: Vec<String> = (0..keys.len())
-                        .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
-                        .collect();
-                    let values: Vec<Value> = keys
-                        .iter()
-                        .flat_map(|&(key, id)| [key.into(), id.into()])
-                        .collect();
-                    sql.execute(
-                        &format!(
-                            "INSERT INTO person_search_keys (search_key, record_id) VALUES {}",
-                            rows.join(", ")
-                        ),
-                        &values,
-                    )?;
-                }
+                insert_key_rows(sql, &keys)?;
                 persons.extend(ids.into_iter().map(|(person, _)| person));
             }
             Ok(persons)

@@ -96,16 +96,20 @@ pub fn run(store: &Store, args: &ReviewArgs) -> anyhow::Result<(usize, usize)> {
         Format::Md => built.to_markdown(),
         Format::Json => serde_json::to_string_pretty(&built)? + "\n",
     };
-    // Written whole or not at all.
-    let partial = args.out.with_extension("partial");
-    std::fs::write(&partial, text)
-        .with_context(|| format!("failed to write {}", partial.display()))?;
-    std::fs::rename(&partial, &args.out)
-        .with_context(|| format!("failed to write {}", args.out.display()))?;
+    write_whole(&args.out, &text)?;
     store.record_access(
         &actor,
         &[AuditEvent::new("export_review", args.person.to_string())],
     )?;
     let entries = built.months.iter().map(|m| m.count).sum();
     Ok((entries, built.findings.len()))
+}
+
+/// Writes an export whole or not at all: beside it first, then renamed into place, so that no
+/// half-written file is ever left where the export was asked for.
+pub fn write_whole(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    let partial = path.with_extension("partial");
+    std::fs::write(&partial, text)
+        .with_context(|| format!("failed to write {}", partial.display()))?;
+    std::fs::rename(&partial, path).with_context(|| format!("failed to write {}", path.display()))
 }

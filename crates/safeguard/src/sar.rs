@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use safeguard_core::pseudonym::{Part, Pseudonyms, Scheme};
+use safeguard_core::text::escape_html;
 use safeguard_core::{ParticipantRole, PersonId};
 use safeguard_store::audit::AuditEvent;
 use safeguard_store::{Actor, ChronologyQuery, MAX_PAGE, Store};
@@ -253,11 +254,7 @@ pub fn run(store: &Store, args: &SarArgs) -> anyhow::Result<usize> {
         SarFormat::Json => serde_json::to_string_pretty(&export)? + "\n",
         SarFormat::Html => html(&person.display_name(), &export),
     };
-    let partial = args.out.with_extension("partial");
-    std::fs::write(&partial, text)
-        .with_context(|| format!("failed to write {}", partial.display()))?;
-    std::fs::rename(&partial, &args.out)
-        .with_context(|| format!("failed to write {}", args.out.display()))?;
+    crate::review::write_whole(&args.out, &text)?;
     store.record_access(
         &Actor::system("subject-access"),
         &[AuditEvent::new(
@@ -268,23 +265,16 @@ pub fn run(store: &Store, args: &SarArgs) -> anyhow::Result<usize> {
     Ok(export.entries.len())
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 fn table(caption: &str, head: &[&str], rows: impl Iterator<Item = Vec<String>>) -> String {
-    let mut out = format!("<h2>{}</h2><table><thead><tr>", escape(caption));
+    let mut out = format!("<h2>{}</h2><table><thead><tr>", escape_html(caption));
     for h in head {
-        out.push_str(&format!("<th scope=\"col\">{}</th>", escape(h)));
+        out.push_str(&format!("<th scope=\"col\">{}</th>", escape_html(h)));
     }
     out.push_str("</tr></thead><tbody>");
     for row in rows {
         out.push_str("<tr>");
         for cell in row {
-            out.push_str(&format!("<td>{}</td>", escape(&cell)));
+            out.push_str(&format!("<td>{}</td>", escape_html(&cell)));
         }
         out.push_str("</tr>");
     }
@@ -298,7 +288,7 @@ fn html(name: &str, export: &Export) -> String {
          <style>body{{font-family:Arial,sans-serif;margin:2em;max-width:70em}}table{{border-collapse:collapse;width:100%;margin-bottom:2em}}\
          th,td{{border-bottom:1px solid #b1b4b6;padding:.4em;text-align:left;vertical-align:top}}</style></head><body>\
          <h1>Information held about {0}</h1><p>Other people are named by a letter (Ms A, Mr B, Child C) and what identifies them is removed, as the Data Protection Act 2018 asks.</p>",
-        escape(name)
+        escape_html(name)
     );
     out.push_str(&table(
         "Your records, as each agency holds them",
