@@ -153,6 +153,18 @@ pub fn compare_birth_dates(a: Option<BirthDate>, b: Option<BirthDate>) -> BirthD
     let (Some(a), Some(b)) = (a, b) else {
         return BirthDateLevel::Missing;
     };
+    // An unknown day and month are often written as 1 January: such a date says the year.
+    let first_of_january = |d: &BirthDate| d.month == Some(1) && d.day == Some(1);
+    let year_only = |d: BirthDate| BirthDate {
+        month: None,
+        day: None,
+        ..d
+    };
+    let (a, b) = match (first_of_january(&a), first_of_january(&b)) {
+        (true, false) => (year_only(a), b),
+        (false, true) => (a, year_only(b)),
+        _ => (a, b),
+    };
     if let (Some(da), Some(db)) = (digits(&a), digits(&b)) {
         if da == db {
             return BirthDateLevel::Exact;
@@ -350,6 +362,12 @@ impl Field {
         }
     }
 
+    /// Its bit in a mask of fields: 1 for the given name, 2 the family name, 4 the date of
+    /// birth, and on in [`Field::ALL`] order.
+    pub fn bit(self) -> u8 {
+        1 << Field::ALL.iter().position(|f| *f == self).unwrap_or(7)
+    }
+
     /// Whether people who live together tend to share it (a family name, a home): such a
     /// field says "same household", not "same person".
     pub fn is_household(self) -> bool {
@@ -419,7 +437,9 @@ pub fn compare(a: &Prepared, b: &Prepared, nicknames: &Nicknames) -> Levels {
         _ => None,
     };
     let nhs = match (&a.nhs_number, &b.nhs_number) {
-        (Some(x), Some(y)) if x == y => Some(0),
+        // The same valid number is one person's (twins have different numbers); the same
+        // invalid one is a shared mistake or a placeholder, and says nothing.
+        (Some(x), Some(y)) if x == y => crate::record::is_valid_nhs_number(x).then_some(0),
         (Some(x), Some(y))
             if crate::record::is_valid_nhs_number(x) && crate::record::is_valid_nhs_number(y) =>
         {
@@ -565,6 +585,20 @@ mod tests {
             BirthDateLevel::Different
         );
         assert_eq!(compare_birth_dates(full, None), BirthDateLevel::Missing);
+        // 1 January written for an unknown day and month: the year agrees, nothing more.
+        let defaulted = dob(2006, Some(1), Some(1));
+        assert_eq!(
+            compare_birth_dates(full, defaulted),
+            BirthDateLevel::Consistent
+        );
+        assert_eq!(
+            compare_birth_dates(defaulted, defaulted),
+            BirthDateLevel::Exact
+        );
+        assert_eq!(
+            compare_birth_dates(dob(2005, Some(6), Some(14)), defaulted),
+            BirthDateLevel::Different
+        );
     }
 
     #[test]

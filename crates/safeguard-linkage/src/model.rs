@@ -274,6 +274,23 @@ impl Model {
         }
     }
 
+    /// How strongly the given fields' levels alone (say, a given name that differs) tell a
+    /// person from another person of their household, in bits: the fields the household
+    /// shares say nothing here, so a cannot-link of twins is as strong as their different
+    /// given names, whatever else they share.
+    pub fn separation_bits(&self, levels: &Levels, fields: &[Field]) -> f64 {
+        self.comparisons
+            .iter()
+            .zip(levels)
+            .filter(|(c, _)| fields.contains(&c.field))
+            .filter_map(|(c, level)| {
+                let l = usize::from((*level)?);
+                let other = if self.household_class { c.h[l] } else { c.u[l] };
+                Some((other / c.m[l]).log2())
+            })
+            .sum()
+    }
+
     /// Weighs a pair, without building an explanation.
     pub fn weigh(&self, levels: &Levels, frequencies: &Frequencies) -> Weighed {
         let p = &self.priors;

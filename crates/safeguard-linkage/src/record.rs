@@ -136,7 +136,8 @@ impl Prepared {
             .nhs_number
             .as_deref()
             .map(|n| n.chars().filter(char::is_ascii_digit).collect::<String>())
-            .filter(|n| n.len() == 10);
+            // A placeholder (0000000000, 9999999999) is no one's number.
+            .filter(|n| n.len() == 10 && n.bytes().any(|d| d != n.as_bytes()[0]));
         Prepared {
             given: PreparedName::new(r.given_name.as_deref()),
             family: PreparedName::new(r.family_name.as_deref()),
@@ -187,6 +188,11 @@ mod tests {
         assert_eq!(p.postcode.as_deref(), Some("NB29LS"));
         assert_eq!(p.address, ["12", "high", "street"]);
         assert_eq!(p.nhs_number.as_deref(), Some("9992345675"));
+        let placeholder = Prepared::new(&Record {
+            nhs_number: Some("999 999 9999".into()),
+            ..Record::default()
+        });
+        assert_eq!(placeholder.nhs_number, None);
         let short = Prepared::new(&Record {
             postcode: Some("NB2".into()),
             nhs_number: Some("12345".into()),

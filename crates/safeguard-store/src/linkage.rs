@@ -878,8 +878,15 @@ fn recluster(
         }
     }
     let (must, cannot) = decisions(sql, &held.ids)?;
-    let persons = linker::persons(records.len(), &scored, &settings(), &must, &cannot)
-        .map_err(|c| conflict(held, c))?;
+    let persons = linker::persons(
+        records.len(),
+        &scored,
+        &trained.model,
+        &settings(),
+        &must,
+        &cannot,
+    )
+    .map_err(|c| conflict(held, c))?;
     Ok(persons.cluster)
 }
 
@@ -1291,8 +1298,15 @@ impl Store {
             let scored = linker::score(&records, &pairs, &trained, progress);
             progress(Stage::Clustering, 0, 1);
             let (must, cannot) = decisions(sql, &held.ids)?;
-            let found = linker::persons(records.len(), &scored, &settings, &must, &cannot)
-                .map_err(|c| conflict(&held, c))?;
+            let found = linker::persons(
+                records.len(),
+                &scored,
+                &trained.model,
+                &settings,
+                &must,
+                &cannot,
+            )
+            .map_err(|c| conflict(&held, c))?;
             let mut events = Vec::new();
             let (changed, merged) = reconcile(sql, &held, &found.cluster, now, &mut events)?;
             let moved = events.len() - merged.len();
