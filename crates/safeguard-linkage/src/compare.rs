@@ -2,7 +2,7 @@
 //! level for a missing value (which is neither evidence for nor against).
 
 use crate::names::{Nicknames, VERY_CLOSE, jaro_winkler};
-use crate::record::{Prepared, PreparedName};
+use crate::record::{Checked, Prepared, PreparedName, check_identifier};
 
 /// How two names compare.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -439,14 +439,15 @@ pub fn compare(a: &Prepared, b: &Prepared, nicknames: &Nicknames) -> Levels {
     let nhs = match (&a.nhs_number, &b.nhs_number) {
         // The same valid number is one person's (twins have different numbers); the same
         // invalid one is a shared mistake or a placeholder, and says nothing.
-        (Some(x), Some(y)) if x == y => crate::record::is_valid_nhs_number(x).then_some(0),
+        (Some(x), Some(y)) if x == y => (check_identifier(x) != Checked::Invalid).then_some(0),
         (Some(x), Some(y))
-            if crate::record::is_valid_nhs_number(x) && crate::record::is_valid_nhs_number(y) =>
+            if check_identifier(x) == Checked::Valid && check_identifier(y) == Checked::Valid =>
         {
             Some(1)
         }
         // Not a different person's number but a mistyped one: Modulus 11 catches any one digit
-        // wrong and any two adjacent digits swapped.
+        // wrong and any two adjacent digits swapped. An identifier without a check may be
+        // mistyped either way.
         (Some(_), Some(_)) => Some(2),
         _ => None,
     };
@@ -729,5 +730,21 @@ mod tests {
             Some(2),
             "9992345675 with two digits swapped is no valid NHS number: a typo, not another person's"
         );
+        // Another country's identifier (FEBRL's seven-digit social security numbers): the same
+        // agrees, a different one may be mistyped; the same mistyped NHS number says nothing.
+        a.nhs_number = Some("1234567".into());
+        b.nhs_number = Some("1234567".into());
+        assert_eq!(
+            compare(&Prepared::new(&a), &Prepared::new(&b), n)[5],
+            Some(0)
+        );
+        b.nhs_number = Some("1234576".into());
+        assert_eq!(
+            compare(&Prepared::new(&a), &Prepared::new(&b), n)[5],
+            Some(2)
+        );
+        a.nhs_number = Some("9992345657".into());
+        b.nhs_number = Some("9992345657".into());
+        assert_eq!(compare(&Prepared::new(&a), &Prepared::new(&b), n)[5], None);
     }
 }

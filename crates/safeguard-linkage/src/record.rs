@@ -85,7 +85,8 @@ pub struct Prepared {
     pub postcode: Option<String>,
     /// Address tokens, lower case, sorted and distinct (`12`, `high`, `street`).
     pub address: Vec<String>,
-    /// NHS number, ten digits.
+    /// NHS number, ten digits, or another national identifier of six to twelve digits (a
+    /// social security number), whose check digit Safeguard cannot test.
     pub nhs_number: Option<String>,
 }
 
@@ -107,6 +108,26 @@ pub fn is_valid_nhs_number(digits: &str) -> bool {
     d.len() == 10
         && digits.len() == 10
         && nhs_check_digit(&std::array::from_fn(|i| d[i])) == Some(d[9])
+}
+
+/// What a number's check digit says of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checked {
+    /// A valid NHS number.
+    Valid,
+    /// Ten digits that fail the NHS number's check: mistyped.
+    Invalid,
+    /// Another identifier, with no check Safeguard knows.
+    Unchecked,
+}
+
+/// Checks an identifier's digits.
+pub fn check_identifier(digits: &str) -> Checked {
+    match (digits.len(), is_valid_nhs_number(digits)) {
+        (10, true) => Checked::Valid,
+        (10, false) => Checked::Invalid,
+        _ => Checked::Unchecked,
+    }
 }
 
 impl Prepared {
@@ -137,7 +158,7 @@ impl Prepared {
             .as_deref()
             .map(|n| n.chars().filter(char::is_ascii_digit).collect::<String>())
             // A placeholder (0000000000, 9999999999) is no one's number.
-            .filter(|n| n.len() == 10 && n.bytes().any(|d| d != n.as_bytes()[0]));
+            .filter(|n| (6..=12).contains(&n.len()) && n.bytes().any(|d| d != n.as_bytes()[0]));
         Prepared {
             given: PreparedName::new(r.given_name.as_deref()),
             family: PreparedName::new(r.family_name.as_deref()),
