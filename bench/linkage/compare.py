@@ -16,11 +16,16 @@ safeguard = sys.argv[2]
 
 def run_safeguard(files, link_only, textbook=False):
     out = work / "safeguard-clusters.csv"
-    args = [safeguard, "link", "--output", str(out)] + (["--textbook"] if textbook else [])
+    review = work / "safeguard-review.csv"
+    args = [safeguard, "link", "--output", str(out), "--review", str(review)]
+    args += ["--textbook"] if textbook else []
     args += ["--link-only", *map(str, files)] if link_only else ["--input", str(files[0])]
     started = time.perf_counter()
     subprocess.run(args, check=True, stderr=subprocess.DEVNULL)
     seconds = time.perf_counter() - started
+    global reviewed
+    with open(review) as f:
+        reviewed = sum(1 for _ in csv.DictReader(f))
     with open(out) as f:
         return {r["id"]: r["cluster_id"] for r in csv.DictReader(f)}, seconds
 
@@ -145,7 +150,8 @@ if only:
             "uk2": "UK-style, second"}
     datasets = [d for d in datasets if any(d[0].startswith(keys[k]) for k in only.split(","))]
 tools_wanted = os.environ.get("TOOLS")
-print(f"{'dataset':32} {'tool':10} {'precision':>9} {'recall':>7} {'F1':>7} {'seconds':>8}  wrong merges of related people")
+# review: pairs left for a person per 1,000 records (Splink proposes none: it has no review)
+print(f"{'dataset':32} {'tool':10} {'precision':>9} {'recall':>7} {'F1':>7} {'review':>6} {'seconds':>8}  wrong merges of related people")
 for name, files, link_only in datasets:
     person = truth_of(*files)
     relations = relations_of(files[0])
@@ -159,8 +165,11 @@ for name, files, link_only in datasets:
     for tool, run in tools:
         if tools_wanted and tool not in tools_wanted.split(","):
             continue
+        reviewed = None
         cluster, seconds = run(files, link_only)
         p, r, f1 = quality(cluster, person)
         m = merges(cluster, person, relations)
         merged = ", ".join(f"{k} {a}/{t} ({100 * a / t:.1f}%)" for k, (a, t) in sorted(m.items()))
-        print(f"{name:32} {tool:10} {p:9.4f} {r:7.4f} {f1:7.4f} {seconds:8.1f}  {merged}", flush=True)
+        per_1000 = f"{1000 * reviewed / len(cluster):6.1f}" if reviewed is not None else "     -"
+        print(f"{name:32} {tool:10} {p:9.4f} {r:7.4f} {f1:7.4f} {per_1000} {seconds:8.1f}  {merged}",
+              flush=True)

@@ -403,7 +403,11 @@ impl Field {
                 "same postcode district",
                 "different",
             ],
-            Field::NhsNumber => &["same", "different", "different, one not a valid NHS number"],
+            Field::NhsNumber => &[
+                "same",
+                "different",
+                "different, one mistyped or without a check digit",
+            ],
         }
     }
 }

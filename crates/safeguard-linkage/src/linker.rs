@@ -954,6 +954,89 @@ pub fn persons(
     })
 }
 
+/// A pair of records left for a person to decide: not joined, and not clearly apart.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Proposal {
+    /// One record (index).
+    pub a: u32,
+    /// The other.
+    pub b: u32,
+    /// What the weights make of them.
+    pub weighed: Weighed,
+    /// Why a person must decide.
+    pub reason: &'static str,
+}
+
+/// Why an adult known only by a short form or an initial ("Kez", "K.") at the home of one with
+/// a compatible full name ("Kieran Walsh") is proposed, though the weights would not.
+pub const SHORT_FORM_AT_HOME: &str = "a short form or initial of the name, at the same home";
+
+/// Whether a pair is such a short form at home: the same family name, the same address or
+/// postcode, a date of birth on neither or only one, no different NHS numbers, and one given
+/// name a short form of the other ([`crate::names::short_form`]).
+pub fn short_form_at_home(a: &Prepared, b: &Prepared, levels: &Levels) -> bool {
+    const SAME_POSTCODE: u8 = 1;
+    let (Some(x), Some(y)) = (&a.given, &b.given) else {
+        return false;
+    };
+    let short = |p: &str, q: &str| crate::names::short_form(p, q);
+    levels[1] == Some(0)
+        && levels[4].is_some_and(|l| l <= SAME_POSTCODE)
+        && levels[2].is_none()
+        && levels[5] != Some(1)
+        && (short(&x.text, &y.text) || short(&y.text, &x.text))
+}
+
+/// The pairs a person should look at after a batch run, most likely first, at most one per
+/// pair of persons: those at or above the review threshold that were not joined and that no
+/// confident disagreement keeps apart (twins' different names are not proposed), and the short
+/// forms at home whatever their weight.
+pub fn proposals(
+    records: &[Prepared],
+    scored: &[Scored],
+    persons: &Persons,
+    settings: &Settings,
+) -> Vec<Proposal> {
+    let mut best: HashMap<(usize, usize), Proposal, BuildFx> = HashMap::default();
+    for s in scored {
+        let (ca, cb) = (persons.cluster[s.a as usize], persons.cluster[s.b as usize]);
+        if ca == cb {
+            continue;
+        }
+        let w = &s.weighed;
+        let reason = if w.probability >= settings.review_threshold && keeps_apart(w).is_none() {
+            review_reason(w, settings)
+        } else if settings.household_class
+            && short_form_at_home(&records[s.a as usize], &records[s.b as usize], &w.levels)
+        {
+            SHORT_FORM_AT_HOME
+        } else {
+            continue;
+        };
+        let proposal = Proposal {
+            a: s.a,
+            b: s.b,
+            weighed: *w,
+            reason,
+        };
+        best.entry((ca.min(cb), ca.max(cb)))
+            .and_modify(|p| {
+                if w.probability > p.weighed.probability {
+                    *p = proposal;
+                }
+            })
+            .or_insert(proposal);
+    }
+    let mut out: Vec<Proposal> = best.into_values().collect();
+    out.sort_by(|x, y| {
+        y.weighed
+            .probability
+            .total_cmp(&x.weighed.probability)
+            .then((x.a, x.b).cmp(&(y.a, y.b)))
+    });
+    out
+}
+
 /// Everything a batch run produced.
 #[derive(Debug, Clone)]
 pub struct Batch {
@@ -1547,6 +1630,46 @@ mod tests {
         let c = clustered(&twins);
         assert_eq!((c[0], c[1], c[2], c[3]), (0, 0, 2, 2));
         assert!(c[4] == 4, "the nameless record joins neither twin: {c:?}");
+    }
+
+    #[test]
+    fn a_short_form_at_home_is_proposed_and_twins_are_not() {
+        let born = Some((1990, 5, 1));
+        let records = [
+            household_member("Kieran", None, ""),
+            household_member("Kez", None, ""),
+            household_member("Noah", born, ""),
+            household_member("Oliver", born, ""),
+        ];
+        let trained = Trained::generic();
+        let mut scored = Vec::new();
+        for a in 0..records.len() {
+            for b in a + 1..records.len() {
+                scored.push(Scored {
+                    a: a as u32,
+                    b: b as u32,
+                    weighed: trained.score(&records[a], &records[b]),
+                });
+            }
+        }
+        let settings = Settings::default();
+        let found = persons(records.len(), &scored, &trained.model, &settings, &[], &[])
+            .expect("no decisions");
+        assert_eq!(found.cluster, [0, 1, 2, 3], "none joined");
+        let proposed = proposals(&records, &scored, &found, &settings);
+        let pairs: Vec<(u32, u32, &str)> = proposed.iter().map(|p| (p.a, p.b, p.reason)).collect();
+        assert_eq!(
+            pairs,
+            [(0, 1, SHORT_FORM_AT_HOME)],
+            "not the twins, nor Kez and Noah"
+        );
+        // With a date of birth on both, "Kez" is no longer a short form to guess at.
+        let dated = [
+            household_member("Kieran", born, ""),
+            household_member("Kez", born, ""),
+        ];
+        let w = trained.score(&dated[0], &dated[1]);
+        assert!(!short_form_at_home(&dated[0], &dated[1], &w.levels));
     }
 
     #[test]

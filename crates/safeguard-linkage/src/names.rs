@@ -15,6 +15,21 @@ pub fn normalise(name: &str) -> String {
         .collect()
 }
 
+/// Whether `short` could be what a person with the given name `long` goes by, though no table
+/// says so: an initial, the start of the name ("Kier" for Kieran), or the British short form
+/// of its first letter or two and a "z" ("Gaz" for Gary, "Kez" for Kieran, "Shaz" for Sharon).
+/// Both normalised. Loose on purpose: it proposes a pair for review, never joins one.
+pub fn short_form(short: &str, long: &str) -> bool {
+    let (s, l) = (short.as_bytes(), long.as_bytes());
+    if s.is_empty() || s.len() >= l.len() || s[0] != l[0] {
+        return false;
+    }
+    s.len() == 1
+        || (s.len() <= 4
+            && (long.starts_with(short)
+                || (s[s.len() - 1] == b'z' && long.starts_with(&short[..1]))))
+}
+
 /// Jaro similarity, from 0 (nothing in common) to 1 (equal).
 pub fn jaro(a: &str, b: &str) -> f64 {
     // Most names are ASCII and short: compared as bytes, with matches marked on the stack,
@@ -211,6 +226,28 @@ pub(crate) type BuildFx = std::hash::BuildHasherDefault<FxHasher>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_short_form_is_an_initial_the_start_of_the_name_or_its_british_z_form() {
+        for (short, long) in [
+            ("k", "kieran"),
+            ("kez", "kieran"),
+            ("gaz", "gary"),
+            ("shaz", "sharon"),
+            ("kier", "kieran"),
+        ] {
+            assert!(short_form(short, long), "{short} for {long}");
+        }
+        for (short, long) in [
+            ("kez", "gary"),
+            ("kieran", "kieran"),
+            ("bob", "robert"),
+            ("kevi", "kieran"),
+            ("", "kieran"),
+        ] {
+            assert!(!short_form(short, long), "{short} for {long}");
+        }
+    }
 
     fn close(x: f64, y: f64) -> bool {
         (x - y).abs() < 0.001

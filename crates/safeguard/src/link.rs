@@ -2,7 +2,6 @@
 //! decisions), over files, so the engine can be judged alone, and a generator of UK-style test
 //! data with known truth.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -33,6 +32,10 @@ pub struct LinkArgs {
     /// Where to write `id,cluster_id,match_probability`.
     #[arg(long)]
     output: Option<PathBuf>,
+    /// Files only: where to write the pairs left for a person to decide, most likely first,
+    /// with why and how each field compared.
+    #[arg(long, conflicts_with = "database")]
+    review: Option<PathBuf>,
     /// Probability at or above which a pair is linked.
     #[arg(long, default_value_t = Settings::default().link_threshold)]
     threshold: f64,
@@ -91,38 +94,13 @@ pub struct RowProblem {
     pub row_kept: bool,
 }
 
-/// Splits one CSV line into fields (RFC 4180 quoting, no embedded newlines).
-fn split_csv(line: &str) -> Result<Vec<String>, String> {
-    let mut fields = Vec::new();
-    let mut field = String::new();
-    let mut chars = line.chars().peekable();
-    let mut quoted = false;
-    while let Some(c) = chars.next() {
-        match (quoted, c) {
-            (true, '"') if chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            (true, '"') => quoted = false,
-            (true, c) => field.push(c),
-            (false, '"') if field.is_empty() => quoted = true,
-            (false, ',') => fields.push(std::mem::take(&mut field)),
-            (false, c) => field.push(c),
-        }
+/// Writes CSV rows to a string.
+fn csv_text(rows: impl IntoIterator<Item = Vec<String>>) -> anyhow::Result<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for row in rows {
+        w.write_record(&row)?;
     }
-    if quoted {
-        return Err("a quoted field is not closed".into());
-    }
-    fields.push(field);
-    Ok(fields)
-}
-
-fn quote(field: &str) -> String {
-    if field.contains([',', '"', '\n']) {
-        format!("\"{}\"", field.replace('"', "\"\""))
-    } else {
-        field.to_string()
-    }
+    Ok(String::from_utf8(w.into_inner()?)?)
 }
 
 /// Reads a date of birth: `YYYY-MM-DD`, `DD/MM/YYYY`, `YYYY-MM` or `YYYY`. A date of that
@@ -170,11 +148,14 @@ pub fn parse_birth_date(text: &str) -> Result<(BirthDate, Option<String>), Strin
 /// Reads a person file, reporting each problem with its line and field: a row keeps what can
 /// be read of it, unless it has no id or is not a row at all.
 pub fn read_people(text: &str) -> anyhow::Result<(Vec<Record>, Vec<RowProblem>)> {
-    let mut lines = text.lines().enumerate();
-    let (_, header) = lines
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let mut rows = reader.records();
+    let header = rows
         .next()
-        .context("the file is empty: it needs a header line")?;
-    let header = split_csv(header.trim_start_matches('\u{feff}'))
+        .context("the file is empty: it needs a header line")?
         .map_err(|e| anyhow::anyhow!("line 1: {e}"))?;
     let position = |name: &str| header.iter().position(|h| h.trim() == name);
     let id_column = position("id").context("line 1: the header has no `id` column")?;
@@ -187,9 +168,21 @@ pub fn read_people(text: &str) -> anyhow::Result<(Vec<Record>, Vec<RowProblem>)>
     let columns: Vec<Option<usize>> = COLUMNS.iter().map(|c| position(c)).collect();
     let mut records = Vec::new();
     let mut rejected = Vec::new();
-    for (index, line) in lines {
-        let line_number = index + 1;
-        if line.trim().is_empty() {
+    for row in rows {
+        let (line_number, fields) = match row {
+            Ok(fields) => (fields.position().map_or(0, |p| p.line() as usize), fields),
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line() as usize);
+                rejected.push(RowProblem {
+                    line,
+                    field: "row",
+                    problem: e.to_string(),
+                    row_kept: false,
+                });
+                continue;
+            }
+        };
+        if fields.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
         let reject = |field: &'static str, problem: String| RowProblem {
@@ -204,20 +197,17 @@ pub fn read_people(text: &str) -> anyhow::Result<(Vec<Record>, Vec<RowProblem>)>
             problem,
             row_kept: true,
         };
-        let fields = match split_csv(line) {
-            Ok(f) if f.len() == header.len() => f,
-            Ok(f) => {
-                rejected.push(reject(
-                    "row",
-                    format!("{} fields where the header has {}", f.len(), header.len()),
-                ));
-                continue;
-            }
-            Err(e) => {
-                rejected.push(reject("row", e));
-                continue;
-            }
-        };
+        if fields.len() != header.len() {
+            rejected.push(reject(
+                "row",
+                format!(
+                    "{} fields where the header has {}",
+                    fields.len(),
+                    header.len()
+                ),
+            ));
+            continue;
+        }
         let get = |k: usize| {
             columns[k]
                 .map(|i| fields[i].trim())
@@ -421,14 +411,48 @@ pub fn relink_store(
 }
 
 /// Writes `id,cluster_id,match_probability`.
-fn write_clusters(records: &[Record], persons: &linker::Persons) -> String {
-    let mut out = String::from("id,cluster_id,match_probability\n");
-    for (i, r) in records.iter().enumerate() {
-        let cluster = &records[persons.cluster[i]].id;
-        let p = persons.probability[i].map_or(String::new(), |p| format!("{p:.4}"));
-        let _ = writeln!(out, "{},{},{p}", quote(&r.id), quote(cluster));
-    }
-    out
+fn write_clusters(records: &[Record], persons: &linker::Persons) -> anyhow::Result<String> {
+    let header = ["id", "cluster_id", "match_probability"].map(String::from);
+    csv_text(
+        std::iter::once(header.to_vec()).chain(records.iter().enumerate().map(|(i, r)| {
+            let p = persons.probability[i].map_or(String::new(), |p| format!("{p:.4}"));
+            vec![r.id.clone(), records[persons.cluster[i]].id.clone(), p]
+        })),
+    )
+}
+
+/// Writes `record_a,record_b,match_probability,reason` and how each field compared.
+fn write_proposals(records: &[Record], proposals: &[linker::Proposal]) -> anyhow::Result<String> {
+    use safeguard_linkage::compare::Field;
+    let header = ["record_a", "record_b", "match_probability", "reason"]
+        .map(String::from)
+        .into_iter()
+        .chain(
+            Field::ALL
+                .iter()
+                .map(|f| f.name().replace(' ', "_").to_lowercase()),
+        );
+    csv_text(
+        std::iter::once(header.collect()).chain(proposals.iter().map(|p| {
+            let fields = Field::ALL
+                .iter()
+                .zip(p.weighed.levels)
+                .map(|(field, level)| {
+                    level
+                        .map_or("missing", |l| field.levels()[usize::from(l)])
+                        .to_string()
+                });
+            [
+                records[p.a as usize].id.clone(),
+                records[p.b as usize].id.clone(),
+                format!("{:.4}", p.weighed.probability),
+                p.reason.to_string(),
+            ]
+            .into_iter()
+            .chain(fields)
+            .collect()
+        })),
+    )
 }
 
 /// Runs `link` in file mode.
@@ -503,8 +527,13 @@ pub fn run(args: &LinkArgs) -> anyhow::Result<()> {
             )
         })
         .collect();
-    std::fs::write(output, write_clusters(&records, &batch.persons))
+    std::fs::write(output, write_clusters(&records, &batch.persons)?)
         .with_context(|| format!("writing {}", output.display()))?;
+    let proposals = linker::proposals(&prepared, &batch.scored, &batch.persons, &settings);
+    if let Some(review) = &args.review {
+        std::fs::write(review, write_proposals(&records, &proposals)?)
+            .with_context(|| format!("writing {}", review.display()))?;
+    }
     let persons = {
         let mut c = batch.persons.cluster.clone();
         c.sort_unstable();
@@ -512,12 +541,14 @@ pub fn run(args: &LinkArgs) -> anyhow::Result<()> {
         c.len()
     };
     eprintln!(
-        "{} records, {} candidate pairs ({} blocks too large, skipped), EM {} iterations: {} persons in {:.1} s ({})",
+        "{} records, {} candidate pairs ({} blocks too large, skipped), EM {} iterations: {} persons, {} pairs for review ({:.1} per 1,000 records) in {:.1} s ({})",
         records.len(),
         batch.scored.len(),
         batch.skipped_blocks,
         batch.trained.iterations,
         persons,
+        proposals.len(),
+        proposals.len() as f64 * 1000.0 / records.len().max(1) as f64,
         started.elapsed().as_secs_f64(),
         timings.join(", ")
     );
@@ -526,38 +557,53 @@ pub fn run(args: &LinkArgs) -> anyhow::Result<()> {
 
 fn generate(records: usize, seed: u64, output: &Path, truth: &Path) -> anyhow::Result<()> {
     let data = synthetic::generate(records, seed);
-    let mut people = COLUMNS.join(",") + "\n";
-    let mut truth_csv = String::from("id,person_id\n");
-    for (r, person) in data.records.iter().zip(&data.person) {
-        let date = r
-            .birth_date
-            .map_or(String::new(), |d| match (d.month, d.day) {
-                (Some(m), Some(day)) => format!("{:04}-{m:02}-{day:02}", d.year),
-                (Some(m), None) => format!("{:04}-{m:02}", d.year),
-                _ => format!("{:04}", d.year),
-            });
-        let sex = match r.sex {
-            Some(Sex::Female) => "F",
-            Some(Sex::Male) => "M",
-            None => "",
-        };
-        let field = |f: &Option<String>| quote(f.as_deref().unwrap_or_default());
-        let _ = writeln!(
-            people,
-            "{},{},{},{date},{sex},{},{},{}",
-            quote(&r.id),
-            field(&r.given_name),
-            field(&r.family_name),
-            field(&r.postcode),
-            field(&r.address),
-            field(&r.nhs_number)
-        );
-        let _ = writeln!(truth_csv, "{},p{person}", quote(&r.id));
-    }
-    let mut relations = String::from("person_a,person_b,relation\n");
-    for (a, b, kind) in &data.relations {
-        let _ = writeln!(relations, "p{a},p{b},{}", quote(kind.label()));
-    }
+    let text = |f: &Option<String>| f.clone().unwrap_or_default();
+    let people = csv_text(std::iter::once(COLUMNS.map(String::from).to_vec()).chain(
+        data.records.iter().map(|r| {
+            let date = r
+                .birth_date
+                .map_or(String::new(), |d| match (d.month, d.day) {
+                    (Some(m), Some(day)) => format!("{:04}-{m:02}-{day:02}", d.year),
+                    (Some(m), None) => format!("{:04}-{m:02}", d.year),
+                    _ => format!("{:04}", d.year),
+                });
+            let sex = match r.sex {
+                Some(Sex::Female) => "F",
+                Some(Sex::Male) => "M",
+                None => "",
+            };
+            vec![
+                r.id.clone(),
+                text(&r.given_name),
+                text(&r.family_name),
+                date,
+                sex.into(),
+                text(&r.postcode),
+                text(&r.address),
+                text(&r.nhs_number),
+            ]
+        }),
+    ))?;
+    let truth_csv = csv_text(
+        std::iter::once(vec!["id".into(), "person_id".into()]).chain(
+            data.records
+                .iter()
+                .zip(&data.person)
+                .map(|(r, person)| vec![r.id.clone(), format!("p{person}")]),
+        ),
+    )?;
+    let relations = csv_text(
+        std::iter::once(
+            ["person_a", "person_b", "relation"]
+                .map(String::from)
+                .to_vec(),
+        )
+        .chain(
+            data.relations
+                .iter()
+                .map(|(a, b, kind)| vec![format!("p{a}"), format!("p{b}"), kind.label().into()]),
+        ),
+    )?;
     std::fs::write(output, people).with_context(|| format!("writing {}", output.display()))?;
     std::fs::write(truth, truth_csv).with_context(|| format!("writing {}", truth.display()))?;
     let relations_path = PathBuf::from(format!("{}.relations.csv", truth.display()));

@@ -710,7 +710,11 @@ fn link_generates_a_file_clusters_it_and_reports_bad_rows_without_stopping() {
     assert!(generated.status.success());
     let mut text = std::fs::read_to_string(&people).expect("written");
     text.push_str("bad1,Ann,Other,31/02/1990,F,,,\n");
+    // An adult known by a short form at the home of one with a compatible full name.
+    text.push_str("kez1,Kez,Walsh,,M,ZZ1 1ZZ,1 Test Road,\n");
+    text.push_str("kieran1,Kieran,Walsh,,M,ZZ1 1ZZ,1 Test Road,\n");
     std::fs::write(&people, &text).expect("appended");
+    let review = dir.path().join("review.csv");
 
     let linked = safeguard()
         .arg("link")
@@ -718,11 +722,13 @@ fn link_generates_a_file_clusters_it_and_reports_bad_rows_without_stopping() {
         .arg(&people)
         .arg("--output")
         .arg(&clusters)
+        .arg("--review")
+        .arg(&review)
         .output()
         .expect("runs");
     let stderr = String::from_utf8_lossy(&linked.stderr);
     assert!(linked.status.success(), "{stderr}");
-    let bad_line = text.lines().count();
+    let bad_line = text.lines().count() - 2;
     assert!(
         stderr.contains(&format!("line {bad_line}, field date_of_birth")),
         "{stderr}"
@@ -755,6 +761,44 @@ fn link_generates_a_file_clusters_it_and_reports_bad_rows_without_stopping() {
         let p: f64 = r[2].parse().expect("a probability");
         assert!((0.0..=1.0).contains(&p));
     }
+
+    // The pairs left for review: in different clusters, most likely first, each with why and
+    // how every field compared; the count per 1,000 records said.
+    let cluster_of: std::collections::HashMap<&str, &str> =
+        rows.iter().map(|r| (r[0], r[1])).collect();
+    let reviewed = std::fs::read_to_string(&review).expect("written");
+    let mut lines = reviewed.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "record_a,record_b,match_probability,reason,given_name,family_name,date_of_birth,sex,home,nhs_number"
+        )
+    );
+    let mut reader = csv::Reader::from_reader(reviewed.as_bytes());
+    let proposed: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("a row")).collect();
+    assert!(!proposed.is_empty());
+    let mut last = 1.0;
+    for p in &proposed {
+        assert_ne!(cluster_of[&p[0]], cluster_of[&p[1]], "{p:?} were joined");
+        let probability: f64 = p[2].parse().expect("a probability");
+        assert!(probability <= last, "most likely first");
+        last = probability;
+        assert!(!p[3].is_empty());
+    }
+    let short_form = proposed
+        .iter()
+        .find(|p| [&p[0], &p[1]] == ["kez1", "kieran1"] || [&p[0], &p[1]] == ["kieran1", "kez1"])
+        .expect("Kez and Kieran proposed");
+    assert_eq!(
+        &short_form[3],
+        "a short form or initial of the name, at the same home"
+    );
+    assert_eq!(&short_form[6], "missing", "no date of birth");
+    assert!(
+        stderr.contains(&format!("{} pairs for review (", proposed.len())),
+        "{stderr}"
+    );
+    assert!(stderr.contains("per 1,000 records"), "{stderr}");
 }
 
 #[test]
