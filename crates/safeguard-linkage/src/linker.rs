@@ -381,9 +381,12 @@ pub fn review_reason(weighed: &Weighed, settings: &Settings) -> &'static str {
     if weighed.probability < settings.link_threshold {
         "uncertain"
     } else {
-        needs_a_person(weighed, settings).unwrap_or("likely the same as more than one person")
+        needs_a_person(weighed, settings).unwrap_or(MORE_THAN_ONE_PERSON)
     }
 }
+
+/// Why a strong, safe pair was not joined: the record is as like another person.
+pub const MORE_THAN_ONE_PERSON: &str = "likely the same as more than one person";
 
 /// Where an arriving record belongs, given its matches against the records already held,
 /// each with the person it belongs to.

@@ -58,6 +58,8 @@ pub(crate) fn append(
 ) -> Result<Vec<Appended>, StoreError> {
     let now = Utc::now().timestamp_micros();
     let mut records = RecordCache::new();
+    // Relinks of records matched again after an update, audited with the entries.
+    let mut relinks = Vec::new();
     let appended = entries
         .iter()
         .enumerate()
@@ -68,15 +70,16 @@ pub(crate) fn append(
                 i,
                 (now, involvement_period_micros),
                 matcher,
-                &mut records,
+                (&mut records, &mut relinks),
             )
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let events: Vec<AuditEvent> = appended
+    let mut events: Vec<AuditEvent> = appended
         .iter()
         .filter(|a| a.outcome == Outcome::Created)
         .map(|a| AuditEvent::new("append_entry", a.id.to_string()))
         .collect();
+    events.extend(relinks);
     audit::append_events(sql, actor, now, &events)?;
     Ok(appended)
 }
@@ -87,7 +90,7 @@ fn append_one(
     index: usize,
     (now, involvement_period_micros): (i64, i64),
     matcher: &linkage::Matcher,
-    records: &mut RecordCache,
+    (records, events): (&mut RecordCache, &mut Vec<AuditEvent>),
 ) -> Result<Appended, StoreError> {
     let body = serde_json::to_string(entry).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let content_hash = hex(&Sha256::digest(body.as_bytes()));
@@ -165,7 +168,7 @@ fn append_one(
     let mut participants: Vec<(RecordId, PersonId, Option<Prepared>)> = Vec::new();
     for (position, p) in entry.persons.iter().enumerate() {
         let (record, created) =
-            resolve_record(sql, entry, &p.record, as_of, now, matcher, records)?;
+            resolve_record(sql, entry, &p.record, as_of, now, matcher, records, events)?;
         participants.push((record.id, record.person, created));
         by_local_id.insert(p.record.local_id.as_str(), record.id);
         sql.execute(
@@ -319,6 +322,7 @@ fn resolve_record(
     now: i64,
     matcher: &linkage::Matcher,
     cache: &mut RecordCache,
+    events: &mut Vec<AuditEvent>,
 ) -> Result<(ResolvedRecord, Option<Prepared>), StoreError> {
     let key = (
         entry.agency.as_str().to_owned(),
@@ -368,21 +372,25 @@ fn resolve_record(
                     ],
                 )?;
                 let id = RecordId(r.id.0);
-                linkage::update_keys(
-                    sql,
-                    id,
-                    &Prepared::new(&linkage::linkage_record(id, record)),
-                )?;
+                let prepared = Prepared::new(&linkage::linkage_record(id, record));
+                linkage::update_keys(sql, id, &prepared)?;
                 crate::search::replace_keys(sql, &id.to_string(), record)?;
                 r.as_of = as_of;
                 r.json = json;
+                let person =
+                    linkage::rematch_updated(sql, matcher, id, r.person, &prepared, now, events)?;
+                if person != r.person {
+                    // Other records may have moved with it: read their persons afresh.
+                    cache.clear();
+                    r.person = person;
+                }
             }
             r
         }
         None => {
             let id = RecordId(Uuid::now_v7());
             let prepared = Prepared::new(&linkage::linkage_record(id, record));
-            let placement = linkage::place_new_record(sql, matcher, &prepared)?;
+            let placement = linkage::place_new_record(sql, matcher, &prepared, None)?;
             let r = ResolvedRecord {
                 id,
                 person: placement.joins.unwrap_or_else(|| PersonId(Uuid::now_v7())),

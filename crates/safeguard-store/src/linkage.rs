@@ -44,23 +44,26 @@ pub(crate) fn linkage_record(id: RecordId, r: &PersonRecord) -> Record {
         id: id.to_string(),
         given_name: r.name.given.first().cloned(),
         family_name: r.name.family.clone(),
-        birth_date: r.date_of_birth.map(|d| match d {
-            PartialDate::Year(year) => BirthDate {
-                year,
-                month: None,
-                day: None,
-            },
-            PartialDate::Month(year, month) => BirthDate {
-                year,
-                month: Some(month),
-                day: None,
-            },
-            PartialDate::Day(date) => BirthDate {
-                year: date.year(),
-                month: Some(date.month()),
-                day: Some(date.day()),
-            },
-        }),
+        birth_date: r
+            .date_of_birth
+            .map(|d| match d {
+                PartialDate::Year(year) => BirthDate {
+                    year,
+                    month: None,
+                    day: None,
+                },
+                PartialDate::Month(year, month) => BirthDate {
+                    year,
+                    month: Some(month),
+                    day: None,
+                },
+                PartialDate::Day(date) => BirthDate {
+                    year: date.year(),
+                    month: Some(date.month()),
+                    day: Some(date.day()),
+                },
+            })
+            .or_else(|| r.expected_date_of_birth.and_then(expected_birth_year)),
         sex: match r.sex {
             Some(Sex::Female) => Some(record::Sex::Female),
             Some(Sex::Male) => Some(record::Sex::Male),
@@ -72,6 +75,20 @@ pub(crate) fn linkage_record(id: RecordId, r: &PersonRecord) -> Record {
         address: lines.filter(|l| !l.is_empty()),
         nhs_number: r.nhs_number.as_ref().map(|n| n.as_str().to_owned()),
     }
+}
+
+/// What an unborn child's expected date of delivery says of the baby's date of birth: the
+/// year, when every likely birth falls in it (from 17 weeks early, the most preterm births a
+/// maternity record goes on to name, to 3 weeks late); otherwise nothing, so that a baby due in
+/// January and born in December is not taken for another child.
+fn expected_birth_year(expected: chrono::NaiveDate) -> Option<BirthDate> {
+    let earliest = expected - chrono::Duration::weeks(17);
+    let latest = expected + chrono::Duration::weeks(3);
+    (earliest.year() == latest.year()).then(|| BirthDate {
+        year: expected.year(),
+        month: None,
+        day: None,
+    })
 }
 
 fn prepared_json(id: RecordId, json: &str) -> Result<Prepared, StoreError> {
@@ -112,6 +129,17 @@ pub(crate) struct Matcher {
 }
 
 impl Matcher {
+    /// A stored record, prepared.
+    fn prepared_of(&self, sql: &mut dyn Sql, id: RecordId) -> Result<Arc<Prepared>, StoreError> {
+        let row = sql
+            .query_opt(
+                "SELECT as_of, record FROM person_records WHERE id = $1",
+                &[id.to_string().into()],
+            )?
+            .ok_or_else(|| no_record(id))?;
+        self.prepared(id, row.int(0)?, row.text(1)?)
+    }
+
     fn prepared(&self, id: RecordId, as_of: i64, json: &str) -> Result<Arc<Prepared>, StoreError> {
         let key = (id, as_of);
         if let Some(p) = self.lock().get(&key) {
@@ -277,11 +305,13 @@ pub(crate) struct NewRecordPlacement {
     pub(crate) review: Vec<(RecordId, f64, &'static str)>,
 }
 
-/// Matches a new record against the records that share a blocking key with it.
+/// Matches a new record against the records that share a blocking key with it (`except` one,
+/// the record itself when it is matched again after an update).
 pub(crate) fn place_new_record(
     sql: &mut dyn Sql,
     matcher: &Matcher,
     record: &Prepared,
+    except: Option<RecordId>,
 ) -> Result<NewRecordPlacement, StoreError> {
     let settings = settings();
     let keys = blocking_keys(record);
@@ -312,7 +342,8 @@ pub(crate) fn place_new_record(
     let mut candidates: Vec<(RecordId, PersonId, Arc<Prepared>)> = Vec::new();
     for row in &rows {
         let id = RecordId(parse_id(row.text(1)?)?);
-        if block_sizes[&row.int(0)?] >= settings.max_block || !seen.insert(id) {
+        if block_sizes[&row.int(0)?] >= settings.max_block || Some(id) == except || !seen.insert(id)
+        {
             continue;
         }
         let person = PersonId(parse_id(row.text(2)?)?);
@@ -333,6 +364,65 @@ pub(crate) fn place_new_record(
             .map(|(i, why)| (candidates[i].0, matches[i].1.probability, why))
             .collect(),
     })
+}
+
+/// Why two persons are proposed as one when a record matches both strongly.
+pub const ONE_PERSONS_PARTS: &str =
+    "both strongly match one record of an agency: perhaps one person's parts";
+
+/// Matches a record again after its agency updated it, in the update's transaction, as a new
+/// record is matched: a maternity record of an unborn child that becomes the named baby, or a
+/// corrected date of birth, finds the person its records now belong with. When it joins
+/// another person, that person's records and its own person's are clustered afresh under every
+/// decision (so a record alone moves, and a person holding more records moves with it only as
+/// far as the weights agree), audited as any relink is. Likely matches it does not join are
+/// proposed for review, and two persons it strongly matches are proposed as one person's
+/// parts. Returns the record's person now.
+pub(crate) fn rematch_updated(
+    sql: &mut dyn Sql,
+    matcher: &Matcher,
+    id: RecordId,
+    person: PersonId,
+    prepared: &Prepared,
+    now: i64,
+    events: &mut Vec<AuditEvent>,
+) -> Result<PersonId, StoreError> {
+    let placement = place_new_record(sql, matcher, prepared, Some(id))?;
+    if let Some(other) = placement.joins.filter(|q| *q != person) {
+        // The person joined first, so that it survives a tie.
+        let mut held = holdings(sql, Some(other))?;
+        let mine = holdings(sql, Some(person))?;
+        held.ids.extend(mine.ids);
+        held.persons.extend(mine.persons);
+        held.json.extend(mine.json);
+        let cluster = recluster(sql, &matcher.trained, &held)?;
+        reconcile(sql, &held, &cluster, now, events)?;
+    }
+    let mine = person_of(sql, id)?;
+    let mut torn: Vec<(RecordId, PersonId)> = Vec::new();
+    for (other, probability, reason) in placement.review {
+        let theirs = person_of(sql, other)?;
+        if theirs == mine {
+            continue;
+        }
+        propose(sql, id, other, probability, reason, now)?;
+        if reason == linker::MORE_THAN_ONE_PERSON {
+            torn.push((other, theirs));
+        }
+    }
+    for (i, &(a, person_a)) in torn.iter().enumerate() {
+        for &(b, person_b) in &torn[i + 1..] {
+            if person_a == person_b {
+                continue;
+            }
+            let (x, y) = (matcher.prepared_of(sql, a)?, matcher.prepared_of(sql, b)?);
+            let weighed = matcher.trained.score(&x, &y);
+            if linker::keeps_apart(&weighed).is_none() {
+                propose(sql, a, b, weighed.probability, ONE_PERSONS_PARTS, now)?;
+            }
+        }
+    }
+    Ok(mine)
 }
 
 /// Proposes for review the records of other persons that were recorded with the same people
@@ -1413,5 +1503,28 @@ mod tests {
             })
         );
         assert_eq!(l.sex, None, "unknown sex is missing, not a disagreement");
+    }
+
+    #[test]
+    fn an_expected_date_says_the_birth_year_only_when_every_likely_birth_falls_in_it() {
+        let due = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        assert_eq!(
+            expected_birth_year(due(2024, 6, 20)).map(|b| b.year),
+            Some(2024)
+        );
+        assert_eq!(
+            expected_birth_year(due(2024, 6, 20)).and_then(|b| b.month),
+            None
+        );
+        assert_eq!(
+            expected_birth_year(due(2024, 1, 15)),
+            None,
+            "perhaps born in 2023"
+        );
+        assert_eq!(
+            expected_birth_year(due(2024, 12, 20)),
+            None,
+            "perhaps born in 2025"
+        );
     }
 }

@@ -2079,6 +2079,106 @@ pub fn a_birth_turns_the_unborn_childs_record_into_the_babys(store: &TestStore) 
     );
 }
 
+pub fn a_record_its_agency_updates_is_matched_again(store: &TestStore) {
+    // The hospital knows Sam (his NHS number). The police first record a "Sam Example" with
+    // a mistyped date of birth at an old address: not Sam by the weights, a person of its own.
+    append(store, vec![entry("north-hospital", "h1", "2007-01-02")]);
+    let police_sam = json!({"local_id": "P-SAM", "name": {"given": ["Sam"], "family": "Example"},
+        "date_of_birth": "2003-11-02",
+        "addresses": [{"lines": ["9 Old Lane"], "postcode": "E5 0AA"}]});
+    let mut first = entry("north-police", "p1", "2007-01-05");
+    first["recorded_at"] = "2007-01-05T12:00:00Z".into();
+    first["persons"] = json!([{"role": "subject_child", "record": police_sam.clone()}]);
+    append(store, vec![first]);
+    let sam = person_of(store, "north-hospital", "C1");
+    let (record, alone) = store
+        .find_record("north-police", "sys", "P-SAM")
+        .unwrap()
+        .unwrap();
+    assert_ne!(alone, sam, "apart before the correction");
+
+    // The police correct the record: his date of birth and home as the hospital has them.
+    let mut corrected = police_sam;
+    corrected["date_of_birth"] = "2006-06-14".into();
+    corrected["addresses"] = json!([{"lines": ["1 Example Road"], "postcode": "N17 6AA"}]);
+    let mut second = entry("north-police", "p2", "2007-02-01");
+    second["recorded_at"] = "2007-02-01T12:00:00Z".into();
+    second["persons"] = json!([{"role": "subject_child", "record": corrected}]);
+    append(store, vec![second]);
+
+    let (same_record, now) = store
+        .find_record("north-police", "sys", "P-SAM")
+        .unwrap()
+        .unwrap();
+    assert_eq!(same_record, record);
+    assert_eq!(now, sam, "matched again in the update's transaction");
+    assert_eq!(
+        store.merged_into(alone).unwrap(),
+        Some(sam),
+        "the emptied person leads to Sam"
+    );
+    assert_eq!(
+        all(store, sam),
+        ["h1", "p1", "p2"],
+        "the police's earlier entry is in Sam's chronology"
+    );
+    let relinked = audited_actions(store, "record_relinked");
+    assert!(
+        relinked
+            .iter()
+            .any(|(subject, _)| *subject == record.to_string()),
+        "{relinked:?}"
+    );
+    // An update that changes nothing of who he is moves nothing.
+    let mut third = entry("north-police", "p3", "2007-03-01");
+    third["recorded_at"] = "2007-03-01T12:00:00Z".into();
+    third["persons"] = json!([{"role": "subject_child", "record": {"local_id": "P-SAM",
+        "name": {"given": ["Sam"], "family": "Example"}, "date_of_birth": "2006-06-14",
+        "addresses": [{"lines": ["1 Example Road", "Tottenham"], "postcode": "N17 6AA"}]}}]);
+    append(store, vec![third]);
+    assert_eq!(person_of(store, "north-police", "P-SAM"), sam);
+    assert_eq!(
+        audited_actions(store, "record_relinked").len(),
+        relinked.len()
+    );
+}
+
+pub fn an_unborn_childs_expected_date_is_compared_with_the_babys_birth_year(store: &TestStore) {
+    // A maternity booking names the unborn child by family name and expected date alone; the
+    // GP registers the baby, born ten days early, at the same home. One child.
+    let mut booking = entry("north-hospital", "a1", "2024-01-10");
+    booking["recorded_at"] = "2024-01-10T12:00:00Z".into();
+    booking["persons"] = json!([{"role": "subject_child", "record": {"local_id": "U1",
+        "name": {"family": "Example"}, "expected_date_of_birth": "2024-06-20",
+        "addresses": [{"lines": ["1 Example Road"], "postcode": "N17 6AA"}]}}]);
+    booking["details"] =
+        json!({"kind": "antenatal_care", "stage": "booking", "gestation_weeks": 10});
+    append(store, vec![booking]);
+    let mut registered = entry("north-police", "g1", "2024-06-20");
+    registered["recorded_at"] = "2024-06-20T12:00:00Z".into();
+    registered["persons"] = json!([{"role": "subject_child", "record": {"local_id": "B1",
+        "name": {"given": ["Robin"], "family": "Example"}, "date_of_birth": "2024-06-10",
+        "addresses": [{"lines": ["1 Example Road"], "postcode": "N17 6AA"}]}}]);
+    append(store, vec![registered]);
+    let (unborn, _) = store
+        .find_record("north-hospital", "sys", "U1")
+        .unwrap()
+        .unwrap();
+    let (baby, _) = store
+        .find_record("north-police", "sys", "B1")
+        .unwrap()
+        .unwrap();
+    let reviews = store.link_reviews(10).unwrap();
+    let paired = |r: &&safeguard_store::linkage::LinkReview| {
+        [r.a.record, r.b.record] == [unborn, baby] || [r.a.record, r.b.record] == [baby, unborn]
+    };
+    let joined = person_of(store, "north-hospital", "U1") == person_of(store, "north-police", "B1");
+    assert!(
+        joined || reviews.iter().any(|r| paired(&r)),
+        "the expected date counts as the birth year: joined or proposed"
+    );
+}
+
 pub fn an_entry_about_one_child_re_evaluates_their_siblings(store: &TestStore) {
     use safeguard_core::rules::RuleBook;
     // Sam and Kit, two children of Alex Example, each not brought once to the GP.

@@ -65,6 +65,8 @@ on_both_engines!(
     two_clocks_started_by_one_entry_and_both_late_are_two_flags,
     an_identity_decision_re_evaluates_the_children_it_touches_and_alerts_their_lead,
     a_birth_turns_the_unborn_childs_record_into_the_babys,
+    a_record_its_agency_updates_is_matched_again,
+    an_unborn_childs_expected_date_is_compared_with_the_babys_birth_year,
     an_entry_about_one_child_re_evaluates_their_siblings,
     an_adult_services_record_reaches_the_children_around_the_adult,
     a_caseload_lists_each_workers_children_and_the_held_children_nobody_has,
