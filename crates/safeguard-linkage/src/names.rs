@@ -3,8 +3,15 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-/// The nickname table shipped with Safeguard (`name,nickname` per line).
+/// The nickname table written for Safeguard (`name,nickname` per line): British short forms.
 pub const NICKNAMES_CSV: &str = include_str!("../../../data/nicknames.csv");
+
+/// The maintained table of English given names and their nicknames from Old Dominion
+/// University's `nicknames` project (github.com/carltonnorthern/nicknames, the `nicknames`
+/// package on PyPI; Apache License 2.0, `data/nicknames-carltonnorthern.LICENSE`), as
+/// `name1,has_nickname,name2` triples, unchanged.
+pub const MAINTAINED_NICKNAMES_CSV: &str =
+    include_str!("../../../data/nicknames-carltonnorthern.csv");
 
 /// A name as compared: lower case, letters only (`O'Brien` → `obrien`, `Anne-Marie` →
 /// `annemarie`).
@@ -99,65 +106,102 @@ pub struct Nicknames {
     ids: HashMap<String, u32, BuildFx>,
     /// Per number, the name.
     names: Vec<String>,
-    /// Per name (by number): the names in the table with it, sorted.
+    /// Per name (by number): the names in the table with it either way, sorted.
     related: Vec<Vec<u32>>,
+    /// Per name (by number): the names it is a nickname of in the written table, sorted.
+    stands_for: Vec<Vec<u32>>,
 }
 
 impl Nicknames {
     /// The table shipped with Safeguard.
     pub fn shipped() -> &'static Nicknames {
         static TABLE: OnceLock<Nicknames> = OnceLock::new();
-        TABLE.get_or_init(|| Nicknames::from_csv(NICKNAMES_CSV))
+        TABLE.get_or_init(|| {
+            let mut table = Nicknames::from_csv(&[NICKNAMES_CSV]);
+            table.add_direct(MAINTAINED_NICKNAMES_CSV);
+            table
+        })
     }
 
     fn id(&mut self, name: String) -> u32 {
         let next = self.ids.len() as u32;
         *self.ids.entry(name.clone()).or_insert_with(|| {
             self.related.push(Vec::new());
+            self.stands_for.push(Vec::new());
             self.names.push(name);
             next
         })
     }
 
-    /// A table from `name,nickname` lines after a header.
-    pub fn from_csv(text: &str) -> Self {
+    /// A table from tables of `name,nickname` lines, or `name,has_nickname,nickname` triples,
+    /// each after a header: a name and its nickname stand for each other, and so do two
+    /// nicknames of one name.
+    pub fn from_csv(tables: &[&str]) -> Self {
         let mut table = Nicknames::default();
-        for line in text.lines().skip(1) {
-            if let Some((name, nick)) = line.split_once(',') {
-                let name = table.id(normalise(name));
-                let nick = table.id(normalise(nick));
-                table.related[name as usize].push(nick);
-                table.related[nick as usize].push(name);
-            }
+        for (name, nick) in tables.iter().flat_map(|t| pairs(t)) {
+            let (name, nick) = table.add(name, nick);
+            table.stands_for[nick as usize].push(name);
         }
-        for list in &mut table.related {
-            list.sort_unstable();
-            list.dedup();
-        }
+        table.sort();
         table
     }
 
+    /// Adds a table's pairs as direct relations only: a name and its nickname. The maintained
+    /// table is looser than the written one (Joe for Joshua as well as Joseph), so two of its
+    /// nicknames of one name are not taken for one name: twins Joe and Josh stay two people.
+    pub fn add_direct(&mut self, table: &str) {
+        for (name, nick) in pairs(table) {
+            self.add(name, nick);
+        }
+        self.sort();
+    }
+
+    fn add(&mut self, name: String, nick: String) -> (u32, u32) {
+        let name = self.id(name);
+        let nick = self.id(nick);
+        self.related[name as usize].push(nick);
+        self.related[nick as usize].push(name);
+        (name, nick)
+    }
+
+    fn sort(&mut self) {
+        for list in self.related.iter_mut().chain(&mut self.stands_for) {
+            list.sort_unstable();
+            list.dedup();
+        }
+    }
+
     /// Whether two (normalised) names stand for each other: one is a nickname of the other,
-    /// or both are nicknames of one name (Dan and Danny).
+    /// or both are nicknames of one name (Dan and Danny). Two names that merely share a
+    /// nickname are not (Aaron and Ronald are both "Ron"; so are two brothers).
     pub fn related(&self, a: &str, b: &str) -> bool {
         let (Some(&ia), Some(&ib)) = (self.ids.get(a), self.ids.get(b)) else {
             return false;
         };
-        let (ra, rb) = (&self.related[ia as usize], &self.related[ib as usize]);
-        ra.binary_search(&ib).is_ok() || shares_any(ra, rb)
+        self.related[ia as usize].binary_search(&ib).is_ok()
+            || shares_any(&self.stands_for[ia as usize], &self.stands_for[ib as usize])
     }
 
     /// The names the table relates to a (normalised) name: those it stands for or that stand
     /// for it, and the other nicknames of a name it stands for (Dan: Daniel, Danny).
     pub fn names_for<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a str> + 'a {
         let own = self.ids.get(name).copied();
+        let nicknames_of = |n: u32| {
+            self.related[n as usize]
+                .iter()
+                .copied()
+                .filter(move |&r| self.stands_for[r as usize].binary_search(&n).is_ok())
+        };
         let mut related: Vec<u32> = own
             .map(|i| {
                 self.related[i as usize]
                     .iter()
-                    .flat_map(|&r| {
-                        std::iter::once(r).chain(self.related[r as usize].iter().copied())
-                    })
+                    .copied()
+                    .chain(
+                        self.stands_for[i as usize]
+                            .iter()
+                            .flat_map(|&n| nicknames_of(n)),
+                    )
                     .filter(|&r| r != i)
                     .collect()
             })
@@ -183,6 +227,18 @@ impl Nicknames {
         };
         stands_for(a, b) || stands_for(b, a)
     }
+}
+
+/// A table's `(name, nickname)` pairs, normalised: `name,nickname` lines or
+/// `name,has_nickname,nickname` triples after a header; other relationships are left out.
+fn pairs(table: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    table.lines().skip(1).filter_map(|line| {
+        let (name, nick) = match line.split(',').collect::<Vec<_>>()[..] {
+            [name, nick] | [name, "has_nickname", nick] => (normalise(name), normalise(nick)),
+            _ => return None,
+        };
+        (!name.is_empty() && !nick.is_empty() && name != nick).then_some((name, nick))
+    })
 }
 
 /// Jaro–Winkler similarity at which two spellings are taken for one name mistyped.
@@ -317,5 +373,31 @@ mod tests {
         assert!(n.related("kate", "katherine") && n.related("kate", "catherine"));
         assert!(!n.related("daniel", "david"));
         assert!(!n.related("zebedee", "daniel"));
+        // From the maintained table: names the written one lacks...
+        assert!(n.related("william", "billy") && n.related("margaret", "peggy"));
+        // ...and two names that only share a nickname are two people's: Aaron and Ronald
+        // are both "Ron".
+        assert!(n.related("aaron", "ron") && n.related("ronald", "ron"));
+        assert!(!n.related("aaron", "ronald"));
+        let for_daniel: Vec<&str> = n.names_for("daniel").collect();
+        assert!(for_daniel.contains(&"danny") && !for_daniel.contains(&"daniel"));
+    }
+
+    #[test]
+    fn a_table_reads_pairs_and_has_nickname_triples() {
+        let mut n = Nicknames::from_csv(&[
+            "name,nickname\nrobert,bob\n",
+            "name1,relationship,name2\nrobert,has_nickname,robbie\nx,is_translation_of,y\n",
+        ]);
+        assert!(n.related("bob", "robbie"), "both stand for Robert");
+        assert!(!n.related("x", "y"), "only has_nickname is read");
+        n.add_direct(
+            "name1,relationship,name2\njoshua,has_nickname,joe\njoshua,has_nickname,josh\n",
+        );
+        assert!(n.related("joshua", "joe") && n.related("joshua", "josh"));
+        assert!(
+            !n.related("joe", "josh"),
+            "a loose table's two nicknames of one name"
+        );
     }
 }
