@@ -1,7 +1,7 @@
 //! Field comparisons, each graded into levels from strongest agreement to disagreement, with a
 //! level for a missing value (which is neither evidence for nor against).
 
-use crate::names::{Nicknames, VERY_CLOSE, jaro_winkler};
+use crate::names::{Nicknames, VERY_CLOSE, jaro_winkler, z_form};
 use crate::record::{Checked, Prepared, PreparedName, check_identifier};
 
 /// How two names compare.
@@ -9,8 +9,8 @@ use crate::record::{Checked, Prepared, PreparedName, check_identifier};
 pub enum NameLevel {
     /// Equal once normalised.
     Exact,
-    /// One is a nickname of the other (Danny, Daniel), or of a name spelt very like it (Rob,
-    /// Rboert).
+    /// One is a nickname of the other (Danny, Daniel; Gaz, Gary), or of a name spelt very like
+    /// it (Rob, Rboert).
     Nickname,
     /// Jaro–Winkler at least 0.92 (a typo: Reeve, Reeves).
     VeryClose,
@@ -61,7 +61,10 @@ pub fn compare_names(
     if ta == tb {
         return NameLevel::Exact;
     }
-    if nicknames.is_some_and(|n| n.related(ta, tb)) {
+    if nicknames.is_some_and(|n| n.related(ta, tb))
+        || (nicknames.is_some() && z_form(ta, tb))
+        || (nicknames.is_some() && z_form(tb, ta))
+    {
         return NameLevel::Nickname;
     }
     let (short, long) = if ta.len() <= tb.len() {
@@ -435,7 +438,26 @@ pub fn compare(a: &Prepared, b: &Prepared, nicknames: &Nicknames) -> Levels {
             family = NameLevel::Missing;
         }
     }
+    if family == NameLevel::Different
+        && a.family
+            .as_ref()
+            .zip(b.family.as_ref())
+            .is_some_and(|(x, y)| part_of_surname(&x.text, &y.text))
+    {
+        // One half of a double-barrelled surname: Evans for Evans-Jones.
+        family = NameLevel::Close;
+    }
     let birth = compare_birth_dates(a.birth_date, b.birth_date);
+    let home = compare_homes(a, b);
+    if family == NameLevel::Different
+        && given <= NameLevel::Nickname
+        && birth == BirthDateLevel::Exact
+        && home <= HomeLevel::SamePostcode
+    {
+        // The same given name, birthday and home under another surname: a surname changed
+        // (by marriage, or back), not another person; the surname then says nothing.
+        family = NameLevel::Missing;
+    }
     let sex = match (a.sex, b.sex) {
         (Some(x), Some(y)) => Some(u8::from(x != y)),
         _ => None,
@@ -460,9 +482,18 @@ pub fn compare(a: &Prepared, b: &Prepared, nicknames: &Nicknames) -> Levels {
         graded(family, &NameLevel::GRADED),
         graded(birth, &BirthDateLevel::GRADED),
         sex,
-        graded(compare_homes(a, b), &HomeLevel::GRADED),
+        graded(home, &HomeLevel::GRADED),
         nhs,
     ]
+}
+
+/// Whether one surname is a part of the other, the start or the end of a double-barrelled one
+/// written without its hyphen (`jones` of `evansjones`), at least three letters.
+fn part_of_surname(a: &str, b: &str) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    short.len() >= 3
+        && short.len() < long.len()
+        && (long.starts_with(short) || long.ends_with(short))
 }
 
 #[cfg(test)]
@@ -545,6 +576,11 @@ mod tests {
             compare_names(Some("Danile"), Some("Danny"), n),
             NameLevel::Nickname,
             "either way round"
+        );
+        assert_eq!(
+            compare_names(Some("Gaz"), Some("Gary"), n),
+            NameLevel::Nickname,
+            "the British z form, in no table"
         );
         assert_eq!(
             compare_names(Some("Bob"), Some("Herbert"), n),
@@ -696,6 +732,49 @@ mod tests {
             "the same words under another postcode are another street"
         );
         assert_eq!(home(&flat, &record("A", "B", "", "")), HomeLevel::Missing);
+    }
+
+    #[test]
+    fn a_changed_or_double_barrelled_surname_is_not_another_persons() {
+        let n = Nicknames::shipped();
+        let born = Some(BirthDate {
+            year: 1988,
+            month: Some(3),
+            day: Some(9),
+        });
+        let person = |family: &str, postcode: &str| Record {
+            birth_date: born,
+            ..record("Mary", family, postcode, "2 Mill Lane")
+        };
+        let married = compare(
+            &Prepared::new(&person("Collins", "NB4 7QX")),
+            &Prepared::new(&person("Okafor", "NB4 7QX")),
+            n,
+        );
+        assert_eq!(
+            married[1], None,
+            "the same name, birthday and home: a changed surname"
+        );
+        let elsewhere = compare(
+            &Prepared::new(&person("Collins", "NB4 7QX")),
+            &Prepared::new(&person("Okafor", "ZZ1 1ZZ")),
+            n,
+        );
+        assert_eq!(
+            elsewhere[1],
+            NameLevel::Different.level(),
+            "not at another home"
+        );
+        let barrelled = compare(
+            &Prepared::new(&person("Evans-Jones", "ZZ1 1ZZ")),
+            &Prepared::new(&person("Jones", "NB4 7QX")),
+            n,
+        );
+        assert_eq!(
+            barrelled[1],
+            NameLevel::Close.level(),
+            "one half of the name"
+        );
     }
 
     #[test]

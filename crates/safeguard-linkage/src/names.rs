@@ -22,6 +22,16 @@ pub fn normalise(name: &str) -> String {
         .collect()
 }
 
+/// Whether `short` is the British "z" short form of the given name `long`: the name's first
+/// letters and a "z" ("Gaz" for Gary, "Shaz" for Sharon, "Chaz" for Charles, "Kez" for
+/// Kerry), which no table lists in full. Both normalised.
+pub fn z_form(short: &str, long: &str) -> bool {
+    (3..=4).contains(&short.len())
+        && long.len() > short.len()
+        && short.ends_with('z')
+        && long.starts_with(&short[..short.len() - 1])
+}
+
 /// Whether `short` could be what a person with the given name `long` goes by, though no table
 /// says so: an initial, the start of the name ("Kier" for Kieran), or the British short form
 /// of its first letter or two and a "z" ("Gaz" for Gary, "Kez" for Kieran, "Shaz" for Sharon).
@@ -282,6 +292,26 @@ pub(crate) type BuildFx = std::hash::BuildHasherDefault<FxHasher>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_z_form_is_the_names_first_letters_and_a_z() {
+        for (short, long) in [
+            ("gaz", "gary"),
+            ("shaz", "sharon"),
+            ("chaz", "charles"),
+            ("kez", "kerry"),
+        ] {
+            assert!(z_form(short, long), "{short} for {long}");
+        }
+        for (short, long) in [
+            ("kez", "kieran"),
+            ("gaz", "grace"),
+            ("ga", "gary"),
+            ("gary", "gaz"),
+        ] {
+            assert!(!z_form(short, long), "{short} for {long}");
+        }
+    }
 
     #[test]
     fn a_short_form_is_an_initial_the_start_of_the_name_or_its_british_z_form() {
