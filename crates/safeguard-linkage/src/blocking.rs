@@ -2,6 +2,8 @@
 //! (family name and date of birth, say); a pair is a candidate when any rule groups it. Rules
 //! are OR-ed so that a typo in one field does not hide a match another rule still finds.
 
+use rayon::prelude::*;
+
 use crate::record::{Prepared, PreparedName};
 
 /// A blocking rule: the fields whose values must all be equal.
@@ -183,34 +185,15 @@ pub fn candidate_pairs(
     rules: &[BlockingRule],
     max_block: usize,
 ) -> (Vec<(u32, u32)>, usize) {
-    // Each rule's pairs on a core of its own; the rules are few and alike in cost.
+    // Each rule's pairs apart, on the cores there are.
     let one_rule = |rule: BlockingRule| {
         let (mut pairs, skipped) =
             pairs_within_blocks(&keyed(records, rule), max_block, usize::MAX, |_, _| true);
         pairs.sort_unstable();
         (pairs, skipped)
     };
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(rules.len().max(1));
-    let per_rule: Vec<(Vec<(u32, u32)>, usize)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                scope.spawn(move || {
-                    rules
-                        .iter()
-                        .skip(t)
-                        .step_by(threads)
-                        .map(|&rule| one_rule(rule))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("a blocking worker panicked"))
-            .collect()
-    });
+    let per_rule: Vec<(Vec<(u32, u32)>, usize)> =
+        rules.par_iter().map(|&rule| one_rule(rule)).collect();
     let skipped = per_rule.iter().map(|(_, s)| s).sum();
     let mut pairs: Vec<(u32, u32)> =
         Vec::with_capacity(per_rule.iter().map(|(p, _)| p.len()).sum());
