@@ -608,8 +608,8 @@ mod tests {
         })
     }
 
-    /// Every pair of `records` scored by the generic model and clustered.
-    fn clustered(records: &[Prepared]) -> Vec<usize> {
+    /// Every pair of `records` scored by the generic model.
+    fn all_pairs(records: &[Prepared]) -> Vec<Scored> {
         let trained = Trained::generic();
         let mut scored = Vec::new();
         for a in 0..records.len() {
@@ -621,10 +621,22 @@ mod tests {
                 });
             }
         }
-        let settings = Settings::default();
-        persons(records.len(), &scored, &trained.model, &settings, &[], &[])
-            .expect("no decisions")
-            .cluster
+        scored
+    }
+
+    /// Every pair of `records` scored by the generic model and clustered.
+    fn clustered(records: &[Prepared]) -> Vec<usize> {
+        let model = &Trained::generic().model;
+        persons(
+            records.len(),
+            &all_pairs(records),
+            model,
+            &Settings::default(),
+            &[],
+            &[],
+        )
+        .expect("no decisions")
+        .cluster
     }
 
     #[test]
@@ -670,16 +682,7 @@ mod tests {
             household_member("Oliver", born, ""),
         ];
         let trained = Trained::generic();
-        let mut scored = Vec::new();
-        for a in 0..records.len() {
-            for b in a + 1..records.len() {
-                scored.push(Scored {
-                    a: a as u32,
-                    b: b as u32,
-                    weighed: trained.score(&records[a], &records[b]),
-                });
-            }
-        }
+        let scored = all_pairs(&records);
         let settings = Settings::default();
         let found = persons(records.len(), &scored, &trained.model, &settings, &[], &[])
             .expect("no decisions");
