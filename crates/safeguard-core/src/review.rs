@@ -134,9 +134,15 @@ fn lateness(t: &Timescale<'_>, as_of: NaiveDate) -> (String, i64) {
     }
 }
 
+/// The version of the review's JSON schema (`schemas/review.schema.json`): raised when a field
+/// changes meaning or goes.
+pub const REVIEW_SCHEMA_VERSION: u32 = 1;
+
 /// The review, ready to render.
 #[derive(Debug, Serialize, PartialEq)]
 pub struct Review {
+    /// The version of `schemas/review.schema.json` the JSON follows.
+    pub version: u32,
     /// The subject child's alias.
     pub subject: String,
     /// Months, oldest first.
@@ -302,6 +308,7 @@ pub fn build(
         });
     }
     Review {
+        version: REVIEW_SCHEMA_VERSION,
         subject: pseudonyms.alias(0).to_owned(),
         months: months.into_values().collect(),
         contacts: contacts

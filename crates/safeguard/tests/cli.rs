@@ -1099,6 +1099,25 @@ fn review_exports_the_chronology_pseudonymised_and_refuses_one_that_still_identi
         if format == "json" {
             let json: serde_json::Value = serde_json::from_str(&text).unwrap();
             assert_eq!(json["subject"], "Child A");
+            let schema: serde_json::Value = serde_json::from_str(
+                &std::fs::read_to_string(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/../../schemas/review.schema.json"
+                ))
+                .unwrap(),
+            )
+            .unwrap();
+            let validator = jsonschema::validator_for(&schema).expect("a valid schema");
+            let faults: Vec<String> = validator
+                .iter_errors(&json)
+                .map(|e| format!("{}: {e}", e.instance_path()))
+                .collect();
+            assert!(faults.is_empty(), "{faults:?}");
+            // The schema can fail: a document without its version, or with an unknown field.
+            let mut wrong = json.clone();
+            wrong.as_object_mut().unwrap().remove("version");
+            wrong["surprise"] = true.into();
+            assert_eq!(validator.iter_errors(&wrong).count(), 2);
         }
     }
 
