@@ -983,6 +983,32 @@ fn bench_pages_times_each_page_against_the_chronology_as_json() {
     }
 }
 
+/// The review benchmark builds whole reviews of a grown chronology and reports them against
+/// reading it, with how many people it names.
+#[test]
+fn bench_review_times_whole_reviews_against_the_chronology_read() {
+    let text = bench(&[
+        "review",
+        "--iterations",
+        "2",
+        "--entries",
+        "120",
+        "--people",
+        "20",
+    ]);
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("sqlite"))
+        .unwrap_or_else(|| panic!("no sqlite row: {text}"));
+    let numbers: Vec<f64> = row
+        .split_whitespace()
+        .filter_map(|w| w.trim_end_matches('x').parse().ok())
+        .collect();
+    assert!(numbers[0] >= 20.0, "at least 20 people named: {row}");
+    assert!(numbers[1] <= numbers[2], "p50 at most the max: {row}");
+    assert!(row.contains("goal <= 1000 ms"), "{row}");
+}
+
 /// The search benchmark runs end to end on a small scale: searches are timed against the
 /// exact lookup, and nearly every person with a name of their own is found among the first
 /// ten, however it was typed.
