@@ -463,12 +463,27 @@ impl Review {
             "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Practice review chronology: {0}</title>\
              <style>body{{font-family:Arial,sans-serif;margin:2em;max-width:70em}}table{{border-collapse:collapse;width:100%}}\
              th,td{{border-bottom:1px solid #b1b4b6;padding:.4em;text-align:left;vertical-align:top}}.missed{{color:#d4351c;font-weight:bold}}\
-             @page{{size:A4;@top-center{{content:\"OFFICIAL-SENSITIVE\"}}}}</style></head><body>\
+             @page{{size:A4;margin:2cm 1.5cm;@top-center{{content:\"OFFICIAL-SENSITIVE\";font:bold 10pt Arial,sans-serif}}\
+             @bottom-right{{content:\"Page \" counter(page) \" of \" counter(pages);font:9pt Arial,sans-serif}}}}\
+             @media print{{body{{margin:0;max-width:none;font-size:10pt}}a{{color:inherit;text-decoration:none}}\
+             h2,h3{{break-after:avoid}}tr,li{{break-inside:avoid}}thead{{display:table-header-group}}\
+             body>h2{{break-before:page}}}}</style></head><body>\
              <p><strong>OFFICIAL-SENSITIVE.</strong> Pseudonymised: people are named by alias.</p>\
              <h1>Practice review chronology: {0}</h1>",
             escape_html(&self.subject)
         );
-        out.push_str("<h2>Findings</h2>");
+        // A contents list: the sections, and each month of the chronology.
+        out.push_str("<nav aria-labelledby=\"contents\"><h2 id=\"contents\">Contents</h2><ol>\
+             <li><a href=\"#findings\">Findings</a></li><li><a href=\"#timescales\">Statutory timescales</a></li>\
+             <li><a href=\"#contacts\">Contacts per month</a></li><li><a href=\"#chronology\">Chronology</a><ol>");
+        for m in &self.months {
+            out.push_str(&format!(
+                "<li><a href=\"#m{0}\">{0}</a> ({1} entries)</li>",
+                m.month, m.count
+            ));
+        }
+        out.push_str("</ol></li></ol></nav>");
+        out.push_str("<h2 id=\"findings\">Findings</h2>");
         if self.findings.is_empty() {
             out.push_str("<p>The rules raise no concern on this record.</p>");
         } else {
@@ -488,7 +503,7 @@ impl Review {
             }
             out.push_str("</ul>");
         }
-        out.push_str("<h2>Statutory timescales</h2><table><thead><tr><th scope=\"col\">Stage</th><th scope=\"col\">Started</th><th scope=\"col\">Due</th><th scope=\"col\">Done</th><th scope=\"col\">How late</th></tr></thead><tbody>");
+        out.push_str("<h2 id=\"timescales\">Statutory timescales</h2><table><thead><tr><th scope=\"col\">Stage</th><th scope=\"col\">Started</th><th scope=\"col\">Due</th><th scope=\"col\">Done</th><th scope=\"col\">How late</th></tr></thead><tbody>");
         for t in &self.timescales {
             out.push_str(&format!(
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td{}>{}</td></tr>",
@@ -504,7 +519,7 @@ impl Review {
                 t.lateness
             ));
         }
-        out.push_str("</tbody></table><h2>Contacts per month</h2>");
+        out.push_str("</tbody></table><h2 id=\"contacts\">Contacts per month</h2>");
         out.push_str(&self.contacts_chart());
         let (months, rows) = self.contacts_by_agency();
         out.push_str("<table><caption>Entries per agency and month</caption><thead><tr><th scope=\"col\">Agency</th>");
@@ -522,9 +537,12 @@ impl Review {
             }
             out.push_str(&format!("<td>{}</td></tr>", counts.iter().sum::<usize>()));
         }
-        out.push_str("</tbody></table><h2>Chronology</h2>");
+        out.push_str("</tbody></table><h2 id=\"chronology\">Chronology</h2>");
         for m in &self.months {
-            out.push_str(&format!("<h3>{} ({} entries)</h3>", m.month, m.count));
+            out.push_str(&format!(
+                "<h3 id=\"m{0}\">{0} ({1} entries)</h3>",
+                m.month, m.count
+            ));
             if !m.could_have_known.is_empty() {
                 out.push_str("<p>Could have been known this month:</p><ul>");
                 for c in &m.could_have_known {
@@ -535,7 +553,7 @@ impl Review {
             if m.entries.is_empty() {
                 continue;
             }
-            out.push_str("<table><thead><tr><th>When</th><th>Agency</th><th>What</th><th>Summary</th><th>Present</th><th>By</th></tr></thead><tbody>");
+            out.push_str("<table><thead><tr><th scope=\"col\">When</th><th scope=\"col\">Agency</th><th scope=\"col\">What</th><th scope=\"col\">Summary</th><th scope=\"col\">Present</th><th scope=\"col\">By</th></tr></thead><tbody>");
             for e in &m.entries {
                 out.push_str(&format!(
                     "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -761,6 +779,19 @@ mod tests {
             }
         }
         assert!(review.to_html().contains("<svg role=\"img\""));
+        // It prints as a review is filed: A4, the marking on every page, numbered pages, and a
+        // contents list leading to each section and month.
+        let html = review.to_html();
+        assert!(html.contains("size:A4") && html.contains("counter(page)"));
+        assert!(html.contains("@top-center{content:\"OFFICIAL-SENSITIVE\""));
+        for anchor in ["findings", "timescales", "contacts", "chronology"] {
+            assert!(html.contains(&format!("href=\"#{anchor}\"")), "{anchor}");
+            assert!(html.contains(&format!("id=\"{anchor}\"")), "{anchor}");
+        }
+        for m in &review.months {
+            assert!(html.contains(&format!("href=\"#m{}\"", m.month)));
+            assert!(html.contains(&format!("id=\"m{}\"", m.month)));
+        }
         let markdown = review.to_markdown();
         assert!(
             markdown.contains("| Northbury Children's Services | 2 | 1 | 3 |"),
