@@ -86,6 +86,8 @@ pub struct Concern<'a> {
     pub sentence: &'a str,
     /// The first escalation after it, if any: its day and what it was.
     pub escalation: Option<(NaiveDate, &'a str)>,
+    /// Days within which an escalation answers it (its rule's).
+    pub window_days: u32,
 }
 
 /// A run of a statutory timescale, as the review reports it.
@@ -206,14 +208,11 @@ pub struct Finding {
     pub concern: String,
     /// The first escalation after it.
     pub escalation: Option<String>,
-    /// No escalation followed within [`ESCALATION_WINDOW_DAYS`].
+    /// No escalation followed within the rule's window.
     pub missed_opportunity: bool,
+    /// The window, in days.
+    pub window_days: u32,
 }
-
-/// Days within which an escalation (a strategy discussion, an enquiry, a conference, a legal
-/// meeting, an application, a placement) answers a concern: a strategy discussion is due
-/// within days of a concern of significant harm, so a month without one is a missed chance.
-pub const ESCALATION_WINDOW_DAYS: i64 = 28;
 
 /// Builds the review of `sources` (in time order).
 pub fn build(
@@ -290,7 +289,8 @@ pub fn build(
             escalation: c.escalation.map(|(d, what)| format!("{} ({what})", day(d))),
             missed_opportunity: c
                 .escalation
-                .is_none_or(|(d, _)| (d - c.knowable).num_days() > ESCALATION_WINDOW_DAYS),
+                .is_none_or(|(d, _)| (d - c.knowable).num_days() > i64::from(c.window_days)),
+            window_days: c.window_days,
         })
         .collect();
     for (c, f) in concerns.iter().zip(&findings) {
@@ -392,7 +392,7 @@ impl Review {
         }
         for f in &self.findings {
             out.push_str(&format!(
-                "- {}{}: {} Escalation after: {}.\n",
+                "- {}{}: {} Escalation after: {} (due within {} days).\n",
                 f.knowable,
                 if f.missed_opportunity {
                     " (missed opportunity)"
@@ -400,7 +400,8 @@ impl Review {
                     ""
                 },
                 f.concern,
-                f.escalation.as_deref().unwrap_or("none")
+                f.escalation.as_deref().unwrap_or("none"),
+                f.window_days
             ));
         }
         out.push_str("\n## Statutory timescales\n\n| Stage | Started | Due | Done | How late |\n|---|---|---|---|---|\n");
@@ -490,7 +491,7 @@ impl Review {
             out.push_str("<ul>");
             for f in &self.findings {
                 out.push_str(&format!(
-                    "<li>{}{}: {} Escalation after: {}.</li>",
+                    "<li>{}{}: {} Escalation after: {} (due within {} days).</li>",
                     escape_html(&f.knowable),
                     if f.missed_opportunity {
                         " <span class=\"missed\">missed opportunity</span>"
@@ -498,7 +499,8 @@ impl Review {
                         ""
                     },
                     escape_html(&f.concern),
-                    escape_html(f.escalation.as_deref().unwrap_or("none"))
+                    escape_html(f.escalation.as_deref().unwrap_or("none")),
+                    f.window_days
                 ));
             }
             out.push_str("</ul>");
@@ -708,6 +710,7 @@ mod tests {
             knowable: NaiveDate::from_ymd_opt(2007, 3, 20).unwrap(),
             sentence: "Joshua has two injuries in a month.",
             escalation: None,
+            window_days: 28,
         }];
         let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
         let timescales = [
@@ -779,6 +782,29 @@ mod tests {
             }
         }
         assert!(review.to_html().contains("<svg role=\"img\""));
+        // Each concern is answered within its rule's window: a strategy discussion ten days
+        // after a sentinel injury is late (two days), after a pattern of contacts in time.
+        let answered = |window_days| Concern {
+            knowable: d(2007, 3, 20),
+            sentence: "A concern.",
+            escalation: Some((d(2007, 3, 30), "strategy discussion")),
+            window_days,
+        };
+        let windows = build(
+            &p,
+            &sources,
+            &[answered(2), answered(28)],
+            &[],
+            d(2007, 5, 7),
+            Level::Summary,
+            false,
+        );
+        let missed: Vec<(bool, u32)> = windows
+            .findings
+            .iter()
+            .map(|f| (f.missed_opportunity, f.window_days))
+            .collect();
+        assert_eq!(missed, [(true, 2), (false, 28)]);
         // It prints as a review is filed: A4, the marking on every page, numbered pages, and a
         // contents list leading to each section and month.
         let html = review.to_html();

@@ -427,6 +427,10 @@ pub struct Rule {
     pub parameters: serde_json::Value,
     /// Whether a flag it raises is escalated to team managers.
     pub escalate: bool,
+    /// Days within which an escalation (a strategy discussion, an enquiry, a conference...)
+    /// answers its concern; a practice review marks a concern none answered in time a missed
+    /// opportunity.
+    pub escalate_within_days: u32,
     template: Template,
     /// The sentence with the parameters in place, made once: a long chronology raises many
     /// flags on every re-evaluation.
@@ -449,8 +453,19 @@ struct RawRule {
     sentence: String,
     #[serde(default)]
     escalate: bool,
+    #[serde(default = "default_escalation_window")]
+    escalate_within_days: u32,
     #[serde(default)]
     params: BTreeMap<String, serde_json::Value>,
+}
+
+/// Days within which an escalation answers a concern when its rule does not say: a strategy
+/// discussion is due within days of a concern of significant harm, so a month without one is a
+/// missed chance.
+pub const DEFAULT_ESCALATION_WINDOW_DAYS: u32 = 28;
+
+fn default_escalation_window() -> u32 {
+    DEFAULT_ESCALATION_WINDOW_DAYS
 }
 
 /// Reads the parameters of one rule, naming the rule and field in every error.
@@ -683,6 +698,7 @@ pub fn parse_rules(text: &str) -> Result<Vec<Rule>, RulesError> {
                 sentence: r.sentence,
                 parameters,
                 escalate: r.escalate,
+                escalate_within_days: r.escalate_within_days,
                 rendered,
             })
         })

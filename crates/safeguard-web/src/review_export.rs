@@ -6,7 +6,7 @@
 use chrono::NaiveDate;
 use safeguard_core::pseudonym::{Identifiers, Part, Party, Pseudonyms, Scheme};
 use safeguard_core::review::{self, Concern, Level, Review, Source, Timescale};
-use safeguard_core::rules::RuleBook;
+use safeguard_core::rules::{DEFAULT_ESCALATION_WINDOW_DAYS, RuleBook};
 use safeguard_core::{ParticipantRole, Person, PersonId, PersonName};
 use safeguard_linkage::names::{Nicknames, normalise};
 use safeguard_store::{Store, StoreError};
@@ -267,6 +267,11 @@ pub fn build_review(
             knowable: f.first_knowable,
             sentence: &f.sentence,
             escalation: escalation.map(|(d, kind)| (d, kind.label())),
+            window_days: book
+                .rules
+                .iter()
+                .find(|r| r.id == f.rule)
+                .map_or(DEFAULT_ESCALATION_WINDOW_DAYS, |r| r.escalate_within_days),
         })
         .collect();
     let chronology: Vec<(
