@@ -170,7 +170,30 @@ pub struct Pseudonyms {
     addresses: Vec<(Vec<String>, String)>,
     identifiers: Vec<(IdentifierKind, String)>,
     dates_of_birth: Vec<NaiveDate>,
+    /// Given names (first given names and short forms, lower case) that are names however
+    /// they are written: none is also an English word (see [`WORDS_THAT_ARE_NAMES`]).
+    given_in_any_case: std::collections::HashSet<String>,
 }
+
+/// English words that are also given names: written in lower case they are taken for the
+/// word ("a good will", "with grace"), not the person. Any other given name counts as a name
+/// in lower case too ("kerry said"). Family names are not in lower case: too many are words
+/// ("a brown bruise").
+const WORDS_THAT_ARE_NAMES: &[&str] = &[
+    "amber", "angel", "april", "art", "august", "autumn", "basil", "bill", "bob", "brook", "buck",
+    "candy", "carol", "chance", "cherry", "chip", "chuck", "clay", "cliff", "crystal", "daisy",
+    "dale", "dawn", "dean", "dell", "destiny", "dick", "dolly", "dot", "drew", "earl", "eve",
+    "faith", "fern", "frank", "gene", "ginger", "glen", "grace", "grant", "guy", "hazel", "heath",
+    "heather", "holly", "honey", "hope", "iris", "ivy", "jack", "jade", "jasmine", "jay", "jewel",
+    "joy", "june", "kit", "lance", "lily", "mark", "mason", "max", "may", "mike", "miles", "misty",
+    "nick", "norm", "olive", "opal", "pat", "patience", "pearl", "penny", "pepper", "peony",
+    "petal", "pip", "poppy", "primrose", "ray", "reed", "rich", "river", "robin", "rocky", "rose",
+    "ruby", "rusty", "sage", "sandy", "scarlett", "sky", "skye", "sonny", "star", "sterling",
+    "storm", "sue", "summer", "sunny", "tad", "ted", "terry", "tiger", "tony", "victor", "violet",
+    "wade", "ward", "will", "willow", "winter", "wren", "rob", "don", "nan", "van", "bud", "tom",
+    "gay", "hank", "lee", "bea", "sal", "mo", "gus", "norman", "marina", "reed", "hunter", "colt",
+    "nigh", "ash", "bay", "tan",
+];
 
 /// What replaces a name two people of the review share, said alone (a family name).
 const SHARED_NAME: &str = "[name]";
@@ -306,13 +329,32 @@ impl Pseudonyms {
                 (phrase, alias)
             })
             .collect();
+        let given_in_any_case = parties
+            .iter()
+            .filter(|p| !p.disclosed)
+            .flat_map(|p| {
+                p.names
+                    .iter()
+                    .filter_map(|n| n.given.first())
+                    .chain(&p.short_forms)
+                    .flat_map(|g| words(g))
+            })
+            .filter(|w| w.chars().count() >= 3 && !WORDS_THAT_ARE_NAMES.contains(&w.as_str()))
+            .filter(|w| phrases.iter().any(|(p, _)| p.len() == 1 && p[0] == *w))
+            .collect();
         Self {
             aliases,
             phrases,
             addresses,
             identifiers,
             dates_of_birth,
+            given_in_any_case,
         }
+    }
+
+    /// Whether a word names someone alone: written as a name, or a given name in any case.
+    fn names_alone(&self, word: &str) -> bool {
+        looks_like_a_name(word) || self.given_in_any_case.contains(&word.to_lowercase())
     }
 
     /// The alias of the party at `index` (the order given).
@@ -368,7 +410,7 @@ impl Pseudonyms {
                 continue;
             }
             // A name alone is a name when written as one; a whole name in any case.
-            let least = if names && !looks_like_a_name(token.text) {
+            let least = if names && !self.names_alone(token.text) {
                 2
             } else {
                 1
@@ -424,7 +466,7 @@ impl Pseudonyms {
         let tokens = tokenize(text);
         let words_in: Vec<String> = tokens
             .iter()
-            .filter(|t| t.is_word() && looks_like_a_name(t.text))
+            .filter(|t| t.is_word() && self.names_alone(t.text))
             .map(|t| t.text.to_lowercase())
             .collect();
         let all_words: Vec<String> = words(text);
@@ -541,8 +583,8 @@ fn name_phrases(party: &Party) -> Vec<Vec<String>> {
     phrases
 }
 
-/// Whether a word could be a name as people write one: capitalised or in capitals. A name
-/// that is also a word ("Will", "Grace") is left alone in lower case.
+/// Whether a word could be a name as people write one: capitalised or in capitals. (A given
+/// name that is no English word counts in lower case too: [`Pseudonyms::names_alone`].)
 fn looks_like_a_name(word: &str) -> bool {
     word.chars().next().is_some_and(char::is_uppercase)
 }
@@ -925,6 +967,16 @@ mod tests {
         );
         // Words that are also names, in lower case, are not names.
         assert!(p.leaks("He will grace the meeting.").is_empty());
+        // A given name that is no word is a name in lower case too: rewritten, and caught
+        // where it was planted; a family name in lower case is a word ("reeve" is one).
+        assert_eq!(p.leaks("then kerry said so"), [IdentifierKind::Name]);
+        let out = p.rewrite("then kerry said so, and joshua's nan agreed");
+        assert!(!out.contains("kerry") && !out.contains("joshua"), "{out}");
+        assert!(p.leaks(&out).is_empty(), "{out}");
+        assert_eq!(
+            p.rewrite("the reeve of the manor"),
+            "the reeve of the manor"
+        );
     }
 
     #[test]
