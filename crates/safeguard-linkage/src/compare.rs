@@ -62,8 +62,7 @@ pub fn compare_names(
         return NameLevel::Exact;
     }
     if nicknames.is_some_and(|n| n.related(ta, tb))
-        || (nicknames.is_some() && z_form(ta, tb))
-        || (nicknames.is_some() && z_form(tb, ta))
+        || (nicknames.is_some() && (z_form(ta, tb) || z_form(tb, ta)))
     {
         return NameLevel::Nickname;
     }

@@ -1040,6 +1040,29 @@ fn bench_search_times_forgiving_searches_and_finds_the_people_typed() {
 /// A practice review of the demo child: written pseudonymised in each format, with none of
 /// the names or identifiers held on the people in it; and refused, with nothing written and
 /// no value shown, when an identifier the rewriting cannot remove is left in a note.
+/// Plants a hospital case note about the demo child (by NHS number) with one more person and a
+/// summary that identifies them, then closes the store: what the exports must refuse.
+fn plant_case_note(store: Store, nhs: &str, other: serde_json::Value, summary: &str) {
+    let note: safeguard_core::Entry = serde_json::from_value(serde_json::json!({
+        "agency": "north-general-hospital",
+        "source": {"system": "test", "id": "planted"},
+        "author": {"name": "Ward Clerk", "role": "Clerk"},
+        "occurred_at": "2007-07-30",
+        "recorded_at": "2007-07-30T12:00:00Z",
+        "persons": [
+            {"role": "subject_child", "record": {"local_id": "P1",
+                "name": {"given": ["Joshua"], "family": "Reeve"}, "nhs_number": nhs}},
+            other
+        ],
+        "summary": summary,
+        "details": {"kind": "case_note"}
+    }))
+    .unwrap();
+    store
+        .append(&safeguard_store::Actor::system("test"), &[note])
+        .unwrap();
+}
+
 #[test]
 fn review_exports_the_chronology_pseudonymised_and_refuses_one_that_still_identifies() {
     let dir = tempfile::tempdir().unwrap();
@@ -1155,26 +1178,13 @@ fn review_exports_the_chronology_pseudonymised_and_refuses_one_that_still_identi
         .find(|p| p.id == child)
         .and_then(|p| p.records.iter().find_map(|r| r.record.nhs_number.clone()))
         .expect("the demo child has an NHS number");
-    let note: safeguard_core::Entry = serde_json::from_value(serde_json::json!({
-        "agency": "north-general-hospital",
-        "source": {"system": "test", "id": "planted"},
-        "author": {"name": "Ward Clerk", "role": "Clerk"},
-        "occurred_at": "2007-07-30",
-        "recorded_at": "2007-07-30T12:00:00Z",
-        "persons": [
-            {"role": "subject_child", "record": {"local_id": "P1",
-                "name": {"given": ["Joshua"], "family": "Reeve"}, "nhs_number": nhs.as_str()}},
-            {"role": "parent", "record": {"local_id": "P2",
-                "name": {"given": ["Kerry"], "family": "Reeve"}, "phone": "020 7946 0000"}}
-        ],
-        "summary": "Mother asked to be called back on 7946 0000.",
-        "details": {"kind": "case_note"}
-    }))
-    .unwrap();
-    store
-        .append(&safeguard_store::Actor::system("test"), &[note])
-        .unwrap();
-    drop(store);
+    plant_case_note(
+        store,
+        nhs.as_str(),
+        serde_json::json!({"role": "parent", "record": {"local_id": "P2",
+            "name": {"given": ["Kerry"], "family": "Reeve"}, "phone": "020 7946 0000"}}),
+        "Mother asked to be called back on 7946 0000.",
+    );
     let out = dir.path().join("refused.md");
     let run = review("md", &out);
     assert!(!run.status.success());
@@ -1281,26 +1291,13 @@ fn sar_exports_what_is_held_on_the_person_with_third_parties_redacted() {
         "audited"
     );
 
-    let note: safeguard_core::Entry = serde_json::from_value(serde_json::json!({
-        "agency": "north-general-hospital",
-        "source": {"system": "test", "id": "planted"},
-        "author": {"name": "Ward Clerk", "role": "Clerk"},
-        "occurred_at": "2007-07-30",
-        "recorded_at": "2007-07-30T12:00:00Z",
-        "persons": [
-            {"role": "subject_child", "record": {"local_id": "P1",
-                "name": {"given": ["Joshua"], "family": "Reeve"}, "nhs_number": nhs.as_str()}},
-            {"role": "other_adult_present", "record": {"local_id": "P3",
-                "name": {"given": ["Wendell"], "family": "Okoro"}, "phone": "020 7946 0111"}}
-        ],
-        "summary": "A neighbour, reachable on 7946 0111, brought him in.",
-        "details": {"kind": "case_note"}
-    }))
-    .unwrap();
-    store
-        .append(&safeguard_store::Actor::system("test"), &[note])
-        .unwrap();
-    drop(store);
+    plant_case_note(
+        store,
+        nhs.as_str(),
+        serde_json::json!({"role": "other_adult_present", "record": {"local_id": "P3",
+            "name": {"given": ["Wendell"], "family": "Okoro"}, "phone": "020 7946 0111"}}),
+        "A neighbour, reachable on 7946 0111, brought him in.",
+    );
     let refused = dir.path().join("refused.json");
     let run = sar("json", &refused);
     assert!(!run.status.success());
