@@ -292,6 +292,35 @@ await step("a safeguarding lead's possible matches and break-glass reads", async
   await signOut(page);
 });
 
+await step("a safeguarding lead of children's social care opens a practice review, a mistake first", async () => {
+  await signIn(page, "safeguarding_lead@northbury-childrens-services");
+  await page.goto(`${base}/persons/${child}`);
+  await page.getByRole("link", { name: "Practice review" }).click();
+  assert.ok(await page.getByRole("heading", { name: "Record a serious incident" }).isVisible());
+  await look(page, "practice-review");
+  await page.getByRole("button", { name: "Record the serious incident" }).click();
+  await page.waitForSelector(".govuk-error-summary");
+  assert.match(await page.title(), /^Error: /);
+  await page.locator(".govuk-error-summary__list a").first().click();
+  assert.equal(await page.evaluate(() => document.activeElement.id), "known");
+  await look(page, "practice-review-error");
+  const [known, notified] = [page.locator("#known-input"), page.locator("#notified-input")];
+  await known.getByLabel("Day").fill("3");
+  await known.getByLabel("Month").fill("8");
+  await known.getByLabel("Year").fill("2007");
+  await notified.getByLabel("Day").fill("6");
+  await notified.getByLabel("Month").fill("8");
+  await notified.getByLabel("Year").fill("2007");
+  await page.getByLabel("What happened to the child?").fill("The child died at home with many injuries.");
+  await page.locator('input[name="panel"][value="review_panel@northbury-childrens-services"]').check();
+  await page.getByRole("button", { name: "Record the serious incident" }).click();
+  await page.waitForSelector(".govuk-notification-banner--success");
+  assert.ok(await page.getByRole("heading", { name: "Record the rapid review" }).isVisible());
+  assert.ok(await page.getByText("Rapid review held after the notification").isVisible());
+  await look(page, "practice-review-open");
+  await signOut(page);
+});
+
 await step("a team manager lands on their team's caseload", async () => {
   await signIn(page, "team_manager@northbury-childrens-services");
   assert.equal(new URL(page.url()).pathname, "/team");
@@ -342,6 +371,10 @@ await step("a review panel member lands on the children under review", async () 
   await signIn(page, "review_panel@northbury-childrens-services");
   assert.equal(new URL(page.url()).pathname, "/reviews");
   assert.ok(await page.getByRole("heading", { name: "Children under review" }).isVisible());
+  assert.ok(
+    await page.getByText("National panel notified; rapid review to follow").isVisible(),
+    "the review the safeguarding lead opened, with this member on its panel",
+  );
   await look(page, "reviews");
   await signOut(page);
 });

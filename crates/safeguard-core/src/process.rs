@@ -370,19 +370,7 @@ pub struct SeriousIncident {
 /// entry that names any, since the review opened. Empty when the review names nobody, or is
 /// not open.
 pub fn review_panel<'a>(incidents: impl IntoIterator<Item = &'a SeriousIncident>) -> Vec<String> {
-    let mut open = false;
-    let mut panel = Vec::new();
-    for incident in incidents {
-        let was_open = open;
-        open = still_open(open, incident);
-        if !was_open && open {
-            panel.clear();
-        }
-        if open && !incident.panel.is_empty() {
-            panel = incident.panel.clone();
-        }
-    }
-    if open { panel } else { Vec::new() }
+    ReviewProgress::of(incidents.into_iter().map(|i| ((), i))).panel
 }
 
 /// Whether a child's serious incident entries, oldest first, leave a practice review open:
@@ -390,7 +378,125 @@ pub fn review_panel<'a>(incidents: impl IntoIterator<Item = &'a SeriousIncident>
 /// is published, or until the rapid review decides that none follows (Working Together 2023,
 /// chapter 5). Knowing of an incident alone opens nothing.
 pub fn review_open<'a>(incidents: impl IntoIterator<Item = &'a SeriousIncident>) -> bool {
-    incidents.into_iter().fold(false, still_open)
+    ReviewProgress::of(incidents.into_iter().map(|i| ((), i))).open
+}
+
+/// Where a child's latest practice review stands, from children's social care's serious
+/// incident entries oldest first, each on its day `D` (a date; `()` where only whether it is
+/// open, and who reads, matter). A review that ended (published, or ruled out at the rapid
+/// review) gives way to the next incident's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewProgress<D = chrono::NaiveDate> {
+    /// When the local authority learned of the incident.
+    pub known: Option<D>,
+    /// When it notified the national panel: the review opened.
+    pub notified: Option<D>,
+    /// When the rapid review was held.
+    pub rapid_review: Option<D>,
+    /// The rapid review's decision: whether a local review follows.
+    pub local_review: Option<bool>,
+    /// When the local review was published: the review closed.
+    pub published: Option<D>,
+    /// Whether the panel reads the child's record by the review.
+    pub open: bool,
+    /// The members named last since it opened (none: every review panel member); empty
+    /// when it is not open.
+    pub panel: Vec<String>,
+}
+
+impl<D> Default for ReviewProgress<D> {
+    fn default() -> Self {
+        Self {
+            known: None,
+            notified: None,
+            rapid_review: None,
+            local_review: None,
+            published: None,
+            open: false,
+            panel: Vec::new(),
+        }
+    }
+}
+
+/// What a practice review waits for next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewStep {
+    /// A serious incident to be recorded: none is, or the last review ended.
+    Incident,
+    /// The notification to the national panel (within 5 working days of learning of it).
+    Notification,
+    /// The rapid review and its decision (within 15 working days of the notification).
+    RapidReview,
+    /// The local review's publication (within 6 months of the rapid review).
+    Publication,
+}
+
+impl<D> ReviewProgress<D> {
+    /// The progress the incidents, oldest first, leave.
+    pub fn of<'a>(incidents: impl IntoIterator<Item = (D, &'a SeriousIncident)>) -> Self {
+        let mut progress = Self::default();
+        for (day, incident) in incidents {
+            progress.step(day, incident);
+        }
+        progress
+    }
+
+    fn step(&mut self, day: D, incident: &SeriousIncident) {
+        let was_open = self.open;
+        if !was_open
+            && self.ended()
+            && matches!(
+                incident.stage,
+                IncidentStage::Known | IncidentStage::Notified
+            )
+        {
+            *self = Self::default();
+        }
+        self.open = still_open(was_open, incident);
+        if !was_open && self.open {
+            self.panel.clear();
+        }
+        if self.open && !incident.panel.is_empty() {
+            self.panel.clone_from(&incident.panel);
+        }
+        if !self.open {
+            self.panel.clear();
+        }
+        match incident.stage {
+            IncidentStage::Known => {
+                self.known.get_or_insert(day);
+            }
+            // A notification naming another panel keeps the day the review opened.
+            IncidentStage::Notified => {
+                self.notified.get_or_insert(day);
+            }
+            IncidentStage::RapidReview => {
+                self.rapid_review = Some(day);
+                self.local_review = incident.local_review;
+            }
+            IncidentStage::ReviewPublished => self.published = Some(day),
+        }
+    }
+
+    /// Whether the review ended: published, or no local review follows the rapid review.
+    pub fn ended(&self) -> bool {
+        self.published.is_some() || self.local_review == Some(false)
+    }
+
+    /// What the review waits for next.
+    pub fn next_step(&self) -> ReviewStep {
+        if self.open {
+            if self.rapid_review.is_none() || self.local_review.is_none() {
+                ReviewStep::RapidReview
+            } else {
+                ReviewStep::Publication
+            }
+        } else if self.known.is_some() && self.notified.is_none() && !self.ended() {
+            ReviewStep::Notification
+        } else {
+            ReviewStep::Incident
+        }
+    }
 }
 
 /// Whether a review is open after `incident`, given whether it was before.
@@ -586,6 +692,94 @@ mod tests {
             "a new review starts with its own panel"
         );
         assert!(review_panel(&[at(Notified, &["ann"]), at(ReviewPublished, &[])]).is_empty());
+    }
+
+    #[test]
+    fn a_review_goes_from_the_incident_to_its_publication_and_then_gives_way() {
+        use IncidentStage::*;
+        let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2024, 8, d).unwrap();
+        let at = |stage, local_review, panel: &[&str]| SeriousIncident {
+            stage,
+            local_review,
+            panel: panel.iter().map(|p| (*p).to_owned()).collect(),
+        };
+        let progress = |steps: &[(u32, SeriousIncident)]| {
+            ReviewProgress::of(steps.iter().map(|(d, i)| (day(*d), i)))
+        };
+        assert_eq!(progress(&[]).next_step(), ReviewStep::Incident);
+
+        let known = progress(&[(1, at(Known, None, &["ann"]))]);
+        assert_eq!(known.next_step(), ReviewStep::Notification);
+        assert!(
+            !known.open && known.panel.is_empty(),
+            "a panel reads only once notified"
+        );
+
+        let notified = progress(&[(1, at(Known, None, &[])), (5, at(Notified, None, &["ann"]))]);
+        assert_eq!(
+            (notified.known, notified.notified),
+            (Some(day(1)), Some(day(5)))
+        );
+        assert!(notified.open);
+        assert_eq!(notified.panel, ["ann"]);
+        assert_eq!(notified.next_step(), ReviewStep::RapidReview);
+
+        let renamed = progress(&[
+            (5, at(Notified, None, &["ann"])),
+            (7, at(Notified, None, &["raj"])),
+        ]);
+        assert_eq!(
+            renamed.notified,
+            Some(day(5)),
+            "the review opened on the first"
+        );
+        assert_eq!(renamed.panel, ["raj"]);
+
+        let undecided = progress(&[
+            (5, at(Notified, None, &[])),
+            (20, at(RapidReview, None, &[])),
+        ]);
+        assert_eq!(
+            undecided.next_step(),
+            ReviewStep::RapidReview,
+            "the decision is still wanted"
+        );
+
+        let local = progress(&[
+            (5, at(Notified, None, &[])),
+            (20, at(RapidReview, Some(true), &["raj"])),
+        ]);
+        assert_eq!(local.next_step(), ReviewStep::Publication);
+        assert_eq!(local.panel, ["raj"]);
+
+        let published = progress(&[
+            (5, at(Notified, None, &["ann"])),
+            (20, at(RapidReview, Some(true), &[])),
+            (28, at(ReviewPublished, None, &[])),
+        ]);
+        assert!(!published.open && published.ended() && published.panel.is_empty());
+        assert_eq!(published.published, Some(day(28)));
+        assert_eq!(published.next_step(), ReviewStep::Incident);
+
+        let ruled_out = progress(&[
+            (5, at(Notified, None, &[])),
+            (20, at(RapidReview, Some(false), &[])),
+        ]);
+        assert!(!ruled_out.open && ruled_out.ended());
+        assert_eq!(ruled_out.next_step(), ReviewStep::Incident);
+
+        let again = progress(&[
+            (5, at(Notified, None, &[])),
+            (20, at(RapidReview, Some(false), &[])),
+            (27, at(Known, None, &[])),
+        ]);
+        assert_eq!(
+            again.known,
+            Some(day(27)),
+            "the next incident's own progress"
+        );
+        assert_eq!((again.notified, again.rapid_review), (None, None));
+        assert_eq!(again.next_step(), ReviewStep::Notification);
     }
 
     use super::*;

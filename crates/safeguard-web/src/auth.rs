@@ -130,6 +130,8 @@ pub fn rule_for(method: &Method, route: &str) -> Option<Rule> {
         // agency not yet involved only the child; the handler checks the caller records.
         "/persons/{id}/record" if get || post => Rule::ReadChild("read_household"),
         "/persons/{id}/concerns" if get || post => Rule::ReadChild("read_flags"),
+        // The handler checks the caller is a safeguarding lead of children's social care.
+        "/persons/{id}/practice-review" if get || post => Rule::ReadChild("read_practice_review"),
         "/api/v1/persons/{id}/chronology" if get => Rule::ReadChild("read_chronology"),
         "/api/v1/persons/{id}/household" if get => Rule::ReadChild("read_household"),
         "/api/v1/persons/{id}/flags" if get => Rule::ReadChild("read_flags"),

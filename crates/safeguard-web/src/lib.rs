@@ -15,6 +15,7 @@ mod openapi;
 mod overview;
 mod pages;
 mod persons;
+mod practice_review;
 pub mod ratelimit;
 mod recording;
 pub mod review_export;
@@ -141,6 +142,7 @@ pub fn app(state: AppState) -> Router {
         .merge(landing::router())
         .merge(recording::router())
         .merge(concerns::router())
+        .merge(practice_review::router())
         // After routing, so that the rule is looked up by the matched route.
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

@@ -107,7 +107,7 @@ pub(crate) fn age(born: NaiveDate, on: NaiveDate) -> Option<String> {
     })
 }
 
-fn day_text(d: NaiveDate) -> String {
+pub(crate) fn day_text(d: NaiveDate) -> String {
     d.format("%-d %B %Y").to_string()
 }
 

@@ -361,6 +361,16 @@ async fn person_page(
     let principal = caller.principal();
     let records = caller.session().is_some()
         && safeguard_core::access::may_write_entry(&principal, principal.agency());
+    // A safeguarding lead of children's social care runs the child's practice review.
+    let runs_review = is_child
+        && caller.session().is_some_and(|s| {
+            s.user
+                .roles
+                .contains(&safeguard_core::access::Role::SafeguardingLead)
+                && agencies.iter().any(|a| {
+                    a.id == s.user.agency && a.kind == safeguard_core::AgencyKind::SocialCare
+                })
+        });
     let title = if filter_error.is_some() {
         format!("Error: {name}")
     } else {
@@ -389,6 +399,9 @@ async fn person_page(
                 a class="govuk-link" href="#chronology" { "Chronology" } " · "
                 a class="govuk-link" href="#timeline" { "Timeline" } " · "
                 a class="govuk-link" href={ "/persons/" (id) "/access-log" } { "Who looked at this record" }
+                @if runs_review {
+                    " · " a class="govuk-link" href={ "/persons/" (id) "/practice-review" } { "Practice review" }
+                }
             }
             (overview::summary(&overview))
             @if is_child {

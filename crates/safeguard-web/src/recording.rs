@@ -229,7 +229,7 @@ struct Context {
 
 /// The record of a person as a form's entry names them: their fullest name and date of
 /// birth, under their person identifier.
-fn record_of(person: &Person) -> Value {
+pub(crate) fn record_of(person: &Person) -> Value {
     let best =
         person.records.iter().rev().max_by_key(|r| {
             r.record.name.given.len() + usize::from(r.record.name.family.is_some())
@@ -651,53 +651,21 @@ async fn record_submit(
     if !errors.is_empty() {
         return Ok(form_page(&caller, &context, kind, &values, &errors).into_response());
     }
-    let session = caller
-        .session()
-        .ok_or_else(|| Error::Forbidden("sign in to record".into()))?;
-    let now = chrono::Utc::now();
-    // Sent again (a double click, the back button), the form is the entry it made then.
-    let (agency, sent) = (session.user.agency.clone(), source_id.clone());
-    let recorded_at = state
-        .blocking(move |store| store.recorded_at_of(&agency, FORM_SYSTEM, &sent))
-        .await?
-        // Whole seconds: what is stored is what a resend compares with.
-        .unwrap_or_else(|| chrono::SubsecRound::trunc_subsecs(now, 0));
-    let role = session
-        .user
-        .roles
-        .first()
-        .map_or("Professional".to_owned(), |r| {
-            crate::ui::capitalised(&r.as_str().replace('_', " "))
-        });
-    let body = json!({
-        "agency": session.user.agency.as_str(),
-        "source": {"system": FORM_SYSTEM, "id": source_id},
-        "author": {"name": session.user.display_name, "role": role},
-        "occurred_at": occurred,
-        "recorded_at": recorded_at,
-        "persons": persons,
-        "summary": summary,
-        "details": details,
-        "supersedes": corrects.as_ref().map(|c| c.entry.source.id.clone()),
-    });
-    let entry = match crate::entries::parse_entry(body, now) {
-        Ok(entry) => entry,
-        Err(e) => {
-            return Ok(
-                form_page(&caller, &context, kind, &values, &[form_error(&e)]).into_response(),
-            );
-        }
-    };
-    let actor = caller.actor();
-    let rules = state.rules.clone();
-    let stored = state
-        .blocking(move |store| {
-            let today = chrono::Local::now().date_naive();
-            // The refusals the form shows come back as values, the rest as errors.
-            Ok(store.append_known_and_refresh(&actor, &[entry], &known, &rules, today))
-        })
-        .await?;
-    match stored {
+    let recorded = record_on_page(
+        &state,
+        &caller,
+        vec![PageEntry {
+            source_id,
+            occurred_at: occurred,
+            persons,
+            summary: summary.to_owned(),
+            details,
+            supersedes: corrects.as_ref().map(|c| c.entry.source.id.clone()),
+        }],
+        known,
+    )
+    .await?;
+    match recorded {
         Ok(appended) => {
             let entry = appended
                 .first()
@@ -708,16 +676,90 @@ async fn record_submit(
                     .into_response(),
             )
         }
-        Err(StoreError::Invalid { error, .. }) => {
+        Err(error) => {
             Ok(form_page(&caller, &context, kind, &values, &[form_error(&error)]).into_response())
         }
-        Err(StoreError::Conflict { .. }) => {
-            let error = FieldError::new(
-                "summary",
-                "This form was recorded already. To add another entry, start a new form; to correct one, ask your agency's system administrator",
-            );
-            Ok(form_page(&caller, &context, kind, &values, &[error]).into_response())
+    }
+}
+
+/// An entry a page records for the signed-in user's agency.
+pub(crate) struct PageEntry {
+    /// The form's own identifier for it (a resend is the entry it made then).
+    pub(crate) source_id: String,
+    /// When it happened (`2007-08-03` or `2007-08-03T14:30`).
+    pub(crate) occurred_at: Option<String>,
+    /// The participants, as the API takes them.
+    pub(crate) persons: Vec<Value>,
+    pub(crate) summary: String,
+    /// The kind's details, as the API takes them.
+    pub(crate) details: Value,
+    /// The source id of the entry it corrects.
+    pub(crate) supersedes: Option<String>,
+}
+
+/// Records entries from a page as the signed-in user, through the API's own parsing, access
+/// rule and write, in one transaction; `known` joins the first entry's chosen participants
+/// to their persons. A refusal the page shows (a field the parsing or the write refused, or
+/// a form sent again after it was recorded) comes back as a value naming the field as the
+/// API does; anything else is an error.
+pub(crate) async fn record_on_page(
+    state: &AppState,
+    caller: &Caller,
+    entries: Vec<PageEntry>,
+    known: Vec<KnownParticipant>,
+) -> Result<Result<Vec<safeguard_store::Appended>, FieldError>, Error> {
+    let session = caller
+        .session()
+        .ok_or_else(|| Error::Forbidden("sign in to record".into()))?;
+    let now = chrono::Utc::now();
+    let role = session
+        .user
+        .roles
+        .first()
+        .map_or("Professional".to_owned(), |r| {
+            crate::ui::capitalised(&r.as_str().replace('_', " "))
+        });
+    let mut parsed = Vec::with_capacity(entries.len());
+    for entry in entries {
+        // Sent again (a double click, the back button), the form is the entry it made then.
+        let (agency, sent) = (session.user.agency.clone(), entry.source_id.clone());
+        let recorded_at = state
+            .blocking(move |store| store.recorded_at_of(&agency, FORM_SYSTEM, &sent))
+            .await?
+            // Whole seconds: what is stored is what a resend compares with.
+            .unwrap_or_else(|| chrono::SubsecRound::trunc_subsecs(now, 0));
+        let body = json!({
+            "agency": session.user.agency.as_str(),
+            "source": {"system": FORM_SYSTEM, "id": entry.source_id},
+            "author": {"name": session.user.display_name, "role": role},
+            "occurred_at": entry.occurred_at,
+            "recorded_at": recorded_at,
+            "persons": entry.persons,
+            "summary": entry.summary,
+            "details": entry.details,
+            "supersedes": entry.supersedes,
+        });
+        match crate::entries::parse_entry(body, now) {
+            Ok(entry) => parsed.push(entry),
+            Err(e) => return Ok(Err(e)),
         }
+    }
+    let actor = caller.actor();
+    let rules = state.rules.clone();
+    let stored = state
+        .blocking(move |store| {
+            let today = chrono::Local::now().date_naive();
+            // The refusals a page shows come back as values, the rest as errors.
+            Ok(store.append_known_and_refresh(&actor, &parsed, &known, &rules, today))
+        })
+        .await?;
+    match stored {
+        Ok(appended) => Ok(Ok(appended)),
+        Err(StoreError::Invalid { error, .. }) => Ok(Err(error)),
+        Err(StoreError::Conflict { .. }) => Ok(Err(FieldError::new(
+            "summary",
+            "This form was recorded already. To add another entry, start a new form; to correct one, ask your agency's system administrator",
+        ))),
         Err(e) => Err(e.into()),
     }
 }

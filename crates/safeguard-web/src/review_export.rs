@@ -16,7 +16,8 @@ use safeguard_store::{Store, StoreError};
 pub struct ReviewOptions {
     /// Entries from this day.
     pub from: Option<NaiveDate>,
-    /// Entries up to this day (and the replay as of it; today when absent).
+    /// Entries up to this day, and the replay and timescales as of it (the latest entry's day when
+    /// absent).
     pub to: Option<NaiveDate>,
     /// Full or summary.
     pub level: Level,
@@ -233,7 +234,15 @@ pub fn build_review(
 ) -> Result<Review, ReviewError> {
     let child = store.child(person)?.ok_or(ReviewError::NoPerson(person))?;
     let scheme = &args.scheme;
-    let as_of = args.to.unwrap_or_else(|| chrono::Local::now().date_naive());
+    // Without an end, the review stands on the day of the record's latest entry: a review
+    // written years after the case is of the case, not of how overdue it would be today.
+    let today = chrono::Local::now().date_naive();
+    let as_of = args.to.unwrap_or_else(|| {
+        child
+            .chronology
+            .last()
+            .map_or(today, |i| i.day().min(today))
+    });
     let replayed =
         review::replay(&child, book, as_of).map_err(|e| ReviewError::Calendar(e.to_string()))?;
     let within = |d: NaiveDate| args.from.is_none_or(|f| d >= f) && args.to.is_none_or(|t| d <= t);

@@ -46,7 +46,7 @@ pub struct ReviewArgs {
     /// Entries from this day.
     #[arg(long)]
     from: Option<NaiveDate>,
-    /// Entries up to this day.
+    /// Entries up to this day, and the timescales as of it [default: the latest entry's day].
     #[arg(long)]
     to: Option<NaiveDate>,
     #[arg(long, value_enum, default_value_t = ReviewLevel::Full)]

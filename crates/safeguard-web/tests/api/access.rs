@@ -459,6 +459,16 @@ async fn a_review_panel_reads_a_child_under_review_without_breaking_glass_and_no
     assert_eq!(chronology.status, 200, "{}", chronology.text);
     assert!(chronology.content_type.starts_with("text/markdown"));
     assert!(chronology.text.contains("Child A"), "{}", chronology.text);
+    // The review stands on the record's latest day, not today: the rapid review notified on
+    // 6 August 2007 is open then, not nineteen years overdue.
+    assert!(
+        chronology
+            .text
+            .contains("Rapid review held after the notification"),
+        "{}",
+        chronology.text
+    );
+    assert!(!chronology.text.contains("overdue"), "{}", chronology.text);
     for name in ["Sam", "Example", "Daniel", "9434765919"] {
         assert!(!chronology.text.contains(name), "{name} in the review");
     }
@@ -539,4 +549,259 @@ async fn a_review_panel_reads_a_child_under_review_without_breaking_glass_and_no
             .text
             .contains("No practice review is open")
     );
+}
+
+/// A safeguarding lead of children's social care runs a review from the child's page: the
+/// incident, the notification naming the panel, the rapid review, the publication; each step
+/// a serious incident entry that opens, hands over and closes the record to the named panel.
+#[tokio::test]
+async fn a_safeguarding_lead_runs_a_practice_review_from_its_page_step_by_step() {
+    // Arrange
+    let app = spawn_app();
+    let mut attended = entry("e1", "2024-07-01");
+    attended["recorded_at"] = "2024-07-01T12:00:00Z".into();
+    let r = app.post_entries(&attended).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let child = app.find_person("sam").await;
+    app.store
+        .put_agency(&Agency {
+            id: AgencyId::parse("north-childrens-services").unwrap(),
+            name: "North Children's Services".into(),
+            kind: AgencyKind::SocialCare,
+        })
+        .unwrap();
+    let council_lead = app.user(
+        "council-lead",
+        "north-childrens-services",
+        Role::SafeguardingLead,
+    );
+    let police_lead = app.user("police-lead", "north-police", Role::SafeguardingLead);
+    let social_worker = app.user("sw", "north-childrens-services", Role::Practitioner);
+    let ann = app.user("ann", "north-police", Role::ReviewPanel);
+    let raj = app.user("raj", "north-hospital", Role::ReviewPanel);
+    let path = format!("/persons/{child}/practice-review");
+    let reads = |auth: &Auth| {
+        let (app, path) = (&app, format!("/api/v1/persons/{child}/chronology"));
+        let auth = auth.clone();
+        async move { app.get_as(&path, &auth).await.status }
+    };
+    let send = |pairs: Vec<(String, String)>| {
+        let (app, path, lead) = (&app, path.clone(), council_lead.clone());
+        async move {
+            let page = app.get_as(&path, &lead).await;
+            let source_id = between(&page.text, r#"name="source_id" value=""#, "\"");
+            let step = between(&page.text, r#"name="step" value=""#, "\"");
+            let mut form = vec![
+                ("source_id".to_owned(), source_id),
+                ("step".to_owned(), step),
+            ];
+            form.extend(pairs);
+            app.post_as(
+                &path,
+                "application/x-www-form-urlencoded",
+                serde_urlencoded::to_string(&form).unwrap(),
+                &lead,
+            )
+            .await
+        }
+    };
+    let date = |field: &str, d: &str, m: &str, y: &str| {
+        form(&[
+            (field, d),
+            (&format!("{field}-month"), m),
+            (&format!("{field}-year"), y),
+        ])
+    };
+
+    // Act and assert: only the local authority's safeguarding lead runs it.
+    for (who, auth) in [
+        ("police lead", &police_lead),
+        ("social worker", &social_worker),
+        ("panel", &ann),
+    ] {
+        // Refused, or sent to break glass where the record itself is not theirs to read.
+        let refused = app.get_as(&path, auth).await;
+        assert!(
+            [403, 303].contains(&refused.status.as_u16()),
+            "{who}: {}",
+            refused.text
+        );
+        assert!(!refused.text.contains("serious incident"), "{who}");
+    }
+    let first = app.get_as(&path, &council_lead).await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    assert!(first.text.contains("Record a serious incident"));
+    assert!(first.text.contains("Not open"));
+    let record_page = app
+        .get_as(&format!("/persons/{child}"), &council_lead)
+        .await;
+    assert!(
+        record_page.text.contains(&path),
+        "the child's page links to it"
+    );
+    let police_page = app.get_as(&format!("/persons/{child}"), &police_lead).await;
+    assert!(!police_page.text.contains(&path));
+
+    // Wrong input: no date, a date in the future, notification before learning of it.
+    let wrong = send(
+        [
+            date("known", "12", "8", "2024"),
+            date("notified", "9", "8", "2024"),
+        ]
+        .concat(),
+    )
+    .await;
+    assert_eq!(wrong.status, 422, "{}", wrong.text);
+    assert!(
+        wrong
+            .text
+            .contains("The notification cannot be before learning of the incident"),
+        "{}",
+        wrong.text
+    );
+    assert!(wrong.text.contains("Enter what happened to the child"));
+    let future = send([date("known", "1", "1", "2999"), form(&[("notes", "x")])].concat()).await;
+    assert!(
+        future.text.contains("must be today or in the past"),
+        "{}",
+        future.text
+    );
+    let stranger = send(
+        [
+            date("known", "5", "8", "2024"),
+            form(&[("notes", "x"), ("panel", "sw")]),
+        ]
+        .concat(),
+    )
+    .await;
+    assert!(
+        stranger
+            .text
+            .contains("Choose the panel&#39;s members from the list")
+            || stranger
+                .text
+                .contains("Choose the panel's members from the list"),
+        "{}",
+        stranger.text
+    );
+    assert_eq!(reads(&ann).await, 403, "nothing was recorded");
+
+    // Learned of it and notified the national panel, naming Ann alone.
+    let opened = send(
+        [
+            date("known", "5", "8", "2024"),
+            date("notified", "7", "8", "2024"),
+            form(&[
+                ("notes", "Serious head injury to the child"),
+                ("panel", "ann"),
+            ]),
+        ]
+        .concat(),
+    )
+    .await;
+    assert_eq!(opened.status, 303, "{}", opened.text);
+    let stands = app
+        .get_as(&format!("{path}?recorded=1"), &council_lead)
+        .await;
+    assert!(stands.text.contains("Recorded in the child"));
+    assert!(stands.text.contains("7 August 2024"));
+    assert!(stands.text.contains("Record the rapid review"));
+    // Notified within 5 working days of learning of it; the rapid review is due 15 working
+    // days after the notification (Wednesday 7 August 2024 + 15 = Thursday 29 August: the
+    // August bank holiday, the 26th, not counted).
+    assert!(stands.text.contains("Met"), "{}", stands.text);
+    assert!(stands.text.contains("29 August 2024"), "{}", stands.text);
+    assert_eq!(reads(&ann).await, 200, "the named member reads");
+    assert_eq!(reads(&raj).await, 403, "a member not named breaks glass");
+    let log = app.store.access_log(&child).unwrap();
+    assert!(
+        log.iter()
+            .any(|e| e.actor == "council-lead" && e.action == "read_practice_review")
+    );
+
+    // The rapid review: a local review follows, with Raj on its panel.
+    let rapid = send(
+        [
+            date("rapid_review", "20", "8", "2024"),
+            form(&[("local_review", "yes"), ("panel", "raj")]),
+        ]
+        .concat(),
+    )
+    .await;
+    assert_eq!(rapid.status, 303, "{}", rapid.text);
+    assert_eq!(reads(&raj).await, 200);
+    assert_eq!(reads(&ann).await, 403, "the panel changed hands");
+    let stands = app.get_as(&path, &council_lead).await;
+    assert!(stands.text.contains("a local review follows"));
+    assert!(
+        stands.text.contains("Record the review&#39;s publication")
+            || stands.text.contains("Record the review's publication")
+    );
+
+    // A form left open at the rapid review is not recorded over the next step.
+    let stale = app
+        .post_as(
+            &path,
+            "application/x-www-form-urlencoded",
+            serde_urlencoded::to_string([
+                ("source_id", uuid::Uuid::now_v7().to_string()),
+                ("step", "rapid_review".to_owned()),
+                ("rapid_review", "21".to_owned()),
+                ("rapid_review-month", "8".to_owned()),
+                ("rapid_review-year", "2024".to_owned()),
+                ("local_review", "no".to_owned()),
+            ])
+            .unwrap(),
+            &council_lead,
+        )
+        .await;
+    assert_eq!(stale.status, 422);
+    assert!(
+        stale
+            .text
+            .contains("recorded this step of the review meanwhile")
+    );
+    assert_eq!(reads(&raj).await, 200, "still open");
+
+    // Published: the record closes to the panel.
+    let published = send(date("published", "3", "12", "2024")).await;
+    assert_eq!(published.status, 303, "{}", published.text);
+    assert_eq!(reads(&raj).await, 403);
+    let stands = app.get_as(&path, &council_lead).await;
+    assert!(stands.text.contains("Closed"));
+    assert!(
+        stands.text.contains("Record a serious incident"),
+        "another incident may follow"
+    );
+    let kinds: Vec<Value> = app
+        .get(&format!("/api/v1/persons/{child}/chronology"))
+        .await
+        .json()["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["entry"]["details"]["kind"] == "serious_incident")
+        .map(|e| e["entry"]["details"]["stage"].clone())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["known", "notified", "rapid_review", "review_published"]
+    );
+}
+
+/// The text between `start` and the next `end` after it.
+fn between(text: &str, start: &str, end: &str) -> String {
+    let at = text
+        .find(start)
+        .unwrap_or_else(|| panic!("no {start} in {text}"))
+        + start.len();
+    text[at..].split(end).next().unwrap().to_owned()
+}
+
+/// A form's fields as owned pairs.
+fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
 }
