@@ -229,6 +229,17 @@ pub fn may_write_entry(principal: &Principal, agency: &AgencyId) -> bool {
         }
 }
 
+/// Whether `principal` may record an entry of `kind`. A serious incident opens a child's
+/// record to the review panel, so a person records one only as a safeguarding lead (the
+/// practice review's page); an agency's system records what its local authority decided.
+pub fn may_record_kind(principal: &Principal, kind: crate::EntryKind) -> bool {
+    kind != crate::EntryKind::SeriousIncident
+        || match principal {
+            Principal::AgencySystem { .. } => true,
+            Principal::User { .. } => principal.has(|r| r == Role::SafeguardingLead),
+        }
+}
+
 /// Whether `principal` may confirm or decline an agency's involvement with a child: the
 /// child's lead professional, or a safeguarding lead.
 pub fn may_decide_involvement(principal: &Principal, involvement: &Involvement) -> bool {
@@ -545,6 +556,25 @@ mod tests {
     fn every_role_round_trips_through_its_name() {
         for role in Role::ALL {
             assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+    }
+
+    #[test]
+    fn only_a_safeguarding_lead_or_an_agency_system_records_a_serious_incident() {
+        use crate::EntryKind;
+        let system = Principal::AgencySystem {
+            token: "case-system".into(),
+            agency: AgencyId::parse("council").unwrap(),
+        };
+        assert!(may_record_kind(&system, EntryKind::SeriousIncident));
+        for role in Role::ALL {
+            let person = user(role, "council");
+            assert_eq!(
+                may_record_kind(&person, EntryKind::SeriousIncident),
+                role == Role::SafeguardingLead,
+                "{role:?}"
+            );
+            assert!(may_record_kind(&person, EntryKind::HomeVisit));
         }
     }
 }

@@ -499,6 +499,21 @@ impl<D> ReviewProgress<D> {
     }
 }
 
+/// Who reads by the reviews `reviews` (each child's own): whether any is open, and the panel
+/// members named (empty: every review panel member, as when any open review names nobody).
+pub fn reading_by_reviews<'a, D: 'a>(
+    reviews: impl IntoIterator<Item = &'a ReviewProgress<D>>,
+) -> (bool, Vec<String>) {
+    let open: Vec<&ReviewProgress<D>> = reviews.into_iter().filter(|r| r.open).collect();
+    if open.is_empty() || open.iter().any(|r| r.panel.is_empty()) {
+        return (!open.is_empty(), Vec::new());
+    }
+    let mut panel: Vec<String> = open.iter().flat_map(|r| r.panel.iter().cloned()).collect();
+    panel.sort();
+    panel.dedup();
+    (true, panel)
+}
+
 /// Whether a review is open after `incident`, given whether it was before.
 fn still_open(open: bool, incident: &SeriousIncident) -> bool {
     match incident.stage {
@@ -780,6 +795,30 @@ mod tests {
         );
         assert_eq!((again.notified, again.rapid_review), (None, None));
         assert_eq!(again.next_step(), ReviewStep::Notification);
+    }
+
+    #[test]
+    fn the_reviews_a_person_is_in_open_their_record_to_each_review_s_panel() {
+        let review = |open: bool, panel: &[&str]| ReviewProgress::<()> {
+            open,
+            panel: panel.iter().map(|p| (*p).to_owned()).collect(),
+            ..ReviewProgress::default()
+        };
+        assert_eq!(reading_by_reviews([&review(false, &[])]), (false, vec![]));
+        assert_eq!(
+            reading_by_reviews([&review(true, &["raj"]), &review(true, &["ann", "raj"])]),
+            (true, vec!["ann".to_owned(), "raj".to_owned()])
+        );
+        assert_eq!(
+            reading_by_reviews([&review(true, &["raj"]), &review(true, &[])]),
+            (true, vec![]),
+            "a review naming nobody is every member's"
+        );
+        assert_eq!(
+            reading_by_reviews([&review(false, &["ann"]), &review(true, &["raj"])]),
+            (true, vec!["raj".to_owned()]),
+            "a closed review's panel reads no more"
+        );
     }
 
     use super::*;

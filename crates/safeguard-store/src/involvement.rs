@@ -488,12 +488,18 @@ fn standing_in(
              FROM allocations a JOIN users u ON u.id = a.user_id
              WHERE a.person_id = $1 AND a.ended_at IS NULL AND u.disabled = 0
              UNION ALL
-             SELECT 'incident', e.body, e.id, e.occurred_at FROM entries e
+             SELECT 'incident', e.body, r.person_id || ' ' || e.id, e.occurred_at FROM entries e
              JOIN agencies g ON g.id = e.agency_id AND g.kind = 'social_care'
              JOIN entry_persons ep ON ep.entry_id = e.id AND ep.role = 'subject_child'
              JOIN person_records r ON r.id = ep.record_id
-             WHERE e.kind = 'serious_incident' AND r.person_id = $1
+             WHERE e.kind = 'serious_incident'
                AND NOT EXISTS (SELECT 1 FROM entries s WHERE s.supersedes = e.id)
+               AND (r.person_id = $1 OR EXISTS (
+                   SELECT 1 FROM person_records mr
+                   JOIN entry_persons mep ON mep.record_id = mr.id
+                   JOIN entry_persons cep ON cep.entry_id = mep.entry_id
+                   JOIN person_records cr ON cr.id = cep.record_id
+                   WHERE mr.person_id = $1 AND cr.person_id = r.person_id))
              {broke_glass}"
         ),
         &values,
@@ -548,13 +554,29 @@ fn standing_in(
         agencies.sort();
         agencies.dedup();
     }
-    incidents.sort();
-    let incidents = incidents
-        .iter()
-        .map(|(_, _, body)| incident_of(body))
-        .collect::<Result<Vec<_>, _>>()?;
-    involvement.under_review = safeguard_core::review_open(incidents.iter().flatten());
-    involvement.review_panel = safeguard_core::review_panel(incidents.iter().flatten());
+    // Each child's incidents in order: the child's own review, and those of the children
+    // whose record names this person (a parent, a sibling, the adult seen at the home).
+    let mut by_child: std::collections::BTreeMap<&str, Vec<(i64, &str, &str)>> =
+        std::collections::BTreeMap::new();
+    for (at, key, body) in &incidents {
+        let (child, entry) = key.split_once(' ').unwrap_or((key, ""));
+        by_child.entry(child).or_default().push((*at, entry, body));
+    }
+    let reviews = by_child
+        .into_values()
+        .map(|mut of_child| {
+            of_child.sort_unstable();
+            let incidents = of_child
+                .iter()
+                .map(|(_, _, body)| incident_of(body))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(safeguard_core::ReviewProgress::of(
+                incidents.iter().flatten().map(|i| ((), i)),
+            ))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    (involvement.under_review, involvement.review_panel) =
+        safeguard_core::reading_by_reviews(&reviews);
     Ok(standing)
 }
 

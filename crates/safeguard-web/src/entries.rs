@@ -71,6 +71,16 @@ pub(crate) async fn create_entries(
                 principal.agency()
             )));
         }
+        if !access::may_record_kind(&principal, e.kind()) {
+            let field = if batch {
+                format!("[{i}].details.kind")
+            } else {
+                "details.kind".to_owned()
+            };
+            return Err(Error::Forbidden(format!(
+                "{field}: a serious incident is recorded by a safeguarding lead, since it opens the child's record to the review panel"
+            )));
+        }
     }
     let actor = caller.actor();
     let rules = state.rules.clone();

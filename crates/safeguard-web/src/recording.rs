@@ -35,7 +35,8 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/persons/{id}/record", get(record_page).post(record_submit))
 }
 
-/// The kinds, grouped as a practitioner looks for them.
+/// The kinds, grouped as a practitioner looks for them. A serious incident is recorded on the
+/// child's practice review page, step by step.
 const GROUPS: &[(&str, &[EntryKind])] = &[
     (
         "Seeing the child and family",
@@ -93,7 +94,6 @@ const GROUPS: &[(&str, &[EntryKind])] = &[
             EntryKind::Placement,
         ],
     ),
-    ("Reviews", &[EntryKind::SeriousIncident]),
 ];
 
 /// The parts a person other than the child may play, as the form offers them.
@@ -273,6 +273,18 @@ fn may_record(caller: &Caller) -> Result<(), Error> {
     }
 }
 
+/// The kind a form records: any but a serious incident, which the practice review's page
+/// records.
+fn form_kind(name: &str) -> Result<EntryKind, Error> {
+    match EntryKind::parse(name) {
+        Some(EntryKind::SeriousIncident) => Err(Error::Forbidden(
+            "a serious incident is recorded on the child's practice review page, by a safeguarding lead of children's social care".into(),
+        )),
+        Some(kind) => Ok(kind),
+        None => Err(Error::NotFound(format!("no kind of entry {name:?}"))),
+    }
+}
+
 async fn context(
     state: &AppState,
     caller: &Caller,
@@ -395,8 +407,7 @@ async fn record_page(
         let person = load_person(&state, child).await?;
         return Ok(chooser(&caller, child, &person.display_name(), record_hidden).into_response());
     };
-    let kind = EntryKind::parse(&kind)
-        .ok_or_else(|| Error::NotFound(format!("no kind of entry {kind:?}")))?;
+    let kind = form_kind(&kind)?;
     let source_id = Uuid::now_v7().to_string();
     let (pairs, people) = match param.corrects.as_deref() {
         Some(id) => {
@@ -594,8 +605,7 @@ async fn record_submit(
     let child = parse_person_id(&id)?;
     may_record(&caller)?;
     let kind_name = param.kind.unwrap_or_default();
-    let kind = EntryKind::parse(&kind_name)
-        .ok_or_else(|| Error::NotFound(format!("no kind of entry {kind_name:?}")))?;
+    let kind = form_kind(&kind_name)?;
     let values = Values::from_pairs(&pairs);
     let source_id = values.one("source_id").to_owned();
     if Uuid::parse_str(&source_id).is_err() {

@@ -2855,15 +2855,24 @@ pub fn a_practice_review_opens_with_the_local_authoritys_notification_and_closes
         e["details"] = details;
         e
     };
-    append(store, vec![entry("north-hospital", "h1", "2007-01-01")]);
+    append(
+        store,
+        vec![
+            entry("north-hospital", "h1", "2007-01-01"),
+            child_entry("x1", "K1", ("Kit", "Stranger"), "2004-02-02", "E5 9QT"),
+        ],
+    );
     let child = person_of(store, "north-hospital", "C1");
-    let open = || {
+    let parent = person_of(store, "north-hospital", "M1");
+    let stranger = person_of_name(store, "stranger");
+    let under_review = |person| {
         store
-            .read_standing(child, None)
+            .read_standing(person, None)
             .unwrap()
             .involvement
             .under_review
     };
+    let open = || under_review(child);
     append(
         store,
         vec![incident(
@@ -2885,6 +2894,11 @@ pub fn a_practice_review_opens_with_the_local_authoritys_notification_and_closes
         )],
     );
     assert!(open());
+    assert!(
+        under_review(parent),
+        "the people in the child's record are the review's too"
+    );
+    assert!(!under_review(stranger), "and nobody else");
     let listed = store.children_under_review().unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].person, child);
@@ -2899,6 +2913,7 @@ pub fn a_practice_review_opens_with_the_local_authoritys_notification_and_closes
         )],
     );
     assert!(!open(), "the rapid review ruled a local review out");
+    assert!(!under_review(parent));
     assert!(store.children_under_review().unwrap().is_empty());
 }
 

@@ -641,6 +641,32 @@ async fn a_safeguarding_lead_runs_a_practice_review_from_its_page_step_by_step()
     );
     let police_page = app.get_as(&format!("/persons/{child}"), &police_lead).await;
     assert!(!police_page.text.contains(&path));
+    // Side doors: the recording form, and the API with a social worker's session.
+    let generic = app
+        .get_as(
+            &format!("/persons/{child}/record?kind=serious_incident"),
+            &council_lead,
+        )
+        .await;
+    assert_eq!(
+        generic.status, 403,
+        "the practice review's page is the one way"
+    );
+    let mut by_hand = entry("si-sw", "2024-08-05");
+    by_hand["agency"] = "north-childrens-services".into();
+    by_hand["recorded_at"] = "2024-08-05T12:00:00Z".into();
+    by_hand["details"] = json!({"kind": "serious_incident", "stage": "notified", "panel": ["ann"]});
+    let refused = app
+        .post_as(
+            "/api/v1/entries",
+            "application/json",
+            by_hand.to_string(),
+            &social_worker,
+        )
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.text);
+    assert!(refused.text.contains("details.kind"), "{}", refused.text);
+    assert_eq!(reads(&ann).await, 403, "a social worker opens no review");
 
     // Wrong input: no date, a date in the future, notification before learning of it.
     let wrong = send(
