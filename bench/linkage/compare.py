@@ -141,13 +141,15 @@ datasets = [
     ("UK-style generated (dedupe)", [work / "uk.csv"], False),
     # ukgen.py: written apart from the engine and its generator, not tuned against
     ("UK-style, second generator", [work / "uk2.csv"], False),
+    # pseudopeople_sample.py: IHME's simulated US population, six sources; held out
+    ("pseudopeople sample (held out)", [work / "ppl.csv"], False),
 ]
 # DATASETS=uk (or febrl4, febrl3, comma-separated) and TOOLS=safeguard,splink run a part.
 import os
 only = os.environ.get("DATASETS")
 if only:
     keys = {"febrl4": "FEBRL4", "febrl3": "FEBRL3", "uk": "UK-style generated",
-            "uk2": "UK-style, second"}
+            "uk2": "UK-style, second", "ppl": "pseudopeople"}
     datasets = [d for d in datasets if any(d[0].startswith(keys[k]) for k in only.split(","))]
 tools_wanted = os.environ.get("TOOLS")
 # review: pairs left for a person per 1,000 records (Splink proposes none: it has no review)
