@@ -310,6 +310,8 @@ async fn reviews_page(
                                     a class="govuk-link" href={ "/reviews/" (r.person) "?format=html" } { "Pseudonymised (HTML)" span class="govuk-visually-hidden" { " for " (name) } }
                                     br;
                                     a class="govuk-link" href={ "/reviews/" (r.person) "?format=md" } { "Markdown" span class="govuk-visually-hidden" { " for " (name) } }
+                                    br;
+                                    a class="govuk-link" href={ "/reviews/" (r.person) "?format=html&level=summary&narrow_dates=yes" } { "Summary, dates to the month" span class="govuk-visually-hidden" { " for " (name) } }
                                 },
                             ],
                         }
@@ -366,10 +368,58 @@ async fn audit_page(
     ))
 }
 
-/// Which form of the review's chronology.
+/// Which form of the review's chronology, as `safeguard review` takes it.
 #[derive(serde::Deserialize)]
 struct ReviewFormat {
+    /// `html` (the default), `md` or `json`.
     format: Option<String>,
+    /// `full` (the default) or `summary`.
+    level: Option<String>,
+    /// Entries from this day (`2007-01-01`).
+    from: Option<String>,
+    /// Entries up to this day, and the timescales as of it.
+    to: Option<String>,
+    /// `yes`: dates narrowed to the month.
+    narrow_dates: Option<String>,
+}
+
+impl ReviewFormat {
+    /// The export's options, or the first parameter that is wrong.
+    fn options(&self) -> Result<crate::review_export::ReviewOptions, Error> {
+        let day = |name: &str, value: &Option<String>| {
+            value
+                .as_deref()
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| {
+                    chrono::NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
+                        .map_err(|_| Error::bad_parameter(name, "must be a date, like 2007-08-03"))
+                })
+                .transpose()
+        };
+        let level = match self.level.as_deref().unwrap_or("full") {
+            "full" => safeguard_core::review::Level::Full,
+            "summary" => safeguard_core::review::Level::Summary,
+            _ => return Err(Error::bad_parameter("level", "must be full or summary")),
+        };
+        let narrow_dates = match self.narrow_dates.as_deref().unwrap_or("no") {
+            "yes" => true,
+            "no" => false,
+            _ => return Err(Error::bad_parameter("narrow_dates", "must be yes or no")),
+        };
+        let (from, to) = (day("from", &self.from)?, day("to", &self.to)?);
+        if let (Some(f), Some(t)) = (from, to)
+            && f > t
+        {
+            return Err(Error::bad_parameter("from", "must not be after to"));
+        }
+        Ok(crate::review_export::ReviewOptions {
+            from,
+            to,
+            level,
+            narrow_dates,
+            scheme: safeguard_core::pseudonym::Scheme::default(),
+        })
+    }
 }
 
 /// A practice review's chronology of the child, pseudonymised, for the review panel and
@@ -401,16 +451,10 @@ async fn review_chronology(
         "json" => ("application/json", "json"),
         _ => return Err(Error::bad_parameter("format", "must be html, md or json")),
     };
+    let options = format.options()?;
     let rules = state.rules.clone();
     let built = state
         .blocking(move |store| {
-            let options = crate::review_export::ReviewOptions {
-                from: None,
-                to: None,
-                level: safeguard_core::review::Level::Full,
-                narrow_dates: false,
-                scheme: safeguard_core::pseudonym::Scheme::default(),
-            };
             Ok(crate::review_export::build_review(
                 store, &rules, child, &options,
             ))

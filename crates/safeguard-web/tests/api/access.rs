@@ -480,6 +480,42 @@ async fn a_review_panel_reads_a_child_under_review_without_breaking_glass_and_no
         .get_as(&format!("/reviews/{child}?format=pdf"), &panel)
         .await;
     assert_eq!(bad.status, 400);
+    // The command's options from the page: the summary keeps the findings, not the narrative.
+    assert!(
+        chronology.text.contains("attendance e1"),
+        "{}",
+        chronology.text
+    );
+    let summary = app
+        .get_as(
+            &format!("/reviews/{child}?format=md&level=summary&narrow_dates=yes"),
+            &panel,
+        )
+        .await;
+    assert_eq!(summary.status, 200, "{}", summary.text);
+    assert!(summary.text.contains("Child A"));
+    assert!(!summary.text.contains("attendance e1"), "{}", summary.text);
+    let ranged = app
+        .get_as(
+            &format!("/reviews/{child}?format=md&from=2007-08-01"),
+            &panel,
+        )
+        .await;
+    assert!(
+        !ranged.text.contains("attendance e1"),
+        "an entry before the range"
+    );
+    for wrong in [
+        "level=brief",
+        "from=2007-13-01",
+        "from=2007-08-02&to=2007-08-01",
+        "narrow_dates=maybe",
+    ] {
+        let r = app
+            .get_as(&format!("/reviews/{child}?format=md&{wrong}"), &panel)
+            .await;
+        assert_eq!(r.status, 400, "{wrong}: {}", r.text);
+    }
     let refused = app
         .get_as(&format!("/reviews/{child}?format=md"), &outsider)
         .await;
