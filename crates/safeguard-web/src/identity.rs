@@ -12,6 +12,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use maud::{Markup, html};
 use safeguard_core::{FieldError, RecordId};
+use safeguard_linkage::compare::Field;
 use safeguard_store::audit::AuditEvent;
 use safeguard_store::linkage::{Decided, LinkDecision, LinkReview, LinkSide, Verdict};
 use serde::{Deserialize, Serialize};
@@ -203,17 +204,16 @@ fn bits(weight: f64) -> String {
 }
 
 /// What one record says on the comparison an evidence row is about.
-fn value(side: &LinkSide, comparison: &str) -> String {
+fn value(side: &LinkSide, comparison: Field) -> String {
     let r = &side.details;
     let or_not = |v: Option<String>| v.unwrap_or_else(|| "Not recorded".to_owned());
     match comparison {
-        "given name" => or_not((!r.name.given.is_empty()).then(|| r.name.given.join(" "))),
-        "family name" => or_not(r.name.family.clone()),
-        "date of birth" => date_of_birth(r.date_of_birth),
-        "sex" => or_not(r.sex.map(|s| format!("{s:?}").to_lowercase())),
-        "home" => or_not(r.addresses.first().map(|a| a.display())),
-        "NHS number" => or_not(r.nhs_number.as_ref().map(|n| n.to_string())),
-        _ => String::new(),
+        Field::GivenName => or_not((!r.name.given.is_empty()).then(|| r.name.given.join(" "))),
+        Field::FamilyName => or_not(r.name.family.clone()),
+        Field::BirthDate => date_of_birth(r.date_of_birth),
+        Field::Sex => or_not(r.sex.map(|s| format!("{s:?}").to_lowercase())),
+        Field::Home => or_not(r.addresses.first().map(|a| a.display())),
+        Field::NhsNumber => or_not(r.nhs_number.as_ref().map(|n| n.to_string())),
     }
 }
 
@@ -271,10 +271,10 @@ fn pair(
         .iter()
         .map(|e| {
             TableRow::new(vec![
-                html! { strong { (e.comparison) } },
-                html! { (value(&r.a, &e.comparison)) },
-                html! { (value(&r.b, &e.comparison)) },
-                html! { (e.level) },
+                html! { strong { (crate::ui::capitalised(e.comparison.name())) } },
+                html! { (value(&r.a, e.comparison)) },
+                html! { (value(&r.b, e.comparison)) },
+                html! { (e.level_name()) },
                 weight(bits(e.against_unrelated)),
                 weight(bits(e.against_household)),
             ])

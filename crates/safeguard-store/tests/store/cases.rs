@@ -492,9 +492,9 @@ pub fn arriving_records_are_linked_online_and_the_unsafe_ones_wait_for_review(st
     let date = review
         .evidence
         .iter()
-        .find(|e| e.comparison == "date of birth")
+        .find(|e| e.comparison == safeguard_linkage::compare::Field::BirthDate)
         .unwrap();
-    assert_eq!(date.level, "missing");
+    assert_eq!(date.level_name(), "missing");
     assert_eq!(
         date.against_unrelated, 0.0,
         "a missing field weighs nothing"
@@ -617,10 +617,9 @@ pub fn a_reviewers_decisions_merge_and_split_persons_and_later_runs_keep_them(st
         .expect("the pair is proposed");
     assert!(review.probability > 0.5, "{}", review.probability);
     assert!(
-        review
-            .evidence
-            .iter()
-            .any(|e| e.comparison == "given name" && e.level == "nickname"),
+        review.evidence.iter().any(|e| e.comparison
+            == safeguard_linkage::compare::Field::GivenName
+            && e.level_name() == "nickname"),
         "{:?}",
         review.evidence
     );
