@@ -62,6 +62,31 @@ impl BlockingRule {
         BlockingRule::NhsNumber,
     ];
 
+    /// The comparisons whose agreement the rule demands of its pairs, as a mask of
+    /// [`Field::bit`]: EM on the rule's pairs learns nothing of how often one person's records
+    /// agree on them (they all do), so training estimates m for them from other rules' pairs.
+    pub fn fields(self) -> u8 {
+        use crate::compare::Field;
+        let birth_and_home = Field::BirthDate.bit() | Field::Home.bit();
+        match self {
+            BlockingRule::FamilyNameAndBirthDate | BlockingRule::FamilyInitialAndBirthDate => {
+                Field::FamilyName.bit() | Field::BirthDate.bit()
+            }
+            BlockingRule::GivenNameAndPostcode => Field::GivenName.bit() | Field::Home.bit(),
+            BlockingRule::BirthDateAndPostcode => birth_and_home,
+            BlockingRule::PhoneticFamilyNameAndBirthYear
+            | BlockingRule::PhoneticFamilyNameInitialAndBirthYear => {
+                Field::FamilyName.bit() | Field::BirthDate.bit()
+            }
+            BlockingRule::NamesAndSex => {
+                Field::GivenName.bit() | Field::FamilyName.bit() | Field::Sex.bit()
+            }
+            BlockingRule::NhsNumber => Field::NhsNumber.bit(),
+            BlockingRule::FamilyNameAndPostcode => Field::FamilyName.bit() | Field::Home.bit(),
+            BlockingRule::GivenNameAndBirthDate => Field::GivenName.bit() | Field::BirthDate.bit(),
+        }
+    }
+
     /// The record's key under this rule (a hash of the fields it needs), if it has them all.
     /// Two records with different values rarely share a hash; when they do, the pair is only
     /// compared needlessly. The hash is FNV-1a over the fields' bytes, so that keys stored in

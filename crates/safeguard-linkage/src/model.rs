@@ -329,6 +329,30 @@ impl Model {
         (lm, lh, lu)
     }
 
+    /// Takes each comparison's m from the EM sessions whose blocking rule did not block on it
+    /// (`sessions`: each rule's [`crate::blocking::BlockingRule::fields`] and the model fitted
+    /// on its pairs): the mean of their estimates. A comparison every session blocked on keeps
+    /// its own. A household comparison's h follows its m, as in fitting.
+    pub fn take_m_from_sessions(&mut self, sessions: &[(u8, Model)]) {
+        for (k, c) in self.comparisons.iter_mut().enumerate() {
+            let estimates: Vec<&[f64]> = sessions
+                .iter()
+                .filter(|(blocked, _)| blocked & c.field.bit() == 0)
+                .map(|(_, session)| session.comparisons[k].m.as_slice())
+                .collect();
+            if estimates.is_empty() {
+                continue;
+            }
+            let mean: Vec<f64> = (0..c.m.len())
+                .map(|l| estimates.iter().map(|m| m[l]).sum::<f64>() / estimates.len() as f64)
+                .collect();
+            c.m = normalised(mean);
+            if c.field.is_household() {
+                c.h = c.m.clone();
+            }
+        }
+    }
+
     /// Fits m by expectation–maximisation over candidate pairs, given as distinct comparison
     /// vectors with their counts; u stays as estimated from random pairs. The priors fitted
     /// with it are the candidates' and serve only the fit. Returns the iterations taken.
@@ -404,6 +428,49 @@ impl Model {
 mod tests {
     use super::*;
     use crate::rng::Rng;
+
+    #[test]
+    fn each_comparison_takes_m_from_the_sessions_not_blocked_on_it() {
+        let random: Vec<Levels> = (0..100)
+            .map(|_| [Some(7), Some(7), Some(5), Some(1), Some(4), None])
+            .collect();
+        let start = Model::initial(&random, &[], true);
+        // A session blocked on the family name and date of birth sees them always agree.
+        let session = |given_exact: f64, family_exact: f64, born_exact: f64| {
+            let mut m = start.clone();
+            let set = |m: &mut Model, field: Field, exact: f64| {
+                let c = &mut m.comparisons[field as usize];
+                let rest = (1.0 - exact) / (c.m.len() - 1) as f64;
+                c.m = (0..c.m.len())
+                    .map(|l| if l == 0 { exact } else { rest })
+                    .collect();
+            };
+            set(&mut m, Field::GivenName, given_exact);
+            set(&mut m, Field::FamilyName, family_exact);
+            set(&mut m, Field::BirthDate, born_exact);
+            m
+        };
+        let by_surname_and_birth = Field::FamilyName.bit() | Field::BirthDate.bit();
+        let by_given_and_home = Field::GivenName.bit() | Field::Home.bit();
+        let mut model = start.clone();
+        model.take_m_from_sessions(&[
+            (by_surname_and_birth, session(0.8, 1.0, 1.0)),
+            (by_given_and_home, session(1.0, 0.9, 0.7)),
+        ]);
+        let exact = |m: &Model, field: Field| m.comparisons[field as usize].m[0];
+        assert!((exact(&model, Field::GivenName) - 0.8).abs() < 1e-12);
+        assert!((exact(&model, Field::FamilyName) - 0.9).abs() < 1e-12);
+        assert!((exact(&model, Field::BirthDate) - 0.7).abs() < 1e-12);
+        let family = &model.comparisons[Field::FamilyName as usize];
+        assert_eq!(family.h, family.m, "a household shares its family name");
+        // With no session free of a comparison, it keeps its own.
+        let mut lone = start.clone();
+        lone.take_m_from_sessions(&[(by_surname_and_birth, session(0.8, 1.0, 1.0))]);
+        assert_eq!(
+            lone.comparisons[Field::FamilyName as usize].m,
+            start.comparisons[Field::FamilyName as usize].m
+        );
+    }
 
     #[test]
     fn without_known_household_pairs_twins_and_namesakes_keep_their_least_share() {

@@ -165,20 +165,8 @@ pub fn link(
 ) -> Batch {
     progress(Stage::Blocking, 0, records.len() as u64);
     let (pairs, skipped_blocks) = block(records, settings, sources);
-    let training = Settings {
-        rules: BlockingRule::TRAINING.to_vec(),
-        ..settings.clone()
-    };
-    let (training_pairs, _) = block(records, &training, sources);
     progress(Stage::Blocking, records.len() as u64, records.len() as u64);
-    let trained = train(
-        records,
-        sources,
-        &training_pairs,
-        &pairs,
-        settings,
-        progress,
-    );
+    let trained = train(records, sources, pairs.len(), settings, progress);
     let scored = score(records, &pairs, &trained, progress);
     progress(Stage::Clustering, 0, 1);
     let persons = persons(records.len(), &scored, &trained.model, settings, &[], &[])

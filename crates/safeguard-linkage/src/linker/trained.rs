@@ -92,12 +92,7 @@ impl Trained {
             ..Settings::default()
         };
         let (pairs, _) = block(&records, &settings, None);
-        let training = Settings {
-            rules: BlockingRule::TRAINING.to_vec(),
-            ..settings.clone()
-        };
-        let (training_pairs, _) = block(&records, &training, None);
-        let mut trained = train(&records, None, &training_pairs, &pairs, &settings, &quiet);
+        let mut trained = train(&records, None, pairs.len(), &settings, &quiet);
         trained.frequencies = TermFrequencies::default();
         trained
     }
@@ -181,13 +176,16 @@ fn patterns(records: &[Prepared], pairs: &[(u32, u32)]) -> Vec<(Levels, u64)> {
     patterns
 }
 
-/// Trains a model on the records: u from random pairs; m, h and priors by EM on the pairs of
-/// the tight training rules; then the priors again over all candidate pairs.
+/// Trains a model on the records: u from random pairs; m by EM in sessions, one per tight
+/// training rule ([`BlockingRule::TRAINING`]), each session's estimates kept only for the
+/// comparisons its rule does not block on (every pair of a rule on the family name agrees on
+/// it, so its m says nothing of how often one person's records do), and averaged across the
+/// sessions, as Splink trains; then the priors over all pairs. `candidate_pairs` is how many
+/// pairs the prediction rules make, kept with the model.
 pub fn train(
     records: &[Prepared],
     sources: Option<&[u8]>,
-    training_pairs: &[(u32, u32)],
-    pairs: &[(u32, u32)],
+    candidate_pairs: usize,
     settings: &Settings,
     progress: Progress,
 ) -> Trained {
@@ -218,15 +216,39 @@ pub fn train(
         .collect();
     let mut model = Model::initial(&random_levels, &household, settings.household_class);
 
-    progress(Stage::Fitting, 0, pairs.len() as u64);
-    let iterations = model.fit(&patterns(records, training_pairs), 500, 1e-6);
+    let rules = BlockingRule::TRAINING;
+    progress(Stage::Fitting, 0, rules.len() as u64);
+    let mut iterations = 0;
+    let mut sessions: Vec<(u8, Model)> = Vec::with_capacity(rules.len());
+    let mut all_patterns: HashMap<Levels, u64, BuildFx> = HashMap::default();
+    for (done, &rule) in rules.iter().enumerate() {
+        let one_rule = Settings {
+            rules: vec![rule],
+            ..settings.clone()
+        };
+        let (pairs, _) = block(records, &one_rule, sources);
+        if !pairs.is_empty() {
+            let patterns = patterns(records, &pairs);
+            for (levels, count) in &patterns {
+                *all_patterns.entry(*levels).or_default() += count;
+            }
+            let mut session = model.clone();
+            iterations += session.fit(&patterns, 500, 1e-6);
+            sessions.push((rule.fields(), session));
+        }
+        progress(Stage::Fitting, done as u64 + 1, rules.len() as u64);
+    }
+    // Every rule's pairs together: m for a comparison that every session blocked on.
+    let mut all_patterns: Vec<(Levels, u64)> = all_patterns.into_iter().collect();
+    all_patterns.sort_unstable();
+    iterations += model.fit(&all_patterns, 500, 1e-6);
+    model.take_m_from_sessions(&sessions);
     model.priors = priors_among_all_pairs(records, sources, &model);
-    progress(Stage::Fitting, pairs.len() as u64, pairs.len() as u64);
     Trained {
         model,
         frequencies: TermFrequencies::count(records),
         iterations,
-        candidate_pairs: pairs.len(),
+        candidate_pairs,
         records: records.len(),
     }
 }

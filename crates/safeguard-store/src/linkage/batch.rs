@@ -54,15 +54,10 @@ impl Store {
             }
             progress(Stage::Blocking, 0, records.len() as u64);
             let (pairs, _) = linker::block(&records, &settings, None);
-            let training = Settings {
-                rules: safeguard_linkage::blocking::BlockingRule::TRAINING.to_vec(),
-                ..settings.clone()
-            };
-            let (training_pairs, _) = linker::block(&records, &training, None);
             progress(Stage::Blocking, records.len() as u64, records.len() as u64);
             let trained_here = records.len() >= MIN_TRAINING_RECORDS;
             let trained = if trained_here {
-                let t = linker::train(&records, None, &training_pairs, &pairs, &settings, progress);
+                let t = linker::train(&records, None, pairs.len(), &settings, progress);
                 let json =
                     serde_json::to_string(&t).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 sql.execute(
