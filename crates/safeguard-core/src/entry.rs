@@ -217,6 +217,27 @@ fn earliest_plausible() -> NaiveDate {
 }
 
 impl Entry {
+    /// Reads one entry from its JSON, as the API, the recording form and every import take
+    /// it, naming the first bad field: its shape, then its own consistency, then whether it
+    /// is plausible at `now`.
+    pub fn from_json(item: serde_json::Value, now: DateTime<Utc>) -> Result<Entry, FieldError> {
+        let details = item.get("details").cloned();
+        serde_path_to_error::deserialize::<_, Entry>(item)
+            .map_err(field_error)
+            .map_err(|e| match (&details, e.field.as_str()) {
+                // Within the typed details, name the field itself.
+                (Some(d), "details") => EntryDetails::locate_error(d)
+                    .map(|inner| inner.within("details"))
+                    .unwrap_or(e),
+                _ => e,
+            })
+            .and_then(|e| {
+                e.validate()
+                    .and_then(|()| e.check_plausible(now))
+                    .map(|()| e)
+            })
+    }
+
     /// Checks what depends on the time now and bounds every size, naming the field: nothing
     /// recorded in the future (beyond a few minutes' clock skew) or before 1900, no birth after
     /// today, no expected birth more than 300 days ahead, at most 50 people, no text longer
@@ -1082,6 +1103,28 @@ pub struct Claim {
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CaseNote {}
+
+/// Turns a deserialisation error into the path of the field and the reason. serde reports a
+/// missing field at the path of the object that lacks it; the field's name is added.
+fn field_error(e: serde_path_to_error::Error<serde_json::Error>) -> FieldError {
+    let path = e.path().to_string();
+    let path = if path == "." { String::new() } else { path };
+    let reason = e.inner().to_string();
+    let reason = reason
+        .split(" at line ")
+        .next()
+        .unwrap_or(&reason)
+        .to_owned();
+    let missing = reason
+        .strip_prefix("missing field `")
+        .and_then(|r| r.strip_suffix('`'));
+    let field = match missing {
+        Some(name) if path.is_empty() => name.to_owned(),
+        Some(name) => format!("{path}.{name}"),
+        None => path,
+    };
+    FieldError::new(field, reason)
+}
 
 #[cfg(test)]
 mod tests {

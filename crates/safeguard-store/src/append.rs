@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::Utc;
-use safeguard_core::{AgencyId, Entry, EntryId, PersonId, PersonRecord, RecordId};
+use safeguard_core::{AgencyId, Entry, EntryId, FieldError, PersonId, PersonRecord, RecordId};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -15,7 +15,7 @@ use crate::audit::{self, AuditEvent};
 use crate::linkage;
 use crate::migrate::hex;
 use crate::sql::{Sql, SqlExt};
-use crate::{Actor, StoreError};
+use crate::{Actor, Store, StoreError};
 
 /// What happened to one entry of an append.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -92,8 +92,7 @@ fn append_one(
     matcher: &linkage::Matcher,
     (records, events): (&mut RecordCache, &mut Vec<AuditEvent>),
 ) -> Result<Appended, StoreError> {
-    let body = serde_json::to_string(entry).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let content_hash = hex(&Sha256::digest(body.as_bytes()));
+    let (body, content_hash) = body_and_hash(entry)?;
     let supersedes = match &entry.supersedes {
         None => None,
         Some(source_id) => Some(
@@ -144,17 +143,9 @@ fn append_one(
         if row.text(1)? != content_hash {
             // The same source id with other content is a mistake or a correction sent wrongly:
             // refused whole, naming the first field that differs, so nothing is dropped unseen.
-            let stored: serde_json::Value = serde_json::from_str(row.text(2)?)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            let sent: serde_json::Value =
-                serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            let field = first_difference(String::new(), &stored, &sent).unwrap_or_default();
             return Err(StoreError::Conflict {
                 index: Some(index),
-                error: safeguard_core::FieldError::new(
-                    field,
-                    "differs from the entry already recorded under this source id; send a correction with a new source id and supersedes",
-                ),
+                error: resent_with_other_content(row.text(2)?, &body)?,
             });
         }
         return Ok(Appended {
@@ -275,6 +266,61 @@ fn append_one(
 }
 
 /// The path of the first field where two JSON values differ, if they do.
+/// An entry's stored body and the hash a resend is compared by.
+fn body_and_hash(entry: &Entry) -> Result<(String, String), StoreError> {
+    let body = serde_json::to_string(entry).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let hash = hex(&Sha256::digest(body.as_bytes()));
+    Ok((body, hash))
+}
+
+/// What is wrong with an entry sent again under its source id with other content: the first
+/// field that differs from the stored body.
+fn resent_with_other_content(stored: &str, sent: &str) -> Result<FieldError, StoreError> {
+    let parse = |body: &str| {
+        serde_json::from_str::<serde_json::Value>(body)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))
+    };
+    let field = first_difference(String::new(), &parse(stored)?, &parse(sent)?).unwrap_or_default();
+    Ok(FieldError::new(
+        field,
+        "differs from the entry already recorded under this source id; send a correction with a new source id and supersedes",
+    ))
+}
+
+impl Store {
+    /// The entries already recorded under their source id with other content, each with its
+    /// place in `entries` and the first field that differs: what an append would refuse as a
+    /// conflict, found without writing, so that an import can list every one before storing
+    /// anything.
+    pub fn changed_resends(
+        &self,
+        entries: &[Entry],
+    ) -> Result<Vec<(usize, FieldError)>, StoreError> {
+        self.read(|sql| {
+            let mut changed = Vec::new();
+            for (index, entry) in entries.iter().enumerate() {
+                let Some(row) = sql.query_opt(
+                    "SELECT content_hash, body FROM entries
+                     WHERE agency_id = $1 AND source_system = $2 AND source_id = $3",
+                    &[
+                        entry.agency.as_str().into(),
+                        entry.source.system.as_str().into(),
+                        entry.source.id.as_str().into(),
+                    ],
+                )?
+                else {
+                    continue;
+                };
+                let (body, content_hash) = body_and_hash(entry)?;
+                if row.text(0)? != content_hash {
+                    changed.push((index, resent_with_other_content(row.text(1)?, &body)?));
+                }
+            }
+            Ok(changed)
+        })
+    }
+}
+
 fn first_difference(path: String, a: &serde_json::Value, b: &serde_json::Value) -> Option<String> {
     use serde_json::Value;
     let join = |key: &str| {

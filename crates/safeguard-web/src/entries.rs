@@ -144,7 +144,7 @@ fn parse_entries(body: &[u8]) -> Result<(Vec<Entry>, bool), Error> {
     let mut entries = Vec::with_capacity(items.len());
     let mut errors = Vec::new();
     for (i, item) in items.into_iter().enumerate() {
-        match parse_entry(item, now) {
+        match Entry::from_json(item, now) {
             Ok(e) => entries.push(e),
             Err(e) if batch => errors.push(e.within(&format!("[{i}]"))),
             Err(e) => errors.push(e),
@@ -156,51 +156,6 @@ fn parse_entries(body: &[u8]) -> Result<(Vec<Entry>, bool), Error> {
     } else {
         Err(Error::Invalid(errors))
     }
-}
-
-/// Reads one entry, as the API and the recording form send it, naming the first bad field:
-/// its shape, then its own consistency, then whether it is plausible at `now`.
-pub(crate) fn parse_entry(
-    item: serde_json::Value,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<Entry, FieldError> {
-    let details = item.get("details").cloned();
-    serde_path_to_error::deserialize::<_, Entry>(item)
-        .map_err(field_error)
-        .map_err(|e| match (&details, e.field.as_str()) {
-            // Within the typed details, name the field itself.
-            (Some(d), "details") => safeguard_core::EntryDetails::locate_error(d)
-                .map(|inner| inner.within("details"))
-                .unwrap_or(e),
-            _ => e,
-        })
-        .and_then(|e| {
-            e.validate()
-                .and_then(|()| e.check_plausible(now))
-                .map(|()| e)
-        })
-}
-
-/// Turns a deserialisation error into the path of the field and the reason. serde reports a
-/// missing field at the path of the object that lacks it; the field's name is added.
-fn field_error(e: serde_path_to_error::Error<serde_json::Error>) -> FieldError {
-    let path = e.path().to_string();
-    let path = if path == "." { String::new() } else { path };
-    let reason = e.inner().to_string();
-    let reason = reason
-        .split(" at line ")
-        .next()
-        .unwrap_or(&reason)
-        .to_owned();
-    let missing = reason
-        .strip_prefix("missing field `")
-        .and_then(|r| r.strip_suffix('`'));
-    let field = match missing {
-        Some(name) if path.is_empty() => name.to_owned(),
-        Some(name) => format!("{path}.{name}"),
-        None => path,
-    };
-    FieldError::new(field, reason)
 }
 
 #[cfg(test)]

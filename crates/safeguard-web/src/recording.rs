@@ -749,7 +749,7 @@ pub(crate) async fn record_on_page(
             "details": entry.details,
             "supersedes": entry.supersedes,
         });
-        match crate::entries::parse_entry(body, now) {
+        match safeguard_core::Entry::from_json(body, now) {
             Ok(entry) => parsed.push(entry),
             Err(e) => return Ok(Err(e)),
         }

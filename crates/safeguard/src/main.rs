@@ -4,6 +4,7 @@
 mod admin;
 mod bench;
 mod demo;
+mod import;
 mod link;
 mod replay;
 mod review;
@@ -161,6 +162,15 @@ enum Command {
         db: DatabaseArgs,
         #[command(flatten)]
         args: review::ReviewArgs,
+    },
+    /// An agency's CSV export as entries, through a mapping (see `data/mappings/`): every row
+    /// checked first; all or nothing unless `--partial`, which stores the good rows and writes
+    /// the rejected ones with their reasons. Importing the same file again changes nothing.
+    Import {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[command(flatten)]
+        args: import::ImportArgs,
     },
     /// A subject access request: everything held on one person, third parties named by
     /// alias and their identifiers removed; nothing is written if any is left. Audited.
@@ -389,6 +399,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Review { db, args } => {
             let (entries, findings) = review::run(&db.open()?, &args)?;
             println!("Wrote the review: {entries} entries, {findings} findings, pseudonymised.");
+            Ok(())
+        }
+        Command::Import { db, args } => {
+            let done = import::run(&db.open()?, &args)?;
+            println!(
+                "Imported {} rows: {} entries stored, {} already imported unchanged, {} rejected.",
+                done.rows, done.created, done.unchanged, done.rejected
+            );
             Ok(())
         }
         Command::Sar { db, args } => {

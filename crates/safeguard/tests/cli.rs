@@ -1306,3 +1306,205 @@ fn sar_exports_what_is_held_on_the_person_with_third_parties_redacted() {
     assert!(!message.contains("7946"), "{message}");
     assert!(!refused.exists());
 }
+
+/// Runs `safeguard import` of a sample into `database`: its exit, stdout and stderr.
+fn import(
+    database: &str,
+    agency: &str,
+    sample: &str,
+    input: &std::path::Path,
+    extra: &[&str],
+) -> (bool, String, String) {
+    let mappings = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/mappings/");
+    let out = safeguard()
+        .args(["import", "--database", database, "--agency", agency])
+        .arg("--mapping")
+        .arg(format!("{mappings}{sample}.toml"))
+        .arg("--input")
+        .arg(input)
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn import_stores_an_agencys_export_whole_or_not_at_all_and_again_changes_nothing() {
+    // Arrange: a store knowing the three sample agencies.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("import.db");
+    let database = format!("sqlite:{}", path.display());
+    let store = Store::open(&DatabaseUrl::Sqlite(path.clone())).unwrap();
+    for (id, kind) in [
+        ("elm-road-surgery", safeguard_core::AgencyKind::Gp),
+        (
+            "north-general-hospital",
+            safeguard_core::AgencyKind::Hospital,
+        ),
+        ("northbury-police", safeguard_core::AgencyKind::Police),
+    ] {
+        store
+            .put_agency(&safeguard_core::Agency {
+                id: safeguard_core::AgencyId::parse(id).unwrap(),
+                name: id.into(),
+                kind,
+            })
+            .unwrap();
+    }
+    let mappings =
+        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/mappings"));
+    let sample = |name: &str| mappings.join(format!("{name}.csv"));
+
+    // Act and assert: each sample whole, then again.
+    for (agency, name, rows) in [
+        ("elm-road-surgery", "gp-consultations", 4),
+        ("north-general-hospital", "ed-attendances", 3),
+        ("northbury-police", "police-incidents", 2),
+    ] {
+        let (ok, out, err) = import(&database, agency, name, &sample(name), &[]);
+        assert!(ok, "{err}");
+        assert!(
+            out.contains(&format!(
+                "Imported {rows} rows: {rows} entries stored, 0 already"
+            )),
+            "{out}"
+        );
+        let (ok, out, _) = import(&database, agency, name, &sample(name), &[]);
+        assert!(ok);
+        assert!(
+            out.contains(&format!(
+                "0 entries stored, {rows} already imported unchanged"
+            )),
+            "{out}"
+        );
+    }
+    assert_eq!(store.entry_count().unwrap(), 9);
+    // The hospital's and the police's records of Tyler Brennan meet the GP's: one child.
+    let tyler = store.search_persons("tyler brennan", 5).unwrap();
+    assert_eq!(tyler.len(), 1, "{tyler:?}");
+    assert_eq!(
+        tyler[0]
+            .records
+            .iter()
+            .map(|r| r.agency.as_str())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len(),
+        3
+    );
+
+    // A file with faults: nothing stored, every fault named by line and column, no value shown.
+    let gp = std::fs::read_to_string(sample("gp-consultations")).unwrap();
+    let mut lines: Vec<String> = gp.lines().map(str::to_owned).collect();
+    let template = lines[4].clone();
+    lines.truncate(1);
+    lines.push(template.replace("C-1004", "C-2001"));
+    lines.push(
+        template
+            .replace("C-1004", "C-2002")
+            .replace("22/01/2024", "31/02/2024"),
+    );
+    lines.push(
+        template
+            .replace("C-1004", "C-2003")
+            .replace(",CONS,", ",XRAY,"),
+    );
+    lines.push(template.replace("C-1004", "C-2004"));
+    let faulty = dir.path().join("faulty.csv");
+    std::fs::write(&faulty, lines.join("\n") + "\n").unwrap();
+    let (ok, _, err) = import(
+        &database,
+        "elm-road-surgery",
+        "gp-consultations",
+        &faulty,
+        &[],
+    );
+    assert!(!ok);
+    assert!(err.contains("nothing was imported: 2 of 4 rows"), "{err}");
+    assert!(
+        err.contains("line 3, column \"ConsultationDate\" (occurred_at)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("line 4, column \"Type\" (details.kind)"),
+        "{err}"
+    );
+    for value in ["31/02/2024", "XRAY", "Amira", "Haddad"] {
+        assert!(!err.contains(value), "{value} in {err}");
+    }
+    assert_eq!(store.entry_count().unwrap(), 9, "all or nothing");
+
+    // --partial: the good rows stored, the faulty written with why.
+    let rejected = dir.path().join("rejected.csv");
+    let partial = ["--partial", "--rejected", rejected.to_str().unwrap()];
+    let (ok, out, err) = import(
+        &database,
+        "elm-road-surgery",
+        "gp-consultations",
+        &faulty,
+        &partial,
+    );
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("2 entries stored, 0 already imported unchanged, 2 rejected"),
+        "{out}"
+    );
+    assert_eq!(store.entry_count().unwrap(), 11);
+    let mut back = csv::Reader::from_path(&rejected).unwrap();
+    assert_eq!(
+        back.headers().unwrap().iter().next_back(),
+        Some("rejected_because")
+    );
+    let kept: Vec<(String, String)> = back
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[0].to_owned(), r.iter().next_back().unwrap().to_owned())
+        })
+        .collect();
+    assert_eq!(kept.len(), 2);
+    assert_eq!(kept[0].0, "C-2002");
+    assert!(kept[1].1.contains("details.kind"), "{kept:?}");
+
+    // A row changed since it was imported: reported, never stored over the first.
+    let changed = dir.path().join("changed.csv");
+    std::fs::write(
+        &changed,
+        gp.replace("chest clear.", "chest clear; review in a week.")
+            .replace("inhaler technique good.", "inhaler technique poor."),
+    )
+    .unwrap();
+    let (ok, _, err) = import(
+        &database,
+        "elm-road-surgery",
+        "gp-consultations",
+        &changed,
+        &[],
+    );
+    assert!(!ok);
+    assert!(
+        err.contains("line 2 (summary): changed since it was imported"),
+        "{err}"
+    );
+    assert!(
+        err.contains("line 5 (summary)"),
+        "every changed row is listed: {err}"
+    );
+    let (ok, out, _) = import(
+        &database,
+        "elm-road-surgery",
+        "gp-consultations",
+        &changed,
+        &partial,
+    );
+    assert!(ok);
+    assert!(
+        out.contains("0 entries stored, 2 already imported unchanged, 2 rejected"),
+        "{out}"
+    );
+    assert_eq!(store.entry_count().unwrap(), 11);
+    assert!(store.verify_audit().unwrap().is_ok());
+}

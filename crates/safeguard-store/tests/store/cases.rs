@@ -2916,6 +2916,22 @@ pub fn a_practice_review_opens_with_the_local_authoritys_notification_and_closes
     assert!(store.children_under_review().unwrap().is_empty());
 }
 
+pub fn an_entry_sent_again_with_other_content_is_found_before_anything_is_written(
+    store: &TestStore,
+) {
+    append(store, vec![entry("north-hospital", "h1", "2007-01-01")]);
+    let same = parse(entry("north-hospital", "h1", "2007-01-01"));
+    let mut other = entry("north-hospital", "h1", "2007-01-01");
+    other["summary"] = "entry h1, corrected".into();
+    let new = parse(entry("north-hospital", "h2", "2007-01-02"));
+    let before = store.entry_count().unwrap();
+    let changed = store.changed_resends(&[same, parse(other), new]).unwrap();
+    assert_eq!(changed.len(), 1, "{changed:?}");
+    assert_eq!(changed[0].0, 1);
+    assert_eq!(changed[0].1.field, "summary");
+    assert_eq!(store.entry_count().unwrap(), before, "nothing written");
+}
+
 /// A child of `agency` named `given family`, born `born`, living at `postcode`.
 fn child_entry(
     source_id: &str,

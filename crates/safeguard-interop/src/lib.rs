@@ -1,0 +1,5 @@
+//! Safeguard's formats: how the field's own files become entries. Parsing only: every reader
+//! returns domain values, or errors naming the file, the record and the field (never a
+//! person's name or identifier), and leaves storing them to the caller.
+
+pub mod agency_csv;
