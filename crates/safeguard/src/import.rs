@@ -21,21 +21,21 @@ use crate::replay::RuleFiles;
 pub struct ImportArgs {
     /// The agency whose export it is (as `agency add` named it).
     #[arg(long)]
-    agency: String,
+    pub(crate) agency: String,
     /// How the export's columns become entries (TOML; see `data/mappings/`).
     #[arg(long)]
-    mapping: PathBuf,
+    pub(crate) mapping: PathBuf,
     /// The export (CSV with a header).
     #[arg(long)]
-    input: PathBuf,
+    pub(crate) input: PathBuf,
     /// Store the good rows and write the rejected ones, with their reasons, to `--rejected`.
     #[arg(long, requires = "rejected")]
-    partial: bool,
+    pub(crate) partial: bool,
     /// Where rejected rows go with `--partial`: the export's columns and `rejected_because`.
     #[arg(long)]
-    rejected: Option<PathBuf>,
+    pub(crate) rejected: Option<PathBuf>,
     #[command(flatten)]
-    files: RuleFiles,
+    pub(crate) files: RuleFiles,
 }
 
 /// What an import did.

@@ -15,7 +15,7 @@ use safeguard_store::audit::AuditEvent;
 use safeguard_store::{Actor, Store};
 
 /// Where rules, clocks and bank holidays come from: the shipped files unless replaced.
-#[derive(Args, Clone)]
+#[derive(Args, Clone, Default)]
 pub struct RuleFiles {
     /// A rules file replacing the shipped one (TOML).
     #[arg(long, env = "SAFEGUARD_RULES")]

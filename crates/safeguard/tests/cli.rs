@@ -1508,3 +1508,23 @@ fn import_stores_an_agencys_export_whole_or_not_at_all_and_again_changes_nothing
     assert_eq!(store.entry_count().unwrap(), 11);
     assert!(store.verify_audit().unwrap().is_ok());
 }
+
+/// The import benchmark runs end to end on a small scale: every generated row is stored, and
+/// the import is timed against appending the same entries.
+#[test]
+fn bench_import_times_an_export_against_ingesting_its_entries() {
+    let text = bench(&["import", "--rows", "300", "--engine", "sqlite"]);
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("sqlite"))
+        .unwrap_or_else(|| panic!("no sqlite row: {text}"));
+    let numbers: Vec<f64> = row
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    assert_eq!(numbers[..2], [300.0, 300.0], "every row stored: {row}");
+    assert!(
+        numbers[2] > 0.0 && numbers[3] > 0.0 && numbers[4] > 0.0,
+        "{row}"
+    );
+}

@@ -9,7 +9,9 @@
 //! - `online`: placing one arriving record among a million held (see [`crate::link`]).
 //! - `load`: the server under 64 clients reading and appending at once (see [`load`]).
 //! - `search`: person search among a million records (see [`search`]).
+//! - `import`: an agency's CSV export imported, against ingesting its entries (see [`import`]).
 
+mod import;
 mod load;
 mod pages;
 mod review;
@@ -54,6 +56,9 @@ pub enum Which {
     /// order, partial names and dates: p50/p95 against an exact lookup of the same record,
     /// and how often the person is among the first ten found.
     Search(search::SearchOptions),
+    /// An agency's CSV export of 100,000 rows imported whole, in rows per second against
+    /// appending the same entries through the store as `ingest` does.
+    Import(import::ImportBenchOptions),
     /// A practice review of a 1,000-entry chronology naming 20 people, built whole (leak
     /// check included) and rendered, against reading the same chronology through the store.
     Review(review::ReviewBenchOptions),
@@ -177,6 +182,7 @@ pub fn run(which: &Which) -> anyhow::Result<()> {
         Which::Pages(o) => return pages::run(o),
         Which::Search(o) => return search::run(o),
         Which::Review(o) => return review::run(o),
+        Which::Import(o) => return import::run(o),
     };
     let mut databases = Databases::new(options.engine)?;
     let population = demo::Population {
