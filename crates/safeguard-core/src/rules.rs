@@ -129,6 +129,14 @@ pub struct RuleBook {
 }
 
 impl RuleBook {
+    /// A clock's name for people, or its id when the book has no such clock.
+    pub fn clock_name<'a>(&'a self, id: &'a str) -> &'a str {
+        self.clocks
+            .iter()
+            .find(|c| c.id == id)
+            .map_or(id, |c| c.name.as_str())
+    }
+
     /// Every run of every clock over the child's chronology as it stood on `as_of`: the
     /// running ones with their due dates, and those stopped, on time or late.
     pub fn clock_runs(

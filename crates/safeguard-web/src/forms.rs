@@ -80,6 +80,13 @@ pub(crate) struct Variant {
 pub(crate) struct Values(HashMap<String, Vec<String>>);
 
 impl Values {
+    /// The values of a form as a browser sends it (`application/x-www-form-urlencoded`).
+    pub(crate) fn from_form(body: &[u8]) -> Result<Self, FieldError> {
+        serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+            .map(|pairs| Self::from_pairs(&pairs))
+            .map_err(|e| FieldError::new("", format!("not a form: {e}")))
+    }
+
     pub(crate) fn from_pairs(pairs: &[(String, String)]) -> Self {
         let mut map: HashMap<String, Vec<String>> = HashMap::new();
         for (k, v) in pairs {

@@ -239,12 +239,6 @@ pub(crate) fn open_clocks(runs: &Result<Vec<ClockRun>, String>, book: &RuleBook)
     };
     let mut open: Vec<&ClockRun> = runs.iter().filter(|r| r.stopped.is_none()).collect();
     open.sort_by_key(|r| r.due);
-    let name = |id: &str| {
-        book.clocks
-            .iter()
-            .find(|c| c.id == id)
-            .map_or(id.to_owned(), |c| c.name.clone())
-    };
     html! {
         @if open.is_empty() {
             p class="govuk-body" { "No statutory timescale is running." }
@@ -252,7 +246,7 @@ pub(crate) fn open_clocks(runs: &Result<Vec<ClockRun>, String>, book: &RuleBook)
             (table("Timescales still running, soonest due first", true,
                 &[Column::text("Timescale"), Column::text("Started"), Column::text("Due"), Column::text("Status")],
                 open.iter().map(|r| TableRow::new(vec![
-                    html! { (name(&r.clock)) },
+                    html! { (book.clock_name(&r.clock)) },
                     html! { a class="govuk-link" href={ "#entry-" (r.started_by) } { (day_text(r.started)) } },
                     html! { span class="app-nowrap" { (day_text(r.due)) } },
                     html! {

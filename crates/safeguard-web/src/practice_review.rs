@@ -327,11 +327,9 @@ async fn record_step(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, Error> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
-        .map_err(|e| Error::BadRequest(vec![FieldError::new("", format!("not a form: {e}"))]))?;
+    let values = Values::from_form(&body).map_err(|e| Error::BadRequest(vec![e]))?;
     let child = parse_person_id(&id)?;
     may_run_review(&state, &caller).await?;
-    let values = Values::from_pairs(&pairs);
     let source_id = values.one("source_id").to_owned();
     if Uuid::parse_str(&source_id).is_err() {
         return Err(Error::BadRequest(vec![FieldError::new(
@@ -705,12 +703,6 @@ fn timescales(
             return html! { p class="govuk-body" { "The timescales could not be worked out: " (why) "." } };
         }
     };
-    let name = |id: &str| {
-        book.clocks
-            .iter()
-            .find(|c| c.id == id)
-            .map_or(id.to_owned(), |c| c.name.clone())
-    };
     html! {
         @if runs.is_empty() {
             p class="govuk-body" { "None yet: they start when the incident is recorded." }
@@ -718,7 +710,7 @@ fn timescales(
             (table("The review's timescales", true,
                 &[Column::text("Timescale"), Column::text("Started"), Column::text("Due"), Column::text("Status")],
                 runs.iter().map(|r| TableRow::new(vec![
-                    html! { (name(&r.clock)) },
+                    html! { (book.clock_name(&r.clock)) },
                     html! { span class="app-nowrap" { (day_text(r.started)) } },
                     html! { span class="app-nowrap" { (day_text(r.due)) } },
                     html! {

@@ -600,13 +600,11 @@ async fn record_submit(
     Query(param): Query<KindParam>,
     body: Bytes,
 ) -> Result<Response, Error> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
-        .map_err(|e| Error::BadRequest(vec![FieldError::new("", format!("not a form: {e}"))]))?;
+    let values = Values::from_form(&body).map_err(|e| Error::BadRequest(vec![e]))?;
     let child = parse_person_id(&id)?;
     may_record(&caller)?;
     let kind_name = param.kind.unwrap_or_default();
     let kind = form_kind(&kind_name)?;
-    let values = Values::from_pairs(&pairs);
     let source_id = values.one("source_id").to_owned();
     if Uuid::parse_str(&source_id).is_err() {
         return Err(Error::BadRequest(vec![FieldError::new(

@@ -300,11 +300,7 @@ pub fn build_review(
     let timescales: Vec<Timescale<'_>> = runs
         .into_iter()
         .map(|r| Timescale {
-            name: book
-                .clocks
-                .iter()
-                .find(|c| c.id == r.clock)
-                .map_or(r.clock.as_str(), |c| c.name.as_str()),
+            name: book.clock_name(&r.clock),
             started: r.started,
             due: r.due,
             done: r.stopped.map(|(_, d)| d),
