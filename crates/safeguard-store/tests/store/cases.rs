@@ -2932,6 +2932,22 @@ pub fn an_entry_sent_again_with_other_content_is_found_before_anything_is_writte
     assert_eq!(store.entry_count().unwrap(), before, "nothing written");
 }
 
+/// An import's single transaction, past the point where the append refreshes statistics
+/// (ANALYZE within the transaction, on both engines): everything is stored, once.
+pub fn a_large_append_in_one_transaction_refreshes_the_planners_statistics_and_stores_all(
+    store: &TestStore,
+) {
+    let entries: Vec<Entry> = (0..2_050)
+        .map(|i| parse(entry("north-hospital", &format!("bulk-{i}"), "2007-01-01")))
+        .collect();
+    let appended = store.append(&actor(), &entries).expect("append");
+    assert_eq!(appended.len(), 2_050);
+    assert!(appended.iter().all(|a| a.outcome == Outcome::Created));
+    assert_eq!(store.entry_count().unwrap(), 2_050);
+    let again = store.append(&actor(), &entries).expect("append again");
+    assert!(again.iter().all(|a| a.outcome == Outcome::AlreadyRecorded));
+}
+
 /// A child of `agency` named `given family`, born `born`, living at `postcode`.
 fn child_entry(
     source_id: &str,

@@ -74,4 +74,5 @@ on_both_engines!(
     acting_on_a_concern_is_kept_audited_and_refused_when_it_is_not_the_records,
     a_practice_review_opens_with_the_local_authoritys_notification_and_closes_when_ruled_out,
     an_entry_sent_again_with_other_content_is_found_before_anything_is_written,
+    a_large_append_in_one_transaction_refreshes_the_planners_statistics_and_stores_all,
 );
