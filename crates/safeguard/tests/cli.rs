@@ -809,14 +809,7 @@ fn bench_online_reports_the_placement_p99_against_the_lookup_baseline() {
         .expect("runs");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
-    let row = text
-        .lines()
-        .find(|l| l.starts_with("placement "))
-        .unwrap_or_else(|| panic!("no placement row: {text}"));
-    let numbers: Vec<f64> = row
-        .split_whitespace()
-        .filter_map(|w| w.parse().ok())
-        .collect();
+    let (row, numbers) = bench_row(&text, "placement ");
     assert_eq!(numbers.len(), 3, "p50, p99, max: {row}");
     assert!(
         numbers[0] <= numbers[1] && numbers[1] <= numbers[2],
@@ -909,6 +902,20 @@ fn bench(args: &[&str]) -> String {
     text
 }
 
+/// A benchmark's row starting with `label`, and the numbers in it (a ratio's `x` dropped).
+fn bench_row(text: &str, label: &str) -> (String, Vec<f64>) {
+    let row = text
+        .lines()
+        .find(|l| l.starts_with(label))
+        .unwrap_or_else(|| panic!("no {label} row: {text}"))
+        .to_owned();
+    let numbers = row
+        .split_whitespace()
+        .filter_map(|w| w.trim_end_matches('x').parse().ok())
+        .collect();
+    (row, numbers)
+}
+
 /// The load benchmark runs end to end on a small scale: every phase reads, appends are
 /// stored without error, the 10,000-person entry is refused and each sign-in case is timed.
 #[test]
@@ -996,14 +1003,7 @@ fn bench_review_times_whole_reviews_against_the_chronology_read() {
         "--people",
         "20",
     ]);
-    let row = text
-        .lines()
-        .find(|l| l.starts_with("sqlite"))
-        .unwrap_or_else(|| panic!("no sqlite row: {text}"));
-    let numbers: Vec<f64> = row
-        .split_whitespace()
-        .filter_map(|w| w.trim_end_matches('x').parse().ok())
-        .collect();
+    let (row, numbers) = bench_row(&text, "sqlite");
     assert!(numbers[0] >= 20.0, "at least 20 people named: {row}");
     assert!(numbers[1] <= numbers[2], "p50 at most the max: {row}");
     assert!(row.contains("goal <= 1000 ms"), "{row}");
@@ -1514,14 +1514,7 @@ fn import_stores_an_agencys_export_whole_or_not_at_all_and_again_changes_nothing
 #[test]
 fn bench_import_times_an_export_against_ingesting_its_entries() {
     let text = bench(&["import", "--rows", "300", "--engine", "sqlite"]);
-    let row = text
-        .lines()
-        .find(|l| l.starts_with("sqlite"))
-        .unwrap_or_else(|| panic!("no sqlite row: {text}"));
-    let numbers: Vec<f64> = row
-        .split_whitespace()
-        .filter_map(|w| w.parse().ok())
-        .collect();
+    let (row, numbers) = bench_row(&text, "sqlite");
     assert_eq!(numbers[..2], [300.0, 300.0], "every row stored: {row}");
     assert!(
         numbers[2] > 0.0 && numbers[3] > 0.0 && numbers[4] > 0.0,

@@ -381,13 +381,7 @@ async fn a_review_panel_reads_a_child_under_review_without_breaking_glass_and_no
     let app = spawn_app();
     app.post_entries(&entry("e1", "2007-01-01")).await;
     let child = app.find_person("sam").await;
-    app.store
-        .put_agency(&Agency {
-            id: AgencyId::parse("north-childrens-services").unwrap(),
-            name: "North Children's Services".into(),
-            kind: AgencyKind::SocialCare,
-        })
-        .unwrap();
+    add_council(&app);
     let council = Auth::Token(
         app.store
             .add_api_token(
@@ -599,13 +593,7 @@ async fn a_safeguarding_lead_runs_a_practice_review_from_its_page_step_by_step()
     let r = app.post_entries(&attended).await;
     assert_eq!(r.status, 201, "{}", r.text);
     let child = app.find_person("sam").await;
-    app.store
-        .put_agency(&Agency {
-            id: AgencyId::parse("north-childrens-services").unwrap(),
-            name: "North Children's Services".into(),
-            kind: AgencyKind::SocialCare,
-        })
-        .unwrap();
+    add_council(&app);
     let council_lead = app.user(
         "council-lead",
         "north-childrens-services",
@@ -866,4 +854,15 @@ fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect()
+}
+
+/// Adds the local authority's children's social care, whose record opens a review.
+fn add_council(app: &TestApp) {
+    app.store
+        .put_agency(&Agency {
+            id: AgencyId::parse("north-childrens-services").unwrap(),
+            name: "North Children's Services".into(),
+            kind: AgencyKind::SocialCare,
+        })
+        .unwrap();
 }
