@@ -30,11 +30,6 @@ pub enum NameLevel {
 }
 
 impl NameLevel {
-    /// Its place in a comparison vector ([`Levels`]); `None` for `Missing`.
-    pub fn level(self) -> Option<u8> {
-        graded(self, &NameLevel::GRADED)
-    }
-
     /// Every level but `Missing`, strongest first.
     pub const GRADED: [NameLevel; 8] = [
         NameLevel::Exact,
@@ -414,12 +409,116 @@ impl Field {
     }
 }
 
+/// How two records' sexes compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SexLevel {
+    /// The same.
+    Same,
+    /// Different.
+    Different,
+    /// Either is missing.
+    Missing,
+}
+
+impl SexLevel {
+    /// Every level but `Missing`, strongest first.
+    pub const GRADED: [SexLevel; 2] = [SexLevel::Same, SexLevel::Different];
+}
+
+/// How two NHS numbers compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum NhsNumberLevel {
+    /// The same valid number (or the same number without a check): one person's.
+    Same,
+    /// Two different valid numbers: two people.
+    Different,
+    /// Different, one of them failing its check digit (a mistyped number) or neither checkable.
+    Mistyped,
+    /// Either is missing, or both hold the same invalid number (a shared placeholder).
+    Missing,
+}
+
+impl NhsNumberLevel {
+    /// Every level but `Missing`, strongest first.
+    pub const GRADED: [NhsNumberLevel; 3] = [
+        NhsNumberLevel::Same,
+        NhsNumberLevel::Different,
+        NhsNumberLevel::Mistyped,
+    ];
+}
+
 /// A comparison vector: the level of each field (its index in [`Field::levels`]), or `None`
-/// when either record lacks it.
+/// when either record lacks it. It is an array because the model keeps its weights by field
+/// and level; read it by name through [`ComparisonVector`].
 pub type Levels = [Option<u8>; 6];
 
+/// A comparison vector read field by field as the levels the comparisons grade, so that
+/// the decision policy says `NameLevel::Different`, never "level 7 of field 0".
+pub trait ComparisonVector {
+    /// The given names.
+    fn given_name(&self) -> NameLevel;
+    /// The family names.
+    fn family_name(&self) -> NameLevel;
+    /// The dates of birth.
+    fn birth_date(&self) -> BirthDateLevel;
+    /// The sexes.
+    fn sex(&self) -> SexLevel;
+    /// The homes.
+    fn home(&self) -> HomeLevel;
+    /// The NHS numbers.
+    fn nhs_number(&self) -> NhsNumberLevel;
+}
+
+impl ComparisonVector for Levels {
+    fn given_name(&self) -> NameLevel {
+        ungraded(self[0], &NameLevel::GRADED, NameLevel::Missing)
+    }
+    fn family_name(&self) -> NameLevel {
+        ungraded(self[1], &NameLevel::GRADED, NameLevel::Missing)
+    }
+    fn birth_date(&self) -> BirthDateLevel {
+        ungraded(self[2], &BirthDateLevel::GRADED, BirthDateLevel::Missing)
+    }
+    fn sex(&self) -> SexLevel {
+        ungraded(self[3], &SexLevel::GRADED, SexLevel::Missing)
+    }
+    fn home(&self) -> HomeLevel {
+        ungraded(self[4], &HomeLevel::GRADED, HomeLevel::Missing)
+    }
+    fn nhs_number(&self) -> NhsNumberLevel {
+        ungraded(self[5], &NhsNumberLevel::GRADED, NhsNumberLevel::Missing)
+    }
+}
+
+/// A field's vector entry for a level: its place among the graded levels, `None` for missing.
 fn graded<T: PartialEq>(level: T, order: &[T]) -> Option<u8> {
     order.iter().position(|l| *l == level).map(|i| i as u8)
+}
+
+/// The level of a field's vector entry (the inverse of [`graded`]).
+fn ungraded<T: Copy>(entry: Option<u8>, order: &[T], missing: T) -> T {
+    entry
+        .and_then(|i| order.get(usize::from(i)).copied())
+        .unwrap_or(missing)
+}
+
+/// Builds a comparison vector from each field's level.
+pub fn vector(
+    given: NameLevel,
+    family: NameLevel,
+    birth: BirthDateLevel,
+    sex: SexLevel,
+    home: HomeLevel,
+    nhs: NhsNumberLevel,
+) -> Levels {
+    [
+        graded(given, &NameLevel::GRADED),
+        graded(family, &NameLevel::GRADED),
+        graded(birth, &BirthDateLevel::GRADED),
+        graded(sex, &SexLevel::GRADED),
+        graded(home, &HomeLevel::GRADED),
+        graded(nhs, &NhsNumberLevel::GRADED),
+    ]
 }
 
 /// Compares two prepared records field by field.
@@ -458,32 +557,32 @@ pub fn compare(a: &Prepared, b: &Prepared, nicknames: &Nicknames) -> Levels {
         family = NameLevel::Missing;
     }
     let sex = match (a.sex, b.sex) {
-        (Some(x), Some(y)) => Some(u8::from(x != y)),
-        _ => None,
+        (Some(x), Some(y)) if x == y => SexLevel::Same,
+        (Some(_), Some(_)) => SexLevel::Different,
+        _ => SexLevel::Missing,
     };
     let nhs = match (&a.nhs_number, &b.nhs_number) {
         // The same valid number is one person's (twins have different numbers); the same
         // invalid one is a shared mistake or a placeholder, and says nothing.
-        (Some(x), Some(y)) if x == y => (check_identifier(x) != Checked::Invalid).then_some(0),
+        (Some(x), Some(y)) if x == y => {
+            if check_identifier(x) == Checked::Invalid {
+                NhsNumberLevel::Missing
+            } else {
+                NhsNumberLevel::Same
+            }
+        }
         (Some(x), Some(y))
             if check_identifier(x) == Checked::Valid && check_identifier(y) == Checked::Valid =>
         {
-            Some(1)
+            NhsNumberLevel::Different
         }
         // Not a different person's number but a mistyped one: Modulus 11 catches any one digit
         // wrong and any two adjacent digits swapped. An identifier without a check may be
         // mistyped either way.
-        (Some(_), Some(_)) => Some(2),
-        _ => None,
+        (Some(_), Some(_)) => NhsNumberLevel::Mistyped,
+        _ => NhsNumberLevel::Missing,
     };
-    [
-        graded(given, &NameLevel::GRADED),
-        graded(family, &NameLevel::GRADED),
-        graded(birth, &BirthDateLevel::GRADED),
-        sex,
-        graded(home, &HomeLevel::GRADED),
-        nhs,
-    ]
+    vector(given, family, birth, sex, home, nhs)
 }
 
 /// Whether one surname is a part of the other, the start or the end of a double-barrelled one
@@ -760,8 +859,8 @@ mod tests {
             n,
         );
         assert_eq!(
-            elsewhere[1],
-            NameLevel::Different.level(),
+            elsewhere.family_name(),
+            NameLevel::Different,
             "not at another home"
         );
         let barrelled = compare(
@@ -770,8 +869,8 @@ mod tests {
             n,
         );
         assert_eq!(
-            barrelled[1],
-            NameLevel::Close.level(),
+            barrelled.family_name(),
+            NameLevel::Close,
             "one half of the name"
         );
     }
@@ -805,16 +904,20 @@ mod tests {
         b.nhs_number = Some("9434765919".into());
         let levels = compare(&Prepared::new(&a), &Prepared::new(&b), n);
         assert_eq!(
-            levels[..2],
-            [Some(1), Some(0)],
+            (levels.given_name(), levels.family_name()),
+            (NameLevel::Nickname, NameLevel::Exact),
             "a nickname, the same family name"
         );
-        assert_eq!(levels[5], Some(1), "different NHS numbers");
+        assert_eq!(
+            levels.nhs_number(),
+            NhsNumberLevel::Different,
+            "different NHS numbers"
+        );
         b.nhs_number = Some("9992345657".into());
         let levels = compare(&Prepared::new(&a), &Prepared::new(&b), n);
         assert_eq!(
-            levels[5],
-            Some(2),
+            levels.nhs_number(),
+            NhsNumberLevel::Mistyped,
             "9992345675 with two digits swapped is no valid NHS number: a typo, not another person's"
         );
         // Another country's identifier (FEBRL's seven-digit social security numbers): the same
@@ -822,16 +925,61 @@ mod tests {
         a.nhs_number = Some("1234567".into());
         b.nhs_number = Some("1234567".into());
         assert_eq!(
-            compare(&Prepared::new(&a), &Prepared::new(&b), n)[5],
-            Some(0)
+            compare(&Prepared::new(&a), &Prepared::new(&b), n).nhs_number(),
+            NhsNumberLevel::Same
         );
         b.nhs_number = Some("1234576".into());
         assert_eq!(
-            compare(&Prepared::new(&a), &Prepared::new(&b), n)[5],
-            Some(2)
+            compare(&Prepared::new(&a), &Prepared::new(&b), n).nhs_number(),
+            NhsNumberLevel::Mistyped
         );
         a.nhs_number = Some("9992345657".into());
         b.nhs_number = Some("9992345657".into());
-        assert_eq!(compare(&Prepared::new(&a), &Prepared::new(&b), n)[5], None);
+        assert_eq!(
+            compare(&Prepared::new(&a), &Prepared::new(&b), n).nhs_number(),
+            NhsNumberLevel::Missing
+        );
+    }
+
+    #[test]
+    fn a_vector_reads_back_the_levels_it_was_built_from_and_names_each() {
+        for given in NameLevel::GRADED.into_iter().chain([NameLevel::Missing]) {
+            for birth in BirthDateLevel::GRADED
+                .into_iter()
+                .chain([BirthDateLevel::Missing])
+            {
+                for home in HomeLevel::GRADED.into_iter().chain([HomeLevel::Missing]) {
+                    for nhs in NhsNumberLevel::GRADED
+                        .into_iter()
+                        .chain([NhsNumberLevel::Missing])
+                    {
+                        let v = vector(given, given, birth, SexLevel::Different, home, nhs);
+                        assert_eq!(
+                            (
+                                v.given_name(),
+                                v.family_name(),
+                                v.birth_date(),
+                                v.sex(),
+                                v.home(),
+                                v.nhs_number()
+                            ),
+                            (given, given, birth, SexLevel::Different, home, nhs)
+                        );
+                    }
+                }
+            }
+        }
+        // Every graded level has its name for a reviewer, and no name is left without one.
+        let graded = [
+            NameLevel::GRADED.len(),
+            NameLevel::GRADED.len(),
+            BirthDateLevel::GRADED.len(),
+            SexLevel::GRADED.len(),
+            HomeLevel::GRADED.len(),
+            NhsNumberLevel::GRADED.len(),
+        ];
+        for (field, count) in Field::ALL.iter().zip(graded) {
+            assert_eq!(field.levels().len(), count, "{field:?}");
+        }
     }
 }

@@ -64,7 +64,7 @@ pub fn persons(
             // the household counts, and only a link that agrees on the given name itself: a
             // record without one that shares the twins' family name, birthday and home is
             // either twin's.
-            if s.weighed.levels[5] == SAME_NHS_NUMBER {
+            if s.weighed.levels.nhs_number() == NhsNumberLevel::Same {
                 // As a different number tells any two people apart, the same one tells a
                 // person from the rest of the household, whatever their other fields say.
                 return Link {
@@ -179,15 +179,14 @@ pub const SHORT_FORM_AT_HOME: &str = "a short form or initial of the name, at th
 /// postcode, a date of birth on neither or only one, no different NHS numbers, and one given
 /// name a short form of the other ([`crate::names::short_form`]).
 pub fn short_form_at_home(a: &Prepared, b: &Prepared, levels: &Levels) -> bool {
-    const SAME_POSTCODE: u8 = 1;
     let (Some(x), Some(y)) = (&a.given, &b.given) else {
         return false;
     };
     let short = |p: &str, q: &str| crate::names::short_form(p, q);
-    levels[1] == Some(0)
-        && levels[4].is_some_and(|l| l <= SAME_POSTCODE)
-        && levels[2].is_none()
-        && levels[5] != Some(1)
+    levels.family_name() == NameLevel::Exact
+        && levels.home() <= HomeLevel::SamePostcode
+        && levels.birth_date() == BirthDateLevel::Missing
+        && levels.nhs_number() != NhsNumberLevel::Different
         && (short(&x.text, &y.text) || short(&y.text, &x.text))
 }
 

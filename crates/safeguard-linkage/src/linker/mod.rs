@@ -8,7 +8,10 @@ use rayon::prelude::*;
 
 use crate::blocking::{BlockingRule, candidate_pairs, pairs_within_blocks};
 use crate::cluster::{Apart, Conflict, Link, cluster};
-use crate::compare::{Field, Levels, NameLevel, compare};
+use crate::compare::{
+    BirthDateLevel, ComparisonVector, Field, HomeLevel, Levels, NameLevel, NhsNumberLevel,
+    SexLevel, compare,
+};
 use crate::model::{Frequencies, Model, Weighed};
 use crate::names::{BuildFx, Nicknames};
 use crate::record::Prepared;

@@ -2,9 +2,6 @@
 //! person, where an arriving record belongs, and why a pair waits for review.
 use super::*;
 
-/// The NHS number comparison's level for the same valid number.
-pub(crate) const SAME_NHS_NUMBER: Option<u8> = Some(0);
-
 /// A field both records hold that disagrees beyond any recording error Safeguard knows of
 /// (a date of birth with both day and month different counts, a swapped or mistyped one does
 /// not). A person can still join the two after review.
@@ -53,25 +50,23 @@ impl Disagreement {
 /// alike (up to [`NameLevel::Close`]), a date of birth alike (up to consistent as far as both
 /// are known).
 pub fn agreeing_fields(levels: &Levels) -> u8 {
-    const CONSISTENT_DATE: u8 = 3;
-    let given = levels[0].is_some_and(|l| Some(l) <= NameLevel::Close.level());
-    let born = levels[2].is_some_and(|l| l <= CONSISTENT_DATE);
+    let given = levels.given_name() <= NameLevel::Close;
+    let born = levels.birth_date() <= BirthDateLevel::Consistent;
     (if given { Field::GivenName.bit() } else { 0 })
         | (if born { Field::BirthDate.bit() } else { 0 })
 }
 
 /// Every confident disagreement of a pair, in the order a reviewer is told them.
 pub fn confident_disagreements(levels: &Levels) -> impl Iterator<Item = Disagreement> + '_ {
-    const DIFFERENT_NAME: u8 = 7;
-    const SAME_YEAR_ONLY: u8 = 4;
-    const DIFFERENT_DATE: u8 = 5;
-    const DIFFERENT: u8 = 1;
     [
-        (levels[0] == Some(DIFFERENT_NAME)).then_some(Disagreement::GivenNames),
-        matches!(levels[2], Some(SAME_YEAR_ONLY | DIFFERENT_DATE))
-            .then_some(Disagreement::BirthDates),
-        (levels[3] == Some(DIFFERENT)).then_some(Disagreement::Sex),
-        (levels[5] == Some(DIFFERENT)).then_some(Disagreement::NhsNumbers),
+        (levels.given_name() == NameLevel::Different).then_some(Disagreement::GivenNames),
+        matches!(
+            levels.birth_date(),
+            BirthDateLevel::SameYear | BirthDateLevel::Different
+        )
+        .then_some(Disagreement::BirthDates),
+        (levels.sex() == SexLevel::Different).then_some(Disagreement::Sex),
+        (levels.nhs_number() == NhsNumberLevel::Different).then_some(Disagreement::NhsNumbers),
     ]
     .into_iter()
     .flatten()
@@ -84,7 +79,8 @@ pub fn confident_disagreements(levels: &Levels) -> impl Iterator<Item = Disagree
 /// is not joined automatically, directly or through other records (see [`persons`]).
 pub fn keeps_apart(weighed: &Weighed) -> Option<Disagreement> {
     // The same valid NHS number rules out a twin or a namesake: they have numbers of their own.
-    let ruled_out = household_ruled_out(weighed) || weighed.levels[5] == SAME_NHS_NUMBER;
+    let ruled_out =
+        household_ruled_out(weighed) || weighed.levels.nhs_number() == NhsNumberLevel::Same;
     confident_disagreements(&weighed.levels).find(|d| !(ruled_out && d.warns_of_the_household()))
 }
 
@@ -93,7 +89,7 @@ pub fn keeps_apart(weighed: &Weighed) -> Option<Disagreement> {
 /// and an address only) a father and the son named after him look alike; such a pair is
 /// reviewed, never joined automatically.
 pub fn has_personal_evidence(levels: &Levels) -> bool {
-    levels[2].is_some() || levels[5] == Some(0)
+    levels.birth_date() != BirthDateLevel::Missing || levels.nhs_number() == NhsNumberLevel::Same
 }
 
 /// Why a pair, however likely, is not joined without a person deciding, if it is not: a
@@ -154,7 +150,7 @@ pub fn joins_automatically(weighed: &Weighed, settings: &Settings) -> bool {
 fn likely_enough(weighed: &Weighed, settings: &Settings) -> bool {
     weighed.probability >= settings.link_threshold
         || (settings.household_class
-            && weighed.levels[5] == SAME_NHS_NUMBER
+            && weighed.levels.nhs_number() == NhsNumberLevel::Same
             && weighed.probability >= settings.review_threshold)
 }
 
@@ -163,8 +159,8 @@ fn likely_enough(weighed: &Weighed, settings: &Settings) -> bool {
 /// or nearly (Dan and Danny), and nothing confidently disagrees. The family name may be
 /// missing: "Dan", the name a mother gives for her partner, has none.
 pub fn could_be_the_same_person(levels: &Levels) -> bool {
-    levels[0].is_some_and(|l| Some(l) <= NameLevel::Close.level())
-        && levels[1] != NameLevel::Different.level()
+    levels.given_name() <= NameLevel::Close
+        && levels.family_name() != NameLevel::Different
         && confident_disagreements(levels).next().is_none()
 }
 

@@ -44,10 +44,10 @@ impl TermFrequencies {
         if self.records == 0 {
             return f;
         }
-        if levels[0] == Some(0) {
+        if levels.given_name() == NameLevel::Exact {
             f[0] = a.given.as_ref().map(|g| self.share(&self.given, &g.text));
         }
-        if levels[1] == Some(0) {
+        if levels.family_name() == NameLevel::Exact {
             f[1] = a.family.as_ref().map(|n| self.share(&self.family, &n.text));
         }
         f
@@ -375,13 +375,8 @@ fn households_per_person(records: &[Prepared], sources: Option<&[u8]>, model: &M
     pairs.sort_unstable();
     pairs.dedup();
     let nicknames = Nicknames::shipped();
-    const SAME_ADDRESS: u8 = 0;
-    let home_at = Field::ALL
-        .iter()
-        .position(|f| *f == Field::Home)
-        .expect("a home comparison");
     let could_share_a_home = |a: &Prepared, b: &Prepared, levels: &Levels| {
-        levels[home_at] == Some(SAME_ADDRESS) || a.address.is_empty() || b.address.is_empty()
+        levels.home() == HomeLevel::SameAddress || a.address.is_empty() || b.address.is_empty()
     };
     // Per pair that could share a home, how much likelier its personal fields are for two
     // people of one household than for one person.
