@@ -434,7 +434,10 @@ impl Entry {
                     "is decided when the enquiry is completed",
                 ));
             }
-            EntryDetails::Assessment(a) => crate::process::check_assessment(a)?,
+            EntryDetails::Assessment(a) => crate::process::check_assessment(
+                a,
+                self.source.system == crate::process::CENSUS_RETURN_SYSTEM,
+            )?,
             EntryDetails::AdultServiceRecord(_)
                 if !self
                     .persons
@@ -961,6 +964,11 @@ pub struct Conference {
 pub struct PlanStart {
     /// Category of abuse.
     pub category: AbuseCategory,
+    /// How many plans the child had before this one, when another source knows of plans
+    /// Safeguard does not hold (a past census return); the census counts the larger of this
+    /// and the plans held.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_plans: Option<u32>,
 }
 
 /// A child protection plan ending.

@@ -53,7 +53,7 @@ pub use household::{EvidenceStrength, Household};
 pub use nhs_number::{NhsNumber, NhsNumberError, check_digit};
 pub use person::{
     Address, EntryId, FieldError, PersonId, PersonName, PersonRecord, Phone, PhoneError, RecordId,
-    Sex,
+    Sex, is_upn,
 };
 pub use postcode::{Postcode, PostcodeError};
 pub use process::*;

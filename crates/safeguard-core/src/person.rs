@@ -240,6 +240,18 @@ pub struct PersonRecord {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub phone: Option<Phone>,
+    /// Ethnicity, by census code, as the agency recorded it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ethnicity: Option<crate::Ethnicity>,
+    /// Disabilities, by census code.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub disabilities: Vec<crate::Disability>,
+    /// Unique Pupil Number: a check letter then twelve characters (`A123456789012`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upn: Option<String>,
+    /// Date of death.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_of_death: Option<NaiveDate>,
 }
 
 impl PersonRecord {
@@ -255,6 +267,10 @@ impl PersonRecord {
             nhs_number: None,
             addresses: Vec::new(),
             phone: None,
+            ethnicity: None,
+            disabilities: Vec::new(),
+            upn: None,
+            date_of_death: None,
         }
     }
 
@@ -271,6 +287,22 @@ impl PersonRecord {
         for (i, a) in self.addresses.iter().enumerate() {
             a.validate(&format!("{field}.addresses[{i}]"))?;
         }
+        if let Some(upn) = &self.upn
+            && !is_upn(upn)
+        {
+            return Err(FieldError::new(
+                format!("{field}.upn"),
+                "is not a Unique Pupil Number: a letter, eleven digits, then a digit or a letter",
+            ));
+        }
+        if let (Some(born), Some(died)) = (&self.date_of_birth, self.date_of_death)
+            && died < born.earliest()
+        {
+            return Err(FieldError::new(
+                format!("{field}.date_of_death"),
+                "is before the date of birth",
+            ));
+        }
         Ok(())
     }
 
@@ -278,6 +310,16 @@ impl PersonRecord {
     pub fn current_postcode(&self) -> Option<&Postcode> {
         self.addresses.first().and_then(|a| a.postcode.as_ref())
     }
+}
+
+/// Whether a text is a Unique Pupil Number in form (DfE: a letter, eleven digits, and a digit
+/// or, for a temporary number, a letter).
+pub fn is_upn(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() == 13
+        && b[0].is_ascii_uppercase()
+        && b[1..12].iter().all(u8::is_ascii_digit)
+        && (b[12].is_ascii_digit() || b[12].is_ascii_uppercase())
 }
 
 /// A bad value in a request or record: which field, and why.

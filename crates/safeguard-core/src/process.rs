@@ -131,6 +131,110 @@ coded! {
     }
 }
 
+coded! {
+    /// A child's ethnicity: the census (and school census) codes.
+    Ethnicity {
+        /// WBRI: White British.
+        WhiteBritish = "WBRI",
+        /// WIRI: White Irish.
+        WhiteIrish = "WIRI",
+        /// WIRT: Traveller of Irish heritage.
+        IrishTraveller = "WIRT",
+        /// WOTH: any other White background.
+        WhiteOther = "WOTH",
+        /// WROM: Gypsy or Roma.
+        GypsyRoma = "WROM",
+        /// MWBC: White and Black Caribbean.
+        WhiteAndBlackCaribbean = "MWBC",
+        /// MWBA: White and Black African.
+        WhiteAndBlackAfrican = "MWBA",
+        /// MWAS: White and Asian.
+        WhiteAndAsian = "MWAS",
+        /// MOTH: any other mixed background.
+        MixedOther = "MOTH",
+        /// AIND: Indian.
+        Indian = "AIND",
+        /// APKN: Pakistani.
+        Pakistani = "APKN",
+        /// ABAN: Bangladeshi.
+        Bangladeshi = "ABAN",
+        /// AOTH: any other Asian background.
+        AsianOther = "AOTH",
+        /// BCRB: Caribbean.
+        Caribbean = "BCRB",
+        /// BAFR: African.
+        African = "BAFR",
+        /// BOTH: any other Black background.
+        BlackOther = "BOTH",
+        /// CHNE: Chinese.
+        Chinese = "CHNE",
+        /// OOTH: any other ethnic group.
+        Other = "OOTH",
+        /// REFU: refused.
+        Refused = "REFU",
+        /// NOBT: information not yet obtained.
+        NotObtained = "NOBT",
+    }
+}
+
+coded! {
+    /// A child's disability: the census codes.
+    Disability {
+        /// NONE: no disability.
+        NoDisability = "NONE",
+        /// MOB: mobility.
+        Mobility = "MOB",
+        /// HAND: hand function.
+        HandFunction = "HAND",
+        /// PC: personal care.
+        PersonalCare = "PC",
+        /// INC: incontinence.
+        Incontinence = "INC",
+        /// COMM: communication.
+        Communication = "COMM",
+        /// LD: learning.
+        Learning = "LD",
+        /// HEAR: hearing.
+        Hearing = "HEAR",
+        /// VIS: vision.
+        Vision = "VIS",
+        /// BEH: behaviour.
+        Behaviour = "BEH",
+        /// CON: consciousness.
+        Consciousness = "CON",
+        /// AUT: autism.
+        Autism = "AUT",
+        /// DDA: other.
+        Other = "DDA",
+    }
+}
+
+coded! {
+    /// The child's primary need, as an assessment finds it: the census codes.
+    PrimaryNeed {
+        /// N1: abuse or neglect.
+        AbuseOrNeglect = "N1",
+        /// N2: the child's disability.
+        ChildDisability = "N2",
+        /// N3: parental disability or illness.
+        ParentalDisability = "N3",
+        /// N4: family in acute stress.
+        FamilyInAcuteStress = "N4",
+        /// N5: family dysfunction.
+        FamilyDysfunction = "N5",
+        /// N6: socially unacceptable behaviour.
+        SociallyUnacceptableBehaviour = "N6",
+        /// N7: low income.
+        LowIncome = "N7",
+        /// N8: absent parenting.
+        AbsentParenting = "N8",
+        /// N9: cases other than children in need.
+        NotInNeed = "N9",
+        /// N0: not stated.
+        NotStated = "N0",
+    }
+}
+
 /// What children's social care decided to do with a contact (within one working day).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -182,14 +286,17 @@ pub struct Assessment {
     /// Whether the child was seen alone.
     #[serde(default)]
     pub child_seen_alone: Option<bool>,
-    /// Factors identified, by census code (`2A` domestic abuse concerning the child's parent,
-    /// `1B` drug misuse by the parent, `4B` mental health of the parent, `21` child sexual
-    /// exploitation...).
+    /// Factors identified, by census code (`3B` domestic abuse of the child's parent, `1B`
+    /// alcohol and `2B` drug misuse by a parent, `4B` a parent's mental health, `11A` child
+    /// sexual exploitation, `24A` criminal exploitation, `21` none).
     #[serde(default)]
     pub factors: Vec<String>,
     /// The outcome, once completed.
     #[serde(default)]
     pub outcome: Option<String>,
+    /// The child's primary need as the completed assessment found it (the census's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_need: Option<PrimaryNeed>,
 }
 
 /// A case closing, with the census reason.
@@ -601,8 +708,14 @@ pub struct Birth {
 }
 
 /// Checks that an assessment's fields agree, naming the field at fault.
-pub(crate) fn check_assessment(a: &Assessment) -> Result<(), FieldError> {
-    if a.stage == AssessmentStage::Completed && a.child_seen.is_none() {
+/// The `source.system` of the history a local authority imports from its past children in
+/// need census returns, which do not record everything a practitioner records now.
+pub const CENSUS_RETURN_SYSTEM: &str = "cin-census-return";
+
+/// Checks an assessment. `from_census_return`: history imported from a census return, which
+/// does not record whether the child was seen, and is not asked to say.
+pub(crate) fn check_assessment(a: &Assessment, from_census_return: bool) -> Result<(), FieldError> {
+    if a.stage == AssessmentStage::Completed && a.child_seen.is_none() && !from_census_return {
         return Err(FieldError::new(
             "details.child_seen",
             "a completed assessment says whether the child was seen",
@@ -618,22 +731,24 @@ pub(crate) fn check_assessment(a: &Assessment) -> Result<(), FieldError> {
         if !is_factor_code(f) {
             return Err(FieldError::new(
                 format!("details.factors[{i}]"),
-                format!(
-                    "{f:?} is not a census factor code (a number from 1 to 24, then a letter for some: 2A, 4B, 21)"
-                ),
+                format!("{f:?} is not a census factor code (1A to 24A: 3B, 4B, 21)"),
             ));
         }
     }
     Ok(())
 }
 
-/// A census assessment factor: a number from 1 to 24 and, for some, a letter A to F.
-fn is_factor_code(code: &str) -> bool {
-    let digits: String = code.chars().take_while(char::is_ascii_digit).collect();
-    let rest = &code[digits.len()..];
-    digits.parse::<u32>().is_ok_and(|n| (1..=24).contains(&n))
-        && (rest.is_empty()
-            || (rest.len() == 1 && ('A'..='F').contains(&rest.chars().next().unwrap_or('Z'))))
+/// The census's factors identified at assessment (2023-24 onwards): `1A` alcohol misuse by
+/// the child ... `24A` child criminal exploitation, `20` other, `21` no factors.
+pub const FACTOR_CODES: [&str; 42] = [
+    "1A", "1B", "1C", "2A", "2B", "2C", "3A", "3B", "3C", "4A", "4B", "4C", "5A", "5B", "5C", "6A",
+    "6B", "6C", "7A", "8B", "8C", "8D", "8E", "8F", "9A", "10A", "11A", "12A", "13A", "14A", "15A",
+    "16A", "17A", "18B", "18C", "19B", "19C", "20", "21", "22A", "23A", "24A",
+];
+
+/// Whether a text is a census assessment factor code.
+pub fn is_factor_code(code: &str) -> bool {
+    FACTOR_CODES.contains(&code)
 }
 
 #[cfg(test)]
@@ -852,22 +967,23 @@ mod tests {
             child_seen_alone: None,
             factors: vec!["2A".into(), "21".into()],
             outcome: None,
+            primary_need: None,
         };
         assert_eq!(
-            check_assessment(&a).unwrap_err().field,
+            check_assessment(&a, false).unwrap_err().field,
             "details.child_seen"
         );
         a.child_seen = Some(false);
-        assert!(check_assessment(&a).is_ok());
+        assert!(check_assessment(&a, false).is_ok());
         a.child_seen_alone = Some(true);
         assert_eq!(
-            check_assessment(&a).unwrap_err().field,
+            check_assessment(&a, false).unwrap_err().field,
             "details.child_seen_alone"
         );
         a.child_seen_alone = None;
         a.factors.push("2Z".into());
         assert_eq!(
-            check_assessment(&a).unwrap_err().field,
+            check_assessment(&a, false).unwrap_err().field,
             "details.factors[2]"
         );
     }

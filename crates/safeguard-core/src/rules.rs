@@ -1617,6 +1617,7 @@ mod tests {
                 "social-care",
                 EntryDetails::PlanStart(PlanStart {
                     category: AbuseCategory::Neglect,
+                    previous_plans: None,
                 }),
             )
         };
@@ -2164,6 +2165,7 @@ mod tests {
             "social-care",
             EntryDetails::PlanStart(PlanStart {
                 category: AbuseCategory::Multiple,
+                previous_plans: None,
             }),
         );
         let alone = |n, d| {

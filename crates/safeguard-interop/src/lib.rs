@@ -1,5 +1,7 @@
-//! Safeguard's formats: how the field's own files become entries. Parsing only: every reader
+//! Safeguard's formats: how the field's own files become entries, and the returns made from
+//! entries. Parsing and writing only: every reader
 //! returns domain values, or errors naming the file, the record and the field (never a
 //! person's name or identifier), and leaves storing them to the caller.
 
 pub mod agency_csv;
+pub mod cin_census;

@@ -623,6 +623,7 @@ pub fn case_entries() -> Vec<Entry> {
         vec![(Child, sc_child())],
         EntryDetails::PlanStart(PlanStart {
             category: AbuseCategory::Multiple,
+            previous_plans: None,
         }),
         "Child protection plan started.",
     );

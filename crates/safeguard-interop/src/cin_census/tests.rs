@@ -1,0 +1,505 @@
+use std::path::{Path, PathBuf};
+
+use chrono::{NaiveDate, Utc};
+use safeguard_core::calendar::Calendar;
+use safeguard_core::{
+    AbuseCategory, AgencyId, ClosureReason, Disability, EntryDetails, Ethnicity, PersonName,
+    PersonRecord, PrimaryNeed, ReferralSource, Sex,
+};
+use serde_json::json;
+
+use super::*;
+
+fn day(text: &str) -> NaiveDate {
+    text.parse().unwrap()
+}
+
+fn details(v: serde_json::Value) -> EntryDetails {
+    serde_json::from_value(v).unwrap()
+}
+
+/// Two children of one authority, with what comes before, in and after 2023-24.
+struct Fixture {
+    records: Vec<PersonRecord>,
+    events: Vec<Vec<(NaiveDate, EntryDetails)>>,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        let mut first = PersonRecord::named("LA-0001", PersonName::new("Ava", "Example"));
+        first.sex = Some(Sex::Female);
+        first.date_of_birth = Some(safeguard_core::PartialDate::Day(day("2019-05-14")));
+        first.ethnicity = Some(Ethnicity::WhiteBritish);
+        let mut second = PersonRecord::named("LA-0002", PersonName::new("Ben", "Sample"));
+        second.sex = Some(Sex::Male);
+        second.date_of_birth = Some(safeguard_core::PartialDate::Day(day("2010-01-02")));
+        second.disabilities = vec![Disability::Autism];
+        second.upn = Some("A123456789012".into());
+        let contact_only = PersonRecord::named("LA-0003", PersonName::new("Cal", "Other"));
+        let next_year = PersonRecord::named("LA-0004", PersonName::new("Dee", "Later"));
+        let e = |d: &str, v: serde_json::Value| (day(d), details(v));
+        let events = vec![
+            vec![
+                // Closed before the year: not returned.
+                e(
+                    "2022-06-01",
+                    json!({"kind": "referral", "source_code": "3A"}),
+                ),
+                e(
+                    "2022-06-01",
+                    json!({"kind": "referral_decision", "outcome": "no_further_action"}),
+                ),
+                e(
+                    "2022-06-02",
+                    json!({"kind": "case_closure", "reason": "RC8"}),
+                ),
+                // The police's contact, then the referral, the enquiry and the plan.
+                e(
+                    "2023-05-02",
+                    json!({"kind": "contact", "referral_source": "6"}),
+                ),
+                e("2023-05-03", json!({"kind": "referral"})),
+                e(
+                    "2023-05-04",
+                    json!({"kind": "referral_decision", "outcome": "strategy_discussion"}),
+                ),
+                e(
+                    "2023-05-04",
+                    json!({"kind": "strategy_discussion", "section47_decided": true}),
+                ),
+                e(
+                    "2023-05-05",
+                    json!({"kind": "section47_enquiry", "stage": "started"}),
+                ),
+                e(
+                    "2023-05-05",
+                    json!({"kind": "assessment", "stage": "started"}),
+                ),
+                e(
+                    "2023-05-24",
+                    json!({"kind": "section47_enquiry", "stage": "completed", "icpc_required": true}),
+                ),
+                e(
+                    "2023-05-25",
+                    json!({"kind": "conference", "conference_type": "initial", "plan_decided": true, "category": "physical_abuse"}),
+                ),
+                e(
+                    "2023-05-25",
+                    json!({"kind": "plan_start", "category": "physical_abuse"}),
+                ),
+                e(
+                    "2023-06-20",
+                    json!({"kind": "assessment", "stage": "completed", "child_seen": true, "factors": ["3B", "2B"], "primary_need": "N1"}),
+                ),
+                e(
+                    "2023-08-24",
+                    json!({"kind": "conference", "conference_type": "review", "plan_decided": true, "category": "multiple"}),
+                ),
+                e(
+                    "2024-02-20",
+                    json!({"kind": "conference", "conference_type": "review", "plan_decided": true}),
+                ),
+                // After 31 March 2024: not in the return, so the plan is still open in it.
+                e("2024-04-10", json!({"kind": "plan_end"})),
+            ],
+            vec![
+                e(
+                    "2021-11-01",
+                    json!({"kind": "referral", "source_code": "2A"}),
+                ),
+                e(
+                    "2021-11-20",
+                    json!({"kind": "plan_start", "category": "neglect"}),
+                ),
+                e("2022-03-01", json!({"kind": "plan_end"})),
+                e(
+                    "2022-03-01",
+                    json!({"kind": "case_closure", "reason": "RC7"}),
+                ),
+                e(
+                    "2023-10-02",
+                    json!({"kind": "referral", "source_code": "1A"}),
+                ),
+                e(
+                    "2023-10-02",
+                    json!({"kind": "referral_decision", "outcome": "no_further_action"}),
+                ),
+                e(
+                    "2023-10-03",
+                    json!({"kind": "case_closure", "reason": "RC8"}),
+                ),
+                e(
+                    "2024-01-08",
+                    json!({"kind": "referral", "source_code": "2A"}),
+                ),
+                e(
+                    "2024-01-09",
+                    json!({"kind": "assessment", "stage": "started"}),
+                ),
+                e(
+                    "2024-02-12",
+                    json!({"kind": "child_in_need_plan", "stage": "started"}),
+                ),
+                e(
+                    "2024-03-20",
+                    json!({"kind": "section47_enquiry", "stage": "started"}),
+                ),
+                e(
+                    "2024-03-25",
+                    json!({"kind": "plan_start", "category": "emotional_abuse"}),
+                ),
+                e(
+                    "2024-03-28",
+                    json!({"kind": "section47_enquiry", "stage": "completed", "icpc_required": false}),
+                ),
+            ],
+            vec![e(
+                "2023-07-01",
+                json!({"kind": "contact", "referral_source": "9"}),
+            )],
+            vec![e(
+                "2024-04-02",
+                json!({"kind": "referral", "source_code": "6"}),
+            )],
+        ];
+        Fixture {
+            records: vec![first, second, contact_only, next_year],
+            events,
+        }
+    }
+
+    fn histories(&self) -> Vec<ChildHistory<'_>> {
+        self.records
+            .iter()
+            .zip(&self.events)
+            .map(|(record, events)| ChildHistory {
+                record,
+                events: events.iter().map(|(d, e)| (*d, e)).collect(),
+            })
+            .collect()
+    }
+}
+
+fn year() -> CollectionYear {
+    CollectionYear::parse("2023-24").unwrap()
+}
+
+fn fixture_return() -> Return {
+    let f = Fixture::new();
+    build(
+        year(),
+        "201",
+        &f.histories(),
+        &Calendar::england_and_wales(),
+    )
+}
+
+#[test]
+fn a_collection_year_runs_from_april_to_march_and_reads_as_the_field_writes_it() {
+    let y = year();
+    assert_eq!((y.start(), y.end()), (day("2023-04-01"), day("2024-03-31")));
+    assert_eq!(y.to_string(), "2023-24");
+    assert_eq!(CollectionYear::parse("2023-2024"), Ok(y));
+    assert_eq!(CollectionYear::parse("1999-00").unwrap().end_year(), 2000);
+    for wrong in ["2023-25", "2023", "24-23", "2023-xx"] {
+        assert!(CollectionYear::parse(wrong).is_err(), "{wrong}");
+    }
+}
+
+#[test]
+fn the_return_holds_every_episode_open_in_the_year_built_from_entries_alone() {
+    let r = fixture_return();
+    let ids: Vec<&str> = r.children.iter().map(|c| c.la_child_id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["LA-0001", "LA-0002"],
+        "a contact is not a referral; a referral after 31 March is next year's"
+    );
+    let ava = &r.children[0];
+    assert_eq!(
+        ava.episodes.len(),
+        1,
+        "the episode closed in 2022 is not returned"
+    );
+    let e = &ava.episodes[0];
+    assert_eq!(e.referral_date, day("2023-05-03"));
+    assert_eq!(
+        e.referral_source,
+        ReferralSource::Police,
+        "the source of the contact the referral came from"
+    );
+    assert!(!e.referral_nfa);
+    assert_eq!(e.primary_need, Some(PrimaryNeed::AbuseOrNeglect));
+    assert_eq!(e.initial_cpc, Some(day("2023-05-25")));
+    assert_eq!(e.closure, None, "closed after the year: open in the return");
+    assert_eq!(
+        e.assessments,
+        [AssessmentDates {
+            start: day("2023-05-05"),
+            authorised: Some(day("2023-06-20")),
+            factors: vec!["3B".into(), "2B".into()],
+        }]
+    );
+    assert_eq!(
+        e.section47s,
+        [Section47Dates {
+            start: day("2023-05-05"),
+            // 15 working days from Thursday 4 May 2023, past the coronation bank holiday (8 May).
+            icpc_target: Some(day("2023-05-26")),
+            icpc: Some(day("2023-05-25")),
+            icpc_not_required: false,
+        }]
+    );
+    assert_eq!(
+        e.protection_plans,
+        [ProtectionPlan {
+            start: day("2023-05-25"),
+            end: None,
+            initial_category: AbuseCategory::PhysicalAbuse,
+            latest_category: AbuseCategory::Multiple,
+            previous_plans: 0,
+            reviews: vec![day("2023-08-24"), day("2024-02-20")],
+        }]
+    );
+    let ben = &r.children[1];
+    assert_eq!(ben.episodes.len(), 2);
+    let (nfa, open) = (&ben.episodes[0], &ben.episodes[1]);
+    assert!(nfa.referral_nfa);
+    assert_eq!(
+        nfa.closure,
+        Some((
+            day("2023-10-03"),
+            ClosureReason::NoFurtherActionAfterAssessment
+        ))
+    );
+    assert_eq!(open.referral_source, ReferralSource::School);
+    assert_eq!(open.assessments[0].authorised, None);
+    assert_eq!(
+        open.cin_plans,
+        [PlanDates {
+            start: day("2024-02-12"),
+            end: None
+        }]
+    );
+    assert_eq!(
+        open.section47s[0].icpc_target,
+        Some(day("2024-04-12")),
+        "15 working days past Good Friday and Easter Monday 2024"
+    );
+    assert!(open.section47s[0].icpc_not_required);
+    assert_eq!(
+        open.protection_plans[0].previous_plans, 1,
+        "the plan of 2021, in an episode not returned, is counted"
+    );
+    assert_eq!(
+        ben.ethnicity,
+        Ethnicity::NotObtained,
+        "not recorded: not yet obtained"
+    );
+}
+
+fn golden(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name)
+}
+
+/// Compares a written file with its golden copy; `SAFEGUARD_WRITE_GOLDEN=1` rewrites it.
+fn assert_golden(name: &str, text: &str) {
+    let path = golden(name);
+    if std::env::var_os("SAFEGUARD_WRITE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (SAFEGUARD_WRITE_GOLDEN=1 writes it)",
+            path.display()
+        )
+    });
+    assert_eq!(text, expected, "{name} differs from its golden copy");
+}
+
+/// The DfE schema as shipped, and with `NumberOfPreviousCPP` read as a count that may be 0
+/// (see `data/schemas/cin-census/README.md`).
+fn schemas() -> (PathBuf, PathBuf) {
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../data/schemas/cin-census/CIN_schema_2024.xsd");
+    let text = std::fs::read_to_string(&shipped).unwrap();
+    let from = r#"<xs:element name="NumberOfPreviousCPP" type="xs:positiveInteger""#;
+    assert!(
+        text.contains(from),
+        "the schema's one deviation is where it was"
+    );
+    let patched = std::env::temp_dir().join(format!("cin-schema-{}.xsd", std::process::id()));
+    std::fs::write(
+        &patched,
+        text.replace(
+            from,
+            r#"<xs:element name="NumberOfPreviousCPP" type="xs:nonNegativeInteger""#,
+        ),
+    )
+    .unwrap();
+    (shipped, patched)
+}
+
+/// `xmllint --schema`: Ok, or its complaints.
+fn validate(xml: &str, schema: &Path) -> Result<(), String> {
+    let file = std::env::temp_dir().join(format!("cin-{}-{}.xml", std::process::id(), xml.len()));
+    std::fs::write(&file, xml).unwrap();
+    let out = std::process::Command::new("xmllint")
+        .args(["--noout", "--schema"])
+        .arg(schema)
+        .arg(&file)
+        .output()
+        .expect("xmllint runs (Debian's libxml2-utils; .ci/run installs it)");
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+#[test]
+fn the_written_return_is_the_golden_file_and_valid_against_the_dfe_schema() {
+    let xml = write(&fixture_return());
+    assert_golden("cin-census-2023-24.xml", &xml);
+    let (shipped, patched) = schemas();
+    validate(&xml, &patched).unwrap();
+    // Against the schema as shipped, only the first plans' count of 0 is refused.
+    let complaints = validate(&xml, &shipped).unwrap_err();
+    let faults: Vec<&str> = complaints
+        .lines()
+        .filter(|l| l.contains("Schemas validity error"))
+        .collect();
+    assert!(!faults.is_empty(), "{complaints}");
+    assert!(
+        faults
+            .iter()
+            .all(|l| l.contains("NumberOfPreviousCPP") && l.contains("'0'")),
+        "{complaints}"
+    );
+    assert_eq!(
+        faults.len(),
+        1,
+        "Ava's plan is her first; Ben's is his second"
+    );
+}
+
+#[test]
+fn a_written_return_reads_back_as_it_was_and_imports_as_entries_that_build_it_again() {
+    let built = fixture_return();
+    let read = read(&write(&built)).unwrap();
+    assert_eq!(
+        (read.year, read.lea.as_deref()),
+        (Some(year()), Some("201"))
+    );
+    let children: Vec<Child> = read.children.into_iter().map(Result::unwrap).collect();
+    assert_eq!(children, built.children);
+
+    // Import: each child's entries pass the checks every entry passes, and build the same.
+    let agency = AgencyId::parse("north-csc").unwrap();
+    let calendar = Calendar::england_and_wales();
+    let entries: Vec<Vec<safeguard_core::Entry>> = children
+        .iter()
+        .map(|c| to_entries(c, &agency, &calendar, Utc::now()))
+        .collect();
+    for e in entries.iter().flatten() {
+        e.validate()
+            .unwrap_or_else(|err| panic!("{}: {err}", e.source.id));
+        e.check_plausible(Utc::now()).unwrap();
+        assert_eq!(e.source.system, IMPORT_SYSTEM);
+    }
+    let ids: std::collections::HashSet<&str> = entries
+        .iter()
+        .flatten()
+        .map(|e| e.source.id.as_str())
+        .collect();
+    assert_eq!(
+        ids.len(),
+        entries.iter().flatten().count(),
+        "source ids are unique"
+    );
+    let records: Vec<PersonRecord> = entries
+        .iter()
+        .map(|e| e[0].persons[0].record.clone())
+        .collect();
+    let histories: Vec<ChildHistory> = records
+        .iter()
+        .zip(&entries)
+        .map(|(record, es)| ChildHistory {
+            record,
+            events: es
+                .iter()
+                .map(|e| (e.occurred_at.date(), &e.details))
+                .collect(),
+        })
+        .collect();
+    let again = build(year(), "201", &histories, &calendar);
+    assert_eq!(again, built);
+    assert_eq!(write(&again), write(&built));
+    // The same child imported again gives the same entries.
+    assert_eq!(
+        to_entries(&children[1], &agency, &calendar, Utc::now()),
+        entries[1]
+    );
+}
+
+#[test]
+fn a_malformed_child_is_refused_with_every_fault_by_path_and_the_others_are_read() {
+    let good = write(&fixture_return());
+    let bad = good
+        .replacen("<LAchildID>LA-0002</LAchildID>", "", 1)
+        .replacen(
+            "<CINreferralDate>2024-01-08<",
+            "<CINreferralDate>2024-13-08<",
+            1,
+        )
+        .replacen(
+            "<ReferralSource>2A</ReferralSource>",
+            "<ReferralSource>2Z</ReferralSource>",
+            1,
+        )
+        .replacen(
+            "<GenderCurrent>1</GenderCurrent>",
+            "<GenderCurrent>1</GenderCurrent><Nickname>Benny</Nickname>",
+            1,
+        );
+    let read = read(&bad).unwrap();
+    assert!(read.children[0].is_ok(), "the first child is read");
+    let fault = read.children[1].as_ref().unwrap_err();
+    assert_eq!(fault.index, 2);
+    let listed: Vec<String> = fault.faults.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        listed,
+        [
+            "/Message/Children/Child[2]/CINdetails[2]/CINreferralDate: is not a date (YYYY-MM-DD)",
+            "/Message/Children/Child[2]/CINdetails[2]/ReferralSource: is not a census code for ReferralSource",
+            "/Message/Children/Child[2]/ChildIdentifiers/Nickname: is not an element the schema knows here",
+            "/Message/Children/Child[2]/ChildIdentifiers/LAchildID: is missing",
+        ]
+    );
+    for text in &listed {
+        for value in ["Benny", "2Z", "2024-13-08", "LA-0002"] {
+            assert!(!text.contains(value), "{text} shows a value");
+        }
+    }
+}
+
+#[test]
+fn a_file_that_is_not_a_return_is_refused_whole() {
+    assert!(matches!(
+        read("<Message><Children>"),
+        Err(ReturnError::NotXml { line: 1, .. })
+    ));
+    assert_eq!(
+        read("<Return/>").unwrap_err().to_string(),
+        "/: the root element is not Message"
+    );
+    assert_eq!(
+        read("<Message><Header/></Message>")
+            .unwrap_err()
+            .to_string(),
+        "/Message/Children: is missing"
+    );
+}
