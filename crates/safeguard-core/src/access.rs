@@ -240,6 +240,13 @@ pub fn may_record_kind(principal: &Principal, kind: crate::EntryKind) -> bool {
         }
 }
 
+/// Whether an entry may be sent under this `source.system` through the API or a form: not
+/// under the census return's, whose history is not asked whether an assessment saw the child
+/// (only `safeguard import --cin` writes it).
+pub fn may_send_as_system(system: &str) -> bool {
+    system != crate::process::CENSUS_RETURN_SYSTEM
+}
+
 /// Whether `principal` may confirm or decline an agency's involvement with a child: the
 /// child's lead professional, or a safeguarding lead.
 pub fn may_decide_involvement(principal: &Principal, involvement: &Involvement) -> bool {

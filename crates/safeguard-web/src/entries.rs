@@ -71,6 +71,16 @@ pub(crate) async fn create_entries(
                 principal.agency()
             )));
         }
+        if !access::may_send_as_system(&e.source.system) {
+            let field = if batch {
+                format!("[{i}].source.system")
+            } else {
+                "source.system".to_owned()
+            };
+            return Err(Error::Forbidden(format!(
+                "{field}: is the system of history imported from a census return (safeguard import --cin), not sent here"
+            )));
+        }
         if !access::may_record_kind(&principal, e.kind()) {
             let field = if batch {
                 format!("[{i}].details.kind")

@@ -3,6 +3,7 @@
 
 mod admin;
 mod bench;
+mod census;
 mod demo;
 mod import;
 mod link;
@@ -163,8 +164,15 @@ enum Command {
         #[command(flatten)]
         args: review::ReviewArgs,
     },
-    /// An agency's CSV export as entries, through a mapping (see `data/mappings/`): every row
-    /// checked first; all or nothing unless `--partial`, which stores the good rows and writes
+    /// A local authority's returns, made from its entries: `cin`, the DfE Children in Need
+    /// census return of a collection year.
+    Census {
+        #[command(subcommand)]
+        command: census::CensusCommand,
+    },
+    /// An agency's CSV export as entries, through a mapping (see `data/mappings/`), or a
+    /// local authority's past Children in Need census return (`--cin`): every row or child
+    /// checked first; all or nothing unless `--partial`, which stores the good ones and writes
     /// the rejected ones with their reasons. Importing the same file again changes nothing.
     Import {
         #[command(flatten)]
@@ -401,11 +409,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("Wrote the review: {entries} entries, {findings} findings, pseudonymised.");
             Ok(())
         }
+        Command::Census {
+            command: census::CensusCommand::Cin { db, args },
+        } => {
+            let children = census::cin(&db.open()?, &args)?;
+            println!("Wrote the children in need census return: {children} children.");
+            Ok(())
+        }
         Command::Import { db, args } => {
             let done = import::run(&db.open()?, &args)?;
             println!(
-                "Imported {} rows: {} entries stored, {} already imported unchanged, {} rejected.",
-                done.rows, done.created, done.unchanged, done.rejected
+                "Imported {} {}: {} entries stored, {} already imported unchanged, {} rejected.",
+                done.rows, done.unit, done.created, done.unchanged, done.rejected
             );
             Ok(())
         }

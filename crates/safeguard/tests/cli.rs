@@ -1521,3 +1521,169 @@ fn bench_import_times_an_export_against_ingesting_its_entries() {
         "{row}"
     );
 }
+
+/// Runs `safeguard` with `args` on `database`: its exit, stdout and stderr.
+fn run_on(database: &str, args: &[&str]) -> (bool, String, String) {
+    let out = safeguard()
+        .args(args)
+        .args(["--database", database])
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_census_return_imported_into_an_empty_store_is_made_again_the_same() {
+    // Arrange: children's social care, and a police force that makes no return.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("census.db");
+    let database = format!("sqlite:{}", path.display());
+    let store = Store::open(&DatabaseUrl::Sqlite(path.clone())).unwrap();
+    for (id, kind) in [
+        ("north-csc", safeguard_core::AgencyKind::SocialCare),
+        ("north-police", safeguard_core::AgencyKind::Police),
+    ] {
+        store
+            .put_agency(&safeguard_core::Agency {
+                id: safeguard_core::AgencyId::parse(id).unwrap(),
+                name: id.into(),
+                kind,
+            })
+            .unwrap();
+    }
+    let golden_path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../safeguard-interop/tests/golden/cin-census-2023-24.xml"
+    );
+    let golden = std::fs::read_to_string(golden_path).unwrap();
+    let import = |file: &str, extra: &[&str]| {
+        let mut args = vec!["import", "--agency", "north-csc", "--cin", file];
+        args.extend_from_slice(extra);
+        run_on(&database, &args)
+    };
+
+    // Act: import the return, then again; make the return of the same year.
+    let (ok, out, err) = import(golden_path, &[]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("Imported 2 children: 19 entries stored, 0 already"),
+        "{out}"
+    );
+    let (ok, out, _) = import(golden_path, &[]);
+    assert!(ok);
+    assert!(
+        out.contains("0 entries stored, 19 already imported unchanged"),
+        "{out}"
+    );
+    let made = dir.path().join("cin.xml");
+    let census = |year: &str, lea: &str| {
+        run_on(
+            &database,
+            &[
+                "census",
+                "cin",
+                "--year",
+                year,
+                "--lea",
+                lea,
+                "--out",
+                made.to_str().unwrap(),
+            ],
+        )
+    };
+    let (ok, out, err) = census("2023-24", "201");
+
+    // Assert: the same file, byte for byte, and its reading audited.
+    assert!(ok, "{err}");
+    assert!(out.contains("2 children"), "{out}");
+    assert_eq!(std::fs::read_to_string(&made).unwrap(), golden);
+    assert!(store.verify_audit().unwrap().is_ok());
+    let (ok, _, err) = census("2019-20", "201");
+    assert!(!ok);
+    assert!(err.contains("there is no return to make"), "{err}");
+    let (ok, _, err) = census("2023-24", "20A");
+    assert!(!ok);
+    assert!(err.contains("--lea"), "{err}");
+
+    // A return is children's social care's.
+    let (ok, _, err) = run_on(
+        &database,
+        &["import", "--agency", "north-police", "--cin", golden_path],
+    );
+    assert!(!ok);
+    assert!(err.contains("children's social care"), "{err}");
+
+    // A malformed child: nothing stored by default, every fault by path, no value shown.
+    let entries = store.entry_count().unwrap();
+    let faulty = dir.path().join("faulty.xml");
+    std::fs::write(
+        &faulty,
+        golden
+            .replace(
+                "<UPN>A123456789012</UPN>",
+                "<UPN>A123456789012</UPN><Nickname>Benny</Nickname>",
+            )
+            .replace(
+                "<CINreferralDate>2024-01-08<",
+                "<CINreferralDate>2024-01-32<",
+            )
+            .replace("2023-05-03", "2023-05-02"),
+    )
+    .unwrap();
+    let (ok, _, err) = import(faulty.to_str().unwrap(), &[]);
+    assert!(!ok);
+    assert!(
+        err.contains("nothing was imported: 1 of 2 children"),
+        "{err}"
+    );
+    assert!(
+        err.contains("/Message/Children/Child[2]/ChildIdentifiers/Nickname: is not an element"),
+        "{err}"
+    );
+    assert!(
+        err.contains("/Message/Children/Child[2]/CINdetails[2]/CINreferralDate: is not a date"),
+        "{err}"
+    );
+    for value in ["Benny", "2024-01-32", "LA-0002"] {
+        assert!(!err.contains(value), "{value} in {err}");
+    }
+    assert_eq!(store.entry_count().unwrap(), entries, "all or nothing");
+
+    // --partial: the good child stored (its referral moved a day: new entries under new
+    // source ids), the faulty one listed with its faults.
+    let rejected = dir.path().join("rejected.txt");
+    let (ok, out, err) = import(
+        faulty.to_str().unwrap(),
+        &["--partial", "--rejected", rejected.to_str().unwrap()],
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("1 rejected"), "{out}");
+    let listed = std::fs::read_to_string(&rejected).unwrap();
+    assert!(
+        listed.contains("Child[2]/ChildIdentifiers/Nickname"),
+        "{listed}"
+    );
+    assert!(store.entry_count().unwrap() > entries);
+
+    // A child changed since it was imported is reported, never stored over the first.
+    let changed = dir.path().join("changed.xml");
+    std::fs::write(
+        &changed,
+        golden.replace("<PrimaryNeedCode>N1<", "<PrimaryNeedCode>N4<"),
+    )
+    .unwrap();
+    let before = store.entry_count().unwrap();
+    let (ok, _, err) = import(changed.to_str().unwrap(), &[]);
+    assert!(!ok);
+    assert!(
+        err.contains(
+            "/Message/Children/Child[1] (details.primary_need): changed since it was imported"
+        ),
+        "{err}"
+    );
+    assert_eq!(store.entry_count().unwrap(), before);
+}

@@ -203,6 +203,22 @@ async fn process_entries_whose_fields_contradict_each_other_are_refused_naming_t
         assert_eq!(r.error_fields(), [field], "{details}");
     }
     assert_eq!(app.store.entry_count().unwrap(), 0, "nothing was written");
+    // The side door: a completed assessment sent as census history, which is not asked
+    // whether the child was seen.
+    let mut history = entry("p1", "2007-01-01");
+    history["details"] = json!({"kind": "assessment", "stage": "completed"});
+    history["source"]["system"] = json!("cin-census-return");
+    let r = app.post_entries(&history).await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    assert!(
+        r.json()["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("source.system: "),
+        "{}",
+        r.text
+    );
+    assert_eq!(app.store.entry_count().unwrap(), 0);
     let mut fine = entry("p1", "2007-01-01");
     fine["details"] = json!({"kind": "contact", "referral_source": "9"});
     assert_eq!(

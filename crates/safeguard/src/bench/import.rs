@@ -110,15 +110,17 @@ pub fn run(options: &ImportBenchOptions) -> anyhow::Result<()> {
             Ok(store)
         };
         let store = prepare(&mut databases)?;
+        let mapping_file = dir.path().join("gp.toml");
+        std::fs::write(&mapping_file, MAPPING)?;
         let args = crate::import::ImportArgs {
             agency: agency.as_str().to_owned(),
-            mapping: dir.path().join("gp.toml"),
-            input: input.clone(),
+            mapping: Some(mapping_file),
+            input: Some(input.clone()),
+            cin: None,
             partial: false,
             rejected: None,
             files: crate::replay::RuleFiles::default(),
         };
-        std::fs::write(&args.mapping, MAPPING)?;
         let started = Instant::now();
         let imported = crate::import::run(&store, &args)?;
         let import_time = started.elapsed();
