@@ -16,7 +16,7 @@ use safeguard_core::{
 
 pub use build::{ChildHistory, build};
 pub use entries::{IMPORT_SYSTEM, to_entries};
-pub use xml::{ChildFault, ReadReturn, ReturnError, read, write};
+pub use xml::{ChildFault, Fault, ReadReturn, ReturnError, read, write};
 
 /// A collection year, named by the year it ends in: `2024` is 1 April 2023 to 31 March 2024,
 /// written `2023-24`.

@@ -487,6 +487,20 @@ fn a_malformed_child_is_refused_with_every_fault_by_path_and_the_others_are_read
 }
 
 #[test]
+fn an_identifier_holding_a_control_or_hiding_character_is_refused_not_carried() {
+    let good = write(&fixture_return());
+    for hidden in ["&#13;", "\u{202E}"] {
+        let bad = good.replacen("LA-0001<", &format!("LA-{hidden}0001<"), 1);
+        let read = read(&bad).unwrap();
+        let fault = read.children[0].as_ref().unwrap_err();
+        assert_eq!(
+            fault.faults[0].path,
+            "/Message/Children/Child[1]/ChildIdentifiers/LAchildID"
+        );
+    }
+}
+
+#[test]
 fn a_file_that_is_not_a_return_is_refused_whole() {
     assert!(matches!(
         read("<Message><Children>"),

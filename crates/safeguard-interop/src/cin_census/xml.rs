@@ -477,10 +477,29 @@ impl Reader {
                 "PersonDeathDate",
             ],
         );
+        let id_path = format!("{ids_path}/LAchildID");
         let la_child_id = self
             .one(&ids_path, &ids, "LAchildID", true)
-            .and_then(|n| self.text(&format!("{ids_path}/LAchildID"), &n))
-            .map(str::to_owned);
+            .and_then(|n| self.text(&id_path, &n))
+            .and_then(|id| match safeguard_core::text::check_line(&id_path, id) {
+                Ok(()) if id.chars().count() <= safeguard_core::MAX_LINE_CHARS => {
+                    Some(id.to_owned())
+                }
+                Ok(()) => {
+                    self.fault(
+                        &id_path,
+                        format!(
+                            "is longer than {} characters",
+                            safeguard_core::MAX_LINE_CHARS
+                        ),
+                    );
+                    None
+                }
+                Err(e) => {
+                    self.fault(&id_path, e.reason);
+                    None
+                }
+            });
         let upn = self.coded(&ids_path, &ids, "UPN", false, |t| {
             safeguard_core::is_upn(t).then(|| t.to_owned())
         });
