@@ -4,4 +4,8 @@
 //! person's name or identifier), and leaves storing them to the caller.
 
 pub mod agency_csv;
+pub mod annex_a;
 pub mod cin_census;
+
+#[cfg(test)]
+mod fixture;

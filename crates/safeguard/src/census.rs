@@ -1,14 +1,19 @@
 //! `safeguard census`: the returns a local authority makes from its own entries. `cin`: the
 //! DfE Children in Need census return for a collection year (see
-//! `safeguard_interop::cin_census`). Reading each child for a return is audited.
+//! `safeguard_interop::cin_census`); `annex-a`: Ofsted's Annex A lists for a period (see
+//! `safeguard_interop::annex_a`). Reading each child for a return is audited.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 
 use anyhow::Context;
+use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use safeguard_core::calendar::Calendar;
-use safeguard_core::{AgencyId, AgencyKind, ParticipantRole, PersonRecord};
+use safeguard_core::rules::ChronologyItem;
+use safeguard_core::{AgencyId, AgencyKind, ParticipantRole, PersonId, PersonRecord};
+use safeguard_interop::annex_a;
 use safeguard_interop::cin_census::{self, ChildHistory, CollectionYear};
 use safeguard_store::audit::AuditEvent;
 use safeguard_store::{Actor, Store};
@@ -24,6 +29,31 @@ pub enum CensusCommand {
         #[command(flatten)]
         args: CinArgs,
     },
+    /// Ofsted's Annex A, lists 1 to 8 (contacts to children looked after), for a period, as a
+    /// spreadsheet, built from the entries of children's social care alone.
+    AnnexA {
+        #[command(flatten)]
+        db: crate::DatabaseArgs,
+        #[command(flatten)]
+        args: AnnexArgs,
+    },
+}
+
+/// Options of `safeguard census annex-a`.
+#[derive(Args)]
+pub struct AnnexArgs {
+    /// The first day of the period.
+    #[arg(long)]
+    from: NaiveDate,
+    /// The last day of the period.
+    #[arg(long)]
+    to: NaiveDate,
+    /// The authority's children's social care [default: the only one].
+    #[arg(long)]
+    agency: Option<String>,
+    /// Where to write the workbook (`.xlsx`).
+    #[arg(long)]
+    out: PathBuf,
 }
 
 /// Options of `safeguard census cin`.
@@ -44,63 +74,97 @@ pub struct CinArgs {
     out: PathBuf,
 }
 
-/// Builds and writes the return; the number of children in it.
-pub fn cin(store: &Store, args: &CinArgs) -> anyhow::Result<usize> {
-    if !(args.lea.len() == 3 && args.lea.bytes().all(|b| b.is_ascii_digit())) {
-        anyhow::bail!("--lea: an LEA code is three digits (201)");
-    }
-    let agency = social_care(store, args.agency.as_deref())?;
+/// What children's social care holds of one child: the person, its own record of them (the
+/// latest) and its own entries about them.
+struct Held {
+    person: PersonId,
+    record: PersonRecord,
+    items: Vec<ChronologyItem>,
+}
+
+/// Every child children's social care (`agency`) recorded an entry about.
+fn held_by(store: &Store, agency: &AgencyId) -> anyhow::Result<Vec<Held>> {
     let children = store.all_subject_children()?;
     let bar = ProgressBar::new(children.len() as u64).with_style(
         ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} children").expect("a template"),
     );
     bar.set_message("Reading");
-    // Each child as the authority recorded them: its own record of the child (the latest)
-    // and its own entries about the child.
     let mut held = Vec::new();
     for person in children {
         bar.inc(1);
         let Some(child) = store.child(person)? else {
             continue;
         };
-        let ours: Vec<_> = child
+        let mut record = None;
+        let items: Vec<ChronologyItem> = child
             .chronology
-            .iter()
-            .filter(|item| item.entry.agency == agency)
-            .filter_map(|item| {
+            .into_iter()
+            .filter(|item| item.entry.agency == *agency)
+            .filter(|item| {
                 let subject = item
                     .entry
                     .persons
                     .iter()
                     .zip(&item.person_ids)
-                    .find(|(p, id)| **id == person && p.role == ParticipantRole::SubjectChild)?;
-                Some((item.clone(), subject.0.record.clone()))
+                    .find(|(p, id)| **id == person && p.role == ParticipantRole::SubjectChild);
+                if let Some((p, _)) = subject {
+                    record = Some(p.record.clone());
+                }
+                subject.is_some()
             })
             .collect();
-        if let Some((_, record)) = ours.last() {
-            let record: PersonRecord = record.clone();
-            held.push((
+        if let Some(record) = record {
+            held.push(Held {
                 person,
                 record,
-                ours.into_iter().map(|(i, _)| i).collect::<Vec<_>>(),
-            ));
+                items,
+            });
         }
     }
     bar.finish_and_clear();
-    let histories: Vec<ChildHistory> = held
-        .iter()
-        .map(|(_, record, items)| ChildHistory {
-            record,
-            events: items
+    Ok(held)
+}
+
+fn histories(held: &[Held]) -> Vec<ChildHistory<'_>> {
+    held.iter()
+        .map(|h| ChildHistory {
+            record: &h.record,
+            events: h
+                .items
                 .iter()
                 .map(|i| (i.entry.occurred_at.date(), &i.entry.details))
                 .collect(),
         })
+        .collect()
+}
+
+/// Audits the reading of each child whose identifier went into a return.
+fn audit(
+    store: &Store,
+    command: &str,
+    held: &[Held],
+    returned: &HashSet<&str>,
+) -> anyhow::Result<()> {
+    let events: Vec<AuditEvent> = held
+        .iter()
+        .filter(|h| returned.contains(h.record.local_id.as_str()))
+        .map(|h| AuditEvent::new("census_return", h.person.to_string()))
         .collect();
+    store.record_access(&Actor::system(command), &events)?;
+    Ok(())
+}
+
+/// Builds and writes the return; the number of children in it.
+pub fn cin(store: &Store, args: &CinArgs) -> anyhow::Result<usize> {
+    if !(args.lea.len() == 3 && args.lea.bytes().all(|b| b.is_ascii_digit())) {
+        anyhow::bail!("--lea: an LEA code is three digits (201)");
+    }
+    let agency = social_care(store, args.agency.as_deref())?;
+    let held = held_by(store, &agency)?;
     let built = cin_census::build(
         args.year,
         &args.lea,
-        &histories,
+        &histories(&held),
         &Calendar::england_and_wales(),
     );
     if built.children.is_empty() {
@@ -109,20 +173,42 @@ pub fn cin(store: &Store, args: &CinArgs) -> anyhow::Result<usize> {
             args.year
         );
     }
-    crate::review::write_whole(&args.out, &cin_census::write(&built))?;
-    // Audited: each child whose record went into the return.
-    let returned: std::collections::HashSet<&str> = built
+    crate::review::write_whole(&args.out, cin_census::write(&built))?;
+    let returned = built
         .children
         .iter()
         .map(|c| c.la_child_id.as_str())
         .collect();
-    let events: Vec<AuditEvent> = held
-        .iter()
-        .filter(|(_, record, _)| returned.contains(record.local_id.as_str()))
-        .map(|(person, _, _)| AuditEvent::new("census_return", person.to_string()))
-        .collect();
-    store.record_access(&Actor::system("census cin"), &events)?;
+    audit(store, "census cin", &held, &returned)?;
     Ok(built.children.len())
+}
+
+/// Builds and writes Annex A; the rows of each list.
+pub fn annex_a(store: &Store, args: &AnnexArgs) -> anyhow::Result<Vec<usize>> {
+    if args.to < args.from {
+        anyhow::bail!("--to: is before --from");
+    }
+    let agency = social_care(store, args.agency.as_deref())?;
+    let held = held_by(store, &agency)?;
+    let built = annex_a::build(
+        args.from,
+        args.to,
+        &histories(&held),
+        &Calendar::england_and_wales(),
+    );
+    let bytes = annex_a::write(&built).context("failed to make the workbook")?;
+    crate::review::write_whole(&args.out, bytes)?;
+    let returned = built
+        .lists
+        .iter()
+        .flat_map(|l| &l.rows)
+        .filter_map(|row| match row.first() {
+            Some(annex_a::Cell::Text(id)) => Some(id.as_str()),
+            _ => None,
+        })
+        .collect();
+    audit(store, "census annex-a", &held, &returned)?;
+    Ok(built.lists.iter().map(|l| l.rows.len()).collect())
 }
 
 /// The agency named, which must be children's social care, or the only such agency.

@@ -381,5 +381,5 @@ fn write_rejected(
         out.write_record(&row)?;
     }
     let bytes = out.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
-    crate::review::write_whole(path, &String::from_utf8(bytes)?)
+    crate::review::write_whole(path, bytes)
 }

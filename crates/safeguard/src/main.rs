@@ -165,7 +165,7 @@ enum Command {
         args: review::ReviewArgs,
     },
     /// A local authority's returns, made from its entries: `cin`, the DfE Children in Need
-    /// census return of a collection year.
+    /// census return of a collection year; `annex-a`, Ofsted's Annex A lists of a period.
     Census {
         #[command(subcommand)]
         command: census::CensusCommand,
@@ -414,6 +414,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let children = census::cin(&db.open()?, &args)?;
             println!("Wrote the children in need census return: {children} children.");
+            Ok(())
+        }
+        Command::Census {
+            command: census::CensusCommand::AnnexA { db, args },
+        } => {
+            let rows = census::annex_a(&db.open()?, &args)?;
+            let counts: Vec<String> = rows
+                .iter()
+                .enumerate()
+                .map(|(i, n)| format!("list {} {n}", i + 1))
+                .collect();
+            println!("Wrote Annex A: {}.", counts.join(", "));
             Ok(())
         }
         Command::Import { db, args } => {

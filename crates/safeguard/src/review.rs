@@ -107,7 +107,7 @@ pub fn run(store: &Store, args: &ReviewArgs) -> anyhow::Result<(usize, usize)> {
 
 /// Writes an export whole or not at all: beside it first, then renamed into place, so that no
 /// half-written file is ever left where the export was asked for.
-pub fn write_whole(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+pub fn write_whole(path: &std::path::Path, text: impl AsRef<[u8]>) -> anyhow::Result<()> {
     let partial = path.with_extension("partial");
     std::fs::write(&partial, text)
         .with_context(|| format!("failed to write {}", partial.display()))?;

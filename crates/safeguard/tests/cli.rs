@@ -1602,6 +1602,32 @@ fn a_census_return_imported_into_an_empty_store_is_made_again_the_same() {
     assert!(out.contains("2 children"), "{out}");
     assert_eq!(std::fs::read_to_string(&made).unwrap(), golden);
     assert!(store.verify_audit().unwrap().is_ok());
+    // Annex A of the last six months of the year, from the same entries.
+    let workbook = dir.path().join("annex-a.xlsx");
+    let (ok, out, err) = run_on(
+        &database,
+        &[
+            "census",
+            "annex-a",
+            "--from",
+            "2023-10-01",
+            "--to",
+            "2024-03-31",
+            "--out",
+            workbook.to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "{err}");
+    assert!(
+        out.contains(
+            "list 1 0, list 2 0, list 3 2, list 4 1, list 5 1, list 6 3, list 7 2, list 8 0"
+        ),
+        "{out}"
+    );
+    assert!(
+        std::fs::read(&workbook).unwrap().starts_with(b"PK"),
+        "a workbook"
+    );
     let (ok, _, err) = census("2019-20", "201");
     assert!(!ok);
     assert!(err.contains("there is no return to make"), "{err}");

@@ -49,12 +49,22 @@ pub fn build(
     }
 }
 
+/// The child's episodes open on any day from `first` to `last`, as they stood on `last`.
+pub(crate) fn episodes_in(
+    first: NaiveDate,
+    last: NaiveDate,
+    history: &ChildHistory,
+    calendar: &Calendar,
+) -> Vec<Episode> {
+    episodes_of(&history.events)
+        .into_iter()
+        .filter_map(|window| episode(first, last, &history.events, window, calendar))
+        .collect()
+}
+
 fn child(year: CollectionYear, history: &ChildHistory, calendar: &Calendar) -> Option<Child> {
     let r = history.record;
-    let episodes: Vec<Episode> = episodes_of(&history.events)
-        .into_iter()
-        .filter_map(|window| episode(year, &history.events, window, calendar))
-        .collect();
+    let episodes = episodes_in(year.start(), year.end(), history, calendar);
     if episodes.is_empty() {
         return None;
     }
@@ -103,7 +113,8 @@ fn episodes_of(events: &[(NaiveDate, &EntryDetails)]) -> Vec<std::ops::Range<usi
 }
 
 fn episode(
-    year: CollectionYear,
+    first: NaiveDate,
+    last: NaiveDate,
     all: &[(NaiveDate, &EntryDetails)],
     window: std::ops::Range<usize>,
     calendar: &Calendar,
@@ -113,18 +124,18 @@ fn episode(
         EntryDetails::Referral(r) => Some((*d, r)),
         _ => None,
     })?;
-    if referral_date > year.end() {
+    if referral_date > last {
         return None;
     }
     let closure = events.iter().find_map(|(d, e)| match e {
         EntryDetails::CaseClosure(c) if *d >= referral_date => Some((*d, c.reason)),
         _ => None,
     });
-    if closure.is_some_and(|(d, _)| d < year.start()) {
+    if closure.is_some_and(|(d, _)| d < first) {
         return None;
     }
-    let last_day = closure.map_or(year.end(), |(d, _)| d).min(year.end());
-    let closure = closure.filter(|(d, _)| *d <= year.end());
+    let last_day = closure.map_or(last, |(d, _)| d).min(last);
+    let closure = closure.filter(|(d, _)| *d <= last);
     let within = || {
         events
             .iter()

@@ -14,6 +14,7 @@ use safeguard_core::{
     AbuseCategory, ClosureReason, Disability, Ethnicity, PrimaryNeed, ReferralSource,
 };
 
+pub(crate) use build::episodes_in;
 pub use build::{ChildHistory, build};
 pub use entries::{IMPORT_SYSTEM, to_entries};
 pub use xml::{ChildFault, Fault, ReadReturn, ReturnError, read, write};
