@@ -144,7 +144,8 @@ pub fn rule_for(method: &Method, route: &str) -> Option<Rule> {
             Rule::BreakGlass
         }
         "/persons/{id}/break-glass" if get => Rule::BreakGlass,
-        "/api/v1/entries" if post => Rule::WriteEntries,
+        "/api/v1/entries" | "/fhir/Bundle" if post => Rule::WriteEntries,
+        "/fhir/Patient/{id}/$everything" if get => Rule::ReadChild("read_fhir_everything"),
         "/break-glass" if get => Rule::SafeguardingLead,
         "/api/v1/alerts" | "/alerts" if get => Rule::Person,
         "/api/v1/link-reviews" | "/link-reviews" if get => Rule::ResolveIdentity,
@@ -187,7 +188,7 @@ async fn identify(store: &Store, headers: &HeaderMap) -> Result<Option<Caller>, 
 }
 
 fn is_api(route: &str) -> bool {
-    route.starts_with("/api/")
+    route.starts_with("/api/") || route.starts_with("/fhir/")
 }
 
 /// Refusals: JSON for the API, a page or a redirect for people.
@@ -480,6 +481,9 @@ pub struct OwnEntriesOnly(pub safeguard_core::AgencyId);
 /// The chronology route, the one that an agency whose involvement awaits confirmation may read
 /// (its own entries only).
 const CHRONOLOGY_ROUTE: &str = "/api/v1/persons/{id}/chronology";
+/// The child's record as FHIR: like the chronology, an agency whose involvement awaits
+/// confirmation reads its own entries only.
+const FHIR_EVERYTHING_ROUTE: &str = "/fhir/Patient/{id}/$everything";
 /// The recording form, which an agency not yet involved with the child (or whose involvement
 /// awaits confirmation) may fill in about the child alone: recording is never refused for
 /// want of involvement, and shows nothing of the record.
@@ -495,7 +499,8 @@ async fn read_child(
     route: &str,
 ) -> Result<Option<OwnEntriesOnly>, Response> {
     let store = state.store.clone();
-    let own_only_route = route == CHRONOLOGY_ROUTE || route == RECORD_ROUTE;
+    let own_only_route =
+        route == CHRONOLOGY_ROUTE || route == RECORD_ROUTE || route == FHIR_EVERYTHING_ROUTE;
     let record_route = route == RECORD_ROUTE;
     let session_hash = caller.session().map(|s| s.token_hash.clone());
     let principal = caller.principal();

@@ -58,44 +58,61 @@ pub(crate) async fn create_entries(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<AppendResponse>), Error> {
     let (entries, batch) = parse_entries(&body?)?;
+    let place = |i: usize, field: &str| {
+        if batch {
+            format!("[{i}].{field}")
+        } else {
+            field.to_owned()
+        }
+    };
+    check_recording(&caller, &entries, place)?;
+    let (status, results) = store_entries(&state, &caller, entries, batch).await?;
+    Ok((status, Json(AppendResponse { results })))
+}
+
+/// Whether the caller may record these entries: for their own agency, under a system that is
+/// not the census return's, and of kinds their role records. `place` names an entry's field.
+pub(crate) fn check_recording(
+    caller: &Caller,
+    entries: &[Entry],
+    place: impl Fn(usize, &str) -> String,
+) -> Result<(), Error> {
     let principal = caller.principal();
     for (i, e) in entries.iter().enumerate() {
         if !access::may_write_entry(&principal, &e.agency) {
-            let field = if batch {
-                format!("[{i}].agency")
-            } else {
-                "agency".to_owned()
-            };
             return Err(Error::Forbidden(format!(
-                "{field}: you may record entries only for your own agency ({})",
+                "{}: you may record entries only for your own agency ({})",
+                place(i, "agency"),
                 principal.agency()
             )));
         }
         if !access::may_send_as_system(&e.source.system) {
-            let field = if batch {
-                format!("[{i}].source.system")
-            } else {
-                "source.system".to_owned()
-            };
             return Err(Error::Forbidden(format!(
-                "{field}: is the system of history imported from a census return (safeguard import --cin), not sent here"
+                "{}: is the system of history imported from a census return (safeguard import --cin), not sent here",
+                place(i, "source.system")
             )));
         }
         if !access::may_record_kind(&principal, e.kind()) {
-            let field = if batch {
-                format!("[{i}].details.kind")
-            } else {
-                "details.kind".to_owned()
-            };
             return Err(Error::Forbidden(format!(
-                "{field}: a serious incident is recorded by a safeguarding lead, since it opens the child's record to the review panel"
+                "{}: a serious incident is recorded by a safeguarding lead, since it opens the child's record to the review panel",
+                place(i, "details.kind")
             )));
         }
     }
+    Ok(())
+}
+
+/// Stores entries in one transaction, with the children they are about evaluated again and
+/// their professionals alerted, before the sender hears back: 201 when any is new, 200 when
+/// every one was already recorded.
+pub(crate) async fn store_entries(
+    state: &AppState,
+    caller: &Caller,
+    entries: Vec<Entry>,
+    batch: bool,
+) -> Result<(StatusCode, Vec<Appended>), Error> {
     let actor = caller.actor();
     let rules = state.rules.clone();
-    // One transaction stores the entries, re-evaluates the children they are about and alerts
-    // their professionals in other agencies: all before the sender hears back.
     let results = state
         .blocking(move |store| {
             let today = chrono::Local::now().date_naive();
@@ -116,7 +133,7 @@ pub(crate) async fn create_entries(
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(AppendResponse { results })))
+    Ok((status, results))
 }
 
 /// Reads one entry or an array of entries (then `true`), collecting every invalid field of

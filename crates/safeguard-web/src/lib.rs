@@ -6,6 +6,7 @@ pub mod auth;
 mod concerns;
 mod entries;
 mod error;
+mod fhir;
 mod forms;
 mod health;
 mod identity;
@@ -132,6 +133,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(entries::router())
+        .merge(fhir::router())
         .merge(persons::router())
         .merge(identity::router())
         .merge(involvements::router())

@@ -28,6 +28,8 @@ use crate::AppState;
         crate::involvements::get_involvements,
         crate::involvements::post_involvement_decision,
         crate::involvements::get_evaluation_failures,
+        crate::fhir::post_bundle,
+        crate::fhir::get_everything,
     ),
     modifiers(&Security),
     tags(
@@ -36,6 +38,7 @@ use crate::AppState;
         (name = "alerts", description = "What other agencies recorded about your children"),
         (name = "involvements", description = "Which agencies are involved with a child, confirmed by the lead professional"),
         (name = "identity", description = "Deciding whether agencies' records are one person"),
+        (name = "fhir", description = "FHIR R4 (UK Core): an agency's Bundle in, a child's record out"),
     )
 )]
 pub struct ApiDoc;

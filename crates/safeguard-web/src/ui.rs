@@ -400,7 +400,7 @@ pub(crate) async fn error_pages(
     request: Request,
     next: Next,
 ) -> Response {
-    if request.uri().path().starts_with("/api/") {
+    if request.uri().path().starts_with("/api/") || request.uri().path().starts_with("/fhir/") {
         return next.run(request).await;
     }
     let headers = request.headers().clone();

@@ -14,7 +14,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use safeguard_core::calendar::Calendar;
 use safeguard_core::{AgencyId, AgencyKind, Entry, FieldError};
 use safeguard_interop::agency_csv::{Mapping, RowError, read_rows};
-use safeguard_interop::cin_census;
+use safeguard_interop::{cin_census, fhir};
 use safeguard_store::{Actor, Outcome, Store, StoreError};
 
 use crate::replay::RuleFiles;
@@ -29,8 +29,8 @@ pub struct ImportArgs {
     #[arg(
         long,
         requires = "input",
-        required_unless_present = "cin",
-        conflicts_with = "cin"
+        required_unless_present_any(["cin", "fhir"]),
+        conflicts_with_all(["cin", "fhir"])
     )]
     pub(crate) mapping: Option<PathBuf>,
     /// The export (CSV with a header).
@@ -38,8 +38,12 @@ pub struct ImportArgs {
     pub(crate) input: Option<PathBuf>,
     /// A past DfE Children in Need census return (XML) of `--agency`, children's social
     /// care: each child's episodes as the entries the next return is built from.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "fhir")]
     pub(crate) cin: Option<PathBuf>,
+    /// A FHIR R4 Bundle (JSON) from `--agency`'s system: Patient, RelatedPerson, Encounter,
+    /// Condition, Observation and Flag, stored whole or not at all.
+    #[arg(long, conflicts_with = "partial")]
+    pub(crate) fhir: Option<PathBuf>,
     /// Store the good rows (or children) and write the rejected ones, with their reasons, to
     /// `--rejected`.
     #[arg(long, requires = "rejected")]
@@ -55,7 +59,7 @@ pub struct ImportArgs {
 /// What an import did.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Imported {
-    /// What it counts: rows of an export, children of a return.
+    /// What it counts: rows of an export, children of a return, a bundle.
     pub unit: &'static str,
     /// Rows (or children) read.
     pub rows: usize,
@@ -102,6 +106,15 @@ pub fn run(store: &Store, args: &ImportArgs) -> anyhow::Result<Imported> {
     let book = args.files.load()?;
     let now = chrono::Utc::now();
     let (unit, name, header, units) = match (&args.cin, &args.mapping, &args.input) {
+        (None, None, None) if args.fhir.is_some() => {
+            let path = args.fhir.as_ref().expect("checked");
+            (
+                "bundle",
+                path,
+                Vec::new(),
+                vec![read_fhir(path, &agency, now)?],
+            )
+        }
         (Some(cin), _, _) => {
             if kind != AgencyKind::SocialCare {
                 anyhow::bail!(
@@ -114,7 +127,7 @@ pub fn run(store: &Store, args: &ImportArgs) -> anyhow::Result<Imported> {
             let (header, units) = read_export(mapping, input, &agency, now)?;
             ("rows", input, header, units)
         }
-        _ => anyhow::bail!("give --mapping and --input, or --cin"),
+        _ => anyhow::bail!("give --mapping and --input, --cin, or --fhir"),
     };
     let name = name.display().to_string();
     let (imported, mut rejected) =
@@ -170,6 +183,22 @@ fn read_export(
         })
         .collect();
     Ok((header, units))
+}
+
+/// Reads a FHIR Bundle: its entries, or every fault by resource and element.
+fn read_fhir(
+    path: &std::path::Path,
+    agency: &AgencyId,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<Unit> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("failed to read {}", path.display()))?;
+    Ok(Unit {
+        place: 1,
+        cells: Vec::new(),
+        entries: fhir::read_bundle(&text, agency, now)
+            .map_err(|faults| faults.iter().map(ToString::to_string).collect()),
+    })
 }
 
 /// Reads a census return's children, each as its entries or its faults.
@@ -331,20 +360,21 @@ fn store_units(
     Ok((imported, rejected))
 }
 
-/// A unit the store refused, as its reader names it: a row by its line, a child by its path.
+/// A unit the store refused, as its reader names it: a row by its line, a child by its path,
+/// a bundle as a whole.
 fn refused_unit(unit: &str, place: u64, error: &FieldError) -> String {
-    if unit == "children" {
-        let reason = if error.reason.starts_with("differs") {
-            "changed since it was imported: differs from the entries already recorded for this child"
-        } else {
-            &error.reason
-        };
-        format!(
+    let reason = if error.reason.starts_with("differs") {
+        "changed since it was imported: differs from what is already recorded under its identifier"
+    } else {
+        &error.reason
+    };
+    match unit {
+        "children" => format!(
             "/Message/Children/Child[{place}] ({}): {reason}",
             error.field
-        )
-    } else {
-        refused_row(place, error).to_string()
+        ),
+        "bundle" => format!("Bundle ({}): {reason}", error.field),
+        _ => refused_row(place, error).to_string(),
     }
 }
 

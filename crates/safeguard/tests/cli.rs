@@ -1713,3 +1713,62 @@ fn a_census_return_imported_into_an_empty_store_is_made_again_the_same() {
     );
     assert_eq!(store.entry_count().unwrap(), before);
 }
+
+#[test]
+fn a_fhir_bundle_imports_whole_or_not_at_all_and_again_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fhir.db");
+    let database = format!("sqlite:{}", path.display());
+    let store = Store::open(&DatabaseUrl::Sqlite(path.clone())).unwrap();
+    store
+        .put_agency(&safeguard_core::Agency {
+            id: safeguard_core::AgencyId::parse("north-general-hospital").unwrap(),
+            name: "North General Hospital".into(),
+            kind: safeguard_core::AgencyKind::Hospital,
+        })
+        .unwrap();
+    let sample = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../data/fhir/ed-attendance-bundle.json"
+    );
+    let import = |file: &str| {
+        run_on(
+            &database,
+            &[
+                "import",
+                "--agency",
+                "north-general-hospital",
+                "--fhir",
+                file,
+            ],
+        )
+    };
+    let (ok, out, err) = import(sample);
+    assert!(ok, "{err}");
+    assert!(out.contains("Imported 1 bundle: 3 entries stored"), "{out}");
+    let (ok, out, _) = import(sample);
+    assert!(ok);
+    assert!(
+        out.contains("0 entries stored, 3 already imported unchanged"),
+        "{out}"
+    );
+
+    let faulty = dir.path().join("faulty.json");
+    std::fs::write(
+        &faulty,
+        std::fs::read_to_string(sample)
+            .unwrap()
+            .replace("\"code\": \"EMER\"", "\"code\": \"VR\"")
+            .replace("ED-20240614-0031", "ED-20240614-0099"),
+    )
+    .unwrap();
+    let (ok, _, err) = import(faulty.to_str().unwrap());
+    assert!(!ok);
+    assert!(err.contains("nothing was imported: 1 of 1 bundle"), "{err}");
+    assert!(
+        err.contains("Encounter/ed-20240614-1 (class): is not AMB"),
+        "{err}"
+    );
+    assert!(!err.contains("Brennan"), "{err}");
+    assert_eq!(store.entry_count().unwrap(), 3);
+}

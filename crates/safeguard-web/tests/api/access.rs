@@ -41,6 +41,14 @@ const EXPECTED: &[(&str, [&str; 5])] = &[
         ["YYYYNNNY", "NNYNNNNN", "NNYNNNNN", "YYYYYNNN", "YYYYNNNY"],
     ),
     (
+        "POST /fhir/Bundle",
+        ["NNNNNNNY", "NNNNNNNY", "NNNNNNNY", "NNNNNNNY", "NNNNNNNY"],
+    ),
+    (
+        "GET /fhir/Patient/{id}/$everything",
+        ["YYYYNNNY", "NNYNNNNN", "NNYNNNNN", "YYYYYNNN", "YYYYNNNY"],
+    ),
+    (
         "GET /api/v1/alerts",
         ["YYYYYYYN", "YYYYYYYN", "YYYYYYYN", "YYYYYYYN", "YYYYYYYN"],
     ),
@@ -122,6 +130,18 @@ async fn call(app: &TestApp, route: &str, child: &str, agency: &str, auth: &Auth
             e["persons"][0]["record"]["local_id"] = format!("W{n}").into();
             e["residences"] = json!([]);
             app.post_as(&path, "application/json", e.to_string(), auth)
+                .await
+        }
+        ("POST", "/fhir/Bundle") => {
+            // A fresh child each time, as for entries.
+            let bundle = json!({"resourceType": "Bundle", "type": "transaction", "entry": [
+                {"resource": {"resourceType": "Patient", "id": format!("W{n}"),
+                    "name": [{"given": ["Wren"], "family": "Matrix"}], "birthDate": "2006-01-01"}},
+                {"resource": {"resourceType": "Observation", "id": format!("o{n}"), "status": "final",
+                    "code": {"text": "Note"}, "subject": {"reference": format!("Patient/W{n}")},
+                    "effectiveDateTime": "2007-02-01", "valueString": "Matrix test note."}},
+            ]});
+            app.post_as(&path, "application/fhir+json", bundle.to_string(), auth)
                 .await
         }
         ("POST", "/api/v1/link-decisions") => {

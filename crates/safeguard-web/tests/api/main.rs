@@ -5,6 +5,7 @@ mod alerts;
 mod attacks;
 mod concerns;
 mod entries;
+mod fhir;
 mod flags;
 mod helpers;
 mod identity;

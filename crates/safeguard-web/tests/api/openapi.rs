@@ -36,6 +36,8 @@ async fn the_document_describes_every_api_route() {
             "/api/v1/persons/{id}/household",
             "/api/v1/persons/{id}/involvements",
             "/api/v1/persons/{id}/status",
+            "/fhir/Bundle",
+            "/fhir/Patient/{id}/$everything",
             "/healthz",
         ]
     );

@@ -117,6 +117,7 @@ pub fn run(options: &ImportBenchOptions) -> anyhow::Result<()> {
             mapping: Some(mapping_file),
             input: Some(input.clone()),
             cin: None,
+            fhir: None,
             partial: false,
             rejected: None,
             files: crate::replay::RuleFiles::default(),
