@@ -1,6 +1,8 @@
 //! Two children of one authority, with what comes before, in and after 2023-24, and a
 //! third known only from a contact: the tests of the census and of Annex A read them.
 
+use std::path::{Path, PathBuf};
+
 use chrono::NaiveDate;
 use safeguard_core::{Disability, EntryDetails, Ethnicity, PersonName, PersonRecord, Sex};
 use serde_json::json;
@@ -190,4 +192,26 @@ impl Fixture {
             })
             .collect()
     }
+}
+
+fn golden(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name)
+}
+
+/// Compares a written file with its golden copy; `SAFEGUARD_WRITE_GOLDEN=1` rewrites it.
+pub(crate) fn assert_golden(name: &str, text: &str) {
+    let path = golden(name);
+    if std::env::var_os("SAFEGUARD_WRITE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (SAFEGUARD_WRITE_GOLDEN=1 writes it)",
+            path.display()
+        )
+    });
+    assert_eq!(text, expected, "{name} differs from its golden copy");
 }

@@ -7,7 +7,7 @@ use safeguard_core::{
 };
 
 use super::*;
-use crate::fixture::{Fixture, day};
+use crate::fixture::{Fixture, assert_golden, day};
 
 fn year() -> CollectionYear {
     CollectionYear::parse("2023-24").unwrap()
@@ -125,28 +125,6 @@ fn the_return_holds_every_episode_open_in_the_year_built_from_entries_alone() {
         Ethnicity::NotObtained,
         "not recorded: not yet obtained"
     );
-}
-
-fn golden(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(name)
-}
-
-/// Compares a written file with its golden copy; `SAFEGUARD_WRITE_GOLDEN=1` rewrites it.
-fn assert_golden(name: &str, text: &str) {
-    let path = golden(name);
-    if std::env::var_os("SAFEGUARD_WRITE_GOLDEN").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, text).unwrap();
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e} (SAFEGUARD_WRITE_GOLDEN=1 writes it)",
-            path.display()
-        )
-    });
-    assert_eq!(text, expected, "{name} differs from its golden copy");
 }
 
 /// The DfE schema as shipped, and with `NumberOfPreviousCPP` read as a count that may be 0

@@ -149,7 +149,8 @@ fn demographics(record: &PersonRecord, identifiers: Vec<Value>) -> serde_json::M
 }
 
 fn patient(child: &Person) -> Value {
-    let first = &child.records[0].record;
+    let none = PersonRecord::named("", safeguard_core::PersonName::default());
+    let first = child.records.first().map_or(&none, |r| &r.record);
     let identifiers = child
         .records
         .iter()
@@ -160,7 +161,7 @@ fn patient(child: &Person) -> Value {
     let mut p = demographics(first, identifiers);
     // Every other NHS number any agency holds for the child.
     if let Some(Value::Array(ids)) = p.get_mut("identifier") {
-        for r in &child.records[1..] {
+        for r in child.records.iter().skip(1) {
             if let Some(n) = &r.record.nhs_number
                 && first.nhs_number.as_ref() != Some(n)
             {

@@ -324,6 +324,10 @@ fn the_sample_and_every_export_validate_as_fhir_r4_with_fhir_resources() {
     ));
     let (child, items) = held(&entries);
     let exported = everything("https://safeguard.example/fhir", &child, &items);
+    crate::fixture::assert_golden(
+        "fhir-everything.json",
+        &(serde_json::to_string_pretty(&exported).unwrap() + "\n"),
+    );
     validate(&exported).unwrap();
     // And the validator refuses what is not FHIR: it would catch a broken export.
     let mut broken = exported.clone();

@@ -130,3 +130,20 @@ async fn only_an_agency_system_sends_a_bundle_and_a_stranger_reads_no_record() {
         "{log:?}"
     );
 }
+
+#[tokio::test]
+async fn a_resource_changed_since_it_was_sent_is_refused_never_stored_over() {
+    let app = spawn_app();
+    assert_eq!(post_bundle(&app, SAMPLE).await.status, 201);
+    let changed = SAMPLE.replace("rolled off the sofa", "fell from the changing table");
+    let r = post_bundle(&app, &changed).await;
+    assert_eq!(r.status, 409, "{}", r.text);
+    assert!(!r.text.contains("changing table"), "{}", r.text);
+    assert_eq!(app.store.entry_count().unwrap(), 3);
+    let child = app.find_person("leo").await;
+    let bundle = app
+        .get_as(&format!("/fhir/Patient/{child}/$everything"), &app.hospital)
+        .await
+        .text;
+    assert!(bundle.contains("rolled off the sofa"), "the first is kept");
+}
