@@ -633,6 +633,20 @@ mod tests {
     }
 
     #[test]
+    fn each_sample_reads_as_its_golden_entries() {
+        for (mapping, csv, name) in SAMPLES {
+            let mapping = Mapping::parse(mapping).unwrap();
+            let agency = AgencyId::parse(name).unwrap();
+            let (_, rows) = read_rows(&mapping, &agency, csv.as_bytes(), now(), || {}).unwrap();
+            let entries: Vec<Entry> = rows.into_iter().map(|r| r.entry.unwrap()).collect();
+            crate::fixture::assert_golden(
+                &format!("agency-csv-{name}.json"),
+                &(serde_json::to_string_pretty(&entries).unwrap() + "\n"),
+            );
+        }
+    }
+
+    #[test]
     fn a_row_becomes_the_entry_the_api_would_take() {
         let (mapping, csv, _) = SAMPLES[0];
         let rows = read(mapping, csv).unwrap();

@@ -234,3 +234,26 @@ fn the_workbook_reads_back_with_the_published_columns_of_the_sample_and_every_ce
         }
     }
 }
+
+#[test]
+fn the_lists_are_their_golden_file() {
+    let a = annex();
+    let mut text = String::new();
+    for list in &a.lists {
+        text += &format!("== {}\n{}\n", list.name, list.columns.join("\t"));
+        for row in &list.rows {
+            let cells: Vec<String> = row
+                .iter()
+                .map(|c| match c {
+                    Cell::Text(t) => t.clone(),
+                    Cell::Date(d) => d.to_string(),
+                    Cell::Number(n) => n.to_string(),
+                    Cell::Blank => String::new(),
+                })
+                .collect();
+            text += &cells.join("\t");
+            text.push('\n');
+        }
+    }
+    crate::fixture::assert_golden("annex-a-2023-10-01-to-2024-03-31.tsv", &text);
+}

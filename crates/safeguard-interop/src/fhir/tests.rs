@@ -298,10 +298,15 @@ fn validate(bundle: &Value) -> Result<(), String> {
         .arg(&file)
         .output()
         .unwrap_or_else(|e| panic!("{python}: {e}"));
+    let complaints = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        !complaints.contains("No module named 'fhir'"),
+        "{python} has no fhir.resources: run ./scripts/test, which installs it, or set SAFEGUARD_FHIR_PYTHON"
+    );
     if out.status.success() {
         Ok(())
     } else {
-        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+        Err(complaints)
     }
 }
 
