@@ -2,7 +2,7 @@
 //! level for a missing value (which is neither evidence for nor against).
 
 use crate::names::{Nicknames, VERY_CLOSE, jaro_winkler, z_form};
-use crate::record::{Checked, Prepared, PreparedName, check_identifier};
+use crate::record::{AddressWord, Checked, Prepared, PreparedName, check_identifier};
 
 /// How two names compare.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -56,8 +56,16 @@ pub fn compare_names(
     if ta == tb {
         return NameLevel::Exact;
     }
-    if nicknames.is_some_and(|n| n.related(ta, tb))
-        || (nicknames.is_some() && (z_form(ta, tb) || z_form(tb, ta)))
+    // The shipped table's numbers are kept on prepared names; another table looks names up.
+    let shipped = nicknames.is_some_and(|n| std::ptr::eq(n, Nicknames::shipped()));
+    let related = |n: &Nicknames| {
+        if shipped {
+            n.related_ids(a.nickname, b.nickname)
+        } else {
+            n.related(ta, tb)
+        }
+    };
+    if nicknames.is_some_and(related) || (nicknames.is_some() && (z_form(ta, tb) || z_form(tb, ta)))
     {
         return NameLevel::Nickname;
     }
@@ -66,7 +74,7 @@ pub fn compare_names(
     } else {
         (tb, ta)
     };
-    if short.chars().count() == 1 {
+    if short.chars().nth(1).is_none() {
         return if long.starts_with(short.as_str()) {
             NameLevel::Initial
         } else {
@@ -80,7 +88,13 @@ pub fn compare_names(
         NameLevel::Phonetic
     } else if similarity >= 0.80 {
         NameLevel::Close
-    } else if nicknames.is_some_and(|n| n.related_misspelt(ta, tb)) {
+    } else if nicknames.is_some_and(|n| {
+        if shipped {
+            n.related_misspelt_ids((ta, a.nickname), (tb, b.nickname))
+        } else {
+            n.related_misspelt(ta, tb)
+        }
+    }) {
         NameLevel::Nickname
     } else {
         NameLevel::Different
@@ -214,6 +228,24 @@ pub fn compare_postcodes(a: Option<&str>, b: Option<&str>) -> PostcodeLevel {
     compare_clean_postcodes(&a, &b)
 }
 
+/// Whether two short texts are equal, compared as integers when both fit in eight bytes.
+fn same(a: &str, b: &str) -> bool {
+    if a.len() > 8 || b.len() > 8 {
+        return a == b;
+    }
+    let packed = |text: &str| {
+        let mut word = [0u8; 9];
+        word[..text.len()].copy_from_slice(text.as_bytes());
+        word[8] = text.len() as u8;
+        u128::from_le_bytes({
+            let mut wide = [0u8; 16];
+            wide[..9].copy_from_slice(&word);
+            wide
+        })
+    };
+    packed(a) == packed(b)
+}
+
 /// Compares two postcodes already upper case without spaces (as [`Prepared`] keeps them),
 /// allocating nothing.
 fn compare_clean_postcodes(a: &str, b: &str) -> PostcodeLevel {
@@ -222,11 +254,14 @@ fn compare_clean_postcodes(a: &str, b: &str) -> PostcodeLevel {
     }
     let (a_out, a_in) = a.split_at(a.len() - 3);
     let (b_out, b_in) = b.split_at(b.len() - 3);
-    if a == b {
+    // Compared as integers: a postcode's parts are a few bytes, and a call to compare memory
+    // for each costs more than the comparison (this runs for every candidate pair).
+    let same_out = same(a_out, b_out);
+    if same_out && same(a_in, b_in) {
         PostcodeLevel::Exact
-    } else if a_out == b_out && a_in[..1] == b_in[..1] {
+    } else if same_out && a_in.as_bytes()[0] == b_in.as_bytes()[0] {
         PostcodeLevel::Sector
-    } else if a_out == b_out {
+    } else if same_out {
         PostcodeLevel::District
     } else {
         PostcodeLevel::Different
@@ -263,8 +298,8 @@ impl HomeLevel {
 }
 
 /// The share of address words two addresses have in common (Jaccard), over sorted distinct
-/// tokens.
-fn address_overlap(a: &[String], b: &[String]) -> f64 {
+/// words.
+fn address_overlap(a: &[AddressWord], b: &[AddressWord]) -> f64 {
     let (mut i, mut j, mut shared) = (0, 0, 0);
     while i < a.len() && j < b.len() {
         match a[i].cmp(&b[j]) {
@@ -283,16 +318,13 @@ fn address_overlap(a: &[String], b: &[String]) -> f64 {
 /// Whether two addresses' numbers (house, flat) could be of one home: those of one are all
 /// among those of the other ("14 Mill Lane" and "Flat 2, 14 Mill Lane"), or one has none.
 /// "Flat 4, 38 Grove Road" and "Flat 4, 88 Grove Road" share most words but are two homes.
-fn numbers_agree(a: &[String], b: &[String]) -> bool {
-    fn numbers(tokens: &[String]) -> Vec<&String> {
-        tokens
-            .iter()
-            .filter(|t| t.bytes().any(|c| c.is_ascii_digit()))
-            .collect()
-    }
-    let (a, b) = (numbers(a), numbers(b));
-    let (fewer, more) = if a.len() <= b.len() { (a, b) } else { (b, a) };
-    fewer.iter().all(|n| more.contains(n))
+fn numbers_agree(a: &[AddressWord], b: &[AddressWord]) -> bool {
+    let count = |words: &[AddressWord]| words.iter().filter(|w| w.number).count();
+    let (fewer, more) = if count(a) <= count(b) { (a, b) } else { (b, a) };
+    fewer
+        .iter()
+        .filter(|w| w.number)
+        .all(|w| more.binary_search(w).is_ok())
 }
 
 /// Compares two homes.
@@ -598,6 +630,40 @@ fn part_of_surname(a: &str, b: &str) -> bool {
 mod tests {
     use super::*;
     use crate::record::{Record, Sex};
+
+    #[test]
+    fn short_texts_compared_as_integers_are_equal_exactly_when_they_are() {
+        let texts = [
+            "",
+            "N",
+            "N1",
+            "N17",
+            "N176",
+            "N17 6AA",
+            "NB29LS",
+            "ABCDEFGH",
+            "ABCDEFGHI",
+            "ABCDEFGHJ",
+            "N17\0",
+        ];
+        for a in texts {
+            for b in texts {
+                assert_eq!(same(a, b), a == b, "{a:?} {b:?}");
+            }
+        }
+        assert_eq!(
+            compare_postcodes(Some("N17 6AA"), Some("n176ab")),
+            PostcodeLevel::Sector
+        );
+        assert_eq!(
+            compare_postcodes(Some("N17 6AA"), Some("N17 9AA")),
+            PostcodeLevel::District
+        );
+        assert_eq!(
+            compare_postcodes(Some("N17 6AA"), Some("E17 6AA")),
+            PostcodeLevel::Different
+        );
+    }
 
     fn dob(y: i32, m: Option<u32>, d: Option<u32>) -> Option<BirthDate> {
         Some(BirthDate {

@@ -96,6 +96,18 @@ fn jaro_of<T: PartialEq>(a: &[T], b: &[T], a_matched: &mut [bool], b_matched: &m
     (m / a.len() as f64 + m / b.len() as f64 + (m - transpositions as f64) / m) / 3.0
 }
 
+/// Whether two strings' lengths let their Jaro–Winkler similarity reach `threshold`: at best
+/// every character of the shorter matches in order, so Jaro is at most (2 + shorter/longer)/3,
+/// and the prefix raises it by at most 0.4 of the rest. A quick refusal before the real thing.
+pub fn may_reach(a: &str, b: &str, threshold: f64) -> bool {
+    let (la, lb) = (a.len() as f64, b.len() as f64);
+    if la == 0.0 || lb == 0.0 {
+        return true;
+    }
+    let best_jaro = (2.0 + la.min(lb) / la.max(lb)) / 3.0;
+    best_jaro + 0.4 * (1.0 - best_jaro) >= threshold
+}
+
 /// Jaro–Winkler similarity: Jaro, raised for a common prefix of up to four characters.
 pub fn jaro_winkler(a: &str, b: &str) -> f64 {
     let j = jaro(a, b);
@@ -185,7 +197,18 @@ impl Nicknames {
     /// or both are nicknames of one name (Dan and Danny). Two names that merely share a
     /// nickname are not (Aaron and Ronald are both "Ron"; so are two brothers).
     pub fn related(&self, a: &str, b: &str) -> bool {
-        let (Some(&ia), Some(&ib)) = (self.ids.get(a), self.ids.get(b)) else {
+        self.related_ids(self.id_of(a), self.id_of(b))
+    }
+
+    /// A (normalised) name's number in the table, if it is there: a prepared name keeps it,
+    /// so that comparing two names does not hash them again.
+    pub fn id_of(&self, name: &str) -> Option<u32> {
+        self.ids.get(name).copied()
+    }
+
+    /// [`Nicknames::related`] of two names by their numbers.
+    pub fn related_ids(&self, a: Option<u32>, b: Option<u32>) -> bool {
+        let (Some(ia), Some(ib)) = (a, b) else {
             return false;
         };
         self.related[ia as usize].binary_search(&ib).is_ok()
@@ -227,15 +250,22 @@ impl Nicknames {
     /// name of the table itself: Josh is spelt like Joseph, for whom Joe stands, but Joe and
     /// Josh are two brothers' names, not one misspelt.
     pub fn related_misspelt(&self, a: &str, b: &str) -> bool {
-        let stands_for = |known: &str, other: &str| {
-            !self.ids.contains_key(other)
-                && self.ids.get(known).is_some_and(|&i| {
-                    self.related[i as usize]
-                        .iter()
-                        .any(|&r| jaro_winkler(&self.names[r as usize], other) >= VERY_CLOSE)
+        self.related_misspelt_ids((a, self.id_of(a)), (b, self.id_of(b)))
+    }
+
+    /// [`Nicknames::related_misspelt`] of two names with their numbers in the table.
+    pub fn related_misspelt_ids(&self, a: (&str, Option<u32>), b: (&str, Option<u32>)) -> bool {
+        let stands_for = |known: Option<u32>, other: (&str, Option<u32>)| {
+            other.1.is_none()
+                && known.is_some_and(|i| {
+                    self.related[i as usize].iter().any(|&r| {
+                        let name = &self.names[r as usize];
+                        may_reach(name, other.0, VERY_CLOSE)
+                            && jaro_winkler(name, other.0) >= VERY_CLOSE
+                    })
                 })
         };
-        stands_for(a, b) || stands_for(b, a)
+        stands_for(a.1, b) || stands_for(b.1, a)
     }
 }
 
@@ -292,6 +322,51 @@ pub(crate) type BuildFx = std::hash::BuildHasherDefault<FxHasher>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_length_bound_never_refuses_a_pair_that_reaches_the_threshold() {
+        let names = [
+            "dan",
+            "daniel",
+            "danny",
+            "danielle",
+            "kez",
+            "kieran",
+            "jo",
+            "joanne",
+            "reeve",
+            "reeves",
+            "catherine",
+            "kathryn",
+            "al",
+            "alexander",
+            "sam",
+            "samantha",
+            "mo",
+            "mohammed",
+            "muhammad",
+            "bob",
+            "robert",
+            "rboert",
+            "x",
+        ];
+        let mut refused = 0;
+        for a in names {
+            for b in names {
+                for threshold in [VERY_CLOSE, 0.80] {
+                    if jaro_winkler(a, b) >= threshold {
+                        assert!(may_reach(a, b, threshold), "{a} {b} {threshold}");
+                    } else if !may_reach(a, b, threshold) {
+                        refused += 1;
+                    }
+                }
+            }
+        }
+        assert!(
+            refused > 100,
+            "the bound refuses most pairs of unlike lengths: {refused}"
+        );
+    }
 
     #[test]
     fn a_z_form_is_the_names_first_letters_and_a_z() {

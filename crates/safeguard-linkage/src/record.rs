@@ -46,6 +46,8 @@ pub struct PreparedName {
     pub primary: String,
     /// Alternate Double Metaphone code.
     pub alternate: String,
+    /// Its number in the shipped nickname table, if it is there.
+    pub nickname: Option<u32>,
 }
 
 impl PreparedName {
@@ -58,6 +60,7 @@ impl PreparedName {
         Some(PreparedName {
             primary: codes.primary(),
             alternate: codes.alternate(),
+            nickname: crate::names::Nicknames::shipped().id_of(&text),
             text,
         })
     }
@@ -66,6 +69,31 @@ impl PreparedName {
     /// alternate codes are left out: George's alternate is Craig's primary.)
     pub fn sounds_like(&self, other: &PreparedName) -> bool {
         !self.primary.is_empty() && self.primary == other.primary
+    }
+}
+
+/// A word of an address, kept as a hash so that comparing two addresses compares integers
+/// and allocates nothing (a collision of two 64-bit hashes among a home's few words is not a
+/// risk worth a string comparison), with whether it holds a digit (a house or flat number).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AddressWord {
+    /// The word's hash.
+    pub hash: u64,
+    /// Whether it holds a digit.
+    pub number: bool,
+}
+
+impl AddressWord {
+    /// A (lower-case) word.
+    pub fn new(word: &str) -> Self {
+        use std::hash::Hasher;
+        let mut h = crate::names::FxHasher::default();
+        h.write(word.as_bytes());
+        h.write_usize(word.len());
+        AddressWord {
+            hash: h.finish(),
+            number: word.bytes().any(|c| c.is_ascii_digit()),
+        }
     }
 }
 
@@ -84,7 +112,7 @@ pub struct Prepared {
     /// to seven; four keeps other countries' numeric codes comparable as exact or not).
     pub postcode: Option<String>,
     /// Address tokens, lower case, sorted and distinct (`12`, `high`, `street`).
-    pub address: Vec<String>,
+    pub address: Vec<AddressWord>,
     /// NHS number, ten digits, or another national identifier of six to twelve digits (a
     /// social security number), whose check digit Safeguard cannot test.
     pub nhs_number: Option<String>,
@@ -143,15 +171,15 @@ impl Prepared {
                     .collect::<String>()
             })
             .filter(|p| p.len() >= 4);
-        let mut address: Vec<String> = r
+        let mut address: Vec<AddressWord> = r
             .address
             .as_deref()
             .unwrap_or_default()
             .split(|c: char| !c.is_alphanumeric())
             .filter(|t| !t.is_empty())
-            .map(str::to_lowercase)
+            .map(|t| AddressWord::new(&t.to_lowercase()))
             .collect();
-        address.sort();
+        address.sort_unstable();
         address.dedup();
         let nhs_number = r
             .nhs_number
@@ -207,7 +235,13 @@ mod tests {
         assert_eq!(p.given.as_ref().map(|n| n.text.as_str()), Some("daniel"));
         assert_eq!(p.family.as_ref().map(|n| n.text.as_str()), Some("omarsh"));
         assert_eq!(p.postcode.as_deref(), Some("NB29LS"));
-        assert_eq!(p.address, ["12", "high", "street"]);
+        let mut words: Vec<AddressWord> = ["12", "high", "street"]
+            .into_iter()
+            .map(AddressWord::new)
+            .collect();
+        words.sort_unstable();
+        assert_eq!(p.address, words);
+        assert_eq!(p.address.iter().filter(|w| w.number).count(), 1);
         assert_eq!(p.nhs_number.as_deref(), Some("9992345675"));
         let placeholder = Prepared::new(&Record {
             nhs_number: Some("999 999 9999".into()),
