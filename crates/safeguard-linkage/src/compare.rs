@@ -1,7 +1,7 @@
 //! Field comparisons, each graded into levels from strongest agreement to disagreement, with a
 //! level for a missing value (which is neither evidence for nor against).
 
-use crate::names::{Nicknames, VERY_CLOSE, jaro_winkler, z_form};
+use crate::names::{Nicknames, VERY_CLOSE, jaro_winkler, may_reach, z_form};
 use crate::record::{AddressWord, Checked, Prepared, PreparedName, check_identifier};
 
 /// How two names compare.
@@ -81,7 +81,12 @@ pub fn compare_names(
             NameLevel::Different
         };
     }
-    let similarity = jaro_winkler(ta, tb);
+    // Names whose lengths keep them below 0.80 are not compared letter by letter.
+    let similarity = if may_reach(ta, tb, 0.80) {
+        jaro_winkler(ta, tb)
+    } else {
+        0.0
+    };
     if similarity >= VERY_CLOSE {
         NameLevel::VeryClose
     } else if a.sounds_like(b) {

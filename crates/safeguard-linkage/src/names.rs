@@ -100,7 +100,14 @@ fn jaro_of<T: PartialEq>(a: &[T], b: &[T], a_matched: &mut [bool], b_matched: &m
 /// every character of the shorter matches in order, so Jaro is at most (2 + shorter/longer)/3,
 /// and the prefix raises it by at most 0.4 of the rest. A quick refusal before the real thing.
 pub fn may_reach(a: &str, b: &str, threshold: f64) -> bool {
-    let (la, lb) = (a.len() as f64, b.len() as f64);
+    let length = |s: &str| {
+        if s.is_ascii() {
+            s.len()
+        } else {
+            s.chars().count()
+        }
+    };
+    let (la, lb) = (length(a) as f64, length(b) as f64);
     if la == 0.0 || lb == 0.0 {
         return true;
     }
