@@ -1,7 +1,7 @@
 //! Field comparisons, each graded into levels from strongest agreement to disagreement, with a
 //! level for a missing value (which is neither evidence for nor against).
 
-use crate::names::{Nicknames, VERY_CLOSE, jaro_winkler, may_reach, z_form};
+use crate::names::{Nicknames, VERY_CLOSE, jaro_winkler, z_form};
 use crate::record::{AddressWord, Checked, Prepared, PreparedName, check_identifier};
 
 /// How two names compare.
@@ -53,7 +53,7 @@ pub fn compare_names(
         return NameLevel::Missing;
     };
     let (ta, tb) = (&a.text, &b.text);
-    if ta == tb {
+    if a.same_text(b) {
         return NameLevel::Exact;
     }
     // The shipped table's numbers are kept on prepared names; another table looks names up.
@@ -81,12 +81,7 @@ pub fn compare_names(
             NameLevel::Different
         };
     }
-    // Names whose lengths keep them below 0.80 are not compared letter by letter.
-    let similarity = if may_reach(ta, tb, 0.80) {
-        jaro_winkler(ta, tb)
-    } else {
-        0.0
-    };
+    let similarity = jaro_winkler(ta, tb);
     if similarity >= VERY_CLOSE {
         NameLevel::VeryClose
     } else if a.sounds_like(b) {

@@ -107,12 +107,13 @@ pub fn may_reach(a: &str, b: &str, threshold: f64) -> bool {
             s.chars().count()
         }
     };
-    let (la, lb) = (length(a) as f64, length(b) as f64);
-    if la == 0.0 || lb == 0.0 {
+    let (la, lb) = (length(a), length(b));
+    if la == 0 || lb == 0 {
         return true;
     }
-    let best_jaro = (2.0 + la.min(lb) / la.max(lb)) / 3.0;
-    best_jaro + 0.4 * (1.0 - best_jaro) >= threshold
+    // (2 + r)/3 raised by 0.4 of the rest reaches t when the length ratio r is at least 5t - 4.
+    let (short, long) = (la.min(lb) as f64, la.max(lb) as f64);
+    short >= (5.0 * threshold - 4.0) * long
 }
 
 /// Jaro–Winkler similarity: Jaro, raised for a common prefix of up to four characters.

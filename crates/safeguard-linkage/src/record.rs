@@ -48,6 +48,9 @@ pub struct PreparedName {
     pub alternate: String,
     /// Its number in the shipped nickname table, if it is there.
     pub nickname: Option<u32>,
+    /// Hashes of the text and of the primary code: two names unequal in either are told apart
+    /// without comparing their letters (this runs for every candidate pair).
+    pub hashes: (u64, u64),
 }
 
 impl PreparedName {
@@ -57,8 +60,10 @@ impl PreparedName {
             return None;
         }
         let codes = DoubleMetaphone::new(Some(6)).double_metaphone(&text);
+        let primary = codes.primary();
         Some(PreparedName {
-            primary: codes.primary(),
+            hashes: (hash(&text), hash(&primary)),
+            primary,
             alternate: codes.alternate(),
             nickname: crate::names::Nicknames::shipped().id_of(&text),
             text,
@@ -68,7 +73,12 @@ impl PreparedName {
     /// Whether the two names sound alike: their primary Double Metaphone codes agree. (The
     /// alternate codes are left out: George's alternate is Craig's primary.)
     pub fn sounds_like(&self, other: &PreparedName) -> bool {
-        !self.primary.is_empty() && self.primary == other.primary
+        !self.primary.is_empty() && self.hashes.1 == other.hashes.1 && self.primary == other.primary
+    }
+
+    /// Whether two names are the same text.
+    pub fn same_text(&self, other: &PreparedName) -> bool {
+        self.hashes.0 == other.hashes.0 && self.text == other.text
     }
 }
 
@@ -83,15 +93,20 @@ pub struct AddressWord {
     pub number: bool,
 }
 
+/// A text's 64-bit hash (FxHash over its bytes and length).
+fn hash(text: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut h = crate::names::FxHasher::default();
+    h.write(text.as_bytes());
+    h.write_usize(text.len());
+    h.finish()
+}
+
 impl AddressWord {
     /// A (lower-case) word.
     pub fn new(word: &str) -> Self {
-        use std::hash::Hasher;
-        let mut h = crate::names::FxHasher::default();
-        h.write(word.as_bytes());
-        h.write_usize(word.len());
         AddressWord {
-            hash: h.finish(),
+            hash: hash(word),
             number: word.bytes().any(|c| c.is_ascii_digit()),
         }
     }
@@ -132,10 +147,12 @@ pub fn nhs_check_digit(first_nine: &[u32; 9]) -> Option<u32> {
 
 /// Whether ten digits are a valid NHS number: a typo in one digit, or two swapped, fails.
 pub fn is_valid_nhs_number(digits: &str) -> bool {
-    let d: Vec<u32> = digits.chars().filter_map(|c| c.to_digit(10)).collect();
-    d.len() == 10
-        && digits.len() == 10
-        && nhs_check_digit(&std::array::from_fn(|i| d[i])) == Some(d[9])
+    // Without allocating: it runs for every candidate pair that has two numbers.
+    let b = digits.as_bytes();
+    b.len() == 10
+        && b.iter().all(u8::is_ascii_digit)
+        && nhs_check_digit(&std::array::from_fn(|i| u32::from(b[i] - b'0')))
+            == Some(u32::from(b[9] - b'0'))
 }
 
 /// What a number's check digit says of it.
