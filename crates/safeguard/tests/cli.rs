@@ -1316,45 +1316,55 @@ fn import(
     extra: &[&str],
 ) -> (bool, String, String) {
     let mappings = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/mappings/");
-    let out = safeguard()
-        .args(["import", "--database", database, "--agency", agency])
-        .arg("--mapping")
-        .arg(format!("{mappings}{sample}.toml"))
-        .arg("--input")
-        .arg(input)
-        .args(extra)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let mapping = format!("{mappings}{sample}.toml");
+    let input = input.to_str().unwrap();
+    let mut args = vec![
+        "import",
+        "--agency",
+        agency,
+        "--mapping",
+        &mapping,
+        "--input",
+        input,
+    ];
+    args.extend_from_slice(extra);
+    run_on(database, &args)
+}
+
+/// A fresh SQLite store in `dir` knowing `agencies`: its `--database` argument and the store.
+fn store_knowing(
+    dir: &std::path::Path,
+    agencies: &[(&str, safeguard_core::AgencyKind)],
+) -> (String, Store) {
+    let path = dir.join("import.db");
+    let store = Store::open(&DatabaseUrl::Sqlite(path.clone())).unwrap();
+    for (id, kind) in agencies {
+        store
+            .put_agency(&safeguard_core::Agency {
+                id: safeguard_core::AgencyId::parse(id).unwrap(),
+                name: (*id).into(),
+                kind: *kind,
+            })
+            .unwrap();
+    }
+    (format!("sqlite:{}", path.display()), store)
 }
 
 #[test]
 fn import_stores_an_agencys_export_whole_or_not_at_all_and_again_changes_nothing() {
     // Arrange: a store knowing the three sample agencies.
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("import.db");
-    let database = format!("sqlite:{}", path.display());
-    let store = Store::open(&DatabaseUrl::Sqlite(path.clone())).unwrap();
-    for (id, kind) in [
-        ("elm-road-surgery", safeguard_core::AgencyKind::Gp),
-        (
-            "north-general-hospital",
-            safeguard_core::AgencyKind::Hospital,
-        ),
-        ("northbury-police", safeguard_core::AgencyKind::Police),
-    ] {
-        store
-            .put_agency(&safeguard_core::Agency {
-                id: safeguard_core::AgencyId::parse(id).unwrap(),
-                name: id.into(),
-                kind,
-            })
-            .unwrap();
-    }
+    let (database, store) = store_knowing(
+        dir.path(),
+        &[
+            ("elm-road-surgery", safeguard_core::AgencyKind::Gp),
+            (
+                "north-general-hospital",
+                safeguard_core::AgencyKind::Hospital,
+            ),
+            ("northbury-police", safeguard_core::AgencyKind::Police),
+        ],
+    );
     let mappings =
         std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/mappings"));
     let sample = |name: &str| mappings.join(format!("{name}.csv"));
@@ -1540,21 +1550,13 @@ fn run_on(database: &str, args: &[&str]) -> (bool, String, String) {
 fn a_census_return_imported_into_an_empty_store_is_made_again_the_same() {
     // Arrange: children's social care, and a police force that makes no return.
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("census.db");
-    let database = format!("sqlite:{}", path.display());
-    let store = Store::open(&DatabaseUrl::Sqlite(path.clone())).unwrap();
-    for (id, kind) in [
-        ("north-csc", safeguard_core::AgencyKind::SocialCare),
-        ("north-police", safeguard_core::AgencyKind::Police),
-    ] {
-        store
-            .put_agency(&safeguard_core::Agency {
-                id: safeguard_core::AgencyId::parse(id).unwrap(),
-                name: id.into(),
-                kind,
-            })
-            .unwrap();
-    }
+    let (database, store) = store_knowing(
+        dir.path(),
+        &[
+            ("north-csc", safeguard_core::AgencyKind::SocialCare),
+            ("north-police", safeguard_core::AgencyKind::Police),
+        ],
+    );
     let golden_path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../safeguard-interop/tests/golden/cin-census-2023-24.xml"
@@ -1717,16 +1719,13 @@ fn a_census_return_imported_into_an_empty_store_is_made_again_the_same() {
 #[test]
 fn a_fhir_bundle_imports_whole_or_not_at_all_and_again_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("fhir.db");
-    let database = format!("sqlite:{}", path.display());
-    let store = Store::open(&DatabaseUrl::Sqlite(path.clone())).unwrap();
-    store
-        .put_agency(&safeguard_core::Agency {
-            id: safeguard_core::AgencyId::parse("north-general-hospital").unwrap(),
-            name: "North General Hospital".into(),
-            kind: safeguard_core::AgencyKind::Hospital,
-        })
-        .unwrap();
+    let (database, store) = store_knowing(
+        dir.path(),
+        &[(
+            "north-general-hospital",
+            safeguard_core::AgencyKind::Hospital,
+        )],
+    );
     let sample = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../data/fhir/ed-attendance-bundle.json"
