@@ -89,20 +89,16 @@ fn child(year: CollectionYear, history: &ChildHistory, calendar: &Calendar) -> O
     })
 }
 
-/// The events of each episode, as index ranges: from a referral to the day before the next
-/// referral on a later day (a second referral on the same day is the same episode).
+/// The events of each episode, as index ranges: from a referral to the next referral on a
+/// later day (a second referral on the same day is the same episode). What was recorded
+/// earlier on a referral's day (a case closed that morning) stays with the episode before.
 fn episodes_of(events: &[(NaiveDate, &EntryDetails)]) -> Vec<std::ops::Range<usize>> {
     let mut starts: Vec<usize> = Vec::new();
     for (i, (day, details)) in events.iter().enumerate() {
         if matches!(details, EntryDetails::Referral(_))
             && starts.last().is_none_or(|&s| events[s].0 < *day)
         {
-            // An episode starts at the first event of the referral's day.
-            let first_of_day = events[..i]
-                .iter()
-                .rposition(|(d, _)| d < day)
-                .map_or(0, |p| p + 1);
-            starts.push(first_of_day.max(starts.last().map_or(0, |&s| s + 1)));
+            starts.push(i);
         }
     }
     starts
@@ -127,10 +123,16 @@ fn episode(
     if referral_date > last {
         return None;
     }
-    let closure = events.iter().find_map(|(d, e)| match e {
-        EntryDetails::CaseClosure(c) if *d >= referral_date => Some((*d, c.reason)),
+    let closed_at = events
+        .iter()
+        .position(|(d, e)| matches!(e, EntryDetails::CaseClosure(_)) && *d >= referral_date);
+    let closure = closed_at.and_then(|i| match events[i].1 {
+        EntryDetails::CaseClosure(c) => Some((events[i].0, c.reason)),
         _ => None,
     });
+    // The episode ends with its closure: what follows it on the same day is not its own.
+    let window = window.start..closed_at.map_or(window.end, |i| window.start + i + 1);
+    let events = &all[window.clone()];
     if closure.is_some_and(|(d, _)| d < first) {
         return None;
     }
@@ -147,18 +149,26 @@ fn episode(
         .and_then(from_code)
         .or_else(|| {
             // Who made the contact the referral came from.
-            all[..window.end].iter().rev().find_map(|(d, e)| match e {
+            all[..window.start].iter().rev().find_map(|(d, e)| match e {
                 EntryDetails::Contact(c) if *d <= referral_date => c.referral_source,
                 _ => None,
             })
         })
         .unwrap_or(ReferralSource::Unknown);
+    // The decision on the referral: the first after it, or one recorded just before it on
+    // the same day (a contact decided, then the referral written).
+    let decision = |(_, e): &(NaiveDate, &EntryDetails)| match e {
+        EntryDetails::ReferralDecision(d) => Some(d.outcome == ReferralOutcome::NoFurtherAction),
+        _ => None,
+    };
     let referral_nfa = within()
-        .find_map(|(_, e)| match e {
-            EntryDetails::ReferralDecision(d) => {
-                Some(d.outcome == ReferralOutcome::NoFurtherAction)
-            }
-            _ => None,
+        .find_map(decision)
+        .or_else(|| {
+            all[..window.start]
+                .iter()
+                .rev()
+                .take_while(|(d, _)| *d == referral_date)
+                .find_map(decision)
         })
         .unwrap_or(false);
 

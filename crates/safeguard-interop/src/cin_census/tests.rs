@@ -308,6 +308,49 @@ fn an_identifier_holding_a_control_or_hiding_character_is_refused_not_carried() 
 }
 
 #[test]
+fn a_case_closed_on_the_day_of_a_new_referral_closes_the_episode_before() {
+    let record = PersonRecord::named("LA-0009", safeguard_core::PersonName::new("Cy", "Day"));
+    let e = |d: &str, v: serde_json::Value| (day(d), serde_json::from_value(v).unwrap());
+    let events: Vec<(chrono::NaiveDate, safeguard_core::EntryDetails)> = vec![
+        e(
+            "2023-06-01",
+            serde_json::json!({"kind": "referral", "source_code": "2A"}),
+        ),
+        e(
+            "2023-09-04",
+            serde_json::json!({"kind": "case_closure", "reason": "RC7"}),
+        ),
+        e(
+            "2023-09-04",
+            serde_json::json!({"kind": "contact", "referral_source": "6"}),
+        ),
+        e(
+            "2023-09-04",
+            serde_json::json!({"kind": "referral_decision", "outcome": "no_further_action"}),
+        ),
+        e("2023-09-04", serde_json::json!({"kind": "referral"})),
+    ];
+    let history = ChildHistory {
+        record: &record,
+        events: events.iter().map(|(d, x)| (*d, x)).collect(),
+    };
+    let r = build(year(), "201", &[history], &Calendar::england_and_wales());
+    let episodes = &r.children[0].episodes;
+    assert_eq!(episodes.len(), 2);
+    assert_eq!(
+        episodes[0].closure,
+        Some((day("2023-09-04"), ClosureReason::ServicesCeased))
+    );
+    assert!(!episodes[0].referral_nfa);
+    assert_eq!(episodes[1].closure, None, "the new referral is open");
+    assert_eq!(episodes[1].referral_source, ReferralSource::Police);
+    assert!(
+        episodes[1].referral_nfa,
+        "decided just before the referral was written, the same day"
+    );
+}
+
+#[test]
 fn a_file_that_is_not_a_return_is_refused_whole() {
     assert!(matches!(
         read("<Message><Children>"),
