@@ -228,22 +228,21 @@ pub fn compare_postcodes(a: Option<&str>, b: Option<&str>) -> PostcodeLevel {
     compare_clean_postcodes(&a, &b)
 }
 
-/// Whether two short texts are equal, compared as integers when both fit in eight bytes.
+/// Whether two short texts are equal, compared as one integer each when they fit in eight
+/// bytes.
 fn same(a: &str, b: &str) -> bool {
-    if a.len() > 8 || b.len() > 8 {
+    if a.len() != b.len() {
+        return false;
+    }
+    if a.len() > 8 {
         return a == b;
     }
-    let packed = |text: &str| {
-        let mut word = [0u8; 9];
-        word[..text.len()].copy_from_slice(text.as_bytes());
-        word[8] = text.len() as u8;
-        u128::from_le_bytes({
-            let mut wide = [0u8; 16];
-            wide[..9].copy_from_slice(&word);
-            wide
-        })
+    let word = |text: &str| {
+        let mut bytes = [0u8; 8];
+        bytes[..text.len()].copy_from_slice(text.as_bytes());
+        u64::from_le_bytes(bytes)
     };
-    packed(a) == packed(b)
+    word(a) == word(b)
 }
 
 /// Compares two postcodes already upper case without spaces (as [`Prepared`] keeps them),

@@ -66,22 +66,17 @@ pub(crate) async fn post_bundle(
         ));
     };
     let body = body?;
-    let text = std::str::from_utf8(&body)
-        .map_err(|_| Error::BadRequest(vec![FieldError::new("", "not UTF-8")]))?;
-    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
-        return Err(Error::BadRequest(vec![FieldError::new(
-            "",
-            format!("not JSON: {e}"),
-        )]));
-    }
-    let entries = fhir::read_bundle(text, &agency, chrono::Utc::now()).map_err(|faults| {
-        Error::Invalid(
-            faults
-                .into_iter()
-                .map(|f| FieldError::new(format!("{}.{}", f.resource, f.field), f.reason))
-                .collect(),
-        )
-    })?;
+    let bundle: Value = serde_json::from_slice(&body)
+        .map_err(|e| Error::BadRequest(vec![FieldError::new("", format!("not JSON: {e}"))]))?;
+    let entries =
+        fhir::read_bundle_json(&bundle, &agency, chrono::Utc::now()).map_err(|faults| {
+            Error::Invalid(
+                faults
+                    .into_iter()
+                    .map(|f| FieldError::new(format!("{}.{}", f.resource, f.field), f.reason))
+                    .collect(),
+            )
+        })?;
     if entries.is_empty() {
         return Err(Error::Invalid(vec![FieldError::new(
             "entry",

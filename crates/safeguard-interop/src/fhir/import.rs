@@ -90,15 +90,26 @@ pub fn read_bundle(
     agency: &AgencyId,
     now: DateTime<Utc>,
 ) -> Result<Vec<Entry>, Vec<FhirFault>> {
-    let bundle_fault = |field: &str, reason: &str| {
-        vec![FhirFault {
-            resource: "Bundle".into(),
-            field: field.into(),
-            reason: reason.into(),
-        }]
-    };
     let bundle: Value = serde_json::from_str(text)
         .map_err(|e| bundle_fault("", &format!("not JSON (line {})", e.line())))?;
+    read_bundle_json(&bundle, agency, now)
+}
+
+fn bundle_fault(field: &str, reason: &str) -> Vec<FhirFault> {
+    vec![FhirFault {
+        resource: "Bundle".into(),
+        field: field.into(),
+        reason: reason.into(),
+    }]
+}
+
+/// [`read_bundle`] of a bundle already parsed as JSON (the API parses the body itself, to
+/// answer 400 for what is not JSON).
+pub fn read_bundle_json(
+    bundle: &Value,
+    agency: &AgencyId,
+    now: DateTime<Utc>,
+) -> Result<Vec<Entry>, Vec<FhirFault>> {
     if bundle["resourceType"] != "Bundle" {
         return Err(bundle_fault("resourceType", "is not Bundle"));
     }

@@ -15,7 +15,7 @@ mod export;
 mod import;
 
 pub use export::everything;
-pub use import::{FhirFault, read_bundle};
+pub use import::{FhirFault, read_bundle, read_bundle_json};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use safeguard_core::{OccurredAt, ParticipantRole, Precision};
