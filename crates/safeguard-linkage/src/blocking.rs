@@ -4,7 +4,7 @@
 
 use rayon::prelude::*;
 
-use crate::record::{Prepared, PreparedName};
+use crate::record::{Checked, Prepared, PreparedName, check_identifier};
 
 /// A blocking rule: the fields whose values must all be equal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -37,11 +37,19 @@ pub enum BlockingRule {
     /// Given name and full date of birth (catches a changed or missing family name, and a
     /// move: a child taking a stepfather's name, a mother her maiden name).
     GivenNameAndBirthDate,
+    /// Given and family name in either order, and the postcode district: "Collins Mary" for
+    /// Mary Collins, and one person's records whose date of birth is missing or mistyped and
+    /// whose postcode's last part is mistyped or of a move nearby.
+    NamesInEitherOrderAndPostcodeDistrict,
+    /// NHS numbers one slip apart (a digit wrong, two swapped, one left out): the number and
+    /// each of it with one digit deleted are keys, and two numbers one slip apart share one.
+    /// Pairs with the same number are left to [`BlockingRule::NhsNumber`].
+    NhsNumberOneSlipApart,
 }
 
 impl BlockingRule {
     /// The rules Safeguard uses by default.
-    pub const DEFAULT: [BlockingRule; 8] = [
+    pub const DEFAULT: [BlockingRule; 10] = [
         BlockingRule::FamilyNameAndBirthDate,
         BlockingRule::GivenNameAndPostcode,
         BlockingRule::BirthDateAndPostcode,
@@ -50,6 +58,8 @@ impl BlockingRule {
         BlockingRule::NhsNumber,
         BlockingRule::FamilyNameAndPostcode,
         BlockingRule::GivenNameAndBirthDate,
+        BlockingRule::NamesInEitherOrderAndPostcodeDistrict,
+        BlockingRule::NhsNumberOneSlipApart,
     ];
 
     /// The rules whose pairs the model is fitted on: tight enough that unrelated pairs in
@@ -84,14 +94,72 @@ impl BlockingRule {
             BlockingRule::NhsNumber => Field::NhsNumber.bit(),
             BlockingRule::FamilyNameAndPostcode => Field::FamilyName.bit() | Field::Home.bit(),
             BlockingRule::GivenNameAndBirthDate => Field::GivenName.bit() | Field::BirthDate.bit(),
+            BlockingRule::NamesInEitherOrderAndPostcodeDistrict => {
+                Field::GivenName.bit() | Field::FamilyName.bit()
+            }
+            // Its pairs' numbers differ by construction.
+            BlockingRule::NhsNumberOneSlipApart => 0,
         }
     }
 
-    /// The record's key under this rule (a hash of the fields it needs), if it has them all.
-    /// Two records with different values rarely share a hash; when they do, the pair is only
-    /// compared needlessly. The hash is FNV-1a over the fields' bytes, so that keys stored in
-    /// a database stay valid across Rust releases (the standard hasher's may change).
-    pub fn key(self, r: &Prepared) -> Option<u64> {
+    /// Each of the record's keys under this rule (a hash of the fields it needs), none if it
+    /// lacks one of them; a record has one key under every rule but
+    /// [`BlockingRule::NhsNumberOneSlipApart`]. Two records with different values rarely share
+    /// a hash; when they do, the pair is only compared needlessly. The hash is FNV-1a over the
+    /// fields' bytes, so that keys stored in a database stay valid across Rust releases (the
+    /// standard hasher's may change).
+    pub fn each_key(self, r: &Prepared, mut key: impl FnMut(u64)) {
+        if self != BlockingRule::NhsNumberOneSlipApart {
+            if let Some(k) = self.key(r) {
+                key(k);
+            }
+            return;
+        }
+        let Some(digits) = r.nhs_number.as_deref() else {
+            return;
+        };
+        let mut whole = StableKey::new(self as u8);
+        whole.add(digits);
+        key(whole.0);
+        for left_out in 0..digits.len() {
+            let mut k = StableKey::new(self as u8);
+            for (i, b) in digits.bytes().enumerate() {
+                if i != left_out {
+                    k.byte(b);
+                }
+            }
+            k.byte(0xff);
+            key(k.0);
+        }
+    }
+
+    /// Whether a pair sharing a key of this rule is a candidate: all are, but under
+    /// [`BlockingRule::NhsNumberOneSlipApart`] only numbers truly one slip apart, one of them
+    /// not a valid NHS number. Its keys also join numbers with one digit moved (`12345` and
+    /// `13452` without their 2), and two valid numbers: where numbers are issued densely, as
+    /// NHS numbers are, they made a third of a million records' candidate pairs, and two valid
+    /// numbers are two people's. The same number is [`BlockingRule::NhsNumber`]'s.
+    pub fn keeps(self, a: &Prepared, b: &Prepared) -> bool {
+        if self != BlockingRule::NhsNumberOneSlipApart {
+            return true;
+        }
+        let (Some(x), Some(y)) = (a.nhs_number.as_deref(), b.nhs_number.as_deref()) else {
+            return false;
+        };
+        !(check_identifier(x) == Checked::Valid && check_identifier(y) == Checked::Valid)
+            && crate::compare::one_slip_apart(x.as_bytes(), y.as_bytes())
+    }
+
+    /// Whether the rule makes a candidate of two records: they share a key it keeps.
+    pub fn meets(self, a: &Prepared, b: &Prepared) -> bool {
+        match self {
+            BlockingRule::NhsNumberOneSlipApart => self.keeps(a, b),
+            _ => self.key(a).is_some_and(|k| self.key(b) == Some(k)),
+        }
+    }
+
+    /// The record's one key under a rule with one key per record.
+    fn key(self, r: &Prepared) -> Option<u64> {
         fn name(n: &Option<PreparedName>) -> Option<&str> {
             n.as_ref().map(|n| n.text.as_str())
         }
@@ -126,11 +194,24 @@ impl BlockingRule {
                 .add(name(&r.family)?)
                 .add(&(r.sex? as u8).to_string()),
             BlockingRule::NhsNumber => key.add(r.nhs_number.as_deref()?),
+            BlockingRule::NhsNumberOneSlipApart => return None, // many keys: see each_key
             BlockingRule::FamilyNameAndPostcode => key.add(name(&r.family)?).add(postcode()?),
             BlockingRule::GivenNameAndBirthDate => key.add(name(&r.given)?).add(&date()?),
+            BlockingRule::NamesInEitherOrderAndPostcodeDistrict => {
+                let (given, family) = (name(&r.given)?, name(&r.family)?);
+                key.add(given.min(family))
+                    .add(given.max(family))
+                    .add(postcode_district(postcode()?)?)
+            }
         };
         Some(key.0)
     }
+}
+
+/// A cleaned postcode's district, its outward code (`SW1A` of `SW1A1AA`): all but the
+/// last three characters, as the comparison reads it; `None` for one too short to have one.
+fn postcode_district(postcode: &str) -> Option<&str> {
+    (postcode.len() >= 4).then(|| &postcode[..postcode.len() - 3])
 }
 
 /// FNV-1a (64 bit) over a rule tag and its fields, each field ended by a byte no text holds.
@@ -145,7 +226,7 @@ impl StableKey {
         key
     }
 
-    fn byte(&mut self, b: u8) {
+    pub(crate) fn byte(&mut self, b: u8) {
         self.0 = (self.0 ^ u64::from(b)).wrapping_mul(Self::PRIME);
     }
 
@@ -158,16 +239,21 @@ impl StableKey {
     }
 }
 
+/// Whether any of the rules makes a candidate of two records: for matching online, where the
+/// records sharing a key are fetched by the key alone.
+pub fn is_candidate(a: &Prepared, b: &Prepared, rules: &[BlockingRule]) -> bool {
+    rules.iter().any(|rule| rule.meets(a, b))
+}
+
 /// The records sharing each key of one rule: `(key, record index)` sorted by key.
 pub fn keyed(records: &[Prepared], rule: BlockingRule) -> Vec<(u64, u32)> {
     let mut keys: Vec<(u64, u32)> = Vec::with_capacity(records.len());
-    keys.extend(
-        records
-            .iter()
-            .enumerate()
-            .filter_map(|(i, r)| Some((rule.key(r)?, i as u32))),
-    );
+    for (i, r) in records.iter().enumerate() {
+        rule.each_key(r, |k| keys.push((k, i as u32)));
+    }
     keys.sort_unstable();
+    // One record may give one key twice (`1123` without either 1).
+    keys.dedup();
     keys
 }
 
@@ -210,10 +296,29 @@ pub fn candidate_pairs(
     rules: &[BlockingRule],
     max_block: usize,
 ) -> (Vec<(u32, u32)>, usize) {
+    // Which records hold a valid NHS number, once: two valid numbers are never one slip
+    // apart, and the slip rule's keys join millions of such pairs (see `keeps`).
+    let valid: Vec<bool> = if rules.contains(&BlockingRule::NhsNumberOneSlipApart) {
+        records
+            .par_iter()
+            .map(|r| {
+                r.nhs_number
+                    .as_deref()
+                    .is_some_and(|n| check_identifier(n) == Checked::Valid)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     // Each rule's pairs apart, on the cores there are.
     let one_rule = |rule: BlockingRule| {
+        let keep = |i: u32, j: u32| {
+            rule != BlockingRule::NhsNumberOneSlipApart
+                || (!(valid[i as usize] && valid[j as usize])
+                    && rule.keeps(&records[i as usize], &records[j as usize]))
+        };
         let (mut pairs, skipped) =
-            pairs_within_blocks(&keyed(records, rule), max_block, usize::MAX, |_, _| true);
+            pairs_within_blocks(&keyed(records, rule), max_block, usize::MAX, keep);
         pairs.sort_unstable();
         (pairs, skipped)
     };
@@ -235,6 +340,7 @@ pub fn candidate_pairs(
 mod tests {
     use super::*;
     use crate::compare::BirthDate;
+    use crate::linker::Index;
     use crate::record::Record;
 
     fn record(
@@ -350,5 +456,72 @@ mod tests {
         let (pairs, skipped) = candidate_pairs(&crowd, &[BlockingRule::FamilyNameAndBirthDate], 5);
         assert!(pairs.is_empty());
         assert_eq!(skipped, 1);
+    }
+
+    #[test]
+    fn swapped_names_meet_in_the_same_postcode_district() {
+        let records = [
+            record("a", "Mary", "Collins", Some((1990, 3, 1)), "NB4 7QX"),
+            // Given and family name swapped, the birthday mistyped, the postcode's end wrong.
+            record("b", "Collins", "Mary", Some((1990, 1, 3)), "NB4 2AB"),
+            // The same names in another district: another person, or a move, met otherwise.
+            record("c", "Mary", "Collins", Some((1985, 6, 9)), "ZZ1 1ZZ"),
+        ];
+        let rules = [BlockingRule::NamesInEitherOrderAndPostcodeDistrict];
+        let (pairs, _) = candidate_pairs(&records, &rules, 100);
+        assert_eq!(pairs, vec![(0, 1)]);
+        // Without it, nothing else among the defaults meets them.
+        let others: Vec<BlockingRule> = BlockingRule::DEFAULT
+            .into_iter()
+            .filter(|r| !rules.contains(r))
+            .collect();
+        assert!(!candidate_pairs(&records, &others, 100).0.contains(&(0, 1)));
+    }
+
+    #[test]
+    fn nhs_numbers_one_slip_apart_meet_and_the_same_number_is_left_to_its_own_rule() {
+        let with = |id: &str, nhs: &str| Prepared {
+            nhs_number: Some(nhs.into()),
+            ..record(id, id, id, None, "")
+        };
+        let records = [
+            with("a", "9434765919"),
+            with("b", "9434765991"), // the last two swapped
+            with("c", "9434705919"), // one digit wrong
+            with("d", "943476591"),  // the last left out
+            with("e", "9434765919"), // the same as a
+            with("f", "1234567890"), // another
+            with("g", "9434765000"), // the last three wrong: no slip of any
+        ];
+        let rules = [BlockingRule::NhsNumberOneSlipApart];
+        let (pairs, _) = candidate_pairs(&records, &rules, 100);
+        for pair in [(0, 1), (0, 2), (0, 3), (1, 4), (2, 4), (3, 4), (1, 3)] {
+            assert!(pairs.contains(&pair), "{pair:?} one slip apart");
+        }
+        assert!(
+            !pairs.contains(&(0, 4)),
+            "the same number: NhsNumber's pair"
+        );
+        for other in 0..7 {
+            assert!(!pairs.contains(&(other, 5)), "1234567890 is no slip of any");
+            assert!(!pairs.contains(&(other, 6)), "9434765000 is no slip of any");
+        }
+        // Online matching finds the same.
+        let mut index = Index::new();
+        for r in &records[1..] {
+            index.insert(r.clone(), &rules);
+        }
+        let settings = crate::linker::Settings {
+            rules: rules.to_vec(),
+            ..Default::default()
+        };
+        let found = index.candidates(&records[0], &settings);
+        assert_eq!(
+            found,
+            vec![0, 1, 2],
+            "b, c and d; e, the same number, is NhsNumber's"
+        );
+        assert!(is_candidate(&records[0], &records[1], &rules));
+        assert!(!is_candidate(&records[0], &records[5], &rules));
     }
 }

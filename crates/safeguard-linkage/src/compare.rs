@@ -333,8 +333,18 @@ pub fn compare_homes(a: &Prepared, b: &Prepared) -> HomeLevel {
         _ => PostcodeLevel::Missing,
     };
     let addresses_known = !a.address.is_empty() && !b.address.is_empty();
+    // The address agreeing, its postcode the same, missing, or one slip from the other (a
+    // digit or letter wrong, two swapped): one home with its postcode mistyped.
+    let postcode_fits = match postcode {
+        PostcodeLevel::Exact | PostcodeLevel::Missing => true,
+        _ => a
+            .postcode
+            .as_deref()
+            .zip(b.postcode.as_deref())
+            .is_some_and(|(x, y)| one_slip_apart(x.as_bytes(), y.as_bytes())),
+    };
     if addresses_known
-        && matches!(postcode, PostcodeLevel::Exact | PostcodeLevel::Missing)
+        && postcode_fits
         && address_overlap(&a.address, &b.address) >= 0.6
         && numbers_agree(&a.address, &b.address)
     {
@@ -434,7 +444,8 @@ impl Field {
             Field::NhsNumber => &[
                 "same",
                 "different",
-                "different, one mistyped or without a check digit",
+                "different, one invalid or without a check digit",
+                "one digit wrong or two swapped",
             ],
         }
     }
@@ -463,7 +474,11 @@ pub enum NhsNumberLevel {
     Same,
     /// Two different valid numbers: two people.
     Different,
-    /// Different, one of them failing its check digit (a mistyped number) or neither checkable.
+    /// Different by more than one slip, one of them failing its check digit or without one:
+    /// a wrong or made-up number more often than another person's.
+    Unchecked,
+    /// One slip apart (a digit wrong, two adjacent digits swapped, one left out or added),
+    /// one of them failing its check digit or neither checkable: one number mistyped.
     Mistyped,
     /// Either is missing, or both hold the same invalid number (a shared placeholder).
     Missing,
@@ -471,9 +486,12 @@ pub enum NhsNumberLevel {
 
 impl NhsNumberLevel {
     /// Every level but `Missing`, strongest first.
-    pub const GRADED: [NhsNumberLevel; 3] = [
+    /// `Mistyped` is last so that a level stored before it was told apart from `Unchecked`
+    /// keeps its place.
+    pub const GRADED: [NhsNumberLevel; 4] = [
         NhsNumberLevel::Same,
         NhsNumberLevel::Different,
+        NhsNumberLevel::Unchecked,
         NhsNumberLevel::Mistyped,
     ];
 }
@@ -609,11 +627,32 @@ pub fn compare(a: &Prepared, b: &Prepared, nicknames: &Nicknames) -> Levels {
         }
         // Not a different person's number but a mistyped one: Modulus 11 catches any one digit
         // wrong and any two adjacent digits swapped. An identifier without a check may be
-        // mistyped either way.
-        (Some(_), Some(_)) => NhsNumberLevel::Mistyped,
+        // mistyped either way; one slip apart it almost surely was.
+        (Some(x), Some(y)) if one_slip_apart(x.as_bytes(), y.as_bytes()) => {
+            NhsNumberLevel::Mistyped
+        }
+        (Some(_), Some(_)) => NhsNumberLevel::Unchecked,
         _ => NhsNumberLevel::Missing,
     };
     vector(given, family, birth, sex, home, nhs)
+}
+
+/// Whether two different strings are one typing slip apart: one character wrong, two adjacent
+/// characters swapped, or one left out (Damerau–Levenshtein distance 1), without allocating.
+pub(crate) fn one_slip_apart(a: &[u8], b: &[u8]) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    let start = short.iter().zip(long).take_while(|(x, y)| x == y).count();
+    let (x, y) = (&short[start..], &long[start..]);
+    match y.len() - x.len() {
+        // Equal after the first difference but for it, or for it and its neighbour swapped.
+        0 => {
+            !x.is_empty()
+                && (x[1..] == y[1..]
+                    || (x.len() >= 2 && x[0] == y[1] && x[1] == y[0] && x[2..] == y[2..]))
+        }
+        1 => *x == y[1..],
+        _ => false,
+    }
 }
 
 /// Whether one surname is a part of the other, the start or the end of a double-barrelled one
@@ -894,6 +933,21 @@ mod tests {
             HomeLevel::Different,
             "the same words under another postcode are another street"
         );
+        assert_eq!(
+            home(&flat, &record("A", "B", "NB4 7XQ", "Flat 2, 14 Mill Lane")),
+            HomeLevel::SameAddress,
+            "the same address, its postcode's last two letters swapped"
+        );
+        assert_eq!(
+            home(&flat, &record("A", "B", "NB4 7QY", "Flat 2, 14 Mill Lane")),
+            HomeLevel::SameAddress,
+            "the same address, one letter of its postcode mistyped"
+        );
+        assert_eq!(
+            home(&flat, &record("A", "B", "NB4 7YY", "Flat 2, 14 Mill Lane")),
+            HomeLevel::SameSector,
+            "two letters different: another postcode, where the same street may run on"
+        );
         assert_eq!(home(&flat, &record("A", "B", "", "")), HomeLevel::Missing);
     }
 
@@ -998,6 +1052,19 @@ mod tests {
             compare(&Prepared::new(&a), &Prepared::new(&b), n).nhs_number(),
             NhsNumberLevel::Mistyped
         );
+        // Far apart, with no check to say both are real: not a slip.
+        b.nhs_number = Some("7654321".into());
+        assert_eq!(
+            compare(&Prepared::new(&a), &Prepared::new(&b), n).nhs_number(),
+            NhsNumberLevel::Unchecked
+        );
+        // A valid NHS number and an invalid one far from it: a wrong number, not a slip.
+        a.nhs_number = Some("9434765919".into());
+        b.nhs_number = Some("1234567890".into());
+        assert_eq!(
+            compare(&Prepared::new(&a), &Prepared::new(&b), n).nhs_number(),
+            NhsNumberLevel::Unchecked
+        );
         a.nhs_number = Some("9992345657".into());
         b.nhs_number = Some("9992345657".into());
         assert_eq!(
@@ -1046,5 +1113,23 @@ mod tests {
         for (field, count) in Field::ALL.iter().zip(graded) {
             assert_eq!(field.levels().len(), count, "{field:?}");
         }
+    }
+
+    #[test]
+    fn one_slip_is_one_character_wrong_swapped_left_out_or_added() {
+        let slip = |a: &str, b: &str| one_slip_apart(a.as_bytes(), b.as_bytes());
+        assert!(slip("2519978", "2519977"), "the last digit wrong");
+        assert!(slip("1583941", "1583491"), "two adjacent digits swapped");
+        assert!(slip("9564208", "9564028"), "two adjacent digits swapped");
+        assert!(slip("123456", "1234567"), "one added at the end");
+        assert!(slip("1234567", "124567"), "one left out");
+        assert!(slip("1234567", "0234567"), "the first digit wrong");
+        assert!(!slip("1234567", "1234567"), "the same is no slip");
+        assert!(slip("4086030", "4086300"), "two adjacent digits swapped");
+        assert!(!slip("4086030", "4086311"), "two digits wrong");
+        assert!(!slip("1234567", "2134576"), "two swaps");
+        assert!(!slip("1234567", "12345"), "two left out");
+        assert!(!slip("1234567", "1324657"), "two swaps");
+        assert!(!slip("", "12"), "two added");
     }
 }

@@ -17,7 +17,7 @@
 //! counted from exact agreement (see [`crate::linker::priors_among_all_pairs`]), not fitted on
 //! candidates: blocking chose those for agreeing on the very fields the weights count.
 
-use crate::compare::{Field, Levels};
+use crate::compare::{Field, Levels, NameLevel};
 
 /// The distributions of one comparison's levels under each class.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -30,6 +30,31 @@ pub struct Comparison {
     pub h: Vec<f64>,
     /// P(level | unrelated people).
     pub u: Vec<f64>,
+}
+
+impl Comparison {
+    /// Sets what of h follows m once m is fitted: a household field's h is its m (a household
+    /// shares it as one person's records do); and a namesake's record has its names swapped
+    /// as often as the person's own, so h of "given and family names swapped" is h of the same
+    /// given name times the share of one person's records swapped. Left to the household
+    /// pairs, whose names are seldom swapped across, it was near zero, and a swapped record
+    /// without a date of birth was taken for no namesake's (a mother and the daughter named
+    /// after her, at one home, joined).
+    fn follow_m(&mut self) {
+        if self.field.is_household() {
+            self.h = self.m.clone();
+        } else if self.field == Field::GivenName {
+            let swapped = NameLevel::GRADED
+                .iter()
+                .position(|l| *l == NameLevel::Transposed)
+                .expect("a graded level");
+            let different = self.h.len() - 1;
+            let raised = self.h[0] * self.m[swapped] / self.m[0] - self.h[swapped];
+            // From "different", the bulk of h, so that the other levels keep their shares.
+            self.h[swapped] += raised;
+            self.h[different] = clamp(self.h[different] - raised);
+        }
+    }
 }
 
 /// The share of all pairs of records in each class.
@@ -206,7 +231,9 @@ impl Model {
                 } else {
                     with_household_floor(field, distribution(k, household_pairs, Some(&u), n))
                 };
-                Comparison { field, m, h, u }
+                let mut comparison = Comparison { field, m, h, u };
+                comparison.follow_m();
+                comparison
             })
             .collect();
         Model {
@@ -347,9 +374,7 @@ impl Model {
                 .map(|l| estimates.iter().map(|m| m[l]).sum::<f64>() / estimates.len() as f64)
                 .collect();
             c.m = normalised(mean);
-            if c.field.is_household() {
-                c.h = c.m.clone();
-            }
+            c.follow_m();
         }
     }
 
@@ -396,9 +421,7 @@ impl Model {
                     }
                     c.m = m_new;
                 }
-                if c.field.is_household() {
-                    c.h = c.m.clone();
-                }
+                c.follow_m();
             }
             let total = sm + sh + su;
             if total > 0.0 {

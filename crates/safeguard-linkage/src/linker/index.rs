@@ -28,9 +28,13 @@ impl Index {
     pub fn insert(&mut self, record: Prepared, rules: &[BlockingRule]) -> u32 {
         let id = self.records.len() as u32;
         for rule in rules {
-            if let Some(key) = rule.key(&record) {
-                self.keys.entry(key).or_default().push(id);
-            }
+            rule.each_key(&record, |key| {
+                let ids = self.keys.entry(key).or_default();
+                // One record may give one key twice (`1123` without either 1).
+                if ids.last() != Some(&id) {
+                    ids.push(id);
+                }
+            });
         }
         self.records.push(record);
         id
@@ -46,14 +50,17 @@ impl Index {
     pub fn candidates(&self, record: &Prepared, settings: &Settings) -> Vec<u32> {
         let mut candidates: Vec<u32> = Vec::new();
         for rule in &settings.rules {
-            if let Some(ids) = rule.key(record).and_then(|k| self.keys.get(&k))
-                && ids.len() < settings.max_block
-            {
-                candidates.extend(ids);
-            }
+            rule.each_key(record, |key| {
+                if let Some(ids) = self.keys.get(&key)
+                    && ids.len() < settings.max_block
+                {
+                    candidates.extend(ids);
+                }
+            });
         }
         candidates.sort_unstable();
         candidates.dedup();
+        candidates.retain(|&i| is_candidate(&self.records[i as usize], record, &settings.rules));
         candidates
     }
 

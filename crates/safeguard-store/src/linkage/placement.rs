@@ -5,12 +5,13 @@ use super::*;
 
 /// A record's blocking keys, as stored.
 fn blocking_keys(record: &Prepared) -> BTreeSet<i64> {
-    settings()
-        .rules
-        .iter()
-        .filter_map(|rule| rule.key(record))
-        .map(|k| k as i64)
-        .collect()
+    let mut keys = BTreeSet::new();
+    for rule in &settings().rules {
+        rule.each_key(record, |k| {
+            keys.insert(k as i64);
+        });
+    }
+    keys
 }
 
 /// Stores the blocking keys of a new record, in one statement.
@@ -111,7 +112,11 @@ pub(crate) fn place_new_record(
             continue;
         }
         let person = PersonId(parse_id(row.text(2)?)?);
-        candidates.push((id, person, matcher.prepared(id, row.int(3)?, row.text(4)?)?));
+        let held = matcher.prepared(id, row.int(3)?, row.text(4)?)?;
+        // A key is shared by more than the rule's candidates (see `BlockingRule::keeps`).
+        if safeguard_linkage::blocking::is_candidate(&held, record, &settings.rules) {
+            candidates.push((id, person, held));
+        }
     }
     // Ordered by record, so that the outcome does not depend on the order rows came back in.
     candidates.sort_by_key(|c| c.0);
