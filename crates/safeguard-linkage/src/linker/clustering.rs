@@ -55,9 +55,13 @@ pub fn persons(
                 (!decided).then_some(apart)
             }),
     );
-    let links: Vec<Link> = scored
+    let joining: Vec<&Scored> = scored
         .iter()
         .filter(|s| joins_automatically(&s.weighed, settings))
+        .collect();
+    let strengths: Vec<f64> = joining.iter().map(|s| tie_strength(&s.weighed)).collect();
+    let links: Vec<Link> = joining
+        .iter()
         .map(|s| {
             let link = Link::new(s.a as usize, s.b as usize, s.weighed.probability);
             // Against twins' different given names only what tells a person from another of
@@ -88,12 +92,12 @@ pub fn persons(
     // either: unless one is far likelier (see [`choose`]), it is left alone for a person to
     // review rather than joined to one by weight.
     let mut strongest: HashMap<usize, Vec<(usize, f64)>, BuildFx> = HashMap::default();
-    for l in &links {
+    for (l, strength) in links.iter().zip(&strengths) {
         for (me, other) in [(l.a, l.b), (l.b, l.a)] {
             let into = strongest.entry(me).or_default();
             match into.iter_mut().find(|(c, _)| *c == first[other]) {
-                Some((_, p)) => *p = p.max(l.probability),
-                None => into.push((first[other], l.probability)),
+                Some((_, p)) => *p = p.max(*strength),
+                None => into.push((first[other], *strength)),
             }
         }
     }

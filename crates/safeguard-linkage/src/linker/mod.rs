@@ -760,6 +760,40 @@ mod tests {
     }
 
     #[test]
+    fn a_record_goes_with_the_person_of_its_nhs_number_and_swapped_names_agree() {
+        // Terence White's GP records as "Tel" and "Terence" with one NHS number; a police
+        // record "White Terence" with the names swapped and none. "Tel" is not in the tables,
+        // so Tel and the police record disagree on the given name. Terence's record links to
+        // both, equally strongly: before, it was torn between them and joined neither. The
+        // number ties it to Tel, and the swapped names agree with Terence's across the
+        // disagreement.
+        let record = |given: &str, family: &str, nhs: &str| {
+            Prepared::new(&crate::record::Record {
+                id: given.into(),
+                given_name: Some(given.into()),
+                family_name: Some(family.into()),
+                birth_date: Some(crate::compare::BirthDate {
+                    year: 1978,
+                    month: Some(9),
+                    day: Some(2),
+                }),
+                sex: Some(crate::record::Sex::Male),
+                postcode: Some("QE5 5AE".into()),
+                address: Some("120 Springfield Avenue".into()),
+                nhs_number: (!nhs.is_empty()).then(|| nhs.into()),
+            })
+        };
+        let records = [
+            record("Tel", "White", "9990237875"),
+            record("Terence", "White", "9990237875"),
+            record("White", "Terence", ""),
+        ];
+        let weighed = Trained::generic().score(&records[0], &records[2]);
+        assert_eq!(keeps_apart(&weighed), Some(Disagreement::GivenNames));
+        assert_eq!(clustered(&records), [0, 0, 0]);
+    }
+
+    #[test]
     fn a_namesakes_record_with_the_names_swapped_is_still_a_namesakes() {
         // Olivia Smith, born 1987, and her mother Olivia Smith, at one home; the mother's
         // police record has no date of birth, the daughter's school record has her names

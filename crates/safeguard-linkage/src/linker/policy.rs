@@ -47,10 +47,12 @@ impl Disagreement {
 }
 
 /// The personal fields on which a pair agrees, as a mask of [`Field::bit`]: a given name
-/// alike (up to [`NameLevel::Close`]), a date of birth alike (up to consistent as far as both
+/// alike (up to [`NameLevel::Close`], or swapped with the family name), a date of birth alike (up to consistent as far as both
 /// are known).
 pub fn agreeing_fields(levels: &Levels) -> u8 {
-    let given = levels.given_name() <= NameLevel::Close;
+    // Swapped with the family name, the given names agree.
+    let given =
+        levels.given_name() <= NameLevel::Close || levels.given_name() == NameLevel::Transposed;
     let born = levels.birth_date() <= BirthDateLevel::Consistent;
     (if given { Field::GivenName.bit() } else { 0 })
         | (if born { Field::BirthDate.bit() } else { 0 })
@@ -199,17 +201,24 @@ pub struct Placement<P> {
 /// to strongly and safely; when it links strongly to two persons it joins neither; pairs in
 /// the uncertain band, or held back by [`needs_a_person`], are proposed for review.
 pub fn place<P: Copy + Eq>(matches: &[(P, Weighed)], settings: &Settings) -> Placement<P> {
-    let mut linked: Vec<(P, f64)> = Vec::new();
+    // Per person: the best probability, and the strength it is chosen by.
+    let mut linked: Vec<(P, f64, f64)> = Vec::new();
     for (person, w) in matches
         .iter()
         .filter(|(_, w)| joins_automatically(w, settings))
     {
-        match linked.iter_mut().find(|(p, _)| p == person) {
-            Some((_, best)) => *best = best.max(w.probability),
-            None => linked.push((*person, w.probability)),
+        match linked.iter_mut().find(|(p, _, _)| p == person) {
+            Some((_, best, strongest)) => {
+                *best = best.max(w.probability);
+                *strongest = strongest.max(tie_strength(w));
+            }
+            None => linked.push((*person, w.probability, tie_strength(w))),
         }
     }
-    let joins = choose(&linked).and_then(|p| linked.iter().find(|(c, _)| *c == p).copied());
+    let strengths: Vec<(P, f64)> = linked.iter().map(|&(p, _, s)| (p, s)).collect();
+    let joins = choose(&strengths)
+        .and_then(|p| linked.iter().find(|(c, _, _)| *c == p))
+        .map(|&(p, best, _)| (p, best));
     let mut review: Vec<(usize, &'static str)> = Vec::new();
     let mut reviewed: Vec<P> = Vec::new();
     let mut order: Vec<usize> = (0..matches.len()).collect();
@@ -232,6 +241,18 @@ pub fn place<P: Copy + Eq>(matches: &[(P, Weighed)], settings: &Settings) -> Pla
         review.push((i, why));
     }
     Placement { joins, review }
+}
+
+/// How strongly a link ties a record to the other record's person when it links to more
+/// than one (see [`choose`]): its probability, or certainty for the same valid NHS number,
+/// which no resemblance to another person outweighs. Terence White's GP record goes with his
+/// "Tel White" record of the same number, not with a "White Terence" it resembles as much.
+pub fn tie_strength(weighed: &Weighed) -> f64 {
+    if weighed.levels.nhs_number() == NhsNumberLevel::Same {
+        1.0
+    } else {
+        weighed.probability
+    }
 }
 
 /// How much likelier (in bits of odds) one person must be than any other for a record that
