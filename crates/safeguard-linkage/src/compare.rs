@@ -1,7 +1,7 @@
 //! Field comparisons, each graded into levels from strongest agreement to disagreement, with a
 //! level for a missing value (which is neither evidence for nor against).
 
-use crate::names::{Nicknames, VERY_CLOSE, jaro_winkler, z_form};
+use crate::names::{Aliases, Nicknames, VERY_CLOSE, jaro_winkler, z_form};
 use crate::record::{AddressWord, Checked, Prepared, PreparedName, check_identifier};
 
 /// How two names compare.
@@ -570,9 +570,28 @@ pub fn vector(
     ]
 }
 
-/// Compares two prepared records field by field.
+/// Compares two prepared records field by field, with the nickname table alone.
 pub fn compare(a: &Prepared, b: &Prepared, nicknames: &Nicknames) -> Levels {
+    compare_with(a, b, nicknames, Aliases::none())
+}
+
+/// Compares two prepared records field by field, given names also by the aliases learnt from
+/// the records (see [`Aliases`]).
+pub fn compare_with(
+    a: &Prepared,
+    b: &Prepared,
+    nicknames: &Nicknames,
+    aliases: &Aliases,
+) -> Levels {
     let mut given = compare_names(a.given.as_ref(), b.given.as_ref(), Some(nicknames));
+    if given == NameLevel::Different
+        && a.given
+            .as_ref()
+            .zip(b.given.as_ref())
+            .is_some_and(|(x, y)| aliases.related(x, y))
+    {
+        given = NameLevel::Nickname;
+    }
     let mut family = compare_names(a.family.as_ref(), b.family.as_ref(), None);
     if given > NameLevel::Initial && given != NameLevel::Missing {
         let crossed = |x: Option<&PreparedName>, y: Option<&PreparedName>| {

@@ -301,15 +301,15 @@ impl Model {
         }
     }
 
-    /// How strongly the given fields' levels alone (say, a given name that differs) tell a
-    /// person from another person of their household, in bits: the fields the household
+    /// How strongly the levels of the given fields (a mask of [`Field::bit`]; say, a given name
+    /// that differs) tell a person from another person of their household, in bits: the fields the household
     /// shares say nothing here, so a cannot-link of twins is as strong as their different
     /// given names, whatever else they share.
-    pub fn separation_bits(&self, levels: &Levels, fields: &[Field]) -> f64 {
+    pub fn separation_bits(&self, levels: &Levels, fields: u8) -> f64 {
         self.comparisons
             .iter()
             .zip(levels)
-            .filter(|(c, _)| fields.contains(&c.field))
+            .filter(|(c, _)| fields & c.field.bit() != 0)
             .filter_map(|(c, level)| {
                 let l = usize::from((*level)?);
                 let other = if self.household_class { c.h[l] } else { c.u[l] };

@@ -277,6 +277,90 @@ impl Nicknames {
     }
 }
 
+/// Given names learnt from the records themselves to stand for one person's: names written on
+/// records of one NHS number and one date of birth ("Tel" and "Terence", "Kasia" and
+/// "Katarzyna") for more than one person, that the tables do not know. Kept as the pairs of
+/// names (sorted), so that a stored model reads back whatever the hasher; looked up by the
+/// prepared names' hashes.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(from = "Vec<(String, String)>", into = "Vec<(String, String)>")]
+pub struct Aliases {
+    pairs: Vec<(String, String)>,
+    hashes: std::collections::HashSet<(u64, u64), BuildFx>,
+}
+
+impl Aliases {
+    /// None learnt.
+    pub fn none() -> &'static Aliases {
+        static NONE: OnceLock<Aliases> = OnceLock::new();
+        NONE.get_or_init(Aliases::default)
+    }
+
+    /// Whether none were learnt.
+    pub fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+
+    /// The pairs learnt, each sorted, in order.
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.pairs
+    }
+
+    /// Whether two prepared names were learnt to stand for each other.
+    pub fn related(
+        &self,
+        a: &crate::record::PreparedName,
+        b: &crate::record::PreparedName,
+    ) -> bool {
+        !self.hashes.is_empty() && {
+            let (x, y) = (a.hashes.0, b.hashes.0);
+            self.hashes.contains(&(x.min(y), x.max(y)))
+        }
+    }
+}
+
+impl From<Vec<(String, String)>> for Aliases {
+    fn from(pairs: Vec<(String, String)>) -> Self {
+        let mut pairs: Vec<(String, String)> = pairs
+            .into_iter()
+            .map(|(a, b)| if a <= b { (a, b) } else { (b, a) })
+            .collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        let hashes = pairs
+            .iter()
+            .map(|(a, b)| {
+                let (x, y) = (crate::record::hash(a), crate::record::hash(b));
+                (x.min(y), x.max(y))
+            })
+            .collect();
+        Aliases { pairs, hashes }
+    }
+}
+
+impl From<Aliases> for Vec<(String, String)> {
+    fn from(aliases: Aliases) -> Self {
+        aliases.pairs
+    }
+}
+
+impl PartialEq for Aliases {
+    fn eq(&self, other: &Self) -> bool {
+        self.pairs == other.pairs
+    }
+}
+
+/// Whether one name could be a short form of the other, as learnt aliases must be: shorter,
+/// and either within the longer ("Emeka" of "Chukwuemeka") or beginning with its letter
+/// ("Kasia" for "Katarzyna"). Two names of a length ("Tom" and "Tim", "Harry" and "Henry"),
+/// which twins' records mixed up would teach, are never learnt.
+pub fn could_be_a_short_form(a: &str, b: &str) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    short.len() < long.len()
+        && short.len() >= 2
+        && (long.contains(short) || short.as_bytes()[0] == long.as_bytes()[0])
+}
+
 /// A table's `(name, nickname)` pairs, normalised: `name,nickname` lines or
 /// `name,has_nickname,nickname` triples after a header; other relationships are left out.
 fn pairs(table: &str) -> impl Iterator<Item = (String, String)> + '_ {

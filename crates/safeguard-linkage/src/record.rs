@@ -94,7 +94,8 @@ pub struct AddressWord {
 }
 
 /// A text's 64-bit hash (FxHash over its bytes and length).
-fn hash(text: &str) -> u64 {
+/// The hash a prepared name keeps of its text and its code (see [`PreparedName::hashes`]).
+pub(crate) fn hash(text: &str) -> u64 {
     use std::hash::Hasher;
     let mut h = crate::names::FxHasher::default();
     h.write(text.as_bytes());

@@ -541,11 +541,12 @@ pub fn run(args: &LinkArgs) -> anyhow::Result<()> {
         c.len()
     };
     eprintln!(
-        "{} records, {} candidate pairs ({} blocks too large, skipped), EM {} iterations: {} persons, {} pairs for review ({:.1} per 1,000 records) in {:.1} s ({})",
+        "{} records, {} candidate pairs ({} blocks too large, skipped), EM {} iterations, {} given-name aliases learnt: {} persons, {} pairs for review ({:.1} per 1,000 records) in {:.1} s ({})",
         records.len(),
         batch.scored.len(),
         batch.skipped_blocks,
         batch.trained.iterations,
+        batch.trained.aliases.pairs().len(),
         persons,
         proposals.len(),
         proposals.len() as f64 * 1000.0 / records.len().max(1) as f64,

@@ -28,33 +28,38 @@ pub fn persons(
         .iter()
         .map(|&(a, b)| Apart::always(a, b))
         .collect();
-    cannot_link.extend(
-        scored
-            .iter()
-            .filter(|_| settings.household_class)
-            .filter_map(|s| {
-                keeps_apart(&s.weighed)?;
-                let (a, b) = (s.a as usize, s.b as usize);
-                let decided = must_link.contains(&(a, b)) || must_link.contains(&(b, a));
-                // Evidence that tells any two people apart holds through any chain; a
-                // household's disagreement only against links weaker than the pair's own
-                // odds against one person.
-                let disagreements: Vec<Disagreement> =
-                    confident_disagreements(&s.weighed.levels).collect();
-                let apart = if disagreements.iter().all(|d| d.warns_of_the_household()) {
-                    let fields: Vec<Field> = disagreements.iter().map(|d| d.field()).collect();
-                    Apart {
-                        a,
-                        b,
-                        bits: model.separation_bits(&s.weighed.levels, &fields),
-                        fields: fields.iter().fold(0, |mask, f| mask | f.bit()),
-                    }
-                } else {
-                    Apart::always(a, b)
-                };
-                (!decided).then_some(apart)
-            }),
-    );
+    // People's decisions that two records are one person: no weight keeps those apart.
+    let decided: std::collections::HashSet<(usize, usize), BuildFx> = must_link
+        .iter()
+        .flat_map(|&(a, b)| [(a, b), (b, a)])
+        .collect();
+    if settings.household_class {
+        cannot_link.par_extend(scored.par_iter().filter_map(|s| {
+            keeps_apart(&s.weighed)?;
+            let (a, b) = (s.a as usize, s.b as usize);
+            if decided.contains(&(a, b)) {
+                return None;
+            }
+            // Evidence that tells any two people apart holds through any chain; a
+            // household's disagreement only against links weaker than the pair's own odds
+            // against one person.
+            let (mut fields, mut household_only) = (0u8, true);
+            for d in confident_disagreements(&s.weighed.levels) {
+                fields |= d.field().bit();
+                household_only &= d.warns_of_the_household();
+            }
+            Some(if household_only {
+                Apart {
+                    a,
+                    b,
+                    bits: model.separation_bits(&s.weighed.levels, fields),
+                    fields,
+                }
+            } else {
+                Apart::always(a, b)
+            })
+        }));
+    }
     let joining: Vec<&Scored> = scored
         .iter()
         .filter(|s| joins_automatically(&s.weighed, settings))

@@ -10,10 +10,10 @@ use crate::blocking::{BlockingRule, candidate_pairs, is_candidate, pairs_within_
 use crate::cluster::{Apart, Conflict, Link, cluster};
 use crate::compare::{
     BirthDateLevel, ComparisonVector, Field, HomeLevel, Levels, NameLevel, NhsNumberLevel,
-    SexLevel, compare,
+    SexLevel, compare, compare_with,
 };
 use crate::model::{Frequencies, Model, Weighed};
-use crate::names::{BuildFx, Nicknames};
+use crate::names::{Aliases, BuildFx, Nicknames, could_be_a_short_form};
 use crate::record::Prepared;
 use crate::rng::Rng;
 
@@ -757,6 +757,73 @@ mod tests {
         let json = serde_json::to_string(trained).expect("serialises");
         let back: Trained = serde_json::from_str(&json).expect("deserialises");
         assert_eq!(back.model, trained.model);
+    }
+
+    /// A valid NHS number from nine digits.
+    fn nhs(first_nine: u32) -> String {
+        (0..10)
+            .map(|check| format!("{first_nine:09}{check}"))
+            .find(|n| crate::record::is_valid_nhs_number(n))
+            .unwrap_or_else(|| nhs(first_nine + 1))
+    }
+
+    #[test]
+    fn names_one_number_shows_for_several_people_are_learnt_as_aliases_and_no_others() {
+        let born = |day| Some((1978, 9, day));
+        let records = [
+            // Terence, twice over: "Tel" and "Terence" on one number and one birthday.
+            household_member("Tel", born(2), &nhs(999_023_787)),
+            household_member("Terence", born(2), &nhs(999_023_787)),
+            household_member("Tel", born(3), &nhs(999_111_222)),
+            household_member("Terence", born(3), &nhs(999_111_222)),
+            // "Kez" and "Kieran" for one person only: perhaps a slip.
+            household_member("Kez", born(4), &nhs(999_333_444)),
+            household_member("Kieran", born(4), &nhs(999_333_444)),
+            // Twins' records with each other's number, twice: names of a length are no
+            // short forms.
+            household_member("Tom", born(5), &nhs(999_555_666)),
+            household_member("Tim", born(5), &nhs(999_555_666)),
+            household_member("Tom", born(6), &nhs(999_777_888)),
+            household_member("Tim", born(6), &nhs(999_777_888)),
+            // A mother's number on her babies' records: another date of birth.
+            household_member("Sam", born(7), &nhs(999_888_999)),
+            household_member("Samantha", Some((1950, 1, 1)), &nhs(999_888_999)),
+            household_member("Sam", born(8), &nhs(999_999_111)),
+            household_member("Samantha", Some((1951, 1, 1)), &nhs(999_999_111)),
+        ];
+        let aliases = learn_aliases(&records, None);
+        assert_eq!(aliases.pairs(), [("tel".to_owned(), "terence".to_owned())]);
+        // Linking two files, only pairs across them teach.
+        let sources: Vec<u8> = (0..records.len()).map(|i| u8::from(i >= 2)).collect();
+        assert!(learn_aliases(&records, Some(&sources)).is_empty());
+
+        // Learnt, "Tel" is Terence's nickname in comparisons, and stays so in a stored model.
+        let tel = household_member("Tel", born(2), "");
+        let terence = household_member("Terence", born(2), "");
+        let nicknames = Nicknames::shipped();
+        assert_eq!(
+            compare(&tel, &terence, nicknames).given_name(),
+            NameLevel::Different
+        );
+        assert_eq!(
+            compare_with(&tel, &terence, nicknames, &aliases).given_name(),
+            NameLevel::Nickname
+        );
+        let trained = Trained {
+            aliases,
+            ..Trained::generic().clone()
+        };
+        let back: Trained =
+            serde_json::from_str(&serde_json::to_string(&trained).expect("serialises"))
+                .expect("deserialises");
+        assert_eq!(
+            back.score(&tel, &terence).levels.given_name(),
+            NameLevel::Nickname
+        );
+        assert_eq!(
+            Trained::generic().score(&tel, &terence).levels.given_name(),
+            NameLevel::Different
+        );
     }
 
     #[test]

@@ -68,6 +68,9 @@ pub struct Trained {
     /// Records it was trained on: the population its priors are for.
     #[serde(default)]
     pub records: usize,
+    /// Given names its records showed to stand for one person's (see [`learn_aliases`]).
+    #[serde(default, skip_serializing_if = "Aliases::is_empty")]
+    pub aliases: Aliases,
 }
 
 impl Trained {
@@ -116,17 +119,62 @@ impl Trained {
 
     /// Why the weights say what they say about two records.
     pub fn explain(&self, a: &Prepared, b: &Prepared) -> crate::model::Explanation {
-        let levels = compare(a, b, Nicknames::shipped());
+        let levels = compare_with(a, b, Nicknames::shipped(), &self.aliases);
         self.model
             .explain(&levels, &self.frequencies.for_pair(a, &levels))
     }
 
     /// Compares and weighs two records.
     pub fn score(&self, a: &Prepared, b: &Prepared) -> Weighed {
-        let levels = compare(a, b, Nicknames::shipped());
+        let levels = compare_with(a, b, Nicknames::shipped(), &self.aliases);
         self.model
             .weigh(&levels, &self.frequencies.for_pair(a, &levels))
     }
+}
+
+/// How many people's records (NHS numbers) must show two given names for one person before
+/// they are learnt as aliases: one person's could be a slip (a sibling's name on a record).
+pub const ALIAS_LEAST_PEOPLE: usize = 2;
+
+/// Learns the given names that stand for one person's from the records themselves: two names
+/// the tables do not relate, on records of one valid NHS number, one date of birth and a
+/// family name alike, for at least [`ALIAS_LEAST_PEOPLE`] people, where one could be a short
+/// form of the other ([`could_be_a_short_form`]). "Tel" and "Terence", "Kasia" and
+/// "Katarzyna": without them a person's records that carry no NHS number stay apart as
+/// twins' would. Twins have numbers of their own, and a mother's number on her baby's record
+/// comes with another date of birth, so neither teaches an alias. With `sources`, only pairs
+/// across them.
+pub fn learn_aliases(records: &[Prepared], sources: Option<&[u8]>) -> Aliases {
+    let nicknames = Nicknames::shipped();
+    let keys = crate::blocking::keyed(records, BlockingRule::NhsNumber);
+    let (pairs, _) = pairs_within_blocks(&keys, 20, usize::MAX, |a, b| {
+        sources.is_none_or(|s| s[a as usize] != s[b as usize])
+    });
+    let mut seen: Vec<(&str, &str, &str)> = pairs
+        .par_iter()
+        .filter_map(|&(a, b)| {
+            let (a, b) = (&records[a as usize], &records[b as usize]);
+            let levels = compare(a, b, nicknames);
+            let one_person = levels.nhs_number() == NhsNumberLevel::Same
+                && levels.given_name() == NameLevel::Different
+                && levels.birth_date() == BirthDateLevel::Exact
+                && levels.family_name() <= NameLevel::Close;
+            let (x, y) = (&a.given.as_ref()?.text, &b.given.as_ref()?.text);
+            let number = a.nhs_number.as_deref()?;
+            (one_person && could_be_a_short_form(x, y)).then(|| {
+                let (x, y) = if x <= y { (x, y) } else { (y, x) };
+                (x.as_str(), y.as_str(), number)
+            })
+        })
+        .collect();
+    seen.sort_unstable();
+    seen.dedup();
+    let learnt: Vec<(String, String)> = seen
+        .chunk_by(|p, q| (p.0, p.1) == (q.0, q.1))
+        .filter(|people| people.len() >= ALIAS_LEAST_PEOPLE)
+        .map(|people| (people[0].0.to_owned(), people[0].1.to_owned()))
+        .collect();
+    Aliases::from(learnt)
 }
 
 /// Pairs of records known to be different people of one household: the same family name and
@@ -153,14 +201,19 @@ fn household_pairs(records: &[Prepared], limit: usize) -> Vec<(u32, u32)> {
     .0
 }
 
-fn patterns(records: &[Prepared], pairs: &[(u32, u32)]) -> Vec<(Levels, u64)> {
+fn patterns(records: &[Prepared], pairs: &[(u32, u32)], aliases: &Aliases) -> Vec<(Levels, u64)> {
     let nicknames = Nicknames::shipped();
     let patterns: HashMap<Levels, u64, BuildFx> = pairs
         .par_iter()
         .fold(
             HashMap::default,
             |mut counts: HashMap<Levels, u64, BuildFx>, &(a, b)| {
-                let levels = compare(&records[a as usize], &records[b as usize], nicknames);
+                let levels = compare_with(
+                    &records[a as usize],
+                    &records[b as usize],
+                    nicknames,
+                    aliases,
+                );
                 *counts.entry(levels).or_insert(0) += 1;
                 counts
             },
@@ -190,6 +243,8 @@ pub fn train(
     progress: Progress,
 ) -> Trained {
     let nicknames = Nicknames::shipped();
+    let aliases = learn_aliases(records, sources);
+    let compare = |a: &Prepared, b: &Prepared| compare_with(a, b, nicknames, &aliases);
     let n = records.len();
     let mut rng = Rng::new(settings.seed);
     let samples = if n < 2 {
@@ -207,12 +262,12 @@ pub fn train(
         .collect();
     let random_levels: Vec<Levels> = random
         .par_iter()
-        .map(|&(a, b)| compare(&records[a], &records[b], nicknames))
+        .map(|&(a, b)| compare(&records[a], &records[b]))
         .collect();
     progress(Stage::Sampling, samples as u64, samples as u64);
     let household: Vec<Levels> = household_pairs(records, settings.random_pairs)
         .into_iter()
-        .map(|(a, b)| compare(&records[a as usize], &records[b as usize], nicknames))
+        .map(|(a, b)| compare(&records[a as usize], &records[b as usize]))
         .collect();
     let mut model = Model::initial(&random_levels, &household, settings.household_class);
 
@@ -228,7 +283,7 @@ pub fn train(
         };
         let (pairs, _) = block(records, &one_rule, sources);
         if !pairs.is_empty() {
-            let patterns = patterns(records, &pairs);
+            let patterns = patterns(records, &pairs, &aliases);
             for (levels, count) in &patterns {
                 *all_patterns.entry(*levels).or_default() += count;
             }
@@ -250,6 +305,7 @@ pub fn train(
         iterations,
         candidate_pairs,
         records: records.len(),
+        aliases,
     }
 }
 
