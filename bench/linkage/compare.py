@@ -14,11 +14,12 @@ work = Path(sys.argv[1])
 safeguard = sys.argv[2]
 
 
-def run_safeguard(files, link_only, textbook=False):
+def run_safeguard(files, link_only, textbook=False, threshold=None):
     out = work / "safeguard-clusters.csv"
     review = work / "safeguard-review.csv"
     args = [safeguard, "link", "--output", str(out), "--review", str(review)]
     args += ["--textbook"] if textbook else []
+    args += ["--threshold", str(threshold)] if threshold else []
     args += ["--link-only", *map(str, files)] if link_only else ["--input", str(files[0])]
     started = time.perf_counter()
     subprocess.run(args, check=True, stderr=subprocess.DEVNULL)
@@ -220,6 +221,9 @@ for name, files, link_only in datasets:
         tools.append(("recordlink", run_recordlinkage))
     if name.startswith("FEBRL"):
         tools.append(("splink-ex", run_splink_febrl))
+        # Safeguard joining at the probability Splink's example clusters at (0.5), like for
+        # like; its default (0.95, the first row) leaves pairs between for a person.
+        tools.append(("sg@0.5", lambda f, l: run_safeguard(f, l, threshold=0.5)))
     for tool, run in tools:
         if tools_wanted and tool not in tools_wanted.split(","):
             continue

@@ -593,7 +593,10 @@ pub fn compare_with(
         given = NameLevel::Nickname;
     }
     let mut family = compare_names(a.family.as_ref(), b.family.as_ref(), None);
-    if given > NameLevel::Initial && given != NameLevel::Missing {
+    // Swapped names need each given name like the other's family name; with the family
+    // names alike as well, all four would be alike and the given names could not differ, so
+    // the check (two more name comparisons, for most pairs of different people) is skipped.
+    if given > NameLevel::Initial && given != NameLevel::Missing && family > NameLevel::VeryClose {
         let crossed = |x: Option<&PreparedName>, y: Option<&PreparedName>| {
             compare_names(x, y, Some(nicknames)) <= NameLevel::VeryClose
         };

@@ -12,6 +12,23 @@ pub struct Persons {
     pub probability: Vec<Option<f64>>,
 }
 
+/// Each record's connected component (its root) under the given edges.
+fn components(n: usize, edges: impl Iterator<Item = (usize, usize)>) -> Vec<usize> {
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn root(parent: &mut [usize], mut x: usize) -> usize {
+        while parent[x] != x {
+            parent[x] = parent[parent[x]];
+            x = parent[x];
+        }
+        x
+    }
+    for (a, b) in edges {
+        let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
+        parent[ra.max(rb)] = ra.min(rb);
+    }
+    (0..n).map(|x| root(&mut parent, x)).collect()
+}
+
 /// Clusters scored pairs into persons, honouring people's decisions.
 pub fn persons(
     n: usize,
@@ -28,38 +45,6 @@ pub fn persons(
         .iter()
         .map(|&(a, b)| Apart::always(a, b))
         .collect();
-    // People's decisions that two records are one person: no weight keeps those apart.
-    let decided: std::collections::HashSet<(usize, usize), BuildFx> = must_link
-        .iter()
-        .flat_map(|&(a, b)| [(a, b), (b, a)])
-        .collect();
-    if settings.household_class {
-        cannot_link.par_extend(scored.par_iter().filter_map(|s| {
-            keeps_apart(&s.weighed)?;
-            let (a, b) = (s.a as usize, s.b as usize);
-            if decided.contains(&(a, b)) {
-                return None;
-            }
-            // Evidence that tells any two people apart holds through any chain; a
-            // household's disagreement only against links weaker than the pair's own odds
-            // against one person.
-            let (mut fields, mut household_only) = (0u8, true);
-            for d in confident_disagreements(&s.weighed.levels) {
-                fields |= d.field().bit();
-                household_only &= d.warns_of_the_household();
-            }
-            Some(if household_only {
-                Apart {
-                    a,
-                    b,
-                    bits: model.separation_bits(&s.weighed.levels, fields),
-                    fields,
-                }
-            } else {
-                Apart::always(a, b)
-            })
-        }));
-    }
     let joining: Vec<&Scored> = scored
         .iter()
         .filter(|s| joins_automatically(&s.weighed, settings))
@@ -91,6 +76,48 @@ pub fn persons(
             }
         })
         .collect();
+    // Records no chain of links or decisions connects are never clustered together, so a
+    // cannot-link between them holds nothing back: only those within a component are kept
+    // (at a million records, a few in a hundred of the pairs that disagree).
+    let component = components(
+        n,
+        links
+            .iter()
+            .map(|l| (l.a, l.b))
+            .chain(must_link.iter().copied()),
+    );
+    // People's decisions that two records are one person: no weight keeps those apart.
+    let decided: std::collections::HashSet<(usize, usize), BuildFx> = must_link
+        .iter()
+        .flat_map(|&(a, b)| [(a, b), (b, a)])
+        .collect();
+    if settings.household_class {
+        cannot_link.par_extend(scored.par_iter().filter_map(|s| {
+            keeps_apart(&s.weighed)?;
+            let (a, b) = (s.a as usize, s.b as usize);
+            if decided.contains(&(a, b)) || component[a] != component[b] {
+                return None;
+            }
+            // Evidence that tells any two people apart holds through any chain; a
+            // household's disagreement only against links weaker than the pair's own odds
+            // against one person.
+            let (mut fields, mut household_only) = (0u8, true);
+            for d in confident_disagreements(&s.weighed.levels) {
+                fields |= d.field().bit();
+                household_only &= d.warns_of_the_household();
+            }
+            Some(if household_only {
+                Apart {
+                    a,
+                    b,
+                    bits: model.separation_bits(&s.weighed.levels, fields),
+                    fields,
+                }
+            } else {
+                Apart::always(a, b)
+            })
+        }));
+    }
     let first = cluster(n, &links, threshold, must_link, &cannot_link)?;
     // A record that strongly matches two people known to be different (a police record of
     // "John Smith", no date of birth, at the home of John Smith and his son John) could be

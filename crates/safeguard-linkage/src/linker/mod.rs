@@ -69,6 +69,8 @@ pub enum Stage {
     Preparing,
     /// Blocking.
     Blocking,
+    /// Comparing candidate pairs field by field.
+    Comparing,
     /// Sampling random pairs for u.
     Sampling,
     /// Fitting m by EM.
@@ -116,13 +118,16 @@ pub fn prepare(records: &[crate::record::Record]) -> Vec<Prepared> {
     records.par_iter().map(Prepared::new).collect()
 }
 
-/// Scores candidate pairs.
-pub fn score(
+/// Compares candidate pairs (given names also by `aliases`), each as a [`Scored`] whose
+/// weights [`weigh`] puts once a model is trained: one comparison of each pair serves both
+/// training and scoring.
+pub fn compare_pairs(
     records: &[Prepared],
     pairs: &[(u32, u32)],
-    trained: &Trained,
+    aliases: &Aliases,
     progress: Progress,
 ) -> Vec<Scored> {
+    let nicknames = Nicknames::shipped();
     let total = pairs.len() as u64;
     let done = std::sync::atomic::AtomicU64::new(0);
     // In chunks, so that progress is counted once a chunk rather than once a pair.
@@ -130,19 +135,70 @@ pub fn score(
     pairs
         .par_chunks(CHUNK)
         .flat_map_iter(|chunk| {
-            let scored: Vec<Scored> = chunk
+            let compared: Vec<Scored> = chunk
                 .iter()
                 .map(|&(a, b)| Scored {
                     a,
                     b,
-                    weighed: trained.score(&records[a as usize], &records[b as usize]),
+                    weighed: Weighed {
+                        levels: compare_with(
+                            &records[a as usize],
+                            &records[b as usize],
+                            nicknames,
+                            aliases,
+                        ),
+                        probability: 0.0,
+                        against_household: None,
+                    },
                 })
                 .collect();
             let d = done.fetch_add(chunk.len() as u64, std::sync::atomic::Ordering::Relaxed);
-            progress(Stage::Scoring, d + chunk.len() as u64, total);
-            scored
+            progress(Stage::Comparing, d + chunk.len() as u64, total);
+            compared
         })
         .collect()
+}
+
+/// Puts a trained model's weights on compared pairs (see [`compare_pairs`]).
+pub fn weigh(records: &[Prepared], compared: &mut [Scored], trained: &Trained, progress: Progress) {
+    let total = compared.len() as u64;
+    let done = std::sync::atomic::AtomicU64::new(0);
+    const CHUNK: usize = 100_000;
+    compared.par_chunks_mut(CHUNK).for_each(|chunk| {
+        for s in chunk.iter_mut() {
+            let levels = s.weighed.levels;
+            let frequencies = trained
+                .frequencies
+                .for_pair(&records[s.a as usize], &levels);
+            s.weighed = trained.model.weigh(&levels, &frequencies);
+        }
+        let d = done.fetch_add(chunk.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        progress(Stage::Scoring, d + chunk.len() as u64, total);
+    });
+}
+
+/// Compares and weighs candidate pairs: with `model`, by it; without, by a model trained on
+/// the records first (aliases learnt, then each pair compared once for training and scoring
+/// alike). The one sequence of batch linking, for files and the store.
+pub fn train_and_score(
+    records: &[Prepared],
+    pairs: &[(u32, u32)],
+    sources: Option<&[u8]>,
+    settings: &Settings,
+    model: Option<&Trained>,
+    progress: Progress,
+) -> (Trained, Vec<Scored>) {
+    let aliases = match model {
+        Some(trained) => trained.aliases.clone(),
+        None => learn_aliases(records, sources),
+    };
+    let mut compared = compare_pairs(records, pairs, &aliases, progress);
+    let trained = match model {
+        Some(trained) => trained.clone(),
+        None => train(records, sources, &compared, aliases, settings, progress),
+    };
+    weigh(records, &mut compared, &trained, progress);
+    (trained, compared)
 }
 
 /// Everything a batch run produced.
@@ -169,8 +225,7 @@ pub fn link(
     progress(Stage::Blocking, 0, records.len() as u64);
     let (pairs, skipped_blocks) = block(records, settings, sources);
     progress(Stage::Blocking, records.len() as u64, records.len() as u64);
-    let trained = train(records, sources, pairs.len(), settings, progress);
-    let scored = score(records, &pairs, &trained, progress);
+    let (trained, scored) = train_and_score(records, &pairs, sources, settings, None, progress);
     progress(Stage::Clustering, 0, 1);
     let persons = persons(records.len(), &scored, &trained.model, settings, &[], &[])
         .expect("no decisions, no conflict");

@@ -95,7 +95,7 @@ impl Trained {
             ..Settings::default()
         };
         let (pairs, _) = block(&records, &settings, None);
-        let mut trained = train(&records, None, pairs.len(), &settings, &quiet);
+        let (mut trained, _) = train_and_score(&records, &pairs, None, &settings, None, &quiet);
         trained.frequencies = TermFrequencies::default();
         trained
     }
@@ -201,32 +201,62 @@ fn household_pairs(records: &[Prepared], limit: usize) -> Vec<(u32, u32)> {
     .0
 }
 
-fn patterns(records: &[Prepared], pairs: &[(u32, u32)], aliases: &Aliases) -> Vec<(Levels, u64)> {
-    let nicknames = Nicknames::shipped();
-    let patterns: HashMap<Levels, u64, BuildFx> = pairs
+/// Per rule, the comparison vectors (with their counts) of the compared pairs it blocks
+/// together: those whose records share its key, in a block of at most `max_block` records, as
+/// blocking on the rule alone would pair them. Sorted, so that fitting is deterministic.
+fn patterns_by_rule(
+    records: &[Prepared],
+    compared: &[Scored],
+    rules: &[BlockingRule],
+    max_block: usize,
+) -> Vec<Vec<(Levels, u64)>> {
+    let keys: Vec<Vec<Option<u64>>> = rules
+        .par_iter()
+        .map(|&rule| {
+            let mut per_record = vec![None; records.len()];
+            for block in crate::blocking::keyed(records, rule).chunk_by(|x, y| x.0 == y.0) {
+                if block.len() <= max_block {
+                    for &(key, i) in block {
+                        per_record[i as usize] = Some(key);
+                    }
+                }
+            }
+            per_record
+        })
+        .collect();
+    type Counts = HashMap<Levels, u64, BuildFx>;
+    let counts: Vec<Counts> = compared
         .par_iter()
         .fold(
-            HashMap::default,
-            |mut counts: HashMap<Levels, u64, BuildFx>, &(a, b)| {
-                let levels = compare_with(
-                    &records[a as usize],
-                    &records[b as usize],
-                    nicknames,
-                    aliases,
-                );
-                *counts.entry(levels).or_insert(0) += 1;
+            || vec![Counts::default(); rules.len()],
+            |mut counts, s| {
+                for (rule, keys) in keys.iter().enumerate() {
+                    if keys[s.a as usize].is_some() && keys[s.a as usize] == keys[s.b as usize] {
+                        *counts[rule].entry(s.weighed.levels).or_insert(0) += 1;
+                    }
+                }
                 counts
             },
         )
-        .reduce(HashMap::default, |mut all, part| {
-            for (levels, count) in part {
-                *all.entry(levels).or_insert(0) += count;
-            }
-            all
-        });
-    let mut patterns: Vec<(Levels, u64)> = patterns.into_iter().collect();
-    patterns.sort_unstable(); // a fixed order, so that fitting is deterministic
-    patterns
+        .reduce(
+            || vec![Counts::default(); rules.len()],
+            |mut all, part| {
+                for (into, from) in all.iter_mut().zip(part) {
+                    for (levels, count) in from {
+                        *into.entry(levels).or_insert(0) += count;
+                    }
+                }
+                all
+            },
+        );
+    counts
+        .into_iter()
+        .map(|c| {
+            let mut patterns: Vec<(Levels, u64)> = c.into_iter().collect();
+            patterns.sort_unstable();
+            patterns
+        })
+        .collect()
 }
 
 /// Trains a model on the records: u from random pairs; m by EM in sessions, one per tight
@@ -238,12 +268,12 @@ fn patterns(records: &[Prepared], pairs: &[(u32, u32)], aliases: &Aliases) -> Ve
 pub fn train(
     records: &[Prepared],
     sources: Option<&[u8]>,
-    candidate_pairs: usize,
+    compared: &[Scored],
+    aliases: Aliases,
     settings: &Settings,
     progress: Progress,
 ) -> Trained {
     let nicknames = Nicknames::shipped();
-    let aliases = learn_aliases(records, sources);
     let compare = |a: &Prepared, b: &Prepared| compare_with(a, b, nicknames, &aliases);
     let n = records.len();
     let mut rng = Rng::new(settings.seed);
@@ -276,14 +306,9 @@ pub fn train(
     let mut iterations = 0;
     let mut sessions: Vec<(u8, Model)> = Vec::with_capacity(rules.len());
     let mut all_patterns: HashMap<Levels, u64, BuildFx> = HashMap::default();
-    for (done, &rule) in rules.iter().enumerate() {
-        let one_rule = Settings {
-            rules: vec![rule],
-            ..settings.clone()
-        };
-        let (pairs, _) = block(records, &one_rule, sources);
-        if !pairs.is_empty() {
-            let patterns = patterns(records, &pairs, &aliases);
+    let per_rule = patterns_by_rule(records, compared, &rules, settings.max_block);
+    for (done, (&rule, patterns)) in rules.iter().zip(per_rule).enumerate() {
+        if !patterns.is_empty() {
             for (levels, count) in &patterns {
                 *all_patterns.entry(*levels).or_default() += count;
             }
@@ -303,7 +328,7 @@ pub fn train(
         model,
         frequencies: TermFrequencies::count(records),
         iterations,
-        candidate_pairs,
+        candidate_pairs: compared.len(),
         records: records.len(),
         aliases,
     }

@@ -56,20 +56,28 @@ impl Store {
             let (pairs, _) = linker::block(&records, &settings, None);
             progress(Stage::Blocking, records.len() as u64, records.len() as u64);
             let trained_here = records.len() >= MIN_TRAINING_RECORDS;
-            let trained = if trained_here {
-                let t = linker::train(&records, None, pairs.len(), &settings, progress);
-                let json =
-                    serde_json::to_string(&t).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let stored = if trained_here {
+                None
+            } else {
+                Some(self.model_in(sql)?)
+            };
+            let (trained, scored) = linker::train_and_score(
+                &records,
+                &pairs,
+                None,
+                &settings,
+                stored.as_deref(),
+                progress,
+            );
+            if trained_here {
+                let json = serde_json::to_string(&trained)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 sql.execute(
                     "INSERT INTO linkage_models (id, trained_at, records, model)
                      SELECT COALESCE(MAX(id), 0) + 1, $1, $2, $3 FROM linkage_models",
                     &[now.into(), (records.len() as i64).into(), json.into()],
                 )?;
-                Arc::new(t)
-            } else {
-                self.model_in(sql)?
-            };
-            let scored = linker::score(&records, &pairs, &trained, progress);
+            }
             progress(Stage::Clustering, 0, 1);
             let (must, cannot) = decided_pairs(sql, &held.ids)?;
             let found = linker::persons(
