@@ -2,7 +2,7 @@
 //! level for a missing value (which is neither evidence for nor against).
 
 use crate::names::{Aliases, Nicknames, VERY_CLOSE, jaro_winkler, z_form};
-use crate::record::{AddressWord, Checked, Prepared, PreparedName, check_identifier};
+use crate::record::{AddressWord, Checked, Prepared, PreparedName, check_identifier, same};
 
 /// How two names compare.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -164,18 +164,22 @@ pub fn compare_birth_dates(a: Option<BirthDate>, b: Option<BirthDate>) -> BirthD
     let (Some(a), Some(b)) = (a, b) else {
         return BirthDateLevel::Missing;
     };
-    // An unknown day and month are often written as 1 January: such a date says the year.
+    // An unknown day and month are often written as 1 January: such a date says the year,
+    // and two of them agree on the year alone (two children of one year, each registered
+    // without a birthday, are not one child by it).
     let first_of_january = |d: &BirthDate| d.month == Some(1) && d.day == Some(1);
-    let year_only = |d: BirthDate| BirthDate {
-        month: None,
-        day: None,
-        ..d
+    let year_only = |d: BirthDate| {
+        if first_of_january(&d) {
+            BirthDate {
+                month: None,
+                day: None,
+                ..d
+            }
+        } else {
+            d
+        }
     };
-    let (a, b) = match (first_of_january(&a), first_of_january(&b)) {
-        (true, false) => (year_only(a), b),
-        (false, true) => (a, year_only(b)),
-        _ => (a, b),
-    };
+    let (a, b) = (year_only(a), year_only(b));
     if let (Some(da), Some(db)) = (digits(&a), digits(&b)) {
         if da == db {
             return BirthDateLevel::Exact;
@@ -226,23 +230,6 @@ pub fn compare_postcodes(a: Option<&str>, b: Option<&str>) -> PostcodeLevel {
         return PostcodeLevel::Missing;
     };
     compare_clean_postcodes(&a, &b)
-}
-
-/// Whether two short texts are equal, compared as one integer each when they fit in eight
-/// bytes.
-fn same(a: &str, b: &str) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    if a.len() > 8 {
-        return a == b;
-    }
-    let word = |text: &str| {
-        let mut bytes = [0u8; 8];
-        bytes[..text.len()].copy_from_slice(text.as_bytes());
-        u64::from_le_bytes(bytes)
-    };
-    word(a) == word(b)
 }
 
 /// Compares two postcodes already upper case without spaces (as [`Prepared`] keeps them),
@@ -635,7 +622,7 @@ pub fn compare_with(
     let nhs = match (&a.nhs_number, &b.nhs_number) {
         // The same valid number is one person's (twins have different numbers); the same
         // invalid one is a shared mistake or a placeholder, and says nothing.
-        (Some(x), Some(y)) if x == y => {
+        (Some(x), Some(y)) if same(x, y) => {
             if check_identifier(x) == Checked::Invalid {
                 NhsNumberLevel::Missing
             } else {
@@ -704,6 +691,12 @@ mod tests {
             "ABCDEFGH",
             "ABCDEFGHI",
             "ABCDEFGHJ",
+            "9434765919",
+            "9434765991",
+            "ABCDEFGHIJKLMNOP",
+            "ABCDEFGHIJKLMNOQ",
+            "ABCDEFGHIJKLMNOPQ",
+            "ABCDEFGHIJKLMNOPR",
             "N17\0",
         ];
         for a in texts {
@@ -863,7 +856,12 @@ mod tests {
         );
         assert_eq!(
             compare_birth_dates(defaulted, defaulted),
-            BirthDateLevel::Exact
+            BirthDateLevel::Consistent,
+            "two children of 2006 registered without a birthday are not one child by it"
+        );
+        assert_eq!(
+            compare_birth_dates(defaulted, dob(2007, Some(1), Some(1))),
+            BirthDateLevel::Different
         );
         assert_eq!(
             compare_birth_dates(dob(2005, Some(6), Some(14)), defaulted),

@@ -73,12 +73,14 @@ impl PreparedName {
     /// Whether the two names sound alike: their primary Double Metaphone codes agree. (The
     /// alternate codes are left out: George's alternate is Craig's primary.)
     pub fn sounds_like(&self, other: &PreparedName) -> bool {
-        !self.primary.is_empty() && self.hashes.1 == other.hashes.1 && self.primary == other.primary
+        !self.primary.is_empty()
+            && self.hashes.1 == other.hashes.1
+            && same(&self.primary, &other.primary)
     }
 
     /// Whether two names are the same text.
     pub fn same_text(&self, other: &PreparedName) -> bool {
-        self.hashes.0 == other.hashes.0 && self.text == other.text
+        self.hashes.0 == other.hashes.0 && same(&self.text, &other.text)
     }
 }
 
@@ -91,6 +93,25 @@ pub struct AddressWord {
     pub hash: u64,
     /// Whether it holds a digit.
     pub number: bool,
+}
+
+/// Whether two short texts are equal, compared as two integers each when they fit in
+/// sixteen bytes (names, codes, postcode parts, NHS numbers): a call to compare memory costs
+/// more than the comparison, and this runs several times for every candidate pair.
+pub(crate) fn same(a: &str, b: &str) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    if a.len() > 16 {
+        return a == b;
+    }
+    // Byte by byte into an integer: copying into a buffer would call memmove instead.
+    let words = |text: &str| {
+        text.bytes()
+            .enumerate()
+            .fold(0u128, |word, (i, b)| word | u128::from(b) << (8 * i))
+    };
+    words(a) == words(b)
 }
 
 /// A text's 64-bit hash (FxHash over its bytes and length).
