@@ -112,7 +112,6 @@ pub fn block(
     (pairs, skipped)
 }
 
-/// Runs `work` over `items` split across the machine's cores, in order.
 /// Prepares records for comparison, on every core.
 pub fn prepare(records: &[crate::record::Record]) -> Vec<Prepared> {
     records.par_iter().map(Prepared::new).collect()
