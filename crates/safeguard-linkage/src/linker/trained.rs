@@ -137,8 +137,8 @@ impl Trained {
 pub const ALIAS_LEAST_PEOPLE: usize = 2;
 
 /// Learns the given names that stand for one person's from the records themselves: two names
-/// the tables do not relate, on records of one valid NHS number, one date of birth and a
-/// family name alike, for at least [`ALIAS_LEAST_PEOPLE`] people, where one could be a short
+/// the tables do not relate, on records of one NHS number (not one failing its check, which
+/// may be a shared mistake), one date of birth and a family name alike, for at least [`ALIAS_LEAST_PEOPLE`] people, where one could be a short
 /// form of the other ([`could_be_a_short_form`]). "Tel" and "Terence", "Kasia" and
 /// "Katarzyna": without them a person's records that carry no NHS number stay apart as
 /// twins' would. Twins have numbers of their own, and a mother's number on her baby's record
