@@ -1,5 +1,6 @@
 """Runs Safeguard, Splink and recordlinkage on each dataset and prints the table."""
 import csv
+import json
 import os
 import subprocess
 import sys
@@ -207,11 +208,9 @@ if only:
             "uk2": "UK-style, second", "ppl": "pseudopeople"}
     datasets = [d for d in datasets if any(d[0].startswith(keys[k]) for k in only.split(","))]
 tools_wanted = os.environ.get("TOOLS")
-# review: pairs left for a person per 1,000 records (Splink proposes none: it has no review)
-print(f"{'dataset':32} {'tool':10} {'precision':>9} {'recall':>7} {'F1':>7} {'review':>6} {'seconds':>8}  wrong merges of related people")
-for name, files, link_only in datasets:
-    person = truth_of(*files)
-    relations = relations_of(files[0])
+
+
+def tools_for(name, files):
     # "textbook": Safeguard's engine without the household class and the twin rules, to show
     # what those cost on data that has no households (FEBRL) and what they prevent on data
     # that has (the generated set).
@@ -224,14 +223,49 @@ for name, files, link_only in datasets:
         # Safeguard joining at the probability Splink's example clusters at (0.5), like for
         # like; its default (0.95, the first row) leaves pairs between for a person.
         tools.append(("sg@0.5", lambda f, l: run_safeguard(f, l, threshold=0.5)))
-    for tool, run in tools:
+    return tools
+
+
+# Each tool runs in a process of its own (this script again, told which by COMPARE_ONE), so
+# that its peak memory is its own: Splink runs inside Python, Safeguard as a program.
+one = os.environ.get("COMPARE_ONE")
+if one:
+    tool_name, dataset_name, out_path = one.split("|")
+    name, files, link_only = next(d for d in datasets if d[0] == dataset_name)
+    reviewed = None
+    run = dict(tools_for(name, files))[tool_name]
+    cluster, seconds = run(files, link_only)
+    with open(out_path, "w") as f:
+        json.dump({"cluster": cluster, "seconds": seconds, "reviewed": reviewed}, f)
+    sys.exit(0)
+
+
+def measured(tool, name):
+    """A tool's clusters, wall time, pairs for review and peak memory (MB) on a data set."""
+    out_path = work / "compare-one.json"
+    env = dict(os.environ, COMPARE_ONE=f"{tool}|{name}|{out_path}")
+    child = subprocess.Popen([sys.executable, __file__, str(work), safeguard], env=env)
+    _, status, usage = os.wait4(child.pid, 0)
+    if status != 0:
+        sys.exit(f"{tool} on {name} failed")
+    with open(out_path) as f:
+        result = json.load(f)
+    # ru_maxrss is in kilobytes on Linux; the largest of the process and those it waited for.
+    return result["cluster"], result["seconds"], result["reviewed"], usage.ru_maxrss / 1024
+
+
+# review: pairs left for a person per 1,000 records (Splink proposes none: it has no review)
+print(f"{'dataset':32} {'tool':10} {'precision':>9} {'recall':>7} {'F1':>7} {'review':>6} {'seconds':>8} {'peak MB':>8}  wrong merges of related people")
+for name, files, link_only in datasets:
+    person = truth_of(*files)
+    relations = relations_of(files[0])
+    for tool, _ in tools_for(name, files):
         if tools_wanted and tool not in tools_wanted.split(","):
             continue
-        reviewed = None
-        cluster, seconds = run(files, link_only)
+        cluster, seconds, reviewed, peak = measured(tool, name)
         p, r, f1 = quality(cluster, person)
         m = merges(cluster, person, relations)
         merged = ", ".join(f"{k} {a}/{t} ({100 * a / t:.1f}%)" for k, (a, t) in sorted(m.items()))
         per_1000 = f"{1000 * reviewed / len(cluster):6.1f}" if reviewed is not None else "     -"
-        print(f"{name:32} {tool:10} {p:9.4f} {r:7.4f} {f1:7.4f} {per_1000} {seconds:8.1f}  {merged}",
+        print(f"{name:32} {tool:10} {p:9.4f} {r:7.4f} {f1:7.4f} {per_1000} {seconds:8.1f} {peak:8.0f}  {merged}",
               flush=True)
