@@ -235,8 +235,16 @@ if one:
     reviewed = None
     run = dict(tools_for(name, files))[tool_name]
     cluster, seconds = run(files, link_only)
+    # The peak of this process's memory since it began (VmHWM, in kB: the kernel's maximum
+    # resident set would carry over the parent's from before the exec), and of the programs
+    # it ran (Safeguard).
+    with open("/proc/self/status") as f:
+        own = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+    import resource
+    peak_kb = max(own, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
     with open(out_path, "w") as f:
-        json.dump({"cluster": cluster, "seconds": seconds, "reviewed": reviewed}, f)
+        json.dump({"cluster": cluster, "seconds": seconds, "reviewed": reviewed,
+                   "peak_mb": peak_kb / 1024}, f)
     sys.exit(0)
 
 
@@ -244,14 +252,11 @@ def measured(tool, name):
     """A tool's clusters, wall time, pairs for review and peak memory (MB) on a data set."""
     out_path = work / "compare-one.json"
     env = dict(os.environ, COMPARE_ONE=f"{tool}|{name}|{out_path}")
-    child = subprocess.Popen([sys.executable, __file__, str(work), safeguard], env=env)
-    _, status, usage = os.wait4(child.pid, 0)
-    if status != 0:
+    if subprocess.run([sys.executable, __file__, str(work), safeguard], env=env).returncode:
         sys.exit(f"{tool} on {name} failed")
     with open(out_path) as f:
         result = json.load(f)
-    # ru_maxrss is in kilobytes on Linux; the largest of the process and those it waited for.
-    return result["cluster"], result["seconds"], result["reviewed"], usage.ru_maxrss / 1024
+    return result["cluster"], result["seconds"], result["reviewed"], result["peak_mb"]
 
 
 # review: pairs left for a person per 1,000 records (Splink proposes none: it has no review)
