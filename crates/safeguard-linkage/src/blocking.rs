@@ -116,49 +116,50 @@ impl BlockingRule {
         }
     }
 
-    /// Each of the record's keys under this rule (a hash of the fields it needs), none if it
-    /// lacks one of them; a record has one key under every rule but
+    /// Each of the record's keys under this rule (a hash of the fields it needs), none if it lacks
+    /// one of them; a record has one key under every rule but
     /// [`BlockingRule::NhsNumberOneSlipApart`] and, for a date known to the year only,
-    /// [`BlockingRule::PhoneticFamilyNameInitialAndBirthMonth`]. Two records with different values rarely share
-    /// a hash; when they do, the pair is only compared needlessly. The hash is FNV-1a over the
-    /// fields' bytes, so that keys stored in a database stay valid across Rust releases (the
-    /// standard hasher's may change).
+    /// [`BlockingRule::PhoneticFamilyNameInitialAndBirthMonth`]. Two records with different values
+    /// rarely share a hash; when they do, the pair is only compared needlessly. The hash is FNV-1a
+    /// over the fields' bytes, so that keys stored in a database stay valid across Rust releases
+    /// (the standard hasher's may change).
     pub fn each_key(self, r: &Prepared, mut key: impl FnMut(u64)) {
-        if self == BlockingRule::PhoneticFamilyNameInitialAndBirthMonth
-            && let Some(born) = r.birth_date
-            && (born.month.is_none() || (born.month == Some(1) && born.day == Some(1)))
-        {
-            // Known to the year only (or 1 January, written for an unknown day and month):
-            // a key for each month, so that it meets the year's full dates as a rule on the
-            // year alone would, in blocks a twelfth the size.
-            for month in 1..=12 {
-                if let Some(mut k) = self.sound_initial_and_year(r) {
-                    key(k.add(&month.to_string()).0);
+        match self {
+            // Known to the year only (or 1 January, written for an unknown birthday): a key
+            // for each month, so that it meets the year's full dates as a rule on the year
+            // alone would, in blocks a twelfth the size.
+            BlockingRule::PhoneticFamilyNameInitialAndBirthMonth
+                if r.birth_date
+                    .is_some_and(|born| born.as_known().month.is_none()) =>
+            {
+                for month in 1..=12 {
+                    if let Some(mut k) = self.sound_initial_and_year(r) {
+                        key(k.add(&month.to_string()).0);
+                    }
                 }
             }
-            return;
-        }
-        if self != BlockingRule::NhsNumberOneSlipApart {
-            if let Some(k) = self.key(r) {
-                key(k);
-            }
-            return;
-        }
-        let Some(digits) = r.nhs_number.as_deref() else {
-            return;
-        };
-        let mut whole = StableKey::new(self as u8);
-        whole.add(digits);
-        key(whole.0);
-        for left_out in 0..digits.len() {
-            let mut k = StableKey::new(self as u8);
-            for (i, b) in digits.bytes().enumerate() {
-                if i != left_out {
-                    k.byte(b);
+            // The number, and the number with each digit left out in turn.
+            BlockingRule::NhsNumberOneSlipApart => {
+                let Some(digits) = r.nhs_number.as_deref() else {
+                    return;
+                };
+                key(StableKey::new(self as u8).add(digits).0);
+                for left_out in 0..digits.len() {
+                    let mut k = StableKey::new(self as u8);
+                    for (i, b) in digits.bytes().enumerate() {
+                        if i != left_out {
+                            k.byte(b);
+                        }
+                    }
+                    k.byte(0xff);
+                    key(k.0);
                 }
             }
-            k.byte(0xff);
-            key(k.0);
+            _ => {
+                if let Some(k) = self.key(r) {
+                    key(k);
+                }
+            }
         }
     }
 
@@ -181,17 +182,11 @@ impl BlockingRule {
 
     /// Whether the rule makes a candidate of two records: they share a key it keeps.
     pub fn meets(self, a: &Prepared, b: &Prepared) -> bool {
-        match self {
-            BlockingRule::NhsNumberOneSlipApart => self.keeps(a, b),
-            BlockingRule::PhoneticFamilyNameInitialAndBirthMonth => {
-                let mut keys = Vec::new();
-                self.each_key(a, |k| keys.push(k));
-                let mut shared = false;
-                self.each_key(b, |k| shared |= keys.contains(&k));
-                shared
-            }
-            _ => self.key(a).is_some_and(|k| self.key(b) == Some(k)),
-        }
+        let mut keys = Vec::new();
+        self.each_key(a, |k| keys.push(k));
+        let mut shared = false;
+        self.each_key(b, |k| shared |= keys.contains(&k));
+        shared && self.keeps(a, b)
     }
 
     /// The start of a key of the rules on the family name's sound: the sound, the given
@@ -252,24 +247,18 @@ impl BlockingRule {
                 .add(name(&r.family)?)
                 .add(&(r.sex? as u8).to_string()),
             BlockingRule::NhsNumber => key.add(r.nhs_number.as_deref()?),
-            BlockingRule::NhsNumberOneSlipApart => return None, // many keys: see each_key
+            BlockingRule::NhsNumberOneSlipApart => return None, // keys: see each_key
             BlockingRule::FamilyNameAndPostcode => key.add(name(&r.family)?).add(postcode()?),
             BlockingRule::GivenNameAndBirthDate => key.add(name(&r.given)?).add(&date()?),
             BlockingRule::NamesInEitherOrderAndPostcodeDistrict => {
                 let (given, family) = (name(&r.given)?, name(&r.family)?);
                 key.add(given.min(family))
                     .add(given.max(family))
-                    .add(postcode_district(postcode()?)?)
+                    .add(crate::compare::postcode_parts(postcode()?)?.0)
             }
         };
         Some(key.0)
     }
-}
-
-/// A cleaned postcode's district, its outward code (`SW1A` of `SW1A1AA`): all but the
-/// last three characters, as the comparison reads it; `None` for one too short to have one.
-fn postcode_district(postcode: &str) -> Option<&str> {
-    (postcode.len() >= 4).then(|| &postcode[..postcode.len() - 3])
 }
 
 /// FNV-1a (64 bit) over a rule tag and its fields, each field ended by a byte no text holds.
@@ -284,7 +273,7 @@ impl StableKey {
         key
     }
 
-    pub(crate) fn byte(&mut self, b: u8) {
+    fn byte(&mut self, b: u8) {
         self.0 = (self.0 ^ u64::from(b)).wrapping_mul(Self::PRIME);
     }
 

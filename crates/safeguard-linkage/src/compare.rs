@@ -112,6 +112,22 @@ pub struct BirthDate {
     pub day: Option<u32>,
 }
 
+impl BirthDate {
+    /// The date as far as it is known: 1 January is often written for an unknown day and
+    /// month, and such a date says the year alone.
+    pub fn as_known(self) -> BirthDate {
+        if self.month == Some(1) && self.day == Some(1) {
+            BirthDate {
+                month: None,
+                day: None,
+                ..self
+            }
+        } else {
+            self
+        }
+    }
+}
+
 /// How two dates of birth compare.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum BirthDateLevel {
@@ -164,22 +180,10 @@ pub fn compare_birth_dates(a: Option<BirthDate>, b: Option<BirthDate>) -> BirthD
     let (Some(a), Some(b)) = (a, b) else {
         return BirthDateLevel::Missing;
     };
-    // An unknown day and month are often written as 1 January: such a date says the year,
-    // and two of them agree on the year alone (two children of one year, each registered
-    // without a birthday, are not one child by it).
-    let first_of_january = |d: &BirthDate| d.month == Some(1) && d.day == Some(1);
-    let year_only = |d: BirthDate| {
-        if first_of_january(&d) {
-            BirthDate {
-                month: None,
-                day: None,
-                ..d
-            }
-        } else {
-            d
-        }
-    };
-    let (a, b) = (year_only(a), year_only(b));
+    // A 1 January written for an unknown birthday says the year, and two of them agree on
+    // the year alone (two children of one year, each registered without a birthday, are not
+    // one child by it).
+    let (a, b) = (a.as_known(), b.as_known());
     if let (Some(da), Some(db)) = (digits(&a), digits(&b)) {
         if da == db {
             return BirthDateLevel::Exact;
@@ -232,14 +236,18 @@ pub fn compare_postcodes(a: Option<&str>, b: Option<&str>) -> PostcodeLevel {
     compare_clean_postcodes(&a, &b)
 }
 
+/// A cleaned postcode's outward code (its district, `SW1A`) and inward code (`1AA`): the
+/// last three characters are the inward code; `None` for one too short to have both.
+pub(crate) fn postcode_parts(postcode: &str) -> Option<(&str, &str)> {
+    (postcode.len() >= 4).then(|| postcode.split_at(postcode.len() - 3))
+}
+
 /// Compares two postcodes already upper case without spaces (as [`Prepared`] keeps them),
 /// allocating nothing.
 fn compare_clean_postcodes(a: &str, b: &str) -> PostcodeLevel {
-    if a.len() < 4 || b.len() < 4 {
+    let (Some((a_out, a_in)), Some((b_out, b_in))) = (postcode_parts(a), postcode_parts(b)) else {
         return PostcodeLevel::Missing;
-    }
-    let (a_out, a_in) = a.split_at(a.len() - 3);
-    let (b_out, b_in) = b.split_at(b.len() - 3);
+    };
     // Compared as integers: a postcode's parts are a few bytes, and a call to compare memory
     // for each costs more than the comparison (this runs for every candidate pair).
     let same_out = same(a_out, b_out);

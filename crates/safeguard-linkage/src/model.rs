@@ -44,11 +44,13 @@ impl Comparison {
         if self.field.is_household() {
             self.h = self.m.clone();
         } else if self.field == Field::GivenName {
-            let swapped = NameLevel::GRADED
-                .iter()
-                .position(|l| *l == NameLevel::Transposed)
-                .expect("a graded level");
-            let different = self.h.len() - 1;
+            let place = |level| {
+                NameLevel::GRADED
+                    .iter()
+                    .position(|l| *l == level)
+                    .expect("a graded level")
+            };
+            let (swapped, different) = (place(NameLevel::Transposed), place(NameLevel::Different));
             let raised = self.h[0] * self.m[swapped] / self.m[0] - self.h[swapped];
             // From "different", the bulk of h, so that the other levels keep their shares.
             self.h[swapped] += raised;
@@ -302,8 +304,8 @@ impl Model {
     }
 
     /// How strongly the levels of the given fields (a mask of [`Field::bit`]; say, a given name
-    /// that differs) tell a person from another person of their household, in bits: the fields the household
-    /// shares say nothing here, so a cannot-link of twins is as strong as their different
+    /// that differs) tell a person from another person of their household, in bits: the fields the
+    /// household shares say nothing here, so a cannot-link of twins is as strong as their different
     /// given names, whatever else they share.
     pub fn separation_bits(&self, levels: &Levels, fields: u8) -> f64 {
         self.comparisons

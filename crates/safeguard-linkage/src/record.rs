@@ -114,8 +114,8 @@ pub(crate) fn same(a: &str, b: &str) -> bool {
     words(a) == words(b)
 }
 
-/// A text's 64-bit hash (FxHash over its bytes and length).
-/// The hash a prepared name keeps of its text and its code (see [`PreparedName::hashes`]).
+/// A text's 64-bit hash (FxHash over its bytes and length): the one a prepared name keeps of
+/// its text and its code (see [`PreparedName::hashes`]).
 pub(crate) fn hash(text: &str) -> u64 {
     use std::hash::Hasher;
     let mut h = crate::names::FxHasher::default();

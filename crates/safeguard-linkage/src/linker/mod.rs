@@ -165,11 +165,7 @@ pub fn weigh(records: &[Prepared], compared: &mut [Scored], trained: &Trained, p
     const CHUNK: usize = 100_000;
     compared.par_chunks_mut(CHUNK).for_each(|chunk| {
         for s in chunk.iter_mut() {
-            let levels = s.weighed.levels;
-            let frequencies = trained
-                .frequencies
-                .for_pair(&records[s.a as usize], &levels);
-            s.weighed = trained.model.weigh(&levels, &frequencies);
+            s.weighed = trained.weigh(&records[s.a as usize], &s.weighed.levels);
         }
         let d = done.fetch_add(chunk.len() as u64, std::sync::atomic::Ordering::Relaxed);
         progress(Stage::Scoring, d + chunk.len() as u64, total);

@@ -47,8 +47,8 @@ impl Disagreement {
 }
 
 /// The personal fields on which a pair agrees, as a mask of [`Field::bit`]: a given name
-/// alike (up to [`NameLevel::Close`], or swapped with the family name), a date of birth alike (up to consistent as far as both
-/// are known).
+/// alike (up to [`NameLevel::Close`], or swapped with the family name), a date of birth alike
+/// (up to consistent as far as both are known).
 pub fn agreeing_fields(levels: &Levels) -> u8 {
     // Swapped with the family name, the given names agree.
     let given =

@@ -126,9 +126,13 @@ impl Trained {
 
     /// Compares and weighs two records.
     pub fn score(&self, a: &Prepared, b: &Prepared) -> Weighed {
-        let levels = compare_with(a, b, Nicknames::shipped(), &self.aliases);
+        self.weigh(a, &compare_with(a, b, Nicknames::shipped(), &self.aliases))
+    }
+
+    /// Weighs a pair's comparison vector (`a` is either record: it gives the names' frequencies).
+    pub fn weigh(&self, a: &Prepared, levels: &Levels) -> Weighed {
         self.model
-            .weigh(&levels, &self.frequencies.for_pair(a, &levels))
+            .weigh(levels, &self.frequencies.for_pair(a, levels))
     }
 }
 
@@ -136,13 +140,13 @@ impl Trained {
 /// they are learnt as aliases: one person's could be a slip (a sibling's name on a record).
 pub const ALIAS_LEAST_PEOPLE: usize = 2;
 
-/// Learns the given names that stand for one person's from the records themselves: two names
-/// the tables do not relate, on records of one NHS number (not one failing its check, which
-/// may be a shared mistake), one date of birth and a family name alike, for at least [`ALIAS_LEAST_PEOPLE`] people, where one could be a short
-/// form of the other ([`could_be_a_short_form`]). "Tel" and "Terence", "Kasia" and
-/// "Katarzyna": without them a person's records that carry no NHS number stay apart as
-/// twins' would. Twins have numbers of their own, and a mother's number on her baby's record
-/// comes with another date of birth, so neither teaches an alias. With `sources`, only pairs
+/// Learns the given names that stand for one person's from the records themselves: two names the
+/// tables do not relate, on records of one NHS number (not one failing its check, which may be a
+/// shared mistake), one date of birth and a family name alike, for at least [`ALIAS_LEAST_PEOPLE`]
+/// people, where one could be a short form of the other ([`could_be_a_short_form`]). "Tel" and
+/// "Terence", "Kasia" and "Katarzyna": without them a person's records that carry no NHS number
+/// stay apart as twins' would. Twins have numbers of their own, and a mother's number on her baby's
+/// record comes with another date of birth, so neither teaches an alias. With `sources`, only pairs
 /// across them.
 pub fn learn_aliases(records: &[Prepared], sources: Option<&[u8]>) -> Aliases {
     let nicknames = Nicknames::shipped();
